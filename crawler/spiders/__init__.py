@@ -1,0 +1,1 @@
+"""Generic spiders; each site is a config file in crawler/sources/."""

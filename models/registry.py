@@ -1,0 +1,108 @@
+"""Model registry: artefacts under models/artifacts/, trusted only by SHA-256 (R29).
+
+``manifest.json`` lists each artefact with its SHA-256, version, training data
+and metrics, and names the promoted model. A file not in the manifest, or whose
+hash differs, is refused before joblib ever opens it. Promotion is a human act
+(``thbscan model promote``), never automatic (R32).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from models.errors import ModelError, UntrustedModel
+from models.textmodel import TextModel
+
+ARTIFACTS = Path(__file__).with_name("artifacts")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    version: str
+    file: str
+    sha256: str
+    created: str
+    trained_on: str
+    metrics: dict[str, Any]
+
+
+class ModelRegistry:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = Path(directory or ARTIFACTS)
+        self.manifest_path = self.directory / "manifest.json"
+
+    def manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.exists():
+            return {"promoted": None, "models": {}}
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    def _write(self, manifest: dict[str, Any]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = self.manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.replace(self.manifest_path)
+
+    def save(self, estimator: Any, version: str, *, trained_on: str,
+             metrics: dict[str, Any] | None = None, promote: bool = False) -> RegisteredModel:
+        manifest = self.manifest()
+        if version in manifest["models"]:
+            raise ModelError(f"model version {version!r} exists: choose a new version")
+        path = self.directory / f"text-model-{version}.joblib"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        joblib.dump(estimator, path, compress=3)
+        entry = RegisteredModel(
+            version=version, file=path.name, sha256=sha256_file(path),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            trained_on=trained_on, metrics=metrics or {},
+        )
+        manifest["models"][version] = entry.__dict__
+        if promote or manifest.get("promoted") is None:
+            manifest["promoted"] = version
+        self._write(manifest)
+        return entry
+
+    def promote(self, version: str) -> None:
+        manifest = self.manifest()
+        if version not in manifest["models"]:
+            known = ", ".join(sorted(manifest["models"])) or "none"
+            raise ModelError(f"unknown model version {version!r}: known versions are {known}")
+        manifest["promoted"] = version
+        self._write(manifest)
+
+    def entry(self, version: str | None = None) -> RegisteredModel:
+        manifest = self.manifest()
+        version = version or manifest.get("promoted")
+        if not version or version not in manifest["models"]:
+            raise ModelError(
+                f"no model version {version!r} in {self.manifest_path}: "
+                "train one with `thbscan model train`"
+            )
+        return RegisteredModel(**manifest["models"][version])
+
+    def load(self, version: str | None = None) -> TextModel:
+        entry = self.entry(version)
+        path = self.directory / entry.file
+        if not path.is_file():
+            raise ModelError(f"model file {path} is missing: re-train or restore it")
+        actual = sha256_file(path)
+        if actual != entry.sha256:
+            raise UntrustedModel(
+                f"model file {path} has SHA-256 {actual[:16]}..., the manifest says "
+                f"{entry.sha256[:16]}...: refusing to load an altered file"
+            )
+        return TextModel(joblib.load(path), entry.version)

@@ -1,0 +1,168 @@
+"""Recording scores and queueing flagged listings for human review.
+
+A score never causes anything outside the system (R01): the only effect of a
+flag is a review item in state ``new``. A small, deterministic sample of
+unflagged listings is queued too, indistinguishable in the UI (R04).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from review_queue.db.models import Identifier, Listing, ListingVersion, ReviewItem, Score
+from review_queue.domain.states import ItemState, Lane
+
+DEFAULT_SAMPLE_RATE = 0.02
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    """What the scorer concluded about one listing version."""
+
+    version_id: int
+    scorer_key: str
+    score: float
+    band: str
+    flagged: bool
+    possible_minor: bool
+    categories: Sequence[str]
+    explanation: dict[str, Any]
+    language: str | None
+    model_version: str
+    list_versions: dict[str, str]
+    identifiers: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (kind, pseudonym)
+
+
+@dataclass(frozen=True)
+class PendingVersion:
+    version_id: int
+    title: str
+    text: str
+    fields: dict[str, Any]
+
+
+def pending_versions(
+    session: Session, scorer_key: str, *, batch_size: int = 1000, rescore: bool = False
+) -> Iterator[list[PendingVersion]]:
+    """Yield batches of current listing versions without a score under ``scorer_key``.
+
+    Keyset pagination by version id keeps memory bounded and makes the job
+    resumable: a killed run leaves committed batches scored and picks up the rest.
+    """
+    last_id = 0
+    while True:
+        query = (
+            select(ListingVersion.id, ListingVersion.title, ListingVersion.text,
+                   ListingVersion.fields)
+            .join(Listing, Listing.current_version_id == ListingVersion.id)
+            .where(ListingVersion.id > last_id)
+            .order_by(ListingVersion.id)
+            .limit(batch_size)
+        )
+        if not rescore:
+            query = query.outerjoin(
+                Score, and_(Score.version_id == ListingVersion.id, Score.scorer_key == scorer_key)
+            ).where(Score.id.is_(None))
+        rows = session.execute(query).all()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        yield [PendingVersion(r[0], r[1] or "", r[2] or "", r[3] or {}) for r in rows]
+
+
+def count_pending(session: Session, scorer_key: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(ListingVersion)
+        .join(Listing, Listing.current_version_id == ListingVersion.id)
+        .outerjoin(Score, and_(Score.version_id == ListingVersion.id,
+                               Score.scorer_key == scorer_key))
+        .where(Score.id.is_(None))
+    )
+    return session.scalar(query) or 0
+
+
+def in_sample(version_id: int, rate: float) -> bool:
+    if rate <= 0:
+        return False
+    digest = hashlib.sha256(f"thbscan-sample:{version_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < rate
+
+
+def record_score(
+    session: Session, result: ScoreInput, *, sample_rate: float = DEFAULT_SAMPLE_RATE
+) -> tuple[Score, ReviewItem | None]:
+    """Store a score (replacing one under the same scorer key) and queue if flagged."""
+    score = session.scalar(
+        select(Score).where(Score.version_id == result.version_id,
+                            Score.scorer_key == result.scorer_key)
+    )
+    if score is None:
+        score = Score(version_id=result.version_id, scorer_key=result.scorer_key)
+        session.add(score)
+    score.score = float(result.score)
+    score.band = result.band
+    score.flagged = bool(result.flagged)
+    score.possible_minor = bool(result.possible_minor)
+    score.categories = list(result.categories)
+    score.explanation = result.explanation
+    score.language = result.language
+    score.model_version = result.model_version
+    score.list_versions = dict(result.list_versions)
+    score.scored_at = datetime.now(UTC)
+    version = session.get(ListingVersion, result.version_id)
+    if version is not None and result.language:
+        version.language = result.language
+    known = set(
+        session.scalars(select(Identifier.pseudonym).where(
+            Identifier.version_id == result.version_id))
+    )
+    for kind, pseudonym in result.identifiers:
+        if pseudonym not in known:
+            session.add(Identifier(version_id=result.version_id, kind=kind, pseudonym=pseudonym))
+            known.add(pseudonym)
+    session.flush()
+    item = None
+    if result.flagged or in_sample(result.version_id, sample_rate):
+        item = enqueue(session, score, reason="flagged" if result.flagged else "sample")
+    return score, item
+
+
+def enqueue(session: Session, score: Score, *, reason: str) -> ReviewItem:
+    """Create (or refresh) the review item of a scored version; state ``new``."""
+    item = session.scalar(select(ReviewItem).where(ReviewItem.version_id == score.version_id))
+    lane = Lane.URGENT if score.possible_minor else Lane.NORMAL
+    if item is None:
+        listing_id = session.scalar(
+            select(ListingVersion.listing_id).where(ListingVersion.id == score.version_id)
+        )
+        item = ReviewItem(
+            listing_id=listing_id, version_id=score.version_id, score_id=score.id,
+            state=ItemState.NEW.value, lane=lane.value, reason=reason, priority=score.score,
+        )
+        session.add(item)
+    else:  # a re-score updates what the analyst sees; decisions stay as recorded
+        item.score_id = score.id
+        item.lane = lane.value
+        item.priority = score.score
+        item.updated_at = datetime.now(UTC)
+    session.flush()
+    return item
+
+
+def summary(session: Session) -> dict[str, int]:
+    return {
+        "listings": session.scalar(select(func.count()).select_from(Listing)) or 0,
+        "scored": session.scalar(select(func.count(func.distinct(Score.version_id)))) or 0,
+        "flagged": session.scalar(
+            select(func.count(func.distinct(Score.version_id))).where(Score.flagged.is_(True))
+        ) or 0,
+        "queued": session.scalar(select(func.count()).select_from(ReviewItem)) or 0,
+    }

@@ -1,0 +1,1 @@
+"""thbscan: composition root (command line, demo, wiring)."""

@@ -1,0 +1,5 @@
+import sys
+
+from thbscan.cli import main
+
+sys.exit(main())

@@ -1,0 +1,31 @@
+"""Loading the scoring assets: indicator catalogue, text model, pseudonymiser."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from indicator_lists import Catalogue, load_catalogue
+from models import ModelRegistry
+from models.errors import ModelError
+from nlp.pseudonym import Pseudonymiser
+from nlp.scorer import Scorer
+
+logger = logging.getLogger(__name__)
+
+
+def load_scorer(lists: str | Path | None = None, *, model: bool = True,
+                model_version: str | None = None) -> Scorer:
+    catalogue: Catalogue = load_catalogue(lists)
+    text_model = None
+    if model and os.environ.get("THBSCAN_NO_MODEL") != "1":
+        try:
+            text_model = ModelRegistry().load(model_version)
+        except ModelError as exc:
+            logger.warning("scoring without a text model: %s", exc)
+    return Scorer(catalogue, text_model)
+
+
+def pseudonymiser(run_mode: str) -> Pseudonymiser:
+    return Pseudonymiser.from_env(os.environ, mode=run_mode)

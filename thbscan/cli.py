@@ -1,0 +1,237 @@
+"""The ``thbscan`` command line: the one composition root of the system."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from thbscan.commands import common
+
+EPILOG = """\
+The system never acts on a score: flagged listings go to a human review queue,
+and every decision is a person's, recorded with who, when and why.
+
+Environment:
+  THBSCAN_DATABASE_URL   SQLAlchemy URL (default sqlite:///thbscan.db)
+  THBSCAN_MODE           production (default), demo or test
+  THBSCAN_SECRET_KEY     web session secret (required in production)
+  THBSCAN_PSEUDONYM_KEY  HMAC key for identifiers (required in production)
+"""
+
+
+def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(f"thbscan.commands.{module}"), func)(args)
+
+    return run
+
+
+def _db(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    p.add_argument("--db", default=default, metavar="URL",
+                   help="SQLAlchemy database URL (default: $THBSCAN_DATABASE_URL or "
+                        f"{default or 'sqlite:///thbscan.db'})")
+
+
+def _json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable JSON output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="thbscan",
+        description="Online-trafficking indicator scanner: crawl public listings politely, "
+                    "score them against versioned indicator lists, and queue flagged "
+                    "listings for human review.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("demo", help="run a full demo scan on the bundled fixture site",
+                       description="Start the fixture site, crawl it, score, queue flagged "
+                                   "listings, create a demo user and serve the review UI.")
+    _db(p, "sqlite:///thbscan-demo.db")
+    _json(p)
+    p.add_argument("--no-serve", action="store_true", help="stop after scoring and queueing")
+    p.add_argument("--host", default="127.0.0.1", help="web UI address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="web UI port (default 8000)")
+    p.add_argument("--fixture-port", type=int, default=0,
+                   help="fixture site port (default: any free port)")
+    p.set_defaults(func=_lazy("demo", "run_demo"))
+
+    p = sub.add_parser("db", help="database schema")
+    dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    q = dsub.add_parser("upgrade", help="create or migrate the schema to the newest revision")
+    _db(q)
+    _json(q)
+    q.set_defaults(func=_lazy("db", "run_upgrade"))
+
+    p = sub.add_parser("fixture-site", help="serve the bundled fixture listing site on loopback")
+    p.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.set_defaults(func=_lazy("crawling", "run_fixture_site"))
+
+    p = sub.add_parser("crawl", help="crawl configured sources now",
+                       description="Crawl sources from crawler/sources/*.toml and store listings.")
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="source names")
+    p.add_argument("--all", action="store_true", help="crawl every enabled source")
+    p.add_argument("--base-url", help="resolve the sources' relative start URLs against this "
+                                      "URL (e.g. the fixture site's address)")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    _db(p)
+    _json(p)
+    p.set_defaults(func=_lazy("crawling", "run_crawl"))
+
+    p = sub.add_parser("sources", help="source configs")
+    ssub = p.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
+    q = ssub.add_parser("validate", help="check every source config (file, key, problem)")
+    q.add_argument("path", nargs="?", default=None, type=_path, help="directory of configs")
+    q.set_defaults(func=_lazy("crawling", "run_sources_validate"))
+    q = ssub.add_parser("list", help="list configured sources")
+    _json(q)
+    q.set_defaults(func=_lazy("crawling", "run_sources_list"))
+
+    p = sub.add_parser("crawl-jobs", help="recorded crawl runs, newest first")
+    p.add_argument("--limit", type=int, default=20)
+    _db(p)
+    _json(p)
+    p.set_defaults(func=_lazy("crawling", "run_crawl_jobs"))
+
+    p = sub.add_parser("ingest", help="store listings given as JSON lines",
+                       description="Each line: {\"title\": ..., \"text\": ..., optional "
+                                   "\"url\", \"id\", \"fields\"}. Bad lines are reported by "
+                                   "number and skipped; exit status 1 if any line was rejected.")
+    p.add_argument("--jsonl", required=True, metavar="FILE", help="JSON-lines file, - for stdin")
+    p.add_argument("--source", required=True, help="source name stored with the listings")
+    _db(p)
+    _json(p)
+    p.set_defaults(func=_lazy("listings", "run_ingest"))
+
+    p = sub.add_parser("score", help="score stored listings not yet scored by the current "
+                                     "lists and model")
+    p.add_argument("--rescore", action="store_true",
+                   help="re-score every current listing version, even if already scored")
+    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _db(p)
+    _json(p)
+    p.set_defaults(func=_lazy("scoring", "run_score"))
+
+    p = sub.add_parser("check", help="score JSON-lines listings from stdin (stable interface)",
+                       description="Reads {\"title\": ..., \"text\": ...} per line on stdin and "
+                                   "writes one result per line, in order. With --json each "
+                                   "result is a JSON object: score, flagged, band, categories, "
+                                   "possible_minor, indicators, language, versions; a bad line "
+                                   "gives {\"line\": N, \"error\": ...} and processing goes on.")
+    p.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
+    p.add_argument("--batch-size", type=int, default=256)
+    _json(p)
+    p.set_defaults(func=_lazy("scoring", "run_check"))
+
+    p = sub.add_parser("serve", help="serve the analyst review UI")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a non-loopback address (put TLS in front)")
+    _db(p)
+    p.set_defaults(func=_lazy("web", "run_serve"))
+
+    p = sub.add_parser("users", help="analyst accounts (no self-registration)")
+    usub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    q = usub.add_parser("add", help="create a user; the password is read from stdin")
+    q.add_argument("name")
+    q.add_argument("--role", required=True, choices=["analyst", "lead", "admin", "auditor"])
+    q.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    _db(q)
+    _json(q)
+    q.set_defaults(func=_lazy("users", "run_add"))
+    q = usub.add_parser("list", help="list users")
+    _db(q)
+    _json(q)
+    q.set_defaults(func=_lazy("users", "run_list"))
+    q = usub.add_parser("disable", help="disable a user and end their sessions")
+    q.add_argument("name")
+    _db(q)
+    q.set_defaults(func=_lazy("users", "run_disable"))
+
+    p = sub.add_parser("model", help="the scorer's text model")
+    msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    q = msub.add_parser("train", help="train on the fixture corpus and register the artefact")
+    q.add_argument("--version", required=True, help="new model version, e.g. 1.0.1")
+    q.add_argument("--promote", action="store_true", help="make it the model used for scoring")
+    _json(q)
+    q.set_defaults(func=_lazy("model", "run_train"))
+    q = msub.add_parser("list", help="registered models (* = promoted)")
+    _json(q)
+    q.set_defaults(func=_lazy("model", "run_list"))
+    q = msub.add_parser("promote", help="use a registered model for scoring (a human decision)")
+    q.add_argument("version")
+    q.set_defaults(func=_lazy("model", "run_promote"))
+
+    p = sub.add_parser("indicators", help="the indicator catalogue")
+    isub = p.add_subparsers(dest="indicators_command", metavar="ACTION", required=True)
+    q = isub.add_parser("validate", help="validate indicator list files (file:line: problem)")
+    q.add_argument("path", nargs="?", default=None, help="lists directory or a list file")
+    _json(q)
+    q.set_defaults(func=_lazy("indicators", "run_validate"))
+    q = isub.add_parser("list", help="table of indicators")
+    q.add_argument("--category", help="only this category")
+    q.add_argument("--lang", help="only indicators with patterns in this language")
+    q.add_argument("--lists", metavar="DIR", help="lists directory or partner export")
+    _json(q)
+    q.set_defaults(func=_lazy("indicators", "run_list"))
+    q = isub.add_parser("diff", help="what changed between two list versions (files or dirs)")
+    q.add_argument("old")
+    q.add_argument("new")
+    _json(q)
+    q.set_defaults(func=_lazy("indicators", "run_diff"))
+    q = isub.add_parser("export", help="write a versioned partner export")
+    q.add_argument("--partner-profile", required=True, metavar="NAME",
+                   help="recruitment, classifieds, social or payments")
+    q.add_argument("--format", choices=["json", "csv"], default="json")
+    q.add_argument("--out", required=True, metavar="DIR")
+    q.add_argument("--lists", metavar="DIR", help="lists directory (default: bundled)")
+    _json(q)
+    q.set_defaults(func=_lazy("indicators", "run_export"))
+    return parser
+
+
+def _path(value: str) -> Path:
+    return Path(value)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from crawler.errors import CrawlerError
+    from indicator_lists import CatalogueError
+    from models.errors import ModelError
+    from nlp.errors import NlpError
+    from review_queue.db.errors import DatabaseError
+    from review_queue.domain.errors import DomainError
+
+    try:
+        return int(args.func(args) or 0)
+    except (CrawlerError, CatalogueError, ModelError, NlpError, DatabaseError,
+            DomainError) as exc:
+        common.err(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        common.err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Implementations of the ``thbscan`` subcommands (one module per group)."""

@@ -1,0 +1,48 @@
+"""``thbscan ingest``: store listings given as JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from review_queue.services.errors import InvalidInput
+from review_queue.services.listings import ListingInput, store_listing
+from thbscan.commands.common import emit_json, err, open_db
+from thbscan.jsonl import read_jsonl
+
+KNOWN = {"title", "text", "url", "id", "fields"}
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    _engine, sessions = open_db(args.db, migrate=True)
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "errors": 0}
+    stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")  # noqa: SIM115
+    with stream, sessions() as session:
+        for line in read_jsonl(stream, required=("title", "text")):
+            if line.value is None:
+                counts["errors"] += 1
+                err(f"{args.jsonl}: {line.error}")
+                continue
+            value = line.value
+            fields = value.get("fields") if isinstance(value.get("fields"), dict) else {}
+            fields = {**fields, **{k: v for k, v in value.items() if k not in KNOWN}}
+            key = str(value.get("id") or value.get("url") or "")
+            item = ListingInput(
+                source=args.source, natural_key=key, url=value.get("url"),
+                title=str(value.get("title") or ""), text=str(value.get("text") or ""),
+                fields=fields,
+            )
+            try:
+                with session.begin_nested():
+                    result = store_listing(session, item)
+            except InvalidInput as exc:
+                counts["errors"] += 1
+                err(f"{args.jsonl}: line {line.number}: {exc}")
+                continue
+            counts[result.status] += 1
+        session.commit()
+    if args.json:
+        emit_json(counts)
+    else:
+        print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    return 0 if counts["errors"] == 0 else 1

@@ -1,0 +1,76 @@
+"""``thbscan score`` (the archive) and ``thbscan check`` (JSON lines on stdin)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from thbscan import config
+from thbscan.assets import load_scorer, pseudonymiser
+from thbscan.commands.common import emit_json, open_db
+from thbscan.jsonl import read_jsonl
+from thbscan.scoring_job import score_archive
+
+
+def run_score(args: argparse.Namespace) -> int:
+    run_mode = config.mode()
+    pseudo = pseudonymiser(run_mode)  # refuses to start without a key in production (R09)
+    _engine, sessions = open_db(args.db)
+    scorer = load_scorer(args.lists)
+    report = score_archive(sessions, scorer, pseudo, rescore=args.rescore,
+                           batch_size=args.batch_size, progress=not args.quiet)
+    result = {**report.as_dict(), "scorer": scorer.scorer_key}
+    if args.json:
+        emit_json(result)
+    else:
+        print(f"scored {report.scored} listings ({report.flagged} flagged, {report.queued} "
+              f"queued for review) in {report.seconds:.1f} s with {scorer.scorer_key}")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """JSON lines in, JSON lines out, in order; a bad line yields an error object."""
+    scorer = load_scorer(args.lists)
+    pending: list[tuple[int, dict]] = []
+    status = 0
+    emit = emit_json if args.json else print_human
+
+    def flush() -> None:
+        assessments = scorer.assess_many(
+            (str(v.get("title") or ""), str(v.get("text") or "")) for _n, v in pending
+        )
+        for (number, value), assessment in zip(pending, assessments, strict=True):
+            out = assessment.to_check_dict()
+            if "id" in value:
+                out = {"id": value["id"], **out}
+            out["line"] = number
+            emit(out)
+        pending.clear()
+
+    for line in read_jsonl(sys.stdin, required=("title", "text")):
+        if line.value is None:
+            flush()  # keep the output in input order
+            emit({"line": line.number, "error": line.error})
+            status = 1
+            continue
+        pending.append((line.number, line.value))
+        if len(pending) >= args.batch_size:
+            flush()
+    flush()
+    return status
+
+
+def print_human(out: dict) -> None:
+    """One readable line per listing (``--json`` gives the stable machine format)."""
+    if "error" in out:
+        print(f"line {out['line']}: ERROR {out['error']}", file=sys.stderr)
+        return
+    verdict = "FLAGGED" if out["flagged"] else "not flagged"
+    minor = " possible-minor" if out["possible_minor"] else ""
+    hits = "; ".join(
+        f"{i['id']} \"{i['spans'][0]['text'][:40]}\"" if i["spans"] else i["id"]
+        for i in out["indicators"]
+    )
+    print(f"line {out['line']}: {verdict} score={out['score']:.2f} band={out['band']}{minor} "
+          f"lang={out['language']} forms={','.join(out['categories']) or '-'}"
+          + (f" | {hits}" if hits else ""))
