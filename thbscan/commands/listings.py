@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from review_queue.services.errors import InvalidInput
-from review_queue.services.listings import ListingInput, store_listing
+from review_queue.services.listings import ListingInput, content_hash, store_listing
 from thbscan.commands.common import emit_json, err, open_db
 from thbscan.jsonl import read_jsonl
 
@@ -26,10 +26,14 @@ def run_ingest(args: argparse.Namespace) -> int:
             value = line.value
             fields = value.get("fields") if isinstance(value.get("fields"), dict) else {}
             fields = {**fields, **{k: v for k, v in value.items() if k not in KNOWN}}
-            key = str(value.get("id") or value.get("url") or "")
+            title, text = str(value.get("title") or ""), str(value.get("text") or "")
+            # Natural key: the listing id, else its URL, else its content (R27).
+            key = str(value.get("id") or value.get("url") or "") or (
+                "sha256:" + content_hash(title, text, {})
+            )
             item = ListingInput(
                 source=args.source, natural_key=key, url=value.get("url"),
-                title=str(value.get("title") or ""), text=str(value.get("text") or ""),
+                title=title, text=text,
                 fields=fields,
             )
             try:

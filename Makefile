@@ -1,0 +1,44 @@
+# thbscan developer entry points. Each target creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.thbscan-installed
+
+.PHONY: install demo demo-json test lint unit integration bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres,redis,scrapyd]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: full scan of the bundled fixture site, then the review UI on http://127.0.0.1:8000/
+demo: $(STAMP)
+	$(BIN)/thbscan demo
+
+## demo-json: the same scan without the UI; prints one JSON line of counts
+demo-json: $(STAMP)
+	$(BIN)/thbscan demo --no-serve --json
+
+## test: lint, dependency-direction contracts and the whole test suite
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+## bench: scoring and crawling benchmarks (figures printed, not asserted)
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache thbscan-demo.db*

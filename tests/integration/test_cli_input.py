@@ -1,0 +1,66 @@
+"""Bad input to ``check`` and ``ingest``: the error names the line, other lines go on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from review_queue.db import Listing, create_engine_for
+
+GOOD_1 = json.dumps({"title": "Cleaner wanted", "text": "Part-time cleaning job in Aarhus."})
+GOOD_2 = json.dumps({"id": "x2", "title": "Lagerarbejder",
+                     "text": "Vi søger en lagermedarbejder til fast stilling i Odense."})
+BAD_JSON = '{"title": "broken", "text": '
+BAD_TYPE = json.dumps(["not", "an", "object"])
+BAD_FIELD = json.dumps({"title": 5, "text": ["x"]})
+
+
+def run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "thbscan", *args], input=stdin, text=True,
+                          capture_output=True, env={**os.environ, "THBSCAN_MODE": "test"},
+                          timeout=300, check=False)
+
+
+def test_check_reports_bad_lines_and_goes_on() -> None:
+    stdin = "\n".join([GOOD_1, BAD_JSON, BAD_TYPE, GOOD_2, BAD_FIELD]) + "\n"
+    result = run("check", "--json", stdin=stdin)
+    assert result.returncode == 1
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["line"] for o in out] == [1, 2, 3, 4, 5]
+    assert "score" in out[0] and "score" in out[3]
+    assert out[3]["id"] == "x2"
+    assert "line 2" in out[1]["error"] and "not valid JSON" in out[1]["error"]
+    assert "line 3" in out[2]["error"] and "JSON object" in out[2]["error"]
+    assert "'title' must be a string" in out[4]["error"]
+    for key in ("score", "flagged", "band", "categories", "possible_minor", "indicators",
+                "language", "versions"):
+        assert key in out[0]
+
+
+def test_check_human_output() -> None:
+    result = run("check", stdin=GOOD_1 + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("line 1: not flagged")
+
+
+def test_ingest_reports_bad_lines_and_stores_the_rest(tmp_path, db_url) -> None:
+    path = tmp_path / "listings.jsonl"
+    no_id = json.dumps({"title": "No id", "text": "A listing without id or url."})
+    path.write_text("\n".join([GOOD_2, BAD_JSON, no_id, GOOD_2]) + "\n", encoding="utf-8")
+    result = run("ingest", "--jsonl", str(path), "--source", "partner-file", "--db", db_url,
+                 "--json", stdin="")
+    assert result.returncode == 1
+    counts = json.loads(result.stdout.strip())
+    assert counts == {"new": 2, "changed": 0, "unchanged": 1, "errors": 1}
+    assert "line 2: not valid JSON" in result.stderr
+    engine = create_engine_for(db_url)
+    with engine.connect() as conn:
+        keys = conn.execute(select(Listing.source, Listing.natural_key)).all()
+    engine.dispose()
+    assert sorted(k for _s, k in keys)[1] == "x2"
+    assert sorted(k for _s, k in keys)[0].startswith("sha256:")
+    assert {s for s, _k in keys} == {"partner-file"}

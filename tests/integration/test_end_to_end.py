@@ -1,0 +1,90 @@
+"""The walking skeleton for real: crawl the fixture site over HTTP, score, queue.
+
+Runs the ``thbscan`` command line in subprocesses (as an operator would) against
+SQLite and, when reachable, the PostgreSQL server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from review_queue.db import Listing, ListingVersion, ReviewItem, Score, create_engine_for
+from thbscan.fixture_site import ground_truth
+
+pytestmark = pytest.mark.slow
+
+
+def thbscan(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "THBSCAN_MODE": "test"}
+    return subprocess.run(
+        [sys.executable, "-m", "thbscan", *args], input=stdin, capture_output=True, text=True,
+        env=env, timeout=600, check=False,
+    )
+
+
+def test_crawl_score_queue(fixture_site, db_url: str) -> None:
+    crawl = thbscan("crawl", "fixture-jobs", "fixture-ads", "--base-url", fixture_site.url,
+                    "--db", db_url, "--json", "--log-level", "WARNING")
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    crawled = json.loads(crawl.stdout.strip().splitlines()[-1])
+    truth = ground_truth()
+    n_jobs = sum(1 for p in truth if p.startswith("/jobs/"))
+    n_ads = len(truth) - n_jobs
+    assert crawled["fixture-jobs"]["items"] == n_jobs
+    assert crawled["fixture-ads"]["items"] == n_ads
+    assert crawled["fixture-jobs"]["robots_denied"] >= 1
+    assert not any(path.startswith("/private/") for _m, path in fixture_site.requests)
+
+    score = thbscan("score", "--db", db_url, "--json", "--quiet")
+    assert score.returncode == 0, score.stderr[-3000:]
+    scored = json.loads(score.stdout.strip().splitlines()[-1])
+    assert scored["scored"] == len(truth)
+
+    engine = create_engine_for(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ListingVersion.url, Score.flagged, Score.score, Score.model_version,
+                   Score.list_versions)
+            .join(Score, Score.version_id == ListingVersion.id)
+        ).all()
+        queued = set(conn.execute(select(ReviewItem.version_id, ReviewItem.state)).all())
+    engine.dispose()
+    flagged_paths = {"/" + url.split("/", 3)[3] for url, flagged, *_ in rows if flagged}
+    expected = {path for path, listing in truth.items() if listing.expected == "flagged"}
+    missed = sorted(expected - flagged_paths)
+    false_alarms = sorted(flagged_paths - expected)
+    assert not missed, f"flagged fixture listings not flagged: {missed}"
+    assert not false_alarms, f"benign fixture listings flagged: {false_alarms}"
+    assert all(r.model_version != "none" and r.list_versions for r in rows)
+    assert len(queued) >= len(expected)
+    assert {state for _v, state in queued} == {"new"}
+
+    # Re-crawling the unchanged site stores no duplicates (R27).
+    again = thbscan("crawl", "fixture-jobs", "fixture-ads", "--base-url", fixture_site.url,
+                    "--db", db_url, "--json", "--log-level", "WARNING")
+    assert again.returncode == 0, again.stderr[-3000:]
+    second = json.loads(again.stdout.strip().splitlines()[-1])
+    assert second["fixture-jobs"]["new"] == 0 and second["fixture-ads"]["new"] == 0
+    engine = create_engine_for(db_url)
+    with engine.connect() as conn:
+        assert len(conn.execute(select(Listing.id)).all()) == len(truth)
+        assert len(conn.execute(select(ListingVersion.id)).all()) == len(truth)
+    engine.dispose()
+
+
+def test_demo_no_serve_json(tmp_path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = thbscan("demo", "--no-serve", "--json", "--db", db)
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(counts) == {"listings", "scored", "flagged", "queued"}
+    truth = ground_truth()
+    assert counts["listings"] == counts["scored"] == len(truth)
+    assert counts["flagged"] == sum(1 for x in truth.values() if x.expected == "flagged")
+    assert counts["queued"] >= counts["flagged"]
