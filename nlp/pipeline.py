@@ -3,11 +3,11 @@
 Per language: ``spacy.blank(lang)`` plus the lookup lemmatizer where
 spacy-lookups-data has tables, then two registered, versioned components:
 
-- ``thbscan.indicator_ruler.v1``: a PhraseMatcher (attr LOWER) holding the
+- ``thbscan_indicator_ruler_v1``: a PhraseMatcher (attr LOWER) holding the
   phrases of every language in the catalogue (listings mix languages), plus the
   few regexes and emoji, written to ``doc.spans["thbscan_hits"]`` labelled with
   the indicator id.
-- ``thbscan.counter_filter.v1``: drops hits of an indicator whose
+- ``thbscan_counter_filter_v1``: drops hits of an indicator whose
   counter-patterns occur in the same listing (e.g. "girl and gentleman").
 
 Patterns are data: they are loaded in ``initialize`` from the catalogue and
@@ -165,12 +165,12 @@ class CounterFilter(_PatternComponent):
         return doc
 
 
-@Language.factory("thbscan.indicator_ruler.v1")
+@Language.factory("thbscan_indicator_ruler_v1")
 def make_indicator_ruler(nlp: Language, name: str) -> IndicatorRuler:
     return IndicatorRuler(nlp, name)
 
 
-@Language.factory("thbscan.counter_filter.v1")
+@Language.factory("thbscan_counter_filter_v1")
 def make_counter_filter(nlp: Language, name: str) -> CounterFilter:
     return CounterFilter(nlp, name)
 
@@ -193,9 +193,9 @@ def build_pipeline(lang: str, catalogue: Catalogue, *, lemmas: bool = False) -> 
     """The matching pipeline for one language, initialised from ``catalogue``."""
     nlp = blank(lang) if lemmas else spacy.blank(lang if lang in SPACY_LANGS else "xx")
     patterns = catalogue_patterns(catalogue)
-    ruler = nlp.add_pipe("thbscan.indicator_ruler.v1")
+    ruler = nlp.add_pipe("thbscan_indicator_ruler_v1")
     ruler.set_patterns(patterns)
-    counter = nlp.add_pipe("thbscan.counter_filter.v1")
+    counter = nlp.add_pipe("thbscan_counter_filter_v1")
     counter.set_patterns(patterns)
     nlp.meta["thbscan"] = {"list_versions": patterns["versions"],
                            "fingerprint": patterns["fingerprint"]}

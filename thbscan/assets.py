@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from indicator_lists import Catalogue, load_catalogue
@@ -29,3 +30,17 @@ def load_scorer(lists: str | Path | None = None, *, model: bool = True,
 
 def pseudonymiser(run_mode: str) -> Pseudonymiser:
     return Pseudonymiser.from_env(os.environ, mode=run_mode)
+
+
+@dataclass(frozen=True)
+class ScorerFactory:
+    """Builds the same scorer in a worker process (picklable)."""
+
+    lists: str | None
+    model_version: str | None
+    run_mode: str
+    use_model: bool = True
+
+    def __call__(self) -> tuple[Scorer, Pseudonymiser]:
+        scorer = load_scorer(self.lists, model=self.use_model, model_version=self.model_version)
+        return scorer, pseudonymiser(self.run_mode)

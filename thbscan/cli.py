@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rescore", action="store_true",
                    help="re-score every current listing version, even if already scored")
     p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--workers", type=int, default=0,
+                   help="scoring processes (default: one per core, at most 4)")
     p.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _db(p)

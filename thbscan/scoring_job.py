@@ -1,9 +1,20 @@
-"""Score stored listings that have no score under the current scorer (resumable)."""
+"""Score stored listings that have no score under the current scorer.
+
+Batched with keyset pagination (bounded memory), each batch committed on its
+own (a killed run keeps what it finished and the next run continues), and
+optionally spread over worker processes (one scorer per process; spaCy's own
+``n_process`` is slower on this kind of machine, see FINDINGS.md).
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import sys
 import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +42,13 @@ class ScoringReport:
     flagged: int = 0
     queued: int = 0
     seconds: float = 0.0
+    workers: int = 1
+    stopped: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"scored": self.scored, "flagged": self.flagged, "queued": self.queued,
-                "seconds": round(self.seconds, 2)}
+                "seconds": round(self.seconds, 2), "workers": self.workers,
+                "stopped": self.stopped}
 
 
 def to_score_input(version: PendingVersion, assessment: Assessment, scorer: Scorer,
@@ -59,40 +73,99 @@ def to_score_input(version: PendingVersion, assessment: Assessment, scorer: Scor
     )
 
 
-def score_archive(
-    sessions: sessionmaker[Session], scorer: Scorer, pseudonymiser: Pseudonymiser, *,
-    rescore: bool = False, batch_size: int = 500, sample_rate: float = DEFAULT_SAMPLE_RATE,
-    progress: bool = True, actor: str = "system",
-) -> ScoringReport:
-    """Score pending listing versions in committed batches.
+def score_batch(scorer: Scorer, pseudonymiser: Pseudonymiser,
+                batch: list[PendingVersion]) -> list[ScoreInput]:
+    assessments = scorer.assess_many((v.title, v.text) for v in batch)
+    return [to_score_input(v, a, scorer, pseudonymiser)
+            for v, a in zip(batch, assessments, strict=True)]
 
-    Each batch commits on its own, so a killed run keeps what it finished and a
-    new run continues with the rest.
-    """
-    report = ScoringReport()
+
+# -- worker processes --------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(factory: Callable[[], tuple[Scorer, Pseudonymiser]]) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _WORKER["scorer"], _WORKER["pseudonymiser"] = factory()
+
+
+def _score_in_worker(batch: list[PendingVersion]) -> list[ScoreInput]:
+    return score_batch(_WORKER["scorer"], _WORKER["pseudonymiser"], batch)
+
+
+def score_archive(
+    sessions: sessionmaker[Session],
+    scorer: Scorer,
+    pseudonymiser: Pseudonymiser,
+    *,
+    rescore: bool = False,
+    batch_size: int = 500,
+    sample_rate: float = DEFAULT_SAMPLE_RATE,
+    progress: bool = True,
+    actor: str = "system",
+    workers: int = 1,
+    worker_factory: Callable[[], tuple[Scorer, Pseudonymiser]] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ScoringReport:
+    """Score pending listing versions; ``workers > 1`` needs a picklable ``worker_factory``."""
+    report = ScoringReport(workers=workers)
     started = time.perf_counter()
-    with sessions() as reader:
-        total = count_pending(reader, scorer.scorer_key) if not rescore else None
-        bar = tqdm(total=total, unit="listing", desc="scoring", disable=not progress,
-                   file=sys.stderr)
-        for batch in pending_versions(reader, scorer.scorer_key, batch_size=batch_size,
-                                      rescore=rescore):
-            assessments = list(scorer.assess_many((v.title, v.text) for v in batch))
-            with sessions.begin() as writer:
-                for version, assessment in zip(batch, assessments, strict=True):
-                    _score, item = record_score(
-                        writer, to_score_input(version, assessment, scorer, pseudonymiser),
-                        sample_rate=sample_rate,
-                    )
-                    report.scored += 1
-                    report.flagged += int(assessment.flagged)
-                    report.queued += int(item is not None)
-                audit.record(
-                    writer, actor, "scoring.batch", "scorer", scorer.scorer_key[:60],
-                    listings=len(batch), model_version=scorer.versions["model"],
-                    list_versions=scorer.versions["lists"],
-                )
-            bar.update(len(batch))
-        bar.close()
+    pool = None
+    if workers > 1:
+        if worker_factory is None:
+            raise ValueError("workers > 1 needs worker_factory to build a scorer per process")
+        pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker, initargs=(worker_factory,),
+        )
+    try:
+        with sessions() as reader:
+            total = count_pending(reader, scorer.scorer_key) if not rescore else None
+            bar = tqdm(total=total, unit="listing", desc="scoring", disable=not progress,
+                       file=sys.stderr, smoothing=0.1)
+            batches = pending_versions(reader, scorer.scorer_key, batch_size=batch_size,
+                                       rescore=rescore)
+            for results in _results(batches, scorer, pseudonymiser, pool, workers):
+                _write(sessions, results, report, scorer, sample_rate, actor)
+                bar.update(len(results))
+                if should_stop is not None and should_stop():
+                    report.stopped = True
+                    break
+            bar.close()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _results(
+    batches: Iterable[list[PendingVersion]], scorer: Scorer, pseudonymiser: Pseudonymiser,
+    pool: ProcessPoolExecutor | None, workers: int,
+) -> Iterable[list[ScoreInput]]:
+    if pool is None:
+        for batch in batches:
+            yield score_batch(scorer, pseudonymiser, batch)
+        return
+    inflight: deque[Future[list[ScoreInput]]] = deque()
+    for batch in batches:
+        inflight.append(pool.submit(_score_in_worker, batch))
+        if len(inflight) >= 2 * workers:  # bounded memory: a few batches in flight
+            yield inflight.popleft().result()
+    while inflight:
+        yield inflight.popleft().result()
+
+
+def _write(sessions: sessionmaker[Session], results: list[ScoreInput], report: ScoringReport,
+           scorer: Scorer, sample_rate: float, actor: str) -> None:
+    with sessions.begin() as writer:
+        for result in results:
+            _score, item = record_score(writer, result, sample_rate=sample_rate)
+            report.scored += 1
+            report.flagged += int(result.flagged)
+            report.queued += int(item is not None)
+        audit.record(
+            writer, actor, "scoring.batch", "scorer", scorer.scorer_key[:60],
+            listings=len(results), model_version=scorer.versions["model"],
+            list_versions=scorer.versions["lists"],
+        )

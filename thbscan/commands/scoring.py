@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from thbscan import config
-from thbscan.assets import load_scorer, pseudonymiser
+from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
 from thbscan.commands.common import emit_json, open_db
 from thbscan.jsonl import read_jsonl
 from thbscan.scoring_job import score_archive
@@ -17,8 +18,13 @@ def run_score(args: argparse.Namespace) -> int:
     pseudo = pseudonymiser(run_mode)  # refuses to start without a key in production (R09)
     _engine, sessions = open_db(args.db)
     scorer = load_scorer(args.lists)
+    workers = args.workers or max(1, min(os.cpu_count() or 1, 4))
+    factory = ScorerFactory(str(args.lists) if args.lists else None,
+                            scorer.versions["model"] if scorer.model else None, run_mode,
+                            use_model=scorer.model is not None)
     report = score_archive(sessions, scorer, pseudo, rescore=args.rescore,
-                           batch_size=args.batch_size, progress=not args.quiet)
+                           batch_size=args.batch_size, progress=not args.quiet,
+                           workers=workers, worker_factory=factory)
     result = {**report.as_dict(), "scorer": scorer.scorer_key}
     if args.json:
         emit_json(result)

@@ -1,0 +1,1 @@
+"""Language handling, normalisation, extraction and scoring for thbscan."""

@@ -1,0 +1,502 @@
+"""Extraction of identifiers and facts from listing text, with spans into the ORIGINAL text.
+
+:func:`extract` returns :class:`Extracted` items of these kinds:
+
+``phone``   E.164 value, found by ``phonenumbers`` (leniency VALID) in the original and in the
+            normalised text (so "+45 two 0 5 5 1 2 3 4" and "2 0 5 5 - 1 2 3 4" are found);
+            deduplicated by value, keeping the first span.
+``email``   lowercased address, also from "name (at) domain (dot) com".
+``handle``  ``"<app>:@user"`` or ``"<app>:+4520551234"`` for WhatsApp, Telegram, Signal,
+            Snapchat, Viber and Instagram.
+``url``     http(s) URLs and bare domains; value with lowercase scheme and host
+            (``http://`` added to bare domains).
+``money``   ``"1500 DKK"``, ``"12.50 EUR"``, ``"1500-2000 DKK"`` (ISO currency codes).
+``age``     stated ages 13-99, value the number as a string.
+
+Work is bounded: input is cut at :data:`MAX_CHARS` characters and nothing raises on hostile
+input. ``phonenumbers`` is called only when the normalised text has at least 7 digits.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
+
+from nlp.normalise import Normalised, normalise
+
+__all__ = ["KINDS", "MAX_CHARS", "Extracted", "extract"]
+
+
+def _words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text`` as a set."""
+    return frozenset(text.split())
+
+
+logger = logging.getLogger(__name__)
+
+MAX_CHARS = 20_000
+MIN_PHONE_DIGITS = 7
+_PHONE_MAX_TRIES = 200
+KINDS = ("phone", "email", "handle", "url", "money", "age")
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    kind: str
+    value: str
+    start: int  # in the original text
+    end: int  # exclusive
+    text: str  # original[start:end]
+
+
+# --- phone ---------------------------------------------------------------------------------
+
+_DIGITS = "0123456789"
+_DATE_RE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[./-]\d{1,2}[./-]\d{1,2}")
+
+
+def _phones(original: str, norm: Normalised, region: str) -> list[tuple[str, int, int]]:
+    found: list[tuple[str, int, int]] = []
+    sources: list[tuple[str, Normalised | None]] = [(original, None)]
+    if norm.text != original:
+        sources.append((norm.text, norm))
+    for text, mapping in sources:
+        if sum(map(text.count, _DIGITS)) < MIN_PHONE_DIGITS:
+            continue
+        matcher = PhoneNumberMatcher(
+            text, region, leniency=Leniency.VALID, max_tries=_PHONE_MAX_TRIES
+        )
+        for match in matcher:
+            if _DATE_RE.fullmatch(match.raw_string.strip()):
+                continue
+            value = phonenumbers.format_number(match.number, PhoneNumberFormat.E164)
+            start, end = match.start, match.end
+            if mapping is not None:
+                start, end = mapping.to_original(start, end)
+            found.append((value, start, end))
+    return found
+
+
+# --- email ---------------------------------------------------------------------------------
+
+_EMAIL_RE = re.compile(
+    r"(?<![\w.+-])([A-Za-z0-9][A-Za-z0-9._%+-]{0,63})@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*"
+    r"\.[A-Za-z]{2,24})(?![\w-])"
+)
+_AT = r"(?:\s*[\(\[\{<]\s*(?:at|snabel-?a)\s*[\)\]\}>]\s*|\s+(?:at|snabel-?a)\s+)"
+_DOT = r"(?:\s*[\(\[\{<]\s*(?:dot|punktum|punkt|kropka|punct)\s*[\)\]\}>]\s*|\s+dot\s+|\.)"
+_EMAIL_OBFUSCATED_RE = re.compile(
+    rf"(?<![\w.])([A-Za-z0-9][A-Za-z0-9._+-]{{0,63}}){_AT}"
+    rf"([A-Za-z0-9-]{{1,63}}(?:{_DOT}[A-Za-z0-9-]{{1,63}})*){_DOT}([A-Za-z]{{2,24}})(?!\w)",
+    re.IGNORECASE,
+)
+_DOT_SPLIT_RE = re.compile(_DOT, re.IGNORECASE)
+_OBFUSCATION_HINTS = ("at)", "at]", "at}", "at>", " dot ", "dot)", "dot]", "snabel")
+_BRACKET_RE = re.compile(r"[\(\[\{<]")
+_COMMON_TLDS = _words(
+    "com dk net org eu ro pl bg ua es uk de se no info biz io me co app online site xyz ru fr it "
+    "nl be at ch cz hu gr tr us ca"
+)
+
+
+def _emails(original: str) -> Iterator[tuple[str, int, int]]:
+    if "@" in original:
+        for m in _EMAIL_RE.finditer(original):
+            yield f"{m.group(1)}@{m.group(2)}".lower(), m.start(), m.end()
+    low = original.lower()
+    if not any(hint in low for hint in _OBFUSCATION_HINTS):
+        return
+    for m in _EMAIL_OBFUSCATED_RE.finditer(original):
+        matched = m.group()
+        if "@" in matched:
+            continue
+        if not _BRACKET_RE.search(matched) and "dot" not in matched.lower():
+            continue  # "look at www.site.com" is prose, not an address
+        tld = m.group(3).lower()
+        if tld not in _COMMON_TLDS:
+            continue
+        labels = [p for p in _DOT_SPLIT_RE.split(m.group(2)) if p]
+        domain = ".".join([*labels, tld])
+        yield f"{m.group(1)}@{domain}".lower(), m.start(), m.end()
+
+
+# --- url -----------------------------------------------------------------------------------
+
+# Bare domains need a TLD that is not also a short word ("work.It is", "go.to").
+_BARE_TLDS = _COMMON_TLDS - {"me", "no", "at", "be", "it", "us", "co", "to", "in", "do", "es"}
+_TLD_ALT = "|".join(sorted(_BARE_TLDS, key=len, reverse=True))
+_URL_RE = re.compile(
+    r"\b(https?)://([A-Za-z0-9.-]{1,253}(?::\d{1,5})?)([/?#][^\s<>\"'`]*)?"
+    rf"|(?<![@\w.-])((?:www\.)?(?:[A-Za-z0-9-]{{1,63}}\.)+(?-i:{_TLD_ALT}))\b"
+    r"((?:/[^\s<>\"'`]*)?)",
+    re.IGNORECASE,
+)
+_URL_HINT_RE = re.compile(rf"://|\.(?:{_TLD_ALT})\b")
+_TRAILING_PUNCT = ".,;:!?)]}'\""
+
+
+def _urls(original: str) -> Iterator[tuple[str, int, int]]:
+    if not _URL_HINT_RE.search(original):
+        return
+    for m in _URL_RE.finditer(original):
+        if m.group(1):
+            scheme, host, path = m.group(1).lower(), m.group(2).lower(), m.group(3) or ""
+        else:
+            scheme, host, path = "http", m.group(4).lower(), m.group(5) or ""
+            if host.split(".")[0].isdigit():
+                continue
+        start, end = m.start(), m.end()
+        while path and path[-1] in _TRAILING_PUNCT:
+            path = path[:-1]
+            end -= 1
+        host = host.rstrip(".")
+        if not host or "." not in host:
+            continue
+        yield f"{scheme}://{host}{path}", start, end
+
+
+# --- handles -------------------------------------------------------------------------------
+
+_APPS = {
+    "whatsapp": "whatsapp",
+    "whats app": "whatsapp",
+    "wa": "whatsapp",
+    "watsapp": "whatsapp",
+    "telegram": "telegram",
+    "tg": "telegram",
+    "telegramm": "telegram",
+    "signal": "signal",
+    "snapchat": "snapchat",
+    "snap": "snapchat",
+    "sc": "snapchat",
+    "viber": "viber",
+    "instagram": "instagram",
+    "insta": "instagram",
+    "ig": "instagram",
+}
+_SHORT_APP_HINT_RE = re.compile(r"\b(?:wa|tg|sc|ig)\s?[:=@]")
+_SHORT_APPS = frozenset({"wa", "tg", "sc", "ig", "snap", "signal", "insta"})
+# Run on lowercased text; the boundary before the name is checked in Python (a leading
+# look-behind would stop the regex engine from scanning quickly for the first letters).
+_APP_RE = re.compile(
+    "(" + "|".join(sorted(map(re.escape, _APPS), key=len, reverse=True)) + r")(?!\w)"
+)
+_LONG_APP_NAMES = tuple(name for name in _APPS if name not in ("wa", "tg", "sc", "ig"))
+_HANDLE_AFTER_RE = re.compile(
+    r"(?P<sep>[ \t]*(?:[:=\-–>]+|\b(?:on|på|pe|na|en|id|user(?:name)?)\b)?[ \t]*)"
+    r"(?P<user>@?[A-Za-z][A-Za-z0-9_.]{2,31})(?![\w@])",
+    re.IGNORECASE,
+)
+_HANDLE_URL_RE = re.compile(
+    r"(?:https?://)?(?:www\.)?(?P<site>t\.me|telegram\.me|wa\.me|instagram\.com|"
+    r"snapchat\.com/add|signal\.me/#p)/(?P<user>\+?[A-Za-z0-9_.]{3,32})",
+    re.IGNORECASE,
+)
+_USER_RE = re.compile(r"@?[A-Za-z][A-Za-z0-9_.]{2,31}")
+_SITE_APP = {
+    "t.me": "telegram",
+    "telegram.me": "telegram",
+    "wa.me": "whatsapp",
+    "instagram.com": "instagram",
+    "snapchat.com/add": "snapchat",
+    "signal.me/#p": "signal",
+}
+_NOT_HANDLES = _words(
+    "me and or og eller me or for the and at to på pe na ved via app number nummer nr tlf phone "
+    "telefon contact kontakt only kun"
+)
+_PHONE_WINDOW = 40
+# Words allowed between an app name and its phone number ("WhatsApp or Viber on +45 ...").
+_CONNECTORS = _words(
+    "or eller og and on på pe na sau și si lub i o y или або nr no number nummer numer tlf tel "
+    "phone telefon me us at via"
+)
+_LETTERS_RE = re.compile(r"[^\W\d_]+")
+
+
+def _handles(
+    original: str, norm: Normalised, phones: list[tuple[str, int, int]], region: str
+) -> Iterator[tuple[str, int, int]]:
+    text = norm.text
+    low = text.lower()
+    if len(low) != len(text):  # a few characters lowercase to two ("İ")
+        low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    if "/" in original and ("t.me" in low or ".com" in low or "wa.me" in low or "signal.me" in low):
+        yield from _handle_urls(original, region)
+    if not (
+        any(name in low for name in _LONG_APP_NAMES)
+        or ((":" in low or "@" in low or "=" in low) and _SHORT_APP_HINT_RE.search(low))
+    ):
+        return
+    for m in _APP_RE.finditer(low):
+        if m.start() > 0 and (low[m.start() - 1].isalnum() or low[m.start() - 1] in "_@/."):
+            continue
+        name = m.group(1)
+        app = _APPS[name]
+        a_start, a_end = norm.to_original(m.start(), m.end())
+        # A phone number right after the app name ("WhatsApp: +45 20 55 12 34").
+        near = [
+            p
+            for p in phones
+            if a_end <= p[1] <= a_end + _PHONE_WINDOW and _only_connectors(original[a_end : p[1]])
+        ]
+        if near:
+            value, _, p_end = min(near, key=lambda p: p[1])
+            yield f"{app}:{value}", a_start, p_end
+            continue
+        after = _HANDLE_AFTER_RE.match(text, m.end())
+        if after is None:
+            continue
+        user = after.group("user").rstrip(".")
+        sep = after.group("sep").strip()
+        if user.lower().lstrip("@") in _NOT_HANDLES or user.lower().lstrip("@") in _APPS:
+            continue
+        if not user.startswith("@") and not sep:
+            continue  # "signal strength": an ordinary word after the app name
+        if name in _SHORT_APPS and not (user.startswith("@") or sep in (":", "=")):
+            continue
+        u_start = after.start("user")
+        o_start, u_end = norm.to_original(u_start, u_start + len(user))
+        original_user = original[o_start:u_end]
+        if _USER_RE.fullmatch(original_user):
+            user = original_user
+        yield f"{app}:@{user.lstrip('@').lower()}", a_start, u_end
+
+
+def _handle_urls(original: str, region: str) -> Iterator[tuple[str, int, int]]:
+    for m in _HANDLE_URL_RE.finditer(original):
+        app = _SITE_APP[m.group("site").lower()]
+        user = m.group("user").rstrip(".")
+        if user.startswith("+") or user.isdigit():
+            value = _phone_value(user, region)
+            if value is None:
+                continue
+            yield f"{app}:{value}", m.start(), m.start("user") + len(user)
+        else:
+            yield f"{app}:@{user.lower()}", m.start(), m.start("user") + len(user)
+
+
+def _only_connectors(between: str) -> bool:
+    return all(w.lower() in _CONNECTORS or w.lower() in _APPS for w in _LETTERS_RE.findall(between))
+
+
+def _phone_value(raw: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+# --- money ---------------------------------------------------------------------------------
+
+_CURRENCIES = {
+    "kr": "DKK",
+    "kr.": "DKK",
+    "kroner": "DKK",
+    "dkk": "DKK",
+    "eur": "EUR",
+    "€": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "lei": "RON",
+    "ron": "RON",
+    "leu": "RON",
+    "zł": "PLN",
+    "zl": "PLN",
+    "pln": "PLN",
+    "złotych": "PLN",
+    "лв": "BGN",
+    "лв.": "BGN",
+    "bgn": "BGN",
+    "лева": "BGN",
+    "usd": "USD",
+    "$": "USD",
+    "dollars": "USD",
+    "£": "GBP",
+    "gbp": "GBP",
+    "uah": "UAH",
+    "грн": "UAH",
+}
+_CUR_ALT = "|".join(sorted((re.escape(c) for c in _CURRENCIES), key=len, reverse=True))
+_NUM = (
+    r"\d{1,3}(?:[.\u00a0 ]\d{3})+(?:,\d{1,2})?"
+    r"|\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?"
+    r"|\d+(?:[.,]\d{1,2})?"
+)
+# Amounts are found first (the pattern starts with a digit, which the regex engine scans for
+# quickly); a currency is then looked for right after or right before the amount.
+_AMOUNT_RE = re.compile(
+    rf"(?P<a>{_NUM})(?:\s*(?:-|–|—|(?i:to|til|до|do|a|până la))\s*(?P<b>{_NUM}))?(?!\d)"
+)
+_CUR_AFTER_RE = re.compile(rf"\s?(?P<cur>{_CUR_ALT})(?!\w)", re.IGNORECASE)
+_CUR_BEFORE_RE = re.compile(rf"(?<!\w)(?P<cur>{_CUR_ALT})\s?$", re.IGNORECASE)
+
+
+def _parse_amount(raw: str) -> Decimal | None:
+    raw = raw.replace("\u00a0", "").replace(" ", "")
+    if "," in raw and "." in raw:
+        if raw.rfind(",") > raw.rfind("."):
+            raw = raw.replace(".", "").replace(",", ".")
+        else:
+            raw = raw.replace(",", "")
+    elif "," in raw:
+        head, _, tail = raw.rpartition(",")
+        raw = raw.replace(",", "") if len(tail) == 3 else f"{head.replace(',', '')}.{tail}"
+    elif "." in raw:
+        head, _, tail = raw.rpartition(".")
+        raw = raw.replace(".", "") if len(tail) == 3 else f"{head.replace('.', '')}.{tail}"
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        return None
+
+
+def _format_amount(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return str(int(value))
+    return f"{value:.2f}"
+
+
+def _money(norm: Normalised) -> Iterator[tuple[str, int, int]]:
+    text = norm.text
+    for m in _AMOUNT_RE.finditer(text):
+        a, b = m.span()
+        if a > 0 and (text[a - 1].isalnum() or text[a - 1] in ".,"):
+            continue
+        start, end = a, b
+        after = _CUR_AFTER_RE.match(text, b)
+        if after is not None:
+            cur, end = after.group("cur"), after.end()
+        else:
+            before = _CUR_BEFORE_RE.search(text, max(0, a - 9), a)
+            if before is None:
+                continue
+            cur, start = before.group("cur"), before.start()
+        code = _CURRENCIES.get(cur.lower())
+        amount = _parse_amount(m.group("a"))
+        if code is None or amount is None:
+            continue
+        value = _format_amount(amount)
+        if m.group("b"):
+            upper = _parse_amount(m.group("b"))
+            if upper is not None:
+                value = f"{value}-{_format_amount(upper)}"
+        o_start, o_end = norm.to_original(start, end)
+        yield f"{value} {code}", o_start, o_end
+
+
+# --- age -----------------------------------------------------------------------------------
+
+_TWO_DIGITS_RE = re.compile(r"(?<!\d)\d{2}(?![\d.,]\d)(?!\d)")
+_EXPERIENCE = r"(?!\s*(?:de\s+)?(?:experien|erfaring|doświad|досвід|опит|стаж|exp\b))"
+# (text before the number, text after it): both must match around a two-digit number.
+_AGE_RULES = [
+    (None, r"\s*(?:-\s*)?(?:years?|yrs?)[\s-]*old\b"),
+    (None, r"\s*(?:y\.?o\.?|yo)(?!\w)"),
+    (r"\b(?:age|aged|alder|edad|wiek|vârsta|varsta|vârstă|възраст|вік|ani|lat)\s*[:=]?\s*$", ""),
+    (r"\b(?:i\s+am|i'm|im|am|jeg\s+er|tengo|mam|мені)\s+$", r"(?!\s*(?:kr|%|h\b|:|\.\d))"),
+    (None, r"\s*år\b" + _EXPERIENCE),
+    (None, r"\s*(?:de\s+)?ani\b" + _EXPERIENCE),
+    (None, r"\s*lata?\b" + _EXPERIENCE),
+    (r"\bна\s+$", r"\s*(?:години|год\.?|г\.)"),
+    (None, r"\s*-?\s*(?:годишна|годишен|річна|річний)\b"),
+    (None, r"\s*(?:років|роки)\b" + _EXPERIENCE),
+    (None, r"\s*años\b" + _EXPERIENCE),
+]
+_AGE_COMPILED = [
+    (
+        re.compile(before, re.IGNORECASE) if before else None,
+        re.compile(after, re.IGNORECASE) if after else None,
+    )
+    for before, after in _AGE_RULES
+]
+# "i 10 år", "for 10 år": a duration, not an age.
+_NOT_AGE_BEFORE_RE = re.compile(r"\b(?:i|for|over|efter|under|på)\s+$", re.IGNORECASE)
+_AGE_CONTEXT = 24
+
+
+def _ages(norm: Normalised) -> Iterator[tuple[str, int, int]]:
+    text = norm.text
+    for m in _TWO_DIGITS_RE.finditer(text):
+        age = int(m.group())
+        if not 13 <= age <= 99:
+            continue
+        a, b = m.span()
+        context_start = max(0, a - _AGE_CONTEXT)
+        for before_re, after_re in _AGE_COMPILED:
+            start, end = a, b
+            if before_re is not None:
+                before = before_re.search(text, context_start, a)
+                if before is None:
+                    continue
+                start = before.start()
+            elif _NOT_AGE_BEFORE_RE.search(text, context_start, a):
+                continue
+            if after_re is not None:
+                after = after_re.match(text, b, b + _AGE_CONTEXT)
+                if after is None:
+                    continue
+                end = max(b, after.end())
+            o_start, o_end = norm.to_original(start, end)
+            yield str(age), o_start, o_end
+            break
+
+
+# --- public API ----------------------------------------------------------------------------
+
+
+def _safe(kind: str, produce: Callable[[], Iterator[tuple[str, int, int]] | list]) -> list:
+    try:
+        return list(produce())
+    except Exception:  # hostile input must never stop a scoring batch (R14)
+        logger.warning("extraction of %s failed on one text; skipped", kind, exc_info=True)
+        return []
+
+
+def extract(text: str, *, region: str = "DK") -> list[Extracted]:
+    """Extract phones, e-mails, handles, URLs, money and ages, ordered by start offset."""
+    if not isinstance(text, str) or not text:
+        return []
+    original = text[:MAX_CHARS]
+    try:
+        norm = normalise(original)
+    except Exception:
+        logger.warning("normalisation failed on one text; using the raw text", exc_info=True)
+        n = len(original)
+        norm = Normalised(original, range(n), range(1, n + 1), n)
+    region = (region or "DK").upper()
+
+    phones = _safe("phone", lambda: _phones(original, norm, region))
+    results: list[Extracted] = []
+    seen_phones: set[str] = set()
+    for value, start, end in sorted(phones, key=lambda p: (p[1], p[2])):
+        if value not in seen_phones:
+            seen_phones.add(value)
+            results.append(Extracted("phone", value, start, end, original[start:end]))
+
+    other: list[tuple[str, list[tuple[str, int, int]]]] = [
+        ("email", _safe("email", lambda: _emails(original))),
+        ("handle", _safe("handle", lambda: _handles(original, norm, phones, region))),
+        ("url", _safe("url", lambda: _urls(original))),
+        ("money", _safe("money", lambda: _money(norm))),
+        ("age", _safe("age", lambda: _ages(norm))),
+    ]
+    seen: set[tuple[str, str, int]] = set()
+    for kind, items in other:
+        for value, start, end in sorted(items, key=lambda item: (item[1], -item[2])):
+            key = (kind, value, start)
+            if key in seen or not 0 <= start <= end <= len(original):
+                continue
+            seen.add(key)
+            results.append(Extracted(kind, value, start, end, original[start:end]))
+    results.sort(key=lambda r: (r.start, r.end, KINDS.index(r.kind)))
+    return results
