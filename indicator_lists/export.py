@@ -1,0 +1,316 @@
+"""Partner exports: indicator definitions only (R26), never listing text, identifiers or cases."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .errors import CatalogueError, Problem
+from .model import Catalogue, Indicator, IndicatorList
+from .schema import EXPORT_FORMAT, export_json_schema
+
+PROFILES_FILE = Path(__file__).resolve().parent / "profiles.yaml"
+MANIFEST = "manifest.json"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "list",
+    "list_version",
+    "indicator_id",
+    "category",
+    "title",
+    "grade",
+    "weight",
+    "combination_only",
+    "bias_audit",
+    "signal",
+    "language",
+    "kind",
+    "pattern",
+)
+
+
+def load_profiles(path: Path = PROFILES_FILE) -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return dict(data.get("profiles", {}))
+
+
+def escape_cell(value: object) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ TAB CR gets a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def select(catalogue: Catalogue, profile: str) -> list[IndicatorList]:
+    """Lists of ``catalogue`` cut to the profile's indicators and the rules among them."""
+    profiles = load_profiles()
+    if profile not in profiles:
+        raise CatalogueError(
+            [
+                Problem(
+                    str(PROFILES_FILE),
+                    0,
+                    f"unknown export profile {profile!r}; valid profiles: "
+                    f"{', '.join(sorted(profiles))}",
+                )
+            ]
+        )
+    spec = profiles[profile]
+    lists = set(spec.get("lists", []))
+    categories = set(spec.get("categories", []))
+    ids = set(spec.get("indicators", []))
+    exclude = set(spec.get("exclude", []))
+
+    def wanted(ind: Indicator) -> bool:
+        if ind.id in exclude:
+            return False
+        return ind.list_name in lists or ind.category in categories or ind.id in ids
+
+    chosen = {i.id for i in catalogue.indicators() if wanted(i)}
+    out = []
+    for lst in catalogue.lists:
+        inds = tuple(i for i in lst.indicators if i.id in chosen)
+        rules = tuple(r for r in lst.rules if set(r.indicator_ids) <= chosen)
+        if inds or rules:
+            out.append(replace(lst, indicators=inds, rules=rules, path=None))
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _readme(profile: str, description: str, lists: list[IndicatorList], fmt: str) -> str:
+    versions = "\n".join(
+        f"- `{lst.name}` version {lst.version} ({lst.status}, released {lst.released.isoformat()})"
+        for lst in lists
+    )
+    data_file = "indicators.json" if fmt == "json" else "indicators.csv"
+    return f"""# thbscan indicator export: profile `{profile}`
+
+{description}
+
+This directory holds **indicator definitions only**: the phrases, patterns, weights and rules that
+thbscan uses to suggest that an online listing may show signs of human trafficking, together with
+short example sentences written by the project to test them. It contains no listing text, no phone
+numbers, names or other identifiers, and no cases.
+
+## Lists and versions
+{versions}
+
+## Files
+- `{data_file}`: the indicators{
+        " and the rules among them (schema: `indicators.schema.json`)"
+        if fmt == "json"
+        else ", one row per indicator, language and pattern"
+    }.
+- `catalogue.html`: a readable catalogue of every indicator with description, sources, grade,
+  patterns and examples.
+- `manifest.json`: SHA-256 of every file; check it before use.
+
+## How to run it
+Install thbscan and point it at this directory:
+
+    thbscan check --lists DIR
+
+where `DIR` is this directory. A JSON export loads directly (`load_catalogue(DIR)` in Python).
+
+## How to use the results
+Scores and matched indicators are **suggestions for human review only**. A single indicator is weak
+evidence; many are common in ordinary, legitimate listings. Never take automatic action (removal,
+blocking, reporting, account measures) on a score: every action must be a recorded decision by a
+trained person who has read the listing. Indicators marked `bias_audit` name nationality or
+ethnicity; monitor how often they fire per nationality.
+"""
+
+
+def _html(profile: str, lists: list[IndicatorList]) -> str:
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>thbscan indicators: {e(profile)}</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
+        "section{border-top:1px solid #ccc;padding:.5em 0}code{background:#eee}</style>",
+        "</head><body>",
+        f"<h1>thbscan indicator catalogue: profile {e(profile)}</h1>",
+        "<p>Definitions only. Matches are suggestions for human review, never grounds for "
+        "automatic action.</p>",
+    ]
+    for lst in lists:
+        parts.append(f"<h2>{e(lst.name)} {e(lst.version)} ({e(lst.status)})</h2>")
+        parts.append(f"<p>{e(lst.description)}</p>")
+        for ind in lst.indicators:
+            parts.append(
+                f'<section id="{e(ind.id)}"><h3>{e(ind.title)} <code>{e(ind.id)}</code></h3>'
+            )
+            parts.append(
+                f"<p>Grade: {e(ind.grade)}; weight: {ind.weight}; signal: "
+                f"{e(ind.signal)}; combination only: {ind.combination_only}; "
+                f"bias audit: {ind.bias_audit}</p>"
+            )
+            parts.append(f"<p>{e(ind.description)}</p><p><em>Why:</em> {e(ind.rationale)}</p>")
+            parts.append(
+                "<p>Sources:</p><ul>" + "".join(f"<li>{e(s)}</li>" for s in ind.sources) + "</ul>"
+            )
+            for lang, pats in sorted(ind.patterns.items()):
+                items = [
+                    *pats.phrases,
+                    *(f"regex {r}" for r in pats.regex),
+                    *(f"emoji {m}" for m in pats.emoji),
+                ]
+                parts.append(
+                    f"<p>Patterns ({e(lang)}): "
+                    + ", ".join(f"<code>{e(x)}</code>" for x in items)
+                    + "</p>"
+                )
+                counters = ind.counter_patterns.get(lang, ())
+                if counters:
+                    parts.append(
+                        f"<p>Counter-patterns ({e(lang)}): "
+                        + ", ".join(f"<code>{e(x)}</code>" for x in counters)
+                        + "</p>"
+                    )
+            for lang, ex in sorted(ind.examples.items()):
+                parts.append(
+                    f"<p>Examples ({e(lang)}):</p><ul>"
+                    + "".join(f"<li>matches: {e(s)}</li>" for s in ex.positive)
+                    + "".join(f"<li>does not match: {e(s)}</li>" for s in ex.negative)
+                    + "</ul>"
+                )
+            parts.append("</section>")
+        if lst.rules:
+            parts.append("<h3>Rules</h3><ul>")
+            for rule in lst.rules:
+                parts.append(
+                    f"<li><code>{e(rule.id)}</code> (weight {rule.weight}): "
+                    f"{e(rule.description)}; all of: {e(', '.join(rule.all_of) or '-')}; "
+                    f"at least {rule.min_any} of: {e(', '.join(rule.any_of) or '-')}</li>"
+                )
+            parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _csv(lists: list[IndicatorList]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for lst in lists:
+        for ind in lst.indicators:
+            base = [
+                lst.name,
+                lst.version,
+                ind.id,
+                ind.category,
+                ind.title,
+                ind.grade,
+                ind.weight,
+                ind.combination_only,
+                ind.bias_audit,
+                ind.signal,
+            ]
+            rows = []
+            for lang, pats in sorted(ind.patterns.items()):
+                rows += [[lang, "phrase", p] for p in pats.phrases]
+                rows += [[lang, "regex", p] for p in pats.regex]
+                rows += [[lang, "emoji", p] for p in pats.emoji]
+                rows += [[lang, "counter", p] for p in ind.counter_patterns.get(lang, ())]
+            for row in rows or [["", "", ""]]:
+                writer.writerow([escape_cell(v) for v in base + row])
+    return buf.getvalue()
+
+
+def export(
+    catalogue: Catalogue, profile: str, fmt: Literal["json", "csv"], out_dir: str | Path
+) -> Path:
+    """Write a partner export for ``profile`` to ``out_dir`` and return the directory."""
+    if fmt not in ("json", "csv"):
+        raise CatalogueError(f"unknown export format {fmt!r}; use 'json' or 'csv'")
+    lists = select(catalogue, profile)
+    description = str(load_profiles()[profile].get("description", ""))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    created = datetime.now(UTC).replace(microsecond=0).isoformat()
+    written: list[str] = []
+    if fmt == "json":
+        doc = {
+            "format": EXPORT_FORMAT,
+            "profile": profile,
+            "created": created,
+            "lists": [lst.to_dict() for lst in lists],
+        }
+        (out / "indicators.json").write_text(
+            json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        (out / "indicators.schema.json").write_text(
+            json.dumps(export_json_schema(), indent=2) + "\n", encoding="utf-8"
+        )
+        written += ["indicators.json", "indicators.schema.json"]
+    else:
+        (out / "indicators.csv").write_text(_csv(lists), encoding="utf-8", newline="")
+        written.append("indicators.csv")
+    (out / "README.md").write_text(_readme(profile, description, lists, fmt), encoding="utf-8")
+    (out / "catalogue.html").write_text(_html(profile, lists), encoding="utf-8")
+    written += ["README.md", "catalogue.html"]
+    manifest = {
+        "profile": profile,
+        "format": fmt,
+        "created": created,
+        "versions": {lst.name: lst.version for lst in lists},
+        "fingerprint": Catalogue(tuple(lists)).fingerprint(),
+        "files": {name: _sha256(out / name) for name in sorted(written)},
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return out
+
+
+def verify_export(directory: str | Path) -> list[Problem]:
+    """Check an export's files against its manifest. Empty list = intact."""
+    root = Path(directory)
+    manifest_path = root / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = dict(manifest["files"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return [
+            Problem(
+                str(manifest_path),
+                0,
+                f"missing or unreadable manifest: {exc}; re-create the export",
+            )
+        ]
+    problems = []
+    for name, digest in sorted(files.items()):
+        path = root / name
+        if Path(name).name != name:
+            problems.append(
+                Problem(
+                    str(manifest_path),
+                    0,
+                    f"manifest names a path {name!r}; only plain file names are allowed",
+                )
+            )
+        elif not path.is_file():
+            problems.append(Problem(str(path), 0, "file listed in the manifest is missing"))
+        elif _sha256(path) != digest:
+            problems.append(
+                Problem(
+                    str(path),
+                    0,
+                    "sha256 differs from the manifest; the file "
+                    "was changed after export: re-create the export",
+                )
+            )
+    for path in sorted(root.iterdir()):
+        if path.name != MANIFEST and path.name not in files:
+            problems.append(Problem(str(path), 0, "file is not in the manifest; remove it"))
+    return problems
