@@ -4,14 +4,15 @@ Per language: ``spacy.blank(lang)`` plus the lookup lemmatizer where
 spacy-lookups-data has tables, then two registered, versioned components:
 
 - ``thbscan_indicator_ruler_v1``: a PhraseMatcher (attr LOWER) holding the
-  phrases of every language in the catalogue (listings mix languages), plus the
-  few regexes and emoji, written to ``doc.spans["thbscan_hits"]`` labelled with
-  the indicator id.
+  phrases of every language in the catalogue (listings mix languages), written
+  to ``doc.spans["thbscan_hits"]`` labelled with the indicator id.
 - ``thbscan_counter_filter_v1``: drops hits of an indicator whose
   counter-patterns occur in the same listing (e.g. "girl and gentleman").
 
 Patterns are data: they are loaded in ``initialize`` from the catalogue and
 serialised with the pipeline (``to_disk``), which records the list versions.
+The few regexes (obfuscated forms) and emoji run on the original text through
+``RawPatternScanner``, since normalisation rewrites exactly those forms.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from indicator_lists import Catalogue
 logger = logging.getLogger(__name__)
 
 HITS_KEY = "thbscan_hits"
+CANCELLED_KEY = "thbscan_cancelled"  # indicators cancelled by counter-patterns
 LEMMA_LANGS = {"da", "en", "ro", "es"}  # spacy-lookups-data tables usable without a tagger
 SPACY_LANGS = {"da", "en", "ro", "pl", "bg", "uk", "es"}
 MAX_REGEX_CHARS = 20_000
@@ -107,39 +109,47 @@ class _PatternComponent:
 
 class IndicatorRuler(_PatternComponent):
     def set_patterns(self, patterns: dict[str, Any]) -> None:
-        self.data = {k: patterns.get(k, {}) for k in ("phrases", "regex", "emoji")}
-        self.data["versions"] = patterns.get("versions", {})
-        self.data["fingerprint"] = patterns.get("fingerprint", "")
+        self.data = {"phrases": patterns.get("phrases", {}),
+                     "versions": patterns.get("versions", {}),
+                     "fingerprint": patterns.get("fingerprint", "")}
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         tokenizer = self.nlp.tokenizer
         for ind_id, phrases in self.data["phrases"].items():
             self.matcher.add(ind_id, [tokenizer(p) for p in phrases])
-        self.regexes = [
-            (ind_id, re.compile(rx, re.IGNORECASE))
-            for ind_id, rxs in self.data["regex"].items() for rx in rxs
-        ]
-        self.emoji = [(ind_id, e) for ind_id, es in self.data["emoji"].items() for e in es]
 
     def __call__(self, doc: Doc) -> Doc:
         spans = [Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)]
-        if self.regexes or self.emoji:
-            text = doc.text[:MAX_REGEX_CHARS]
-            for ind_id, rx in self.regexes:
-                for m in rx.finditer(text):
-                    span = doc.char_span(m.start(), m.end(), label=ind_id,
-                                         alignment_mode="expand")
-                    if span is not None:
-                        spans.append(span)
-            for ind_id, symbol in self.emoji:
-                start = text.find(symbol)
-                while start != -1:
-                    span = doc.char_span(start, start + len(symbol), label=ind_id,
-                                         alignment_mode="expand")
-                    if span is not None:
-                        spans.append(span)
-                    start = text.find(symbol, start + len(symbol))
         doc.spans[HITS_KEY] = SpanGroup(doc, name=HITS_KEY, spans=spans)
         return doc
+
+
+class RawPatternScanner:
+    """Regexes (obfuscated forms) and emoji, matched on the ORIGINAL text.
+
+    Regexes describe obfuscations ("two 0 five 5 ..."), which normalisation
+    rewrites, so they run on the text as written, bounded in length.
+    """
+
+    def __init__(self, patterns: dict[str, Any]) -> None:
+        self.regexes = [
+            (ind_id, re.compile(rx, re.IGNORECASE))
+            for ind_id, rxs in patterns.get("regex", {}).items() for rx in rxs
+        ]
+        self.emoji = [(ind_id, e) for ind_id, es in patterns.get("emoji", {}).items()
+                      for e in es if e]
+
+    def scan(self, text: str) -> list[tuple[str, int, int]]:
+        text = text[:MAX_REGEX_CHARS]
+        hits = [
+            (ind_id, m.start(), m.end())
+            for ind_id, rx in self.regexes for m in rx.finditer(text) if m.end() > m.start()
+        ]
+        for ind_id, symbol in self.emoji:
+            start = text.find(symbol)
+            while start != -1:
+                hits.append((ind_id, start, start + len(symbol)))
+                start = text.find(symbol, start + len(symbol))
+        return hits
 
 
 class CounterFilter(_PatternComponent):
@@ -153,15 +163,15 @@ class CounterFilter(_PatternComponent):
             self.matcher.add(ind_id, [tokenizer(p) for p in phrases])
 
     def __call__(self, doc: Doc) -> Doc:
-        hits = doc.spans.get(HITS_KEY)
-        if not hits or not self.data["counter"]:
+        if not self.data["counter"]:
             return doc
         cancelled = {doc.vocab.strings[m] for m, _s, _e in self.matcher(doc)}
         if cancelled:
+            hits = doc.spans.get(HITS_KEY, [])
             doc.spans[HITS_KEY] = SpanGroup(
                 doc, name=HITS_KEY, spans=[s for s in hits if s.label_ not in cancelled]
             )
-            doc.user_data["thbscan_cancelled"] = sorted(cancelled)
+            doc.user_data[CANCELLED_KEY] = frozenset(cancelled)
         return doc
 
 

@@ -20,7 +20,13 @@ from indicator_lists import FORMS, Catalogue, Indicator
 from nlp.extract import extract
 from nlp.language import detect_language
 from nlp.normalise import normalise
-from nlp.pipeline import HITS_KEY, build_pipeline
+from nlp.pipeline import (
+    CANCELLED_KEY,
+    HITS_KEY,
+    RawPatternScanner,
+    build_pipeline,
+    catalogue_patterns,
+)
 
 SCORING_CONFIG = Path(__file__).with_name("scoring.toml")
 MAX_CHARS = 20_000  # text-length cap before NLP (R13)
@@ -122,6 +128,7 @@ class Scorer:
         self.indicators: dict[str, Indicator] = {i.id: i for i in catalogue.indicators()}
         self.rules = catalogue.rules()
         self._pipelines: dict[str, Any] = {}
+        self.raw_scanner = RawPatternScanner(catalogue_patterns(catalogue))
         self.versions = {
             "scorer": self.config["scorer_version"],
             "model": model.version if model is not None else "none",
@@ -196,6 +203,10 @@ class Scorer:
         for span in doc.spans.get(HITS_KEY, []):
             start, end = norm.to_original(span.start_char, span.end_char)
             spans_by_ind[span.label_].append(self._span(original, title_len, start, end))
+        cancelled = doc.user_data.get(CANCELLED_KEY, frozenset())
+        for ind_id, start, end in self.raw_scanner.scan(original):
+            if ind_id not in cancelled:
+                spans_by_ind[ind_id].append(self._span(original, title_len, start, end))
         present = set(spans_by_ind)
         fired = [r for r in self.rules if r.fires(present)]
         in_rules = {i for r in fired for i in r.indicator_ids}
