@@ -1,0 +1,1 @@
+"""YAML data files (slots and templates) from which the fixture listings are generated."""
