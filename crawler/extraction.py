@@ -135,5 +135,62 @@ def job_posting_fields(obj: dict[str, Any]) -> dict[str, Any]:
     fields["date_posted"] = _name(obj.get("datePosted"))
     fields["valid_through"] = _name(obj.get("validThrough"))
     identifier = obj.get("identifier")
+    if isinstance(identifier, dict):  # a PropertyValue: the value is the id, name the scheme
+        identifier = identifier.get("value") or identifier.get("name")
     fields["listing_id"] = _name(identifier)
     return {k: v for k, v in fields.items() if v}
+
+
+_BOILERPLATE = ("nav", "header", "footer", "aside", "form", "script", "style", "noscript",
+                "template", "svg")
+_MAIN_CANDIDATES = ("main", "[role=main]", "article", "#content", ".content", "body")
+
+
+def page_title(selector: Selector) -> str:
+    """A page's title: og:title, the first h1, else <title> (site suffixes kept)."""
+    for spec in ('meta[property="og:title"]::attr(content)', "h1", "title"):
+        value = element_text(select(selector, spec)[:1])
+        if value and len(value) > 1:
+            return value[:500]
+    return ""
+
+
+def main_text(selector: Selector) -> str:
+    """Readable text of the page's main content, without navigation and scripts."""
+    for spec in _MAIN_CANDIDATES:
+        found = select(selector, spec)[:1]
+        if not found:
+            continue
+        skip = " or ".join(f"ancestor::{tag}" for tag in _BOILERPLATE)
+        blocks = found.xpath(
+            ".//*[self::p or self::li or self::h1 or self::h2 or self::h3 or self::h4 or "
+            f"self::td or self::dd or self::dt][not({skip})]"
+        )[:5000]
+        parts = []
+        for block in blocks:
+            words = " ".join(t.strip() for t in block.xpath(
+                "./text() | ./*[not(self::p or self::li or self::ul or self::ol or self::table"
+                " or self::div)]//text()").getall() if t.strip())
+            if words:
+                parts.append(words)
+        text = clean_text("\n\n".join(parts))
+        if len(text) < 200:
+            texts = found.xpath(f".//text()[not({skip})]").getall()
+            text = clean_text(" ".join(t.strip() for t in texts if t.strip()))
+        if text:
+            return text
+    return ""
+
+
+def microdata_objects(html_text: str, url: str, type_name: str) -> list[dict[str, Any]]:
+    """schema.org microdata items of ``type_name`` (via extruct), flattened to JSON-LD shape."""
+    if "itemscope" not in html_text[:2_000_000].lower():
+        return []
+    try:
+        import extruct
+
+        data = extruct.extract(html_text[:2_000_000], base_url=url, syntaxes=["microdata"],
+                               uniform=True, errors="ignore")
+    except Exception:  # extruct raises many types on hostile markup (R14)
+        return []
+    return [n for n in _walk_jsonld(data.get("microdata", [])) if type_name in _types(n)]

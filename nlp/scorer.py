@@ -125,6 +125,7 @@ class Scorer:
         self.config = config or load_scoring_config()
         self.threshold = float(self.config["threshold"])
         self.model_weight = float(self.config["model_weight"]) if model is not None else 0.0
+        self.evidence_scale = float(self.config["evidence_scale"])
         self.indicators: dict[str, Indicator] = {i.id: i for i in catalogue.indicators()}
         self.rules = catalogue.rules()
         self._pipelines: dict[str, Any] = {}
@@ -227,13 +228,9 @@ class Scorer:
                 indicators.append(contribution)
         rules = [Contribution(r.id, r.category, r.weight, "rule", r.description) for r in fired]
 
-        keep = 1.0
-        for c in (*indicators, *rules):
-            if c.weight > 0 and c.category != "linking":
-                keep *= 1.0 - min(c.weight, 0.99)
-        evidence = 1.0 - keep
-        for c in counter:
-            evidence *= max(0.0, 1.0 + min(c.weight, 0.0))
+        total = sum(c.weight for c in (*indicators, *rules, *counter)
+                    if c.category != "linking")
+        evidence = 1.0 - math.exp(-max(0.0, total) / self.evidence_scale)
         if probability is None or not math.isfinite(probability):
             score = evidence
         else:
