@@ -260,3 +260,41 @@ class CrawlJob(Base):
     robots_denied: Mapped[int] = mapped_column(Integer, default=0)
     stop_reason: Mapped[str | None] = mapped_column(String(100))
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CrawlLock(Base):
+    """One crawl run per source at a time (R31). A row is the lock; stale rows expire."""
+
+    __tablename__ = "crawl_locks"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class FetchValidator(Base):
+    """HTTP validators of a fetched page, for conditional re-fetches (ETag, Last-Modified)."""
+
+    __tablename__ = "fetch_validators"
+    __table_args__ = (UniqueConstraint("source", "url", name="uq_fetch_validator_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(2000))
+    natural_key: Mapped[str] = mapped_column(String(1000))
+    etag: Mapped[str | None] = mapped_column(String(200))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ControlSwitch(Base):
+    """A recorded operator switch; ``crawling`` stopped halts every crawl (R05)."""
+
+    __tablename__ = "control_switches"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_by: Mapped[str] = mapped_column(String(100), default="")
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,512 @@
+"""The review queue: listing, claiming and deciding on review items.
+
+Claims are leases (R30): one UPDATE statement moves an item to ``claimed`` only
+while it is ``new`` or its lease has expired, so two reviewers can never hold
+the same item, on SQLite (which silently drops ``FOR UPDATE SKIP LOCKED``) and
+on PostgreSQL alike. Decisions record what the analyst was shown (R03) and are
+never updated: a reversal is a new decision. Each state change writes its audit
+event in the caller's transaction, and the caller commits (R28).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from review_queue.db.models import (
+    AuditEvent,
+    Decision,
+    Listing,
+    ListingVersion,
+    ReviewItem,
+    Score,
+    User,
+)
+from review_queue.domain.states import DECISIONS, ItemState, Lane, next_state, require
+from review_queue.services import audit
+from review_queue.services.errors import Conflict, InvalidInput, NotFound
+
+SORTS = ("score", "newest", "oldest")
+STATES = (*(state.value for state in ItemState), "all")
+LANES = tuple(lane.value for lane in Lane)
+BAND_ORDER = ("high", "elevated", "medium", "low", "minimal", "none")
+MAX_LIMIT = 200
+MAX_REASON = 2000
+DEFAULT_LEASE_SECONDS = 900
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,100}")
+
+_URGENT_FIRST = case((ReviewItem.lane == Lane.URGENT.value, 0), else_=1)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One row of the queue. Deliberately without ``ReviewItem.reason`` (R04)."""
+
+    id: int
+    title: str
+    band: str
+    score: float
+    lane: str
+    state: str
+    categories: list[Any]
+    created_at: datetime
+    claimed_by: str | None
+    claim_expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ItemDetail:
+    item: ReviewItem
+    listing: Listing
+    version: ListingVersion
+    score: Score
+    decisions: list[Decision]
+    claimed_by: str | None
+    state: str  # the effective state: an expired claim counts as "new"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def effective_state(state: str, claim_expires_at: datetime | None, now: datetime) -> str:
+    if state == ItemState.CLAIMED and (claim_expires_at is None or claim_expires_at < now):
+        return ItemState.NEW.value
+    return state
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        ReviewItem.state == ItemState.NEW.value,
+        and_(ReviewItem.state == ItemState.CLAIMED.value, ReviewItem.claim_expires_at < now),
+    )
+
+
+def _state_filter(state: str, now: datetime) -> Any:
+    if state not in STATES:
+        raise InvalidInput(f"state {state!r} is not a queue filter: use one of {', '.join(STATES)}")
+    if state == "all":
+        return None
+    if state == ItemState.NEW:
+        return _claimable(now)
+    if state == ItemState.CLAIMED:
+        return and_(ReviewItem.state == state, ReviewItem.claim_expires_at >= now)
+    return ReviewItem.state == state
+
+
+def _lane_filter(lane: str | None) -> Any:
+    if lane in (None, ""):
+        return None
+    if lane not in LANES:
+        raise InvalidInput(f"lane {lane!r} is not a queue filter: use one of {', '.join(LANES)}")
+    return ReviewItem.lane == lane
+
+
+def _order(sort: str) -> tuple[Any, ...]:
+    if sort == "score":
+        return (_URGENT_FIRST, Score.score.desc(), ReviewItem.id)
+    if sort == "newest":
+        return (_URGENT_FIRST, ReviewItem.created_at.desc(), ReviewItem.id.desc())
+    if sort == "oldest":
+        return (_URGENT_FIRST, ReviewItem.created_at, ReviewItem.id)
+    raise InvalidInput(f"sort key {sort!r} is not allowed: use one of {', '.join(SORTS)}")
+
+
+def _page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit {limit} is out of range: use 1 to {MAX_LIMIT}")
+    if offset < 0:
+        raise InvalidInput(f"offset {offset} is negative: use 0 or more")
+
+
+def list_queue(
+    session: Session,
+    *,
+    state: str = "new",
+    lane: str | None = None,
+    sort: str = "score",
+    limit: int = 50,
+    offset: int = 0,
+) -> list[QueueRow]:
+    """Queue rows: urgent lane first, then by ``sort`` (default: score descending)."""
+    now = _now()
+    order = _order(sort)
+    _page(limit, offset)
+    query = (
+        select(
+            ReviewItem.id,
+            ListingVersion.title,
+            Score.band,
+            Score.score,
+            ReviewItem.lane,
+            ReviewItem.state,
+            Score.categories,
+            ReviewItem.created_at,
+            User.name,
+            ReviewItem.claim_expires_at,
+        )
+        .join(ListingVersion, ListingVersion.id == ReviewItem.version_id)
+        .join(Score, Score.id == ReviewItem.score_id)
+        .outerjoin(User, User.id == ReviewItem.claimed_by)
+    )
+    for condition in (_state_filter(state, now), _lane_filter(lane)):
+        if condition is not None:
+            query = query.where(condition)
+    rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
+    result = []
+    for row in rows:
+        shown_state = effective_state(row[5], row[9], now)
+        claimed = shown_state == ItemState.CLAIMED
+        result.append(
+            QueueRow(
+                id=row[0],
+                title=row[1] or "",
+                band=row[2],
+                score=row[3],
+                lane=row[4],
+                state=shown_state,
+                categories=list(row[6] or []),
+                created_at=row[7],
+                claimed_by=row[8] if claimed else None,
+                claim_expires_at=row[9] if claimed else None,
+            )
+        )
+    return result
+
+
+def count_queue(session: Session, *, state: str = "new", lane: str | None = None) -> int:
+    query = select(func.count()).select_from(ReviewItem)
+    for condition in (_state_filter(state, _now()), _lane_filter(lane)):
+        if condition is not None:
+            query = query.where(condition)
+    return session.scalar(query) or 0
+
+
+def band_counts(
+    session: Session, *, state: str = "new", lane: str | None = None
+) -> list[tuple[str, int]]:
+    """How many items per score band, strongest band first (for the queue chart)."""
+    query = (
+        select(Score.band, func.count())
+        .select_from(ReviewItem)
+        .join(Score, Score.id == ReviewItem.score_id)
+        .group_by(Score.band)
+    )
+    for condition in (_state_filter(state, _now()), _lane_filter(lane)):
+        if condition is not None:
+            query = query.where(condition)
+    counts = {band: count for band, count in session.execute(query)}
+
+    def rank(band: str) -> tuple[int, str]:
+        return (BAND_ORDER.index(band) if band in BAND_ORDER else len(BAND_ORDER), band)
+
+    return [(band, counts[band]) for band in sorted(counts, key=rank)]
+
+
+def get_item(session: Session, item_id: int, *, user: User | None = None) -> ItemDetail:
+    """An item with its current version, score and decisions (NotFound when missing)."""
+    if user is not None:
+        require(user.role, "view_item")
+    item = session.scalar(
+        select(ReviewItem)
+        .where(ReviewItem.id == item_id)
+        .options(
+            selectinload(ReviewItem.listing),
+            selectinload(ReviewItem.version),
+            selectinload(ReviewItem.score),
+            selectinload(ReviewItem.decisions).selectinload(Decision.user),
+        )
+    )
+    if item is None:
+        raise NotFound(f"review item {item_id} does not exist: go back to the queue")
+    now = _now()
+    state = effective_state(item.state, item.claim_expires_at, now)
+    claimed_by = None
+    if state == ItemState.CLAIMED and item.claimed_by is not None:
+        claimed_by = session.scalar(select(User.name).where(User.id == item.claimed_by))
+    return ItemDetail(
+        item=item,
+        listing=item.listing,
+        version=item.version,
+        score=item.score,
+        decisions=list(item.decisions),
+        claimed_by=claimed_by,
+        state=state,
+    )
+
+
+def _expire_items(session: Session, ids: Sequence[int]) -> None:
+    """Make loaded copies of updated items reload (the UPDATEs bypass the identity map)."""
+    for item_id in ids:
+        loaded = session.identity_map.get(session.identity_key(ReviewItem, item_id))
+        if loaded is not None:
+            session.expire(loaded)
+
+
+def _lease(lease_seconds: int) -> timedelta:
+    if not 1 <= lease_seconds <= 24 * 3600:
+        raise InvalidInput(f"lease of {lease_seconds} s is out of range: use 1 s to 24 h")
+    return timedelta(seconds=lease_seconds)
+
+
+def claim(
+    session: Session, user: User, item_id: int, lease_seconds: int = DEFAULT_LEASE_SECONDS
+) -> ReviewItem:
+    """Claim one item for ``user`` (or extend the user's own lease)."""
+    require(user.role, "claim")
+    now = _now()
+    expires = now + _lease(lease_seconds)
+    claimed = session.execute(
+        update(ReviewItem)
+        .where(
+            ReviewItem.id == item_id,
+            or_(
+                _claimable(now),
+                and_(ReviewItem.state == ItemState.CLAIMED.value, ReviewItem.claimed_by == user.id),
+            ),
+        )
+        .values(
+            state=ItemState.CLAIMED.value,
+            claimed_by=user.id,
+            claim_expires_at=expires,
+            updated_at=now,
+        )
+        .returning(ReviewItem.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    item = session.get(ReviewItem, item_id, populate_existing=True)
+    if item is None:
+        raise NotFound(f"review item {item_id} does not exist: go back to the queue")
+    if claimed is None:
+        if item.state == ItemState.CLAIMED:
+            holder = session.scalar(select(User.name).where(User.id == item.claimed_by))
+            raise Conflict(
+                f"review item {item_id} is claimed by {holder!r} until "
+                f"{item.claim_expires_at:%Y-%m-%d %H:%M} UTC: pick another item"
+            )
+        next_state(item.state, "claim")  # raises IllegalTransition
+    audit.record(
+        session,
+        user.name,
+        "item.claim",
+        "review_item",
+        item_id,
+        user=user.name,
+        expires_at=expires.isoformat(),
+    )
+    return item
+
+
+def claim_next(
+    session: Session, user: User, n: int = 1, *, lease_seconds: int = DEFAULT_LEASE_SECONDS
+) -> list[int]:
+    """Claim up to ``n`` items in queue order in one statement; returns their ids."""
+    require(user.role, "claim")
+    if not 1 <= n <= MAX_LIMIT:
+        raise InvalidInput(f"cannot claim {n} items at once: use 1 to {MAX_LIMIT}")
+    now = _now()
+    expires = now + _lease(lease_seconds)
+    candidates = (
+        select(ReviewItem.id)
+        .where(_claimable(now))
+        .order_by(_URGENT_FIRST, ReviewItem.priority.desc(), ReviewItem.id)
+        .limit(n)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Concurrent claimers skip each other's rows instead of queueing on them.
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = (
+        session.execute(
+            update(ReviewItem)
+            .where(ReviewItem.id.in_(candidates.scalar_subquery()), _claimable(now))
+            .values(
+                state=ItemState.CLAIMED.value,
+                claimed_by=user.id,
+                claim_expires_at=expires,
+                updated_at=now,
+            )
+            .returning(ReviewItem.id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    _expire_items(session, ids)
+    for item_id in sorted(ids):
+        audit.record(
+            session,
+            user.name,
+            "item.claim",
+            "review_item",
+            item_id,
+            user=user.name,
+            expires_at=expires.isoformat(),
+        )
+    return sorted(ids)
+
+
+def release(session: Session, user: User, item_id: int) -> ReviewItem:
+    """Give a claimed item back to the queue (its holder, or a lead/admin)."""
+    require(user.role, "release")
+    now = _now()
+    query = update(ReviewItem).where(
+        ReviewItem.id == item_id, ReviewItem.state == ItemState.CLAIMED.value
+    )
+    if user.role not in ("lead", "admin"):
+        query = query.where(ReviewItem.claimed_by == user.id)
+    released = session.execute(
+        query.values(
+            state=ItemState.NEW.value, claimed_by=None, claim_expires_at=None, updated_at=now
+        )
+        .returning(ReviewItem.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    item = session.get(ReviewItem, item_id, populate_existing=True)
+    if item is None:
+        raise NotFound(f"review item {item_id} does not exist: go back to the queue")
+    if released is None:
+        if item.state == ItemState.CLAIMED:
+            raise Conflict(
+                f"review item {item_id} is claimed by someone else: only they "
+                "or a lead can release it"
+            )
+        next_state(item.state, "release")  # raises IllegalTransition
+    audit.record(session, user.name, "item.release", "review_item", item_id, user=user.name)
+    return item
+
+
+def _check_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("a decision needs a reason: write why you decided this way")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(
+            f"the reason has {len(reason)} characters: shorten it to {MAX_REASON} or fewer"
+        )
+    return reason
+
+
+def decide(
+    session: Session,
+    user: User,
+    item_id: int,
+    action: str,
+    reason: str,
+    *,
+    idempotency_key: str | None = None,
+    score_id_shown: int | None = None,
+) -> Decision:
+    """Record a human decision (dismiss, escalate, reopen) and move the item.
+
+    A repeated ``idempotency_key`` returns the first decision (R28).
+    ``score_id_shown`` (when given) must still be the item's score: a decision
+    is refused if the item was re-scored after the analyst opened it.
+    """
+    if action not in DECISIONS:
+        raise InvalidInput(
+            f"action {action!r} is not a decision: use one of {', '.join(DECISIONS)}"
+        )
+    require(user.role, action)
+    reason = _check_reason(reason)
+    if idempotency_key is not None:
+        if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise InvalidInput(
+                "idempotency key must be 8-100 characters from A-Z a-z 0-9 _ . : -; reload the page"
+            )
+        first = session.scalar(select(Decision).where(Decision.idempotency_key == idempotency_key))
+        if first is not None:
+            if (first.item_id, first.user_id, first.action) != (item_id, user.id, action):
+                raise Conflict("this form was already used for another decision: reload the page")
+            return first
+    item = session.get(ReviewItem, item_id, populate_existing=True)
+    if item is None:
+        raise NotFound(f"review item {item_id} does not exist: go back to the queue")
+    now = _now()
+    if (
+        item.state == ItemState.CLAIMED
+        and item.claimed_by not in (None, user.id)
+        and item.claim_expires_at is not None
+        and item.claim_expires_at >= now
+    ):
+        holder = session.scalar(select(User.name).where(User.id == item.claimed_by))
+        raise Conflict(
+            f"review item {item_id} is claimed by {holder!r}: wait until the claim "
+            "ends or ask them to release it"
+        )
+    if score_id_shown is not None and score_id_shown != item.score_id:
+        raise Conflict(
+            f"review item {item_id} was re-scored after you opened it: reload the "
+            "page to see the current score before deciding"
+        )
+    from_state = item.state
+    to_state = next_state(from_state, action)
+    moved = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item_id, ReviewItem.state == from_state)
+        .values(state=to_state.value, claimed_by=None, claim_expires_at=None, updated_at=now)
+        .returning(ReviewItem.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if moved is None:  # someone else changed the item since it was read
+        current = session.scalar(select(ReviewItem.state).where(ReviewItem.id == item_id))
+        next_state(current or from_state, action)
+        raise Conflict(f"review item {item_id} changed while you decided: reload the page")
+    score = session.get(Score, item.score_id)
+    if score is None:  # pragma: no cover - a foreign key guarantees the score
+        raise NotFound(f"score {item.score_id} of review item {item_id} does not exist")
+    decision = Decision(
+        item_id=item_id,
+        user_id=user.id,
+        action=action,
+        reason=reason,
+        from_state=from_state,
+        to_state=to_state.value,
+        score_shown=score.score,
+        band_shown=score.band,
+        model_version=score.model_version,
+        list_versions=dict(score.list_versions or {}),
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    session.add(decision)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same key raced in from a concurrent retry
+        raise Conflict(
+            "this decision was submitted twice at the same moment: reload the page "
+            "to see which one was recorded"
+        ) from exc
+    session.refresh(item)
+    audit.record(
+        session,
+        user.name,
+        f"decision.{action}",
+        "review_item",
+        item_id,
+        decision_id=decision.id,
+        user=user.name,
+        from_state=from_state,
+        to_state=to_state.value,
+        band_shown=score.band,
+        model_version=score.model_version,
+        reason_chars=len(reason),
+    )
+    return decision
+
+
+def audit_log(
+    session: Session, limit: int = 100, offset: int = 0, *, user: User
+) -> Sequence[AuditEvent]:
+    """Audit events, newest first, for roles with ``view_audit``."""
+    require(user.role, "view_audit")
+    _page(limit, offset)
+    return session.scalars(
+        select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
+    ).all()

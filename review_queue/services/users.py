@@ -1,0 +1,120 @@
+"""User accounts: no self-registration; argon2 password hashes (R22, R11)."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from review_queue.db.models import User
+from review_queue.domain.states import Role, require
+from review_queue.services import audit, websessions
+from review_queue.services.errors import Conflict, InvalidInput, NotFound
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024  # bounds the hashing work an attacker can ask for
+ROLES = tuple(role.value for role in Role)
+
+_hasher = PasswordHasher()
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """A hash to verify against when the user is unknown, so timing does not tell."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("thbscan-dummy-password-never-valid")
+    return _dummy_hash
+
+
+def validate_name(name: str) -> str:
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise InvalidInput(
+            f"user name {name!r} is not allowed: use 1-64 characters from A-Z a-z 0-9 . _ -"
+        )
+    return name
+
+
+def hash_password(password: str) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"password is too short: use at least {MIN_PASSWORD} characters "
+            "(a passphrase of several words is easiest)"
+        )
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"password is too long: use at most {MAX_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+def add_user(
+    session: Session, name: str, role: str, password: str, *, actor: str = "system"
+) -> User:
+    """Create a user. The caller commits."""
+    validate_name(name)
+    if role not in ROLES:
+        raise InvalidInput(f"role {role!r} is unknown: use one of {', '.join(ROLES)}")
+    password_hash = hash_password(password)
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise Conflict(f"user {name!r} already exists: choose another name or disable the old one")
+    user = User(name=name, role=role, password_hash=password_hash, disabled=False)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.add", "user", user.id, name=name, role=role)
+    return user
+
+
+def authenticate(session: Session, name: str, password: str) -> User | None:
+    """Return the enabled user whose password matches, else None."""
+    if not isinstance(name, str) or not isinstance(password, str) or len(password) > MAX_PASSWORD:
+        _verify(_dummy(), "x")
+        return None
+    user = None
+    if NAME_PATTERN.fullmatch(name):
+        user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        _verify(_dummy(), password)
+        return None
+    ok = _verify(user.password_hash, password)
+    if not ok or user.disabled:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def get_user(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"user {name!r} does not exist: list users to see the names")
+    return user
+
+
+def disable_user(session: Session, name: str, actor: str | User) -> User:
+    """Disable a user and end all of their web sessions (R22). The caller commits."""
+    if isinstance(actor, User):
+        require(actor.role, "manage_users")
+        actor_name = actor.name
+    else:
+        actor_name = actor
+    user = get_user(session, name)
+    user.disabled = True
+    ended = websessions.end_all(session, user)
+    audit.record(
+        session, actor_name, "user.disable", "user", user.id, name=name, sessions_ended=ended
+    )
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.name)))

@@ -1,0 +1,160 @@
+"""The analyst web application (FastAPI + Jinja2): ``create_app`` is the factory.
+
+Run it with, for example::
+
+    THBSCAN_SECRET_KEY=... uvicorn --factory review_queue.web.app:app_from_env \
+        --host 127.0.0.1 --port 8000
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from review_queue.db.engine import create_engine_for, session_factory
+from review_queue.domain.errors import DomainError
+from review_queue.web import auth, review
+from review_queue.web.deps import SESSION_COOKIE, CsrfFailed, DbSession, LoginRequired
+from review_queue.web.rendering import STATIC, make_templates, render
+from review_queue.web.security import SecurityHeadersMiddleware, check_secret_key
+
+logger = logging.getLogger(__name__)
+
+STATUS_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+}
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    secret_key: str
+    mode: str
+    session_idle: timedelta
+    session_absolute: timedelta
+
+
+def create_app(
+    engine: Engine,
+    *,
+    secret_key: str | None,
+    mode: str = "production",
+    session_idle_minutes: float = 30,
+    session_absolute_hours: float = 12,
+) -> FastAPI:
+    """Build the web application on ``engine`` (schema must be upgraded already).
+
+    ``secret_key`` is required outside demo/test mode (ValueError when missing or
+    weak); demo and test mode generate a random one when none is given.
+    """
+    key = check_secret_key(secret_key, mode)
+    if key != secret_key:
+        logger.warning("mode %s: using a generated secret key for this process only", mode)
+    if session_idle_minutes <= 0 or session_absolute_hours <= 0:
+        raise ValueError(
+            "session timeouts must be positive: check session_idle_minutes and "
+            "session_absolute_hours"
+        )
+    app = FastAPI(title="thbscan review queue", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = WebSettings(
+        secret_key=key,
+        mode=mode,
+        session_idle=timedelta(minutes=session_idle_minutes),
+        session_absolute=timedelta(hours=session_absolute_hours),
+    )
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    app.state.templates = make_templates()
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz")
+    def healthz(db: DbSession) -> Response:
+        try:
+            db.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            logger.exception("health check: database unreachable")
+            return JSONResponse({"status": "error", "database": "error"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/")
+    def index() -> Response:
+        return RedirectResponse("/queue", status_code=303)
+
+    app.include_router(auth.public_router)
+    app.include_router(auth.router)
+    app.include_router(review.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _error_page(request: Request, status_code: int, message: str) -> Response:
+    title = STATUS_TITLES.get(status_code, "Error")
+    return render(
+        request,
+        "error.html",
+        {"title": title, "message": message, "status_code": status_code},
+        status_code=status_code,
+    )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    def login_required(request: Request, _exc: LoginRequired) -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        if request.cookies.get(SESSION_COOKIE):
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.exception_handler(CsrfFailed)
+    def csrf_failed(request: Request, _exc: CsrfFailed) -> Response:
+        return _error_page(
+            request,
+            403,
+            "The form's security token is missing or out of date. "
+            "Go back, reload the page and try again.",
+        )
+
+    @app.exception_handler(DomainError)
+    def domain_error(request: Request, exc: DomainError) -> Response:
+        return _error_page(request, exc.status_code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        names = sorted(
+            {".".join(str(part) for part in error.get("loc", ())[1:]) for error in exc.errors()}
+        )
+        return _error_page(
+            request,
+            422,
+            f"Invalid value for {', '.join(names) or 'the request'}:"
+            " check the address or the form and try again.",
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = "This page does not exist." if exc.status_code == 404 else str(exc.detail)
+        return _error_page(request, exc.status_code, message)
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory``: reads THBSCAN_DATABASE_URL and THBSCAN_SECRET_KEY."""
+    return create_app(
+        create_engine_for(os.environ.get("THBSCAN_DATABASE_URL")),
+        secret_key=os.environ.get("THBSCAN_SECRET_KEY"),
+        mode=os.environ.get("THBSCAN_MODE", "production"),
+    )

@@ -1,0 +1,192 @@
+"""Queue, item and audit pages, and the state-changing review actions.
+
+Handlers are thin: they check the role, call one service, commit, then answer.
+A decision is acknowledged (the redirect) only after the commit (R28).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from review_queue.domain.states import DECISIONS, ItemState
+from review_queue.services import queue
+from review_queue.web import presenters
+from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
+from review_queue.web.rendering import band_class, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
+
+PAGE_SIZE = 50
+CHART_WIDTH = 220
+NOTICES = {
+    "dismiss": "Decision recorded: dismissed.",
+    "escalate": "Decision recorded: escalated.",
+    "reopen": "Decision recorded: reopened and back in the queue.",
+    "claim": "You claimed this item.",
+    "release": "The item is back in the queue.",
+}
+
+
+def _chart(bands: list[tuple[str, int]]) -> list[dict[str, object]]:
+    top = max((count for _band, count in bands), default=0) or 1
+    return [
+        {
+            "band": band,
+            "count": count,
+            "css": band_class(band),
+            "y": index * 26,
+            "width": max(2, round(CHART_WIDTH * count / top)),
+        }
+        for index, (band, count) in enumerate(bands)
+    ]
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request,
+    auth: CurrentAuth,
+    db: DbSession,
+    state: str = "new",
+    lane: str = "",
+    sort: str = "score",
+    offset: int = 0,
+    notice: str = "",
+) -> Response:
+    auth.require("view_queue")
+    rows = queue.list_queue(
+        db, state=state, lane=lane or None, sort=sort, limit=PAGE_SIZE, offset=offset
+    )
+    total = queue.count_queue(db, state=state, lane=lane or None)
+    chart = _chart(queue.band_counts(db, state=state, lane=lane or None))
+    return render(
+        request,
+        "queue.html",
+        {
+            "rows": rows,
+            "total": total,
+            "chart": chart,
+            "chart_height": max(26, 26 * len(chart)),
+            "chart_width": CHART_WIDTH,
+            "filters": {"state": state, "lane": lane, "sort": sort},
+            "states": queue.STATES,
+            "lanes": queue.LANES,
+            "sorts": queue.SORTS,
+            "offset": offset,
+            "page_size": PAGE_SIZE,
+            "notice": "No item is waiting to be claimed." if notice == "empty" else "",
+        },
+    )
+
+
+@router.post("/queue/claim-next")
+def claim_next(auth: CurrentAuth, db: DbSession) -> Response:
+    ids = queue.claim_next(db, auth.user, 1)
+    db.commit()
+    if not ids:
+        return RedirectResponse("/queue?notice=empty", status_code=303)
+    return RedirectResponse(f"/items/{ids[0]}?notice=claim", status_code=303)
+
+
+@router.get("/items/{item_id}")
+def item_page(
+    request: Request,
+    item_id: int,
+    auth: CurrentAuth,
+    db: DbSession,
+    notice: str = "",
+) -> Response:
+    detail = queue.get_item(db, item_id, user=auth.user)
+    version, score = detail.version, detail.score
+    explanation = score.explanation
+    open_states = (ItemState.NEW, ItemState.CLAIMED)
+    actions = [
+        action
+        for action in DECISIONS
+        if auth.can(action) and (detail.state in open_states) == (action != "reopen")
+    ]
+    return render(
+        request,
+        "item.html",
+        {
+            "detail": detail,
+            "title_html": presenters.highlight(
+                version.title, presenters.collect_spans(explanation, "title")
+            ),
+            "text_html": presenters.highlight(
+                version.text, presenters.collect_spans(explanation, "text")
+            ),
+            "explanation": presenters.explain(explanation, version.text, version.title),
+            "fields": presenters.field_rows(version.fields),
+            "redirects": presenters.text_list(version.redirect_chain),
+            "categories": presenters.text_list(score.categories, 50),
+            "list_versions": presenters.field_rows(score.list_versions),
+            "actions": actions,
+            "can_claim": auth.can("claim") and detail.state == ItemState.NEW,
+            "can_release": auth.can("release")
+            and detail.state == ItemState.CLAIMED
+            and (detail.item.claimed_by == auth.user.id or auth.role in ("lead", "admin")),
+            "idempotency_key": secrets.token_urlsafe(24),
+            "notice": NOTICES.get(notice, ""),
+        },
+    )
+
+
+@router.post("/items/{item_id}/decide")
+def decide(
+    item_id: int,
+    auth: CurrentAuth,
+    db: DbSession,
+    action: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form()] = "",
+    score_id: Annotated[str, Form()] = "",
+) -> Response:
+    shown = int(score_id) if score_id.isdigit() and len(score_id) < 12 else None
+    decision = queue.decide(
+        db,
+        auth.user,
+        item_id,
+        action,
+        reason,
+        idempotency_key=idempotency_key or None,
+        score_id_shown=shown,
+    )
+    db.commit()  # acknowledged only after the commit (R28)
+    return RedirectResponse(f"/items/{item_id}?notice={decision.action}", status_code=303)
+
+
+@router.post("/items/{item_id}/claim")
+def claim(item_id: int, auth: CurrentAuth, db: DbSession) -> Response:
+    queue.claim(db, auth.user, item_id)
+    db.commit()
+    return RedirectResponse(f"/items/{item_id}?notice=claim", status_code=303)
+
+
+@router.post("/items/{item_id}/release")
+def release(item_id: int, auth: CurrentAuth, db: DbSession) -> Response:
+    queue.release(db, auth.user, item_id)
+    db.commit()
+    return RedirectResponse(f"/items/{item_id}?notice=release", status_code=303)
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    auth: CurrentAuth,
+    db: DbSession,
+    offset: int = 0,
+) -> Response:
+    events = queue.audit_log(db, PAGE_SIZE, offset, user=auth.user)
+    return render(
+        request,
+        "audit.html",
+        {
+            "events": events,
+            "offset": offset,
+            "page_size": PAGE_SIZE,
+        },
+    )

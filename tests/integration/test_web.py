@@ -1,0 +1,597 @@
+"""The analyst web application end to end (FastAPI TestClient), on SQLite and PostgreSQL.
+
+Covers R03, R04, R11, R20-R25 and R28: login, session rotation and timeouts,
+CSRF, deny-by-default, role checks, the decision flow, XSS payloads in every
+listing-derived field, and the security headers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from review_queue.db import AuditEvent, Decision, ReviewItem, WebSession, session_factory
+from review_queue.services import users
+from review_queue.services.listings import ListingInput, store_listing
+from review_queue.services.scoring import ScoreInput, record_score
+from review_queue.web import create_app
+
+PASSWORD = "correct horse battery staple"
+STRONG_KEY = "k3Jd9-xQ2mZ7pL0vR8sT1uW4yA6bC5eF-test-only"
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+PUBLIC_PATHS = {"/healthz", "/login"}
+
+XSS_PAYLOADS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "<svg onload=alert(1)>",
+    "{{7*7}}",
+    "${7*7}",
+    "{% raw %}x{% endraw %}",
+    "<iframe src=javascript:alert(1)></iframe>",
+    '<a href="javascript:alert(1)">click</a>',
+    "'><script src=//evil.example/x.js></script>",
+    "<body onload=alert(1)>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<details open ontoggle=alert(1)>",
+    '"onmouseover="alert(1)',
+    "<style>@import 'http://evil.example/x.css';</style>",
+    "<meta http-equiv=refresh content='0;url=http://evil.example'>",
+    "<link rel=prefetch href=http://evil.example/>",
+    "</textarea><script>alert(1)</script>",
+    "<!--<img src=x onerror=alert(1)>-->",
+    "\u202e<b>rtl</b>",
+]
+ALLOWED_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "link",
+    "body",
+    "a",
+    "header",
+    "nav",
+    "form",
+    "input",
+    "span",
+    "button",
+    "main",
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "small",
+    "section",
+    "div",
+    "table",
+    "caption",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "mark",
+    "dl",
+    "dt",
+    "dd",
+    "code",
+    "ol",
+    "ul",
+    "li",
+    "label",
+    "textarea",
+    "select",
+    "option",
+    "figure",
+    "figcaption",
+    "svg",
+    "g",
+    "text",
+    "rect",
+    "footer",
+    "article",
+    "strong",
+    "br",
+}
+
+
+class TagCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+def assert_no_live_markup(body: str) -> None:
+    """Only our own tags and attributes; no handler, no script, no remote reference."""
+    parser = TagCollector()
+    parser.feed(body)
+    for tag, attrs in parser.tags:
+        assert tag in ALLOWED_TAGS, f"unexpected <{tag}> in page"
+        for name, value in attrs:
+            assert not name.startswith("on"), f"event handler {name} on <{tag}>"
+            if name in ("href", "src", "action"):
+                assert (
+                    value is not None
+                    and value.startswith(("/", "#"))
+                    and not value.startswith("//")
+                ), f"{name}={value!r} on <{tag}> leaves the application"
+    assert "<script" not in body.lower()
+    assert "<script>alert" not in body
+    for match in re.finditer("onerror=", body):  # only ever in text, never inside a tag
+        at = match.start()
+        assert body.rfind("<", 0, at) < body.rfind(">", 0, at), body[at - 60 : at + 20]
+
+
+def seed_item(
+    session: Session,
+    key: str,
+    *,
+    title: str = "Warehouse job abroad",
+    text: str = "Pay the recruitment fee before travel.",
+    band: str = "medium",
+    score: float = 0.6,
+    fields: dict[str, Any] | None = None,
+    explanation: dict[str, Any] | None = None,
+    url: str | None = None,
+    redirects: tuple[str, ...] = (),
+) -> ReviewItem:
+    stored = store_listing(
+        session,
+        ListingInput(
+            source="fixture",
+            natural_key=key,
+            title=title,
+            text=text,
+            fields=fields or {},
+            url=url or f"https://jobs.example.invalid/{key}",
+            redirect_chain=redirects,
+        ),
+    )
+    _score, item = record_score(
+        session,
+        ScoreInput(
+            version_id=stored.version_id,
+            scorer_key="test-scorer",
+            score=score,
+            band=band,
+            flagged=True,
+            possible_minor=False,
+            categories=["forced_labour"],
+            explanation=explanation
+            if explanation is not None
+            else {
+                "indicators": [
+                    {
+                        "id": "fl.recruitment_fee",
+                        "category": "forced_labour",
+                        "weight": 0.35,
+                        "grade": "strong",
+                        "spans": [{"start": 8, "end": 23, "text": "recruitment fee"}],
+                    }
+                ]
+            },
+            language="en",
+            model_version="model-1.0",
+            list_versions={"forced_labour": "1.2.0"},
+        ),
+    )
+    assert item is not None
+    return item
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Engine:
+    with session_factory(migrated_engine)() as session:
+        users.add_user(session, "ana", "analyst", PASSWORD)
+        users.add_user(session, "lee", "lead", PASSWORD)
+        users.add_user(session, "aud", "auditor", PASSWORD)
+        seed_item(session, "job-1")
+        session.commit()
+    return migrated_engine
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(engine, secret_key=STRONG_KEY), follow_redirects=False) as c:
+        yield c
+
+
+def hidden(body: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', body)
+    assert match, f"no hidden field {name}"
+    return match.group(1)
+
+
+def use_session(client: TestClient, token: str | None) -> None:
+    """Keep exactly one session cookie in the client's jar."""
+    client.cookies.delete("thbscan_session")
+    if token:
+        client.cookies.set("thbscan_session", token)
+
+
+def login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
+    current = client.cookies.get("thbscan_session")
+    use_session(client, None)  # a logged-in browser is sent on from /login: get the form
+    page = client.get("/login")
+    use_session(client, current)
+    assert page.status_code == 200
+    response = client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": hidden(page.text, "csrf_token")},
+    )
+    if "thbscan_session" in response.cookies:
+        use_session(client, response.cookies["thbscan_session"])
+    return response
+
+
+def item_id(db: Session) -> int:
+    return db.scalar(select(ReviewItem.id).order_by(ReviewItem.id).limit(1))
+
+
+def test_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, also inside included routers (FastAPI >= 0.16x nests them)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from api_routes(route.original_router.routes)
+
+
+def test_every_route_requires_login(client: TestClient, db: Session) -> None:
+    checked = 0
+    for route in api_routes(client.app.routes):  # type: ignore[attr-defined]
+        if route.path in PUBLIC_PATHS:
+            continue
+        path = route.path.replace("{item_id}", str(item_id(db)))
+        for method in route.methods:
+            response = client.request(method, path, data={"csrf_token": "x"})
+            if path == "/":
+                assert response.headers["location"] == "/queue"
+                continue
+            assert response.status_code == 303, (method, path)
+            assert response.headers["location"] == "/login"
+            checked += 1
+    assert checked >= 7
+    assert db.scalar(select(func.count()).select_from(Decision)) == 0
+
+
+def test_wrong_password(client: TestClient, db: Session) -> None:
+    response = login(client, "ana", "wrong password here")
+    assert response.status_code == 401
+    assert "not correct" in response.text
+    assert "thbscan_session" not in response.headers.get("set-cookie", "")
+    response = login(client, "nobody", PASSWORD)
+    assert response.status_code == 401 and "not correct" in response.text
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "auth.login_failed")).all()
+    assert len(events) == 2
+    assert all(
+        "wrong password" not in str(e.details) and PASSWORD not in str(e.details) for e in events
+    )
+    assert client.get("/queue").status_code == 303
+
+
+def test_login_without_csrf_refused(client: TestClient) -> None:
+    client.get("/login")
+    response = client.post("/login", data={"name": "ana", "password": PASSWORD})
+    assert response.status_code == 403
+    response = client.post(
+        "/login", data={"name": "ana", "password": PASSWORD, "csrf_token": "0" * 64}
+    )
+    assert response.status_code == 403
+
+
+def test_login_rotates_session_token(client: TestClient, db: Session) -> None:
+    use_session(client, "attacker-chosen-session-id")
+    response = login(client, "ana")
+    assert response.status_code == 303 and response.headers["location"] == "/queue"
+    first = response.cookies["thbscan_session"]
+    assert first != "attacker-chosen-session-id"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+    assert client.get("/queue").status_code == 200
+    second = login(client, "ana").cookies["thbscan_session"]
+    assert second != first
+    # the first session ended with the second login from the same browser
+    use_session(client, first)
+    assert client.get("/queue").headers["location"] == "/login"
+    assert (
+        db.scalar(select(func.count()).select_from(WebSession).where(WebSession.ended_at.is_(None)))
+        == 1
+    )
+
+
+def test_secure_cookie_over_https(engine: Engine) -> None:
+    app = create_app(engine, secret_key=STRONG_KEY)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        response = login(client, "ana")
+        assert response.status_code == 303
+        assert "secure" in response.headers["set-cookie"].lower()
+
+
+def test_csrf_missing_or_wrong_is_403(client: TestClient, db: Session) -> None:
+    login(client, "ana")
+    iid = item_id(db)
+    for data in (
+        {"action": "dismiss", "reason": "x"},
+        {"action": "dismiss", "reason": "x", "csrf_token": "forged"},
+    ):
+        response = client.post(f"/items/{iid}/decide", data=data)
+        assert response.status_code == 403
+    assert client.post(f"/items/{iid}/claim").status_code == 403
+    assert client.post("/logout").status_code == 403
+    db.expire_all()
+    assert db.get(ReviewItem, iid).state == "new"
+    assert db.scalar(select(func.count()).select_from(Decision)) == 0
+
+
+def test_decide_flow(client: TestClient, db: Session) -> None:
+    login(client, "ana")
+    iid = item_id(db)
+    page = client.get(f"/items/{iid}")
+    assert page.status_code == 200
+    assert "Machine suggestion" in page.text
+    assert "model-1.0" in page.text and "forced_labour 1.2.0" in page.text
+    form = {
+        "csrf_token": hidden(page.text, "csrf_token"),
+        "idempotency_key": hidden(page.text, "idempotency_key"),
+        "score_id": hidden(page.text, "score_id"),
+        "action": "dismiss",
+        "reason": "An ordinary agency ad; the fee is a visa cost.",
+    }
+    assert 'name="action" value="reopen"' not in page.text  # analysts cannot reopen
+    response = client.post(f"/items/{iid}/decide", data=form)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/items/{iid}?notice=dismiss"
+    # a retry of the same form (lost response) does not make a second decision (R28)
+    assert client.post(f"/items/{iid}/decide", data=form).status_code == 303
+    decisions = db.scalars(select(Decision)).all()
+    assert len(decisions) == 1
+    decision = decisions[0]
+    assert decision.user.name == "ana" and decision.created_at is not None
+    assert decision.score_shown == pytest.approx(0.6) and decision.band_shown == "medium"
+    assert decision.model_version == "model-1.0"
+    assert decision.list_versions == {"forced_labour": "1.2.0"}
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "decision.dismiss"))
+    assert event is not None and event.actor == "ana" and event.object_id == str(iid)
+    shown = client.get(response.headers["location"])
+    assert "Decision recorded" in shown.text and "the fee is a visa cost" in shown.text
+
+
+def test_reason_required(client: TestClient, db: Session) -> None:
+    login(client, "ana")
+    iid = item_id(db)
+    page = client.get(f"/items/{iid}")
+    response = client.post(
+        f"/items/{iid}/decide",
+        data={"csrf_token": hidden(page.text, "csrf_token"), "action": "escalate", "reason": "  "},
+    )
+    assert response.status_code == 422 and "needs a reason" in response.text
+
+
+def test_lead_reopens_and_illegal_transition_is_409(client: TestClient, db: Session) -> None:
+    login(client, "lee")
+    iid = item_id(db)
+    page = client.get(f"/items/{iid}")
+    csrf = hidden(page.text, "csrf_token")
+    assert (
+        client.post(
+            f"/items/{iid}/decide",
+            data={"csrf_token": csrf, "action": "escalate", "reason": "debt bondage"},
+        ).status_code
+        == 303
+    )
+    again = client.post(
+        f"/items/{iid}/decide",
+        data={"csrf_token": csrf, "action": "dismiss", "reason": "changed my mind"},
+    )
+    assert again.status_code == 409 and "escalated" in again.text
+    page = client.get(f"/items/{iid}")
+    assert 'name="action" value="reopen"' in page.text
+    assert (
+        client.post(
+            f"/items/{iid}/decide",
+            data={"csrf_token": csrf, "action": "reopen", "reason": "needs a second look"},
+        ).status_code
+        == 303
+    )
+    assert [d.action for d in db.scalars(select(Decision).order_by(Decision.id))] == [
+        "escalate",
+        "reopen",
+    ]
+
+
+def test_claim_and_claim_next(client: TestClient, db: Session) -> None:
+    login(client, "ana")
+    csrf = hidden(client.get("/queue").text, "csrf_token")
+    response = client.post("/queue/claim-next", data={"csrf_token": csrf})
+    iid = item_id(db)
+    assert response.headers["location"] == f"/items/{iid}?notice=claim"
+    assert "claimed by ana" in client.get(f"/items/{iid}").text
+    response = client.post("/queue/claim-next", data={"csrf_token": csrf})
+    assert response.headers["location"] == "/queue?notice=empty"
+    assert client.post(f"/items/{iid}/release", data={"csrf_token": csrf}).status_code == 303
+    assert client.post(f"/items/{iid}/claim", data={"csrf_token": csrf}).status_code == 303
+
+
+def test_queue_filters_allowlisted(client: TestClient) -> None:
+    login(client, "ana")
+    page = client.get("/queue")
+    assert page.status_code == 200 and "Warehouse job abroad" in page.text
+    assert "<svg" in page.text and "medium" in page.text
+    for query, name in (("sort=reason", "'reason'"), ("state=x", "'x'"), ("lane=vip", "'vip'")):
+        response = client.get(f"/queue?{query}")
+        assert response.status_code == 422
+        assert name.replace("'", "&#39;") in response.text
+    assert client.get("/queue?offset=abc").status_code == 422
+    assert client.get("/queue?state=all&lane=normal&sort=oldest").status_code == 200
+    assert client.get("/items/999999").status_code == 404
+
+
+def test_auditor_cannot_decide(client: TestClient, db: Session) -> None:
+    response = login(client, "aud")
+    assert response.headers["location"] == "/audit"
+    audit_page = client.get("/audit")
+    assert audit_page.status_code == 200 and "auth.login" in audit_page.text
+    csrf = hidden(audit_page.text, "csrf_token")
+    iid = item_id(db)
+    assert client.get("/queue").status_code == 403
+    assert client.get(f"/items/{iid}").status_code == 403
+    response = client.post(
+        f"/items/{iid}/decide",
+        data={"csrf_token": csrf, "action": "dismiss", "reason": "auditors only read"},
+    )
+    assert response.status_code == 403
+    assert client.post(f"/items/{iid}/claim", data={"csrf_token": csrf}).status_code == 403
+    assert db.scalar(select(func.count()).select_from(Decision)) == 0
+
+
+def test_analyst_cannot_read_audit(client: TestClient) -> None:
+    login(client, "ana")
+    assert client.get("/audit").status_code == 403
+
+
+def test_disabled_users_session_ends(client: TestClient, db: Session) -> None:
+    login(client, "ana")
+    assert client.get("/queue").status_code == 200
+    users.disable_user(db, "ana", "admin-cli")
+    db.commit()
+    response = client.get("/queue")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert login(client, "ana").status_code == 401
+
+
+def test_logout(client: TestClient) -> None:
+    login(client, "ana")
+    csrf = hidden(client.get("/queue").text, "csrf_token")
+    old = client.cookies["thbscan_session"]
+    assert client.post("/logout", data={"csrf_token": csrf}).headers["location"] == "/login"
+    use_session(client, old)
+    assert client.get("/queue").status_code == 303
+
+
+def test_idle_timeout(engine: Engine) -> None:
+    app = create_app(engine, secret_key=STRONG_KEY, session_idle_minutes=0.01)
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "ana")
+        assert client.get("/queue").status_code == 200
+        time.sleep(0.8)
+        assert client.get("/queue").headers["location"] == "/login"
+
+
+def test_secret_key_refused(engine: Engine) -> None:
+    for key in (None, "", "too-short-key"):
+        with pytest.raises(ValueError, match="THBSCAN_SECRET_KEY"):
+            create_app(engine, secret_key=key)
+    assert create_app(engine, secret_key=None, mode="test") is not None
+
+
+def test_security_headers(client: TestClient, db: Session) -> None:
+    anonymous = [client.get(path) for path in ("/login", "/healthz", "/nowhere")]
+    static = client.get("/static/app.css")
+    assert static.status_code == 200 and "mark.ind" in static.text
+    login(client, "ana")
+    pages = [client.get("/queue"), client.get(f"/items/{item_id(db)}")]
+    for response in [*anonymous, static, *pages]:
+        assert response.headers["content-security-policy"] == CSP
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-frame-options"] == "DENY"
+    for response in pages:
+        assert response.headers["cache-control"] == "no-store"
+        assert "<script" not in response.text and "style=" not in response.text
+
+
+def test_xss_payloads_are_inert(client: TestClient, db: Session) -> None:
+    corpus = "\n".join(XSS_PAYLOADS)
+    text = f"Pay the recruitment fee.\n{corpus}\nKeep your passport with us."
+    script_at = text.index("alert(1)</script>")
+    img_at = text.index("<img src=x")
+    explanation = {
+        "indicators": [
+            {
+                "id": "fl.recruitment_fee",
+                "category": "forced_labour",
+                "weight": 0.35,
+                "grade": "strong",
+                "spans": [{"start": 8, "end": 23, "text": "recruitment fee"}],
+            },
+            {
+                "id": "<script>alert('id')</script>",
+                "category": XSS_PAYLOADS[1],
+                "weight": 0.2,
+                "grade": XSS_PAYLOADS[3],
+                "title": XSS_PAYLOADS[7],
+                "spans": [
+                    {"start": script_at, "end": script_at + 8},
+                    {"start": img_at, "end": img_at + 10, "text": XSS_PAYLOADS[0]},
+                    {"start": 0, "end": 6, "field": "title"},
+                    {"start": len(text) - 3, "end": len(text) + 50},
+                    {"start": 5, "end": "x"},
+                    {"start": 9, "end": 2},
+                ],
+            },
+        ],
+        "rules": [{"id": XSS_PAYLOADS[4], "weight": 0.1, "description": XSS_PAYLOADS[2]}],
+        "model": {"probability": 0.7, "weight": 0.25},
+        "counter": [XSS_PAYLOADS[9], {"id": XSS_PAYLOADS[11]}],
+    }
+    fields = {f"field{i}": payload for i, payload in enumerate(XSS_PAYLOADS)}
+    fields[XSS_PAYLOADS[0]] = "key is a payload"
+    item = seed_item(
+        db,
+        "xss",
+        title=" ".join(XSS_PAYLOADS[:6]),
+        text=text,
+        fields=fields,
+        explanation=explanation,
+        url="javascript:alert(document.cookie)",
+        redirects=("https://evil.example/<script>alert(1)</script>", XSS_PAYLOADS[1]),
+        band="<b>high</b>",
+    )
+    db.commit()
+    login(client, "ana")
+    item_page = client.get(f"/items/{item.id}")
+    queue_page = client.get("/queue?state=all")
+    assert item_page.status_code == 200 and queue_page.status_code == 200
+    for body in (item_page.text, queue_page.text):
+        assert_no_live_markup(body)
+        assert "{{7*7}}" in body and "${7*7}" in body  # shown literally, never evaluated
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+        assert "<b>high</b>" not in body and "&lt;b&gt;high&lt;/b&gt;" in body
+    body = item_page.text
+    assert '&lt;script&gt;<mark class="ind"' in body  # the span inside a payload
+    assert re.search(r'<mark class="ind" title="[^"]*">alert\(1\)</mark>&lt;/script&gt;', body)
+    assert re.search(r'<mark class="ind" title="[^"]*">&lt;img src=x</mark>', body)
+    assert "&lt;script&gt;alert(&#39;id&#39;)&lt;/script&gt;" in body
+    assert "javascript:alert(document.cookie)" in body  # shown as text
+    assert 'href="javascript' not in body and "href=javascript" not in body
+    assert 'href="https://evil' not in body and 'href="https://jobs' not in body

@@ -1,0 +1,70 @@
+"""Test data for the review-queue tests (imported by the unit and integration tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from review_queue.db import ReviewItem
+from review_queue.services.listings import ListingInput, store_listing
+from review_queue.services.scoring import ScoreInput, record_score
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_item(
+    session: Session,
+    key: str,
+    *,
+    title: str = "Warehouse job abroad",
+    text: str = "Pay the recruitment fee before travel.",
+    score: float = 0.6,
+    band: str = "medium",
+    minor: bool = False,
+    explanation: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+    url: str | None = None,
+) -> ReviewItem:
+    stored = store_listing(
+        session,
+        ListingInput(
+            source="fixture",
+            natural_key=key,
+            title=title,
+            text=text,
+            fields=fields or {},
+            url=url or f"https://jobs.example.invalid/{key}",
+            redirect_chain=(f"http://jobs.example.invalid/{key}",),
+        ),
+    )
+    _score, item = record_score(
+        session,
+        ScoreInput(
+            version_id=stored.version_id,
+            scorer_key="test-scorer",
+            score=score,
+            band=band,
+            flagged=True,
+            possible_minor=minor,
+            categories=["forced_labour"],
+            explanation=explanation
+            if explanation is not None
+            else {
+                "indicators": [
+                    {
+                        "id": "fl.recruitment_fee",
+                        "category": "forced_labour",
+                        "weight": 0.35,
+                        "grade": "strong",
+                        "spans": [{"start": 8, "end": 23, "text": "recruitment fee"}],
+                    }
+                ],
+            },
+            language="en",
+            model_version="model-1.0",
+            list_versions={"forced_labour": "1.2.0"},
+        ),
+    )
+    assert item is not None
+    return item
