@@ -36,7 +36,7 @@ from review_queue.services.errors import Conflict, InvalidInput, NotFound
 SORTS = ("score", "newest", "oldest")
 STATES = (*(state.value for state in ItemState), "all")
 LANES = tuple(lane.value for lane in Lane)
-BAND_ORDER = ("high", "elevated", "medium", "low", "minimal", "none")
+BAND_ORDER = ("urgent", "high", "medium", "low")
 MAX_LIMIT = 200
 MAX_REASON = 2000
 DEFAULT_LEASE_SECONDS = 900
