@@ -91,7 +91,7 @@ class Assessment:
         """What the analyst sees: every contribution with weight and spans."""
         return {
             "indicators": [_contribution_dict(c) for c in self.indicators],
-            "rules": [_contribution_dict(c) for c in self.rules],
+            "rules": [{**_contribution_dict(c), "description": c.title} for c in self.rules],
             "counter": [_contribution_dict(c) for c in self.counter],
             "combination_only": [_contribution_dict(c) for c in self.suppressed],
             "evidence": round(self.evidence, 4),

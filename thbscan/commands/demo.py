@@ -42,7 +42,11 @@ def run_demo(args: argparse.Namespace) -> int:
         sources = load_sources()
         selected = [sources[name].with_base_url(site.url) for name in DEMO_SOURCES]
         _say(args, f"[2/4] crawling {', '.join(DEMO_SOURCES)} (robots.txt obeyed)")
-        run_crawls(selected, db_url, overrides={"LOG_LEVEL": "WARNING" if args.json else "INFO"})
+        stats = run_crawls(selected, db_url, overrides={"LOG_LEVEL": "WARNING"})
+        for name, st in stats.items():
+            _say(args, f"      {name}: {st.get('downloader/response_count', 0)} pages, "
+                       f"{st.get('item_scraped_count', 0)} listings, "
+                       f"{st.get('robotstxt/forbidden', 0)} URLs refused by robots.txt")
     finally:
         site.stop()
     logging.getLogger("scrapy").setLevel(logging.WARNING)

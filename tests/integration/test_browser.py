@@ -1,0 +1,118 @@
+"""The review UI in a real browser: Debian's chromium driven by Playwright.
+
+Logs in, opens the highest-scored item, checks that highlighted listing text is
+rendered inert (no script runs, no request leaves 127.0.0.1), dismisses the item
+with a reason and checks the recorded decision. Saves screenshots for people.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from nlp.scorer import Scorer
+from review_queue.db import Decision, session_factory
+from review_queue.services.listings import ListingInput, store_listing
+from review_queue.services.scoring import ScoreInput, record_score
+from review_queue.services.users import add_user
+from review_queue.web import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("THBSCAN_SCREENSHOTS", "/tmp/thbscan-screenshots"))
+PASSWORD = "a long demo password"
+LISTINGS = [
+    ("Warehouse work in Denmark", "We arrange your flight and papers. A recruitment fee of 300 EUR "
+     "is paid before departure. We keep your passport safe for you. <script>alert(1)</script>"),
+    ("Support desk", "Our support desk is open 24/7. No experience needed, full training."),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def browser():  # noqa: ANN201
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+def test_login_review_and_dismiss(browser, migrated_engine) -> None:
+    import uvicorn
+
+    from indicator_lists import load_catalogue
+
+    scorer = Scorer(load_catalogue())
+    sessions = session_factory(migrated_engine)
+    with sessions.begin() as s:
+        for i, (title, text) in enumerate(LISTINGS):
+            stored = store_listing(s, ListingInput("test", f"id-{i}", title, text,
+                                                  url=f"https://jobs.example/{i}"))
+            a = scorer.assess(title, text)
+            record_score(s, ScoreInput(
+                stored.version_id, scorer.scorer_key, a.score, a.band, a.flagged or i == 0,
+                a.possible_minor, a.categories, a.explanation(), a.language, "none",
+                scorer.versions["lists"]), sample_rate=0)
+        add_user(s, "ana", "analyst", PASSWORD)
+
+    port = _free_port()
+    app = create_app(migrated_engine, secret_key="x" * 48, mode="test")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        outside: list[str] = []
+        dialogs: list[str] = []
+        page.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{base}/queue")
+        assert "/login" in page.url  # deny by default
+        page.fill("#name", "ana")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/queue*")
+        page.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
+        page.click("a[href^='/items/']")
+        page.wait_for_url(f"{base}/items/*")
+        assert page.locator("mark").count() >= 3  # highlighted indicator spans
+        assert "<script>alert(1)</script>" in page.inner_text("body")  # shown as text
+        page.screenshot(path=str(SHOTS / "item.png"), full_page=True)
+        page.fill("#reason-dismiss", "Checked: a legitimate agency, documents explained.")
+        page.click("form:has(#reason-dismiss) button[type=submit]")
+        page.wait_for_load_state()
+        assert not dialogs, f"listing content ran script: {dialogs}"
+        assert not outside, f"the browser contacted other origins: {outside}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    with sessions() as s:
+        decision = s.scalars(select(Decision)).one()
+        assert decision.action == "dismiss" and decision.user.name == "ana"
+        assert decision.reason.startswith("Checked")
+        assert decision.band_shown and decision.list_versions
