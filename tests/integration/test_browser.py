@@ -42,7 +42,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def browser():  # noqa: ANN201
+def browser():
     playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     if not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
