@@ -17,16 +17,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from indicator_lists import FORMS, Catalogue, Indicator
-from nlp.extract import extract
 from nlp.language import detect_language
 from nlp.normalise import normalise
-from nlp.pipeline import (
-    CANCELLED_KEY,
-    HITS_KEY,
-    RawPatternScanner,
-    build_pipeline,
-    catalogue_patterns,
-)
+from nlp.pipeline import EXTRACTED_KEY, HITS_KEY, RAW_HITS_KEY, build_pipeline, make_doc
 
 SCORING_CONFIG = Path(__file__).with_name("scoring.toml")
 MAX_CHARS = 20_000  # text-length cap before NLP (R13)
@@ -129,7 +122,6 @@ class Scorer:
         self.indicators: dict[str, Indicator] = {i.id: i for i in catalogue.indicators()}
         self.rules = catalogue.rules()
         self._pipelines: dict[str, Any] = {}
-        self.raw_scanner = RawPatternScanner(catalogue_patterns(catalogue))
         self.versions = {
             "scorer": self.config["scorer_version"],
             "model": model.version if model is not None else "none",
@@ -178,7 +170,8 @@ class Scorer:
         docs: list[Any] = [None] * len(batch)
         for lang, idx in by_lang.items():
             nlp = self.pipeline(lang)
-            for i, doc in zip(idx, nlp.pipe(normalised[i].text for i in idx), strict=True):
+            docs_in = (make_doc(nlp, combined[i], normalised[i]) for i in idx)
+            for i, doc in zip(idx, nlp.pipe(docs_in), strict=True):
                 docs[i] = doc
         probabilities: Sequence[float | None]
         if self.model is not None:
@@ -204,10 +197,8 @@ class Scorer:
         for span in doc.spans.get(HITS_KEY, []):
             start, end = norm.to_original(span.start_char, span.end_char)
             spans_by_ind[span.label_].append(self._span(original, title_len, start, end))
-        cancelled = doc.user_data.get(CANCELLED_KEY, frozenset())
-        for ind_id, start, end in self.raw_scanner.scan(original):
-            if ind_id not in cancelled:
-                spans_by_ind[ind_id].append(self._span(original, title_len, start, end))
+        for ind_id, start, end in doc.user_data.get(RAW_HITS_KEY, ()):
+            spans_by_ind[ind_id].append(self._span(original, title_len, start, end))
         present = set(spans_by_ind)
         fired = [r for r in self.rules if r.fires(present)]
         in_rules = {i for r in fired for i in r.indicator_ids}
@@ -246,7 +237,7 @@ class Scorer:
             categories=categories, possible_minor=possible_minor, indicators=tuple(indicators),
             rules=tuple(rules), counter=tuple(counter), suppressed=tuple(suppressed),
             language=lang, evidence=evidence, model_probability=probability,
-            versions=self.versions, extracted=tuple(extract(original)),
+            versions=self.versions, extracted=tuple(doc.user_data.get(EXTRACTED_KEY, ())),
         )
 
     def band(self, score: float, urgent_minor: bool = False) -> str:
