@@ -19,3 +19,5 @@ class ListingItem:
     fetched_at: str = ""  # ISO 8601, UTC
     final_url: str = ""
     redirect_chain: list[str] = field(default_factory=list)
+    etag: str = ""  # HTTP validators, for conditional re-fetches
+    last_modified: str = ""

@@ -1,7 +1,10 @@
 """Scrapy settings for thbscan: polite, identified and safe by default.
 
 Every project setting has one default here, with a ``THBSCAN_`` prefix.
+The composition root (``thbscan``) adds its storage pipeline and extensions.
 """
+
+from pathlib import Path
 
 BOT_NAME = "thbscan"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -11,35 +14,70 @@ THBSCAN_CONTACT_URL = "https://github.com/thbscan/thbscan/blob/main/README.md#co
 # Product token and contact URL (R16). No rotation, no browser disguise (R17).
 USER_AGENT = f"thbscan/0.1 (+{THBSCAN_CONTACT_URL})"
 
+# Source configs (crawler/sources/*.toml unless set).
+THBSCAN_SOURCES_DIR = ""
+
 # Politeness (R15, R16).
 ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "thbscan"
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = False
+DOWNLOAD_DELAY_JITTER = 0
 COOKIES_ENABLED = False  # never logs in (R17)
+HTTPPROXY_ENABLED = False  # no proxies: the connect-time check sees the real peer (R12, R17)
+# robots.txt that cannot be fetched (5xx, 429, network error) disallows the host for this long.
+THBSCAN_ROBOTS_FAIL_TTL = 600.0
+THBSCAN_CRAWL_DELAY_MAX = 60.0  # cap for robots.txt Crawl-delay, in seconds
+THBSCAN_RETRY_AFTER_MAX = 300.0  # a longer Retry-After pauses the host instead
+THBSCAN_RETRY_AFTER_DEFAULT = 10.0  # wait after a 429/503 without Retry-After
+THBSCAN_MAX_429 = 3  # this many 429s from one host pause it for the rest of the run
+THBSCAN_PAUSE_STATUSES = [401, 403]  # responses that pause a host (R17)
+
+# Opt-out (R18): hosts never crawled nor stored; one host per line in the file.
+THBSCAN_DENYLIST: list[str] = []
+THBSCAN_DENYLIST_FILE = str(Path(__file__).with_name("denylist.txt"))
 
 # Process hardening (R19): no telnet console, no remote-control endpoint.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 # Bounded resources (R13).
-DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # also bounds decompressed bodies (gzip bombs)
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30
+DNS_TIMEOUT = 10
 REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False
 DEPTH_LIMIT = 50
 CLOSESPIDER_PAGECOUNT = 20_000
 CLOSESPIDER_TIMEOUT = 4 * 3600
 RETRY_TIMES = 2
 MEDIA_ALLOW_REDIRECTS = False
 CONCURRENT_ITEMS = 10  # faster than the default 100 here (FINDINGS.md)
+THBSCAN_MAX_LINKS_PER_PAGE = 500
 
-# SSRF guard (R12): refuse private, loopback, link-local and metadata addresses.
+# SSRF guard (R12): URL checks before scheduling and a connect-time check in the resolver.
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.ssrf.SSRFGuardMiddleware": 50,
+    "crawler.middlewares.ssrf.SSRFGuardMiddleware": 40,  # before offsite: refusals logged
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.FailClosedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.hostguard.HostGuardMiddleware": 560,
 }
-THBSCAN_ALLOWED_PRIVATE_HOSTS: list[str] = []  # e.g. ["127.0.0.1"] for the fixture site only
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.denylist.DenylistMiddleware": 40,
+}
+TWISTED_DNS_RESOLVER = "crawler.resolver.SSRFSafeResolver"
+DNSCACHE_ENABLED = True
+# "host" or "host:port" entries that may be internal (the fixture site on 127.0.0.1 only).
+THBSCAN_ALLOWED_PRIVATE_HOSTS: list[str] = []
+
+# Distributed crawling (scrapy-redis) when set, e.g. redis://127.0.0.1:6379/0.
+THBSCAN_REDIS_URL = ""
+THBSCAN_REDIS_PREFIX = "thbscan"
+THBSCAN_REDIS_RUN = "default"  # frontier/dupefilter namespace of one crawl round
+THBSCAN_REDIS_WORKER_TTL = 30  # a worker silent for this long is dead: its requests re-queue
+THBSCAN_REDIS_IDLE_CLOSE = 20.0  # seconds with an empty shared frontier before closing
 
 ITEM_PIPELINES: dict[str, int] = {}
 LOG_LEVEL = "INFO"

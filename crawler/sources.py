@@ -20,7 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from crawler.errors import SourceConfigError
 
 SOURCES_DIR = Path(__file__).with_name("sources")
-SPIDER_KINDS = ("jobposting", "board")
+SPIDER_KINDS = ("jobposting", "board", "feed")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MIN_PUBLIC_DELAY = 1.0  # seconds between requests to a public host (R16)
+MAX_PUBLIC_CONCURRENCY = 2
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _EVERY = re.compile(r"^(\d+)\s*([mhd])$")
 
@@ -41,6 +44,18 @@ class Links(BaseModel):
     model_config = ConfigDict(extra="forbid")
     detail: str | None = None
     next: str | None = None
+    # sitemap discovery: only <loc> URLs matching this regular expression are detail pages
+    sitemap_follow: str | None = None
+
+    @field_validator("sitemap_follow")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"sitemap_follow {v!r} is not a valid regex: {exc}") from None
+        return v
 
     _check = field_validator("detail", "next")(lambda v: v if v is None else _check_selector(v))
 
@@ -51,6 +66,7 @@ class Politeness(BaseModel):
     concurrency_per_domain: int | None = Field(default=None, ge=1, le=16)
     page_limit: int | None = Field(default=None, ge=1)
     depth_limit: int | None = Field(default=None, ge=0)
+    download_timeout: float | None = Field(default=None, gt=0, le=300)
 
 
 class Schedule(BaseModel):
@@ -74,7 +90,9 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    spider: Literal["jobposting", "board"]
+    spider: Literal["jobposting", "board", "feed"]
+    # how detail pages are found: listing pages (links.*), sitemaps or RSS/Atom feeds
+    discovery: Literal["pages", "sitemap", "feed"] = "pages"
     description: str = ""
     base_url: str | None = None
     start_urls: list[str] = Field(min_length=1)
@@ -103,6 +121,45 @@ class SourceConfig(BaseModel):
             if not re.match(r"^[a-z_][a-z0-9_]*$", key):
                 raise ValueError(f"field name {key!r} must be snake_case")
         return v
+
+    def check_policy(self) -> list[str]:
+        """Problems with politeness and safety rules that pydantic cannot express."""
+        where = self.path or self.name
+        problems = []
+        p = self.politeness
+        if not self.allow_private:
+            if p.download_delay is not None and p.download_delay < MIN_PUBLIC_DELAY:
+                problems.append(f"{where}: politeness.download_delay: {p.download_delay} is "
+                                f"below {MIN_PUBLIC_DELAY} s; only allow_private loopback "
+                                "sources may go faster")
+            if p.concurrency_per_domain is not None and \
+                    p.concurrency_per_domain > MAX_PUBLIC_CONCURRENCY:
+                problems.append(f"{where}: politeness.concurrency_per_domain: "
+                                f"{p.concurrency_per_domain} is above "
+                                f"{MAX_PUBLIC_CONCURRENCY} for a public site")
+        for url in [*self.start_urls, *([self.base_url] if self.base_url else [])]:
+            parts = urlsplit(url)
+            if parts.scheme and parts.scheme not in ("http", "https"):
+                problems.append(f"{where}: start_urls: {url!r}: only http and https")
+            elif self.allow_private and parts.hostname and parts.hostname not in LOOPBACK_HOSTS:
+                problems.append(f"{where}: allow_private: only loopback hosts may be "
+                                f"private, not {parts.hostname!r}")
+        if self.spider == "feed" and self.discovery not in ("feed", "pages"):
+            problems.append(f"{where}: discovery: a feed source reads feeds itself")
+        return problems
+
+    def private_hosts(self) -> list[str]:
+        """``host:port`` entries the SSRF guard may let through (loopback, allow_private)."""
+        if not self.allow_private:
+            return []
+        out = []
+        for url in self.resolved_start_urls():
+            parts = urlsplit(url)
+            if parts.hostname in LOOPBACK_HOSTS:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+                host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+                out.append(f"{host}:{port}")
+        return sorted(set(out))
 
     def with_base_url(self, base_url: str | None) -> SourceConfig:
         """A copy whose relative start URLs resolve against ``base_url``."""
@@ -137,6 +194,8 @@ class SourceConfig(BaseModel):
             settings["CLOSESPIDER_PAGECOUNT"] = p.page_limit
         if p.depth_limit is not None:
             settings["DEPTH_LIMIT"] = p.depth_limit
+        if p.download_timeout is not None:
+            settings["DOWNLOAD_TIMEOUT"] = p.download_timeout
         return settings
 
 
@@ -167,6 +226,9 @@ def load_source_file(path: Path) -> SourceConfig:
                                  f"{path.stem!r}"])
     if cfg.spider == "board" and "text" not in cfg.fields:
         raise SourceConfigError([f"{path}: fields.text: a board source needs a 'text' selector"])
+    problems = cfg.check_policy()
+    if problems:
+        raise SourceConfigError(problems)
     return cfg
 
 

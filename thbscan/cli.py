@@ -77,15 +77,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_lazy("crawling", "run_fixture_site"))
 
     p = sub.add_parser("crawl", help="crawl configured sources now",
-                       description="Crawl sources from crawler/sources/*.toml and store listings.")
+                       description="Crawl sources from crawler/sources/*.toml and store listings.",
+                       epilog=CRAWL_EXIT_CODES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="source names")
     p.add_argument("--all", action="store_true", help="crawl every enabled source")
     p.add_argument("--base-url", help="resolve the sources' relative start URLs against this "
                                       "URL (e.g. the fixture site's address)")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    _db(p)
-    _json(p)
+    _crawl_options(p)
     p.set_defaults(func=_lazy("crawling", "run_crawl"))
+
+    p = sub.add_parser("stop", help="stop switch ON: halt all crawling within 60 s (recorded)")
+    p.add_argument("--reason", required=True, help="why (recorded with who and when)")
+    p.add_argument("--by", default=_user(), help="who (default: the login name)")
+    _db(p)
+    p.set_defaults(func=_lazy("crawling", "run_stop"))
+    p = sub.add_parser("resume", help="stop switch OFF: crawling may run again (recorded)")
+    p.add_argument("--reason", required=True, help="why (recorded with who and when)")
+    p.add_argument("--by", default=_user(), help="who (default: the login name)")
+    _db(p)
+    p.set_defaults(func=_lazy("crawling", "run_resume"))
+
+    p = sub.add_parser("schedule", help="scheduled crawling (run from cron or a systemd timer)")
+    schsub = p.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
+    q = schsub.add_parser("run", help="crawl every enabled source whose schedule is due",
+                          description="Crawls each enabled source whose last run started "
+                                      "longer ago than its [schedule] every.",
+                          epilog=CRAWL_EXIT_CODES,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    q.add_argument("--dry-run", action="store_true", help="only list the due sources")
+    q.add_argument("--base-url", help="resolve relative start URLs against this URL")
+    q.set_defaults(sources=[], all=False)
+    _crawl_options(q)
+    q.set_defaults(func=_lazy("crawling", "run_schedule"))
 
     p = sub.add_parser("sources", help="source configs")
     ssub = p.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
@@ -202,6 +226,32 @@ def build_parser() -> argparse.ArgumentParser:
     _json(q)
     q.set_defaults(func=_lazy("indicators", "run_export"))
     return parser
+
+
+CRAWL_EXIT_CODES = """\
+exit status: 0 every crawl finished; 2 configuration or database problem;
+3 a crawl stopped early (time or page limit, paused host, error);
+4 a source is locked by a run already in progress; 5 the stop switch is on.
+"""
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "operator"
+
+
+def _crawl_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--sources-dir", type=_path, default=None, metavar="DIR",
+                   help="directory of source configs (default: crawler/sources)")
+    p.add_argument("--max-runtime", type=int, default=4 * 3600, metavar="SECONDS",
+                   help="close each crawl after this long (default 4 h)")
+    _db(p)
+    _json(p)
 
 
 def _path(value: str) -> Path:

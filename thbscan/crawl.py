@@ -1,46 +1,59 @@
-"""Run crawls of configured sources in one Scrapy process."""
+"""Run crawls of configured sources in one Scrapy process (the composition root's wiring)."""
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.sources import SourceConfig
 from crawler.spiders.board import BoardSpider
+from crawler.spiders.feed import FeedSpider
 from crawler.spiders.jobposting import JobPostingSpider
 
-SPIDERS = {"jobposting": JobPostingSpider, "board": BoardSpider}
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+SPIDERS = {"jobposting": JobPostingSpider, "board": BoardSpider, "feed": FeedSpider}
+
+# What thbscan adds to the crawler package's settings: storage, records, stop switch.
+ITEM_PIPELINES = {"thbscan.pipelines.StorePipeline": 300}
+EXTENSIONS = {
+    "thbscan.crawljobs.CrawlJobRecorder": 500,
+    "thbscan.control.StopSwitchExtension": 510,
+}
+EXTRA_DOWNLOADER_MIDDLEWARES = {"thbscan.incremental.ConditionalRequestMiddleware": 585}
+ENV_SETTINGS = ("THBSCAN_REDIS_URL", "THBSCAN_REDIS_PREFIX", "THBSCAN_REDIS_RUN",
+                "THBSCAN_REDIS_WORKER_TTL",
+                "THBSCAN_DENYLIST_FILE", "THBSCAN_SOURCES_DIR")
 
 logger = logging.getLogger(__name__)
+
+
+def apply_thbscan(settings: Settings, database_url: str) -> Settings:
+    settings.set("THBSCAN_DATABASE_URL", database_url, priority="cmdline")
+    settings.set("ITEM_PIPELINES", ITEM_PIPELINES, priority="cmdline")
+    settings.set("EXTENSIONS", EXTENSIONS, priority="cmdline")
+    downloader = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), **EXTRA_DOWNLOADER_MIDDLEWARES}
+    settings.set("DOWNLOADER_MIDDLEWARES", downloader, priority="cmdline")
+    for name in ENV_SETTINGS:
+        if os.environ.get(name):
+            settings.set(name, os.environ[name], priority="cmdline")
+    return settings
 
 
 def crawl_settings(database_url: str, overrides: dict[str, Any] | None = None) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
-    settings.set("THBSCAN_DATABASE_URL", database_url, priority="cmdline")
-    settings.set("ITEM_PIPELINES", {"thbscan.pipelines.StorePipeline": 300}, priority="cmdline")
-    settings.set("EXTENSIONS", {"thbscan.crawljobs.CrawlJobRecorder": 500}, priority="cmdline")
+    apply_thbscan(settings, database_url)
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
 
 
 def private_hosts(sources: list[SourceConfig]) -> list[str]:
-    """Hosts that may be internal: only loopback hosts of sources marked allow_private."""
-    hosts: set[str] = set()
-    for source in sources:
-        if not source.allow_private:
-            continue
-        for url in source.resolved_start_urls():
-            host = urlsplit(url).hostname or ""
-            if host in LOOPBACK_HOSTS:
-                hosts.add(host)
-    return sorted(hosts)
+    """``host:port`` of loopback start URLs of sources marked allow_private."""
+    return sorted({h for source in sources for h in source.private_hosts()})
 
 
 def run_crawls(
@@ -56,13 +69,7 @@ def run_crawls(
     process = CrawlerProcess(settings, install_root_handler=True)
     crawlers = {}
     for source in sources:
-        base = SPIDERS[source.spider]
-        spider_cls = type(
-            f"{base.__name__}_{source.name.replace('-', '_')}",
-            (base,),
-            {"custom_settings": source.scrapy_settings()},
-        )
-        crawler = process.create_crawler(spider_cls)
+        crawler = process.create_crawler(SPIDERS[source.spider])
         crawlers[source.name] = crawler
         process.crawl(crawler, source=source)
     process.start()

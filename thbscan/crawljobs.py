@@ -1,15 +1,76 @@
-"""Scrapy extension that records every crawl run in the database (R31)."""
+"""Crawl-run records (R31): a Scrapy extension that records every run, and per-source locks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+import socket
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from review_queue.db import CrawlJob, create_engine_for, session_factory
+from review_queue.db.models import CrawlLock
 from review_queue.services import audit
+
+
+def lock_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_dead(holder: str) -> bool:
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def acquire_lock(session: Session, source: str, *, max_runtime: float,
+                 holder: str | None = None) -> str | None:
+    """Take the source's lock; returns None if taken, else the current holder. Commits."""
+    holder = holder or lock_holder()
+    now = datetime.now(UTC)
+    expires = now + timedelta(seconds=max_runtime + 300)
+    try:
+        with session.begin_nested():
+            session.add(CrawlLock(source=source, holder=holder, acquired_at=now,
+                                  expires_at=expires))
+        session.commit()
+        return None
+    except IntegrityError:
+        session.rollback()
+    current = session.get(CrawlLock, source)
+    if current is None:
+        return acquire_lock(session, source, max_runtime=max_runtime, holder=holder)
+    if current.expires_at > now and not _holder_dead(current.holder):
+        return current.holder
+    # stale: the holder died or overran; take it over only if nobody else did meanwhile
+    taken = session.execute(
+        update(CrawlLock)
+        .where(CrawlLock.source == source, CrawlLock.holder == current.holder,
+               CrawlLock.acquired_at == current.acquired_at)
+        .values(holder=holder, acquired_at=now, expires_at=expires)
+    ).rowcount
+    audit.record(session, "system", "crawl.lock_taken_over", "crawl_lock", source,
+                 previous_holder=current.holder)
+    session.commit()
+    return None if taken else current.holder
+
+
+def release_lock(session: Session, source: str, holder: str | None = None) -> None:
+    session.execute(delete(CrawlLock).where(CrawlLock.source == source,
+                                            CrawlLock.holder == (holder or lock_holder())))
+    session.commit()
 
 
 class CrawlJobRecorder:
@@ -51,15 +112,16 @@ class CrawlJobRecorder:
             job.items = int(stats.get("item_scraped_count", 0))
             job.new = int(stats.get("thbscan/items/new", 0))
             job.changed = int(stats.get("thbscan/items/changed", 0))
-            job.unchanged = int(stats.get("thbscan/items/unchanged", 0))
+            job.unchanged = int(stats.get("thbscan/items/unchanged", 0)) + int(
+                stats.get("thbscan/incremental/not_modified", 0))
             job.errors = int(stats.get("log_count/ERROR", 0)) + int(
-                stats.get("spider_exceptions/count", 0) if "spider_exceptions/count" in stats
-                else 0
-            )
-            job.robots_denied = int(stats.get("robotstxt/forbidden", 0))
+                stats.get("spider_exceptions/count", 0))
+            job.robots_denied = int(stats.get("robotstxt/forbidden", 0)) + int(
+                stats.get("thbscan/robots/disallow_all", 0))
             job.stop_reason = reason
             job.status = "finished" if reason == "finished" else "stopped"
-            job.stats = {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
+            job.stats = {k: v for k, v in stats.items()
+                         if isinstance(v, int | float | str) and len(k) <= 200}
             audit.record(session, "system", "crawl.finished", "crawl_job", job.id,
                          source=job.source, reason=reason, pages=job.pages, items=job.items)
         self.engine.dispose()

@@ -2,6 +2,9 @@
 
 It lives in the composition root so that ``crawler`` imports nothing of the
 storage or scoring packages; the ``thbscan crawl`` command switches it on.
+It checks the host denylist again at ingest (R18), records HTTP validators for
+incremental re-crawls, and after a complete crawl marks listings that were not
+seen as removed (never deleted).
 """
 
 from __future__ import annotations
@@ -11,15 +14,27 @@ from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from review_queue.db import create_engine_for, session_factory
+from crawler.denylist import Denylist
+from review_queue.db import Listing, create_engine_for, session_factory
+from review_queue.db.models import FetchValidator
+from review_queue.services import audit
 from review_queue.services.errors import InvalidInput
-from review_queue.services.listings import ListingInput, store_listing
+from review_queue.services.listings import ListingInput, mark_removed, store_listing
+from thbscan.incremental import seen_keys
 
 logger = logging.getLogger(__name__)
+
+# A crawl that ended like this may have missed listings: never mark anything removed.
+_INCOMPLETE_STATS = ("log_count/ERROR", "retry/max_reached", "thbscan/host/paused",
+                     "thbscan/robots/disallow_all", "thbscan/ssrf/refused",
+                     "thbscan/denylist/dropped")
 
 
 def _parse_time(value: str) -> datetime:
@@ -45,38 +60,109 @@ def to_listing_input(item: Any) -> ListingInput:
     )
 
 
+def save_validator(session: Session, item: Any, fetched_at: datetime) -> None:
+    etag = (getattr(item, "etag", "") or "")[:200] or None
+    last_modified = (getattr(item, "last_modified", "") or "")[:100] or None
+    if not (etag or last_modified) or not item.url:
+        return
+    row = session.scalar(select(FetchValidator).where(
+        FetchValidator.source == item.source, FetchValidator.url == item.url[:2000]))
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(FetchValidator(source=item.source, url=item.url[:2000],
+                                           natural_key=item.natural_key[:1000], etag=etag,
+                                           last_modified=last_modified, fetched_at=fetched_at))
+        except IntegrityError:
+            pass  # another ingester recorded it
+        return
+    row.etag, row.last_modified, row.fetched_at = etag, last_modified, fetched_at
+    row.natural_key = item.natural_key[:1000]
+
+
 class StorePipeline:
-    def __init__(self, database_url: str, stats: Any = None) -> None:
+    def __init__(self, database_url: str, stats: Any = None, denylist: Denylist | None = None,
+                 mark_removed: bool = True) -> None:
         self.database_url = database_url
         self.stats = stats
+        self.denylist = denylist or Denylist()
+        self.mark_removed_enabled = mark_removed
         self.seen: set[str] = set()
+        self.source: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        url = crawler.settings.get("THBSCAN_DATABASE_URL")
+        s = crawler.settings
+        url = s.get("THBSCAN_DATABASE_URL")
         if not url:
             raise ValueError("THBSCAN_DATABASE_URL setting is empty: pass --db or set the variable")
-        return cls(url, crawler.stats)
+        denylist = Denylist.from_values(s.getlist("THBSCAN_DENYLIST"),
+                                        s.get("THBSCAN_DENYLIST_FILE") or None)
+        pipeline = cls(url, crawler.stats, denylist,
+                       mark_removed=s.getbool("THBSCAN_MARK_REMOVED", True)
+                       and not s.get("THBSCAN_REDIS_URL"))
+        pipeline.seen = seen_keys(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.engine = create_engine_for(self.database_url)
         self.sessions = session_factory(self.engine)
 
     def close_spider(self, spider: Spider | None = None) -> None:
-        self.engine.dispose()
+        pass  # the engine is disposed in spider_closed, after marking removed listings
+
+    def _inc(self, key: str, n: int = 1) -> None:
+        if self.stats:
+            self.stats.inc_value(key, n)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         listing = to_listing_input(item)
+        self.source = listing.source
+        if any(self.denylist.url_denied(u) for u in (listing.url, listing.final_url) if u):
+            self._inc("thbscan/denylist/dropped_at_ingest")
+            raise DropItem(f"host of {listing.url!r} is on the denylist")
         with self.sessions() as session:
             try:
                 result = store_listing(session, listing)
             except InvalidInput as exc:
                 session.rollback()
-                if self.stats:
-                    self.stats.inc_value("thbscan/items/invalid")
+                self._inc("thbscan/items/invalid")
                 raise DropItem(str(exc)) from None
+            if is_dataclass(item):
+                save_validator(session, item, listing.fetched_at or datetime.now(UTC))
             session.commit()
-        self.seen.add(listing.natural_key)
-        if self.stats:
-            self.stats.inc_value(f"thbscan/items/{result.status}")
+        self.seen.add(listing.natural_key[:1000])
+        self._inc(f"thbscan/items/{result.status}")
         return item
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        try:
+            self._finish(spider, reason)
+        finally:
+            self.engine.dispose()
+
+    def _finish(self, spider: Spider, reason: str) -> None:
+        source_cfg = getattr(spider, "source", None)
+        source = getattr(source_cfg, "name", None) or self.source
+        if source is None:
+            return
+        now = datetime.now(UTC)
+        keys = sorted(self.seen)
+        with self.sessions() as session:
+            for start in range(0, len(keys), 500):  # listings seen through a 304 or lastmod
+                session.execute(update(Listing).where(
+                    Listing.source == source, Listing.natural_key.in_(keys[start:start + 500])
+                ).values(last_seen_at=now, removed_at=None))
+            stats = self.stats.get_stats() if self.stats else {}
+            complete = (reason == "finished" and self.mark_removed_enabled and keys
+                        and not any(stats.get(k) for k in _INCOMPLETE_STATS)
+                        and getattr(source_cfg, "spider", "") != "feed"
+                        and getattr(source_cfg, "discovery", "pages") != "feed")
+            if complete:
+                removed = mark_removed(session, source, set(keys), now)
+                self._inc("thbscan/items/removed", removed)
+                if removed:
+                    audit.record(session, "system", "crawl.listings_removed", "source", source,
+                                 count=removed)
+            session.commit()

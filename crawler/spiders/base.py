@@ -4,30 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler.distributed import redis_settings
 from crawler.extraction import select
 from crawler.items import ListingItem
 from crawler.sources import SourceConfig, get_source
+from crawler.spiders.discovery import feed_entries, follow_allowed, sitemap_entries
 
 
 class SourceSpider(scrapy.Spider):
     """A spider driven by one source config (``-a source=NAME [-a base_url=URL]``)."""
 
     source: SourceConfig
+    max_links = 500
 
     def __init__(
         self,
         source: str | SourceConfig | None = None,
         base_url: str | None = None,
+        sources_dir: str | None = None,
         **kwargs: Any,  # Scrapyd passes _job and other extra arguments
     ) -> None:
         if source is None:
             raise ValueError(f"spider {self.name!r} needs a source: -a source=NAME")
-        config = get_source(source) if isinstance(source, str) else source
+        directory = Path(sources_dir) if sources_dir else None
+        config = get_source(source, directory) if isinstance(source, str) else source
         if config.spider != self.name:
             raise ValueError(
                 f"source {config.name!r} is for spider {config.spider!r}, not {self.name!r}"
@@ -38,8 +46,24 @@ class SourceSpider(scrapy.Spider):
         self.allowed_domains = self.source.resolved_allowed_domains()
 
     @classmethod
-    def update_settings(cls, settings: Any) -> None:
-        super().update_settings(settings)
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
+        settings = crawler.settings
+        if "sources_dir" not in kwargs and settings.get("THBSCAN_SOURCES_DIR"):
+            kwargs["sources_dir"] = settings.get("THBSCAN_SOURCES_DIR")
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if not settings.frozen:  # per-source politeness, allowlist and frontier (all run paths)
+            source = spider.source
+            settings.setdict(source.scrapy_settings(), priority="spider")
+            allowed = settings.getlist("THBSCAN_ALLOWED_PRIVATE_HOSTS")
+            settings.set("THBSCAN_ALLOWED_PRIVATE_HOSTS",
+                         sorted({*allowed, *source.private_hosts()}), priority="spider")
+            if settings.get("THBSCAN_REDIS_URL"):
+                spider_priority = SETTINGS_PRIORITIES["spider"]
+                for key, value in redis_settings(settings, source.name).items():
+                    settings.set(key, value, max(settings.getpriority(key) or 0,
+                                                 spider_priority))
+        spider.max_links = settings.getint("THBSCAN_MAX_LINKS_PER_PAGE", 500)
+        return spider
 
     async def start(self) -> Any:
         for url in self.start_urls:
@@ -48,16 +72,31 @@ class SourceSpider(scrapy.Spider):
     def follow_listing_pages(self, response: Response) -> Iterator[scrapy.Request]:
         links = self.source.links
         if links.detail:
-            for href in select(response, links.detail).getall()[:500]:
+            for href in select(response, links.detail).getall()[: self.max_links]:
                 yield response.follow(href, callback=self.parse_detail)
         if links.next:
             for href in select(response, links.next).getall()[:1]:
                 yield response.follow(href, callback=self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        if not hasattr(response, "text"):
-            return
-        yield from self.follow_listing_pages(response)
+        discovery = self.source.discovery
+        if discovery == "sitemap":
+            yield from self.parse_sitemap(response)
+        elif discovery == "feed":
+            for entry in feed_entries(response):
+                if entry.link:
+                    yield scrapy.Request(entry.link, callback=self.parse_detail)
+        elif hasattr(response, "text"):
+            yield from self.follow_listing_pages(response)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        pattern = self.source.links.sitemap_follow
+        for entry in sitemap_entries(response):
+            if entry.is_index:
+                yield scrapy.Request(entry.loc, callback=self.parse)
+            elif follow_allowed(entry.loc, pattern):
+                meta = {"thbscan_lastmod": entry.lastmod} if entry.lastmod else {}
+                yield scrapy.Request(entry.loc, callback=self.parse_detail, meta=meta)
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         raise NotImplementedError
@@ -69,6 +108,7 @@ class SourceSpider(scrapy.Spider):
         allow = set(self.source.field_allowlist)
         kept = {k: v for k, v in fields.items() if k in allow and v not in (None, "")}  # R08
         chain = [str(u) for u in response.request.meta.get("redirect_urls", [])]
+        headers = response.headers
         return ListingItem(
             source=self.source.name,
             natural_key=natural_key or response.url,
@@ -79,4 +119,6 @@ class SourceSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC).isoformat(),
             final_url=response.url,
             redirect_chain=chain,
+            etag=(headers.get(b"ETag") or b"").decode("latin-1")[:200],
+            last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1")[:100],
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from crawler.extraction import element_text, select
+from crawler.extraction import element_text, main_text, page_title, select
 from crawler.spiders.base import SourceSpider
 
 
@@ -20,8 +20,8 @@ class BoardSpider(SourceSpider):
         values: dict[str, Any] = {}
         for key, spec in self.source.fields.items():
             values[key] = element_text(select(response, spec))
-        title = values.pop("title", "") or element_text(response.css("h1"))
-        text = values.pop("text", "")
+        title = values.pop("title", "") or page_title(response.selector)
+        text = values.pop("text", "") or main_text(response.selector)
         listing_id = values.pop("listing_id", None)
         if not (title or text):
             self.crawler.stats.inc_value("thbscan/board/empty_detail")

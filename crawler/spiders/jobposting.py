@@ -1,4 +1,10 @@
-"""Generic schema.org JobPosting spider: listing pages -> detail pages with JSON-LD."""
+"""Generic schema.org JobPosting spider.
+
+Detail pages are found through listing pages (``links``), sitemaps
+(``discovery = "sitemap"``, with lastmod passed on for incremental re-crawls) or
+RSS/Atom feeds (``discovery = "feed"``). JSON-LD and microdata (extruct) are read;
+a page with neither falls back to its title and main text.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,14 @@ from typing import Any
 
 from scrapy.http import Response
 
-from crawler.extraction import element_text, html_to_text, job_posting_fields, jsonld_objects
+from crawler.extraction import (
+    html_to_text,
+    job_posting_fields,
+    jsonld_objects,
+    main_text,
+    microdata_objects,
+    page_title,
+)
 from crawler.spiders.base import SourceSpider
 
 
@@ -19,9 +32,13 @@ class JobPostingSpider(SourceSpider):
             return
         postings = jsonld_objects(response.selector, "JobPosting")
         if not postings:
-            self.crawler.stats.inc_value("thbscan/jobposting/no_jsonld")
-            title = element_text(response.css("h1")) or element_text(response.css("title"))
-            text = element_text(response.css("main")) or element_text(response.css("body"))
+            postings = microdata_objects(response.text, response.url, "JobPosting")
+            if postings:
+                self.crawler.stats.inc_value("thbscan/jobposting/microdata")
+        if not postings:
+            self.crawler.stats.inc_value("thbscan/jobposting/no_structured_data")
+            title = page_title(response.selector)
+            text = main_text(response.selector)
             if title or text:
                 yield self.make_item(response, natural_key=None, title=title, text=text,
                                      fields={})

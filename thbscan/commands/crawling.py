@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from sqlalchemy import select
 
 from crawler.errors import SourceConfigError
-from crawler.sources import load_sources, validate_sources
+from crawler.sources import SourceConfig, load_sources, validate_sources
 from review_queue.db import CrawlJob
 from thbscan.commands.common import emit_json, err, open_db
 
-EXIT_OK, EXIT_STOPPED = 0, 3
+# Exit codes of ``thbscan crawl`` and ``thbscan schedule run`` (docs/crawler.md).
+EXIT_OK, EXIT_STOPPED, EXIT_LOCKED, EXIT_STOP_SWITCH = 0, 3, 4, 5
+STOP_SWITCH_MESSAGE = ("the stop switch is on ({who}, {when}: {why}): no crawling until "
+                       "`thbscan resume`")
 
 
-def run_crawl(args: argparse.Namespace) -> int:
-    from thbscan.crawl import run_crawls
-
-    sources = load_sources()
+def _select_sources(args: argparse.Namespace) -> list[SourceConfig]:
+    sources = load_sources(args.sources_dir)
     names = sorted(n for n, s in sources.items() if s.enabled) if args.all else args.sources
     if not names:
         raise SystemExit("thbscan: name one or more sources, or pass --all "
@@ -26,11 +28,45 @@ def run_crawl(args: argparse.Namespace) -> int:
     if unknown:
         raise SystemExit(f"thbscan: unknown source(s) {', '.join(unknown)}: known sources are "
                          f"{', '.join(sorted(sources))}")
-    selected = [sources[n].with_base_url(args.base_url) for n in names]
-    engine, _sessions = open_db(args.db, migrate=True)
+    return [sources[n].with_base_url(args.base_url) for n in names]
+
+
+def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int:
+    """Check the stop switch, lock the sources, crawl, report; returns the exit code."""
+    from thbscan.control import is_stopped, switch_state
+    from thbscan.crawl import run_crawls
+    from thbscan.crawljobs import acquire_lock, lock_holder, release_lock
+
+    engine, sessions = open_db(args.db, migrate=True)
     url = engine.url.render_as_string(hide_password=False)
-    engine.dispose()
-    stats = run_crawls(selected, url, overrides={"LOG_LEVEL": args.log_level})
+    holder = lock_holder()
+    locked: list[str] = []
+    try:
+        with sessions() as session:
+            if is_stopped(session):
+                state = switch_state(session)
+                err(STOP_SWITCH_MESSAGE.format(who=state["changed_by"], when=state["changed_at"],
+                                               why=state["reason"] or "no reason given"))
+                return EXIT_STOP_SWITCH
+            # Distributed workers of one crawl share the Redis frontier instead of a lock.
+            for source in [] if os.environ.get("THBSCAN_REDIS_URL") else selected:
+                other = acquire_lock(session, source.name, max_runtime=args.max_runtime,
+                                     holder=holder)
+                if other is not None:
+                    err(f"source {source.name!r} is already being crawled by {other}: "
+                        "try again when that run has ended")
+                    return EXIT_LOCKED
+                locked.append(source.name)
+        overrides: dict[str, object] = {"LOG_LEVEL": args.log_level,
+                                        "CLOSESPIDER_TIMEOUT": args.max_runtime}
+        if args.sources_dir:
+            overrides["THBSCAN_SOURCES_DIR"] = str(args.sources_dir)
+        stats = run_crawls(selected, url, overrides=overrides)
+    finally:
+        with sessions() as session:
+            for name in locked:
+                release_lock(session, name, holder)
+        engine.dispose()
     summary = {
         name: {
             "pages": s.get("downloader/response_count", 0),
@@ -38,7 +74,10 @@ def run_crawl(args: argparse.Namespace) -> int:
             "new": s.get("thbscan/items/new", 0),
             "changed": s.get("thbscan/items/changed", 0),
             "unchanged": s.get("thbscan/items/unchanged", 0),
+            "not_modified": s.get("thbscan/incremental/not_modified", 0),
+            "removed": s.get("thbscan/items/removed", 0),
             "robots_denied": s.get("robotstxt/forbidden", 0),
+            "ssrf_refused": s.get("thbscan/ssrf/refused", 0),
             "finish_reason": s.get("finish_reason"),
         }
         for name, s in stats.items()
@@ -48,10 +87,61 @@ def run_crawl(args: argparse.Namespace) -> int:
     else:
         for name, s in summary.items():
             print(f"{name}: {s['pages']} pages, {s['items']} listings ({s['new']} new, "
-                  f"{s['changed']} changed, {s['unchanged']} unchanged), "
-                  f"{s['robots_denied']} denied by robots.txt, finished: {s['finish_reason']}")
-    return EXIT_OK if all(s["finish_reason"] == "finished" for s in summary.values()) \
-        else EXIT_STOPPED
+                  f"{s['changed']} changed, {s['unchanged']} unchanged, {s['not_modified']} "
+                  f"not modified, {s['removed']} removed), {s['robots_denied']} denied by "
+                  f"robots.txt, finished: {s['finish_reason']}")
+    reasons = {s["finish_reason"] for s in summary.values()}
+    if "stop_switch" in reasons:
+        return EXIT_STOP_SWITCH
+    return EXIT_OK if reasons <= {"finished"} else EXIT_STOPPED
+
+
+def run_crawl(args: argparse.Namespace) -> int:
+    return crawl_sources(_select_sources(args), args)
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    from thbscan.control import set_stopped
+
+    _engine, sessions = open_db(args.db, migrate=True)
+    with sessions() as session:
+        set_stopped(session, True, actor=args.by, reason=args.reason)
+        session.commit()
+    print("stop switch ON: running crawls close within 60 s; no crawl starts until "
+          "`thbscan resume`")
+    return 0
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    from thbscan.control import set_stopped
+
+    _engine, sessions = open_db(args.db, migrate=True)
+    with sessions() as session:
+        set_stopped(session, False, actor=args.by, reason=args.reason)
+        session.commit()
+    print("stop switch OFF: crawling may run again")
+    return 0
+
+
+def run_schedule(args: argparse.Namespace) -> int:
+    from thbscan.schedule import due_sources
+
+    sources = load_sources(args.sources_dir)
+    _engine, sessions = open_db(args.db, migrate=True)
+    with sessions() as session:
+        due = due_sources(session, list(sources.values()))
+    _engine.dispose()
+    names = [s.name for s in due]
+    if args.dry_run or not due:
+        if args.json:
+            emit_json({"due": names})
+        else:
+            print("due: " + (", ".join(names) if names else "nothing"))
+        if not due:
+            return EXIT_OK
+        if args.dry_run:
+            return EXIT_OK
+    return crawl_sources([s.with_base_url(args.base_url) for s in due], args)
 
 
 def run_sources_validate(args: argparse.Namespace) -> int:
@@ -65,7 +155,7 @@ def run_sources_validate(args: argparse.Namespace) -> int:
 
 def run_sources_list(args: argparse.Namespace) -> int:
     try:
-        sources = load_sources()
+        sources = load_sources(getattr(args, "sources_dir", None))
     except SourceConfigError as exc:
         for problem in exc.problems:
             err(problem)

@@ -1,0 +1,51 @@
+"""The opt-out host denylist (R18): hosts (and their subdomains) never crawled or stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from crawler.errors import CrawlerError
+
+
+def read_denylist_file(path: str | Path) -> list[str]:
+    """Hosts from a file: one per line, ``#`` comments and blank lines ignored."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CrawlerError(f"cannot read the host denylist {path}: {exc}; fix "
+                           "THBSCAN_DENYLIST_FILE") from None
+    return [line.split("#", 1)[0].strip() for line in text.splitlines()
+            if line.split("#", 1)[0].strip()]
+
+
+class Denylist:
+    def __init__(self, hosts: Iterable[str] = ()) -> None:
+        self.hosts = frozenset(h.strip().lower().rstrip(".") for h in hosts if h.strip())
+
+    @classmethod
+    def from_values(cls, hosts: Iterable[str], path: str | Path | None) -> Denylist:
+        listed = list(hosts)
+        if path:
+            listed += read_denylist_file(path)
+        return cls(listed)
+
+    def __bool__(self) -> bool:
+        return bool(self.hosts)
+
+    def host_denied(self, host: str | None) -> bool:
+        host = (host or "").lower().rstrip(".")
+        while host:
+            if host in self.hosts:
+                return True
+            if "." not in host:
+                return False
+            host = host.split(".", 1)[1]
+        return False
+
+    def url_denied(self, url: str) -> bool:
+        try:
+            return self.host_denied(urlsplit(url).hostname)
+        except ValueError:
+            return True

@@ -1,0 +1,43 @@
+"""Several crawler processes sharing one frontier and dupefilter in Redis (scrapy-redis).
+
+Switched on by ``THBSCAN_REDIS_URL``. Keys are
+``<THBSCAN_REDIS_PREFIX>:<source>:<THBSCAN_REDIS_RUN>:{requests,dupefilter,...}``.
+The queue is reliable (:mod:`crawler.distributed.queue`): a taken request stays in
+the worker's in-progress list until its response is processed, and the requests
+of a dead worker are put back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def key_base(prefix: str, source: str, run: str) -> str:
+    return f"{prefix}:{source}:{run}"
+
+
+def redis_settings(settings: Any, source: str) -> dict[str, Any]:
+    """Scrapy settings that put this crawl's frontier and dupefilter in Redis."""
+    base = key_base(settings.get("THBSCAN_REDIS_PREFIX"), source,
+                    settings.get("THBSCAN_REDIS_RUN"))
+    downloader = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    downloader["crawler.distributed.worker.AckDownloaderMiddleware"] = 1
+    spider_mw = dict(settings.getdict("SPIDER_MIDDLEWARES"))
+    spider_mw["crawler.distributed.worker.AckSpiderMiddleware"] = 1
+    extensions = dict(settings.getdict("EXTENSIONS"))
+    extensions["crawler.distributed.worker.RedisWorker"] = 100
+    return {
+        "REDIS_URL": settings.get("THBSCAN_REDIS_URL"),
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.ReliableFifoQueue",
+        "SCHEDULER_QUEUE_KEY": f"{base}:requests",
+        "SCHEDULER_DUPEFILTER_KEY": f"{base}:dupefilter",
+        # Without persist the first worker to finish wipes the shared frontier (FINDINGS.md).
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
+        "THBSCAN_REDIS_KEY_BASE": base,
+        "DOWNLOADER_MIDDLEWARES": downloader,
+        "SPIDER_MIDDLEWARES": spider_mw,
+        "EXTENSIONS": extensions,
+    }

@@ -1,0 +1,105 @@
+"""The stop switch (R05): a recorded switch that halts all crawling within 60 s.
+
+``thbscan stop`` / ``thbscan resume`` set it (who, when, why, with an audit
+event); running crawls poll it through :class:`StopSwitchExtension` and close
+with reason ``stop_switch``; ``thbscan crawl`` and ``schedule run`` refuse to
+start while it is on. Scoring can honour it with :func:`is_stopped`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+from sqlalchemy.orm import Session
+
+from review_queue.db import create_engine_for, session_factory
+from review_queue.db.models import ControlSwitch
+from review_queue.services import audit
+
+logger = logging.getLogger(__name__)
+
+SWITCH = "crawling"
+STOP_REASON = "stop_switch"
+
+
+def is_stopped(session: Session) -> bool:
+    switch = session.get(ControlSwitch, SWITCH)
+    return bool(switch and switch.stopped)
+
+
+def switch_state(session: Session) -> dict[str, Any]:
+    switch = session.get(ControlSwitch, SWITCH)
+    if switch is None:
+        return {"stopped": False, "changed_by": None, "changed_at": None, "reason": ""}
+    return {"stopped": switch.stopped, "changed_by": switch.changed_by,
+            "changed_at": switch.changed_at.isoformat(), "reason": switch.reason}
+
+
+def set_stopped(session: Session, stopped: bool, *, actor: str, reason: str) -> None:
+    """Turn the switch on or off; the caller commits (the audit event is in the same txn)."""
+    switch = session.get(ControlSwitch, SWITCH)
+    if switch is None:
+        switch = ControlSwitch(name=SWITCH)
+        session.add(switch)
+    switch.stopped = stopped
+    switch.changed_by = actor[:100]
+    switch.changed_at = datetime.now(UTC)
+    switch.reason = reason[:2000]
+    audit.record(session, actor, "crawl.stop_switch_on" if stopped else "crawl.stop_switch_off",
+                 "control_switch", SWITCH, reason=reason)
+
+
+class StopSwitchExtension:
+    """Polls the switch every ``THBSCAN_STOP_POLL_INTERVAL`` seconds; closes the spider."""
+
+    def __init__(self, crawler: Crawler, database_url: str, interval: float) -> None:
+        if not database_url:
+            raise NotConfigured("no THBSCAN_DATABASE_URL: the stop switch cannot be read")
+        self.crawler = crawler
+        self.interval = interval
+        self.engine = create_engine_for(database_url)
+        self.sessions = session_factory(self.engine)
+        self.loop: Any = None
+        self.tripped = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StopSwitchExtension:
+        s = crawler.settings
+        ext = cls(crawler, s.get("THBSCAN_DATABASE_URL") or "",
+                  s.getfloat("THBSCAN_STOP_POLL_INTERVAL", 5.0))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def check(self) -> None:
+        if self.tripped:
+            return
+        try:
+            with self.sessions() as session:
+                stopped = is_stopped(session)
+        except Exception:
+            logger.exception("cannot read the stop switch")
+            return
+        if stopped:
+            self.tripped = True
+            logger.warning("stop switch is on: closing the crawl")
+            if self.crawler.stats:
+                self.crawler.stats.set_value("thbscan/stop_switch", 1)
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=STOP_REASON))
+
+    def spider_opened(self, spider: Any) -> None:
+        self.loop = create_looping_call(self.check)
+        self.loop.start(self.interval, now=True)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        self.engine.dispose()
