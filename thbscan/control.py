@@ -1,9 +1,9 @@
-"""The stop switch (R05): a recorded switch that halts all crawling within 60 s.
+"""The stop switch (R05): a recorded switch that halts all crawling and scoring within 60 s.
 
 ``thbscan stop`` / ``thbscan resume`` set it (who, when, why, with an audit
 event); running crawls poll it through :class:`StopSwitchExtension` and close
 with reason ``stop_switch``; ``thbscan crawl`` and ``schedule run`` refuse to
-start while it is on. Scoring can honour it with :func:`is_stopped`.
+start while it is on; `thbscan score` refuses to start and stops after the current batch.
 """
 
 from __future__ import annotations

@@ -69,3 +69,19 @@ def test_score_is_resumable_after_kill_and_uses_two_workers(tmp_path) -> None:
                                 "--workers", "1").stdout)
     assert forced["scored"] == len(listings)
     assert scored(db) == len(listings)  # a re-score replaces, never duplicates
+
+
+def test_stop_switch_halts_scoring(tmp_path) -> None:
+    db = f"sqlite:///{tmp_path / 'stop.db'}"
+    path = tmp_path / "few.jsonl"
+    path.write_text(json.dumps({"id": "1", "title": "Cook", "text": "Cook wanted."}) + "\n",
+                    encoding="utf-8")
+    assert thbscan("ingest", "--jsonl", str(path), "--source", "s", "--db", db).returncode == 0
+    stop = thbscan("stop", "--reason", "test of the switch", "--db", db)
+    assert stop.returncode == 0, stop.stderr
+    halted = thbscan("score", "--db", db, "--quiet")
+    assert halted.returncode == 5 and "stop switch is on" in halted.stderr
+    assert scored(db) == 0
+    assert thbscan("resume", "--reason", "done", "--db", db).returncode == 0
+    assert thbscan("score", "--db", db, "--quiet", "--workers", "1").returncode == 0
+    assert scored(db) == 1

@@ -8,15 +8,26 @@ import sys
 
 from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
-from thbscan.commands.common import emit_json, open_db
+from thbscan.commands.common import emit_json, err, open_db
+from thbscan.control import is_stopped
 from thbscan.jsonl import read_jsonl
 from thbscan.scoring_job import score_archive
+
+EXIT_STOP_SWITCH = 5
 
 
 def run_score(args: argparse.Namespace) -> int:
     run_mode = config.mode()
     pseudo = pseudonymiser(run_mode)  # refuses to start without a key in production (R09)
     _engine, sessions = open_db(args.db)
+
+    def stop_switch_on() -> bool:  # R05: the recorded stop switch halts scoring too
+        with sessions() as session:
+            return is_stopped(session)
+
+    if stop_switch_on():
+        err("the stop switch is on: scoring is halted until `thbscan resume --reason ...`")
+        return EXIT_STOP_SWITCH
     scorer = load_scorer(args.lists)
     workers = args.workers or max(1, min(os.cpu_count() or 1, 4))
     factory = ScorerFactory(str(args.lists) if args.lists else None,
@@ -24,14 +35,17 @@ def run_score(args: argparse.Namespace) -> int:
                             use_model=scorer.model is not None)
     report = score_archive(sessions, scorer, pseudo, rescore=args.rescore,
                            batch_size=args.batch_size, progress=not args.quiet,
-                           workers=workers, worker_factory=factory)
+                           workers=workers, worker_factory=factory,
+                           should_stop=stop_switch_on)
     result = {**report.as_dict(), "scorer": scorer.scorer_key}
     if args.json:
         emit_json(result)
     else:
+        if report.stopped:
+            print("stopped by the stop switch; committed batches are kept")
         print(f"scored {report.scored} listings ({report.flagged} flagged, {report.queued} "
               f"queued for review) in {report.seconds:.1f} s with {scorer.scorer_key}")
-    return 0
+    return EXIT_STOP_SWITCH if report.stopped else 0
 
 
 def run_check(args: argparse.Namespace) -> int:
