@@ -261,10 +261,10 @@ def _path(value: str) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.DEBUG if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # Scrapy lowers the root logger's level
+        handler.setLevel(level)
     from crawler.errors import CrawlerError
     from indicator_lists import CatalogueError
     from models.errors import ModelError

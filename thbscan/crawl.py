@@ -66,7 +66,9 @@ def run_crawls(
     """
     settings = crawl_settings(database_url, overrides)
     settings.set("THBSCAN_ALLOWED_PRIVATE_HOSTS", private_hosts(sources), priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    # The command line has configured logging already: no second root handler.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
     crawlers = {}
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.spider])
