@@ -141,13 +141,71 @@ def job_posting_fields(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v}
 
 
-_BOILERPLATE = ("nav", "header", "footer", "aside", "form", "script", "style", "noscript",
-                "template", "svg")
-_MAIN_CANDIDATES = ("main", "[role=main]", "article", "#content", ".content", "body")
+# Elements whose content is never main text (R14: also what is not shown to a reader).
+_SKIP_TAGS = frozenset({"nav", "aside", "script", "style", "noscript", "template", "svg",
+                        "button", "select", "option", "textarea", "iframe", "object",
+                        "embed", "canvas", "head", "title", "dialog", "menu"})
+_PAGE_CHROME = frozenset({"header", "footer"})  # skipped unless inside <article>/<main>
+_SKIP_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search",
+                         "menu", "menubar", "dialog", "alertdialog"})
+_SKIP_CLASS = re.compile(r"^(?!has[_-])(?:[\w-]+[_-])?(?:breadcrumbs?|cookies?|consent|"
+                         r"cookie[_-]?(?:banner|notice|bar)|skip[_-]?link|navbar|nav|"
+                         r"navigation|menu|social|share|sharing|sidebar)(?:[_-][\w-]+)?$",
+                         re.I)
+_NEVER_SKIPPED = frozenset({"html", "body", "main", "article"})
+_BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "li", "ul", "ol", "dl",
+                         "dd", "dt", "td", "th", "tr", "table", "tbody", "thead", "h1", "h2",
+                         "h3", "h4", "h5", "h6", "blockquote", "pre", "figure", "figcaption",
+                         "address", "body", "form", "fieldset", "details", "summary",
+                         "header", "footer", "br", "hr", "label"})
+_CONTENT_ROOTS = frozenset({"article", "main"})
+_TITLE_HINT = re.compile(r"job[\s_-]?title|position[\s_-]?title|posting[\s_-]?title|"
+                         r"vacancy[\s_-]?title|stellen[\s_-]?titel|jobtitel", re.I)
+MAX_ELEMENTS = 300_000  # elements looked at per page (bounded time on hostile pages)
+MAIN_SHARE = 0.7  # a container holding this share of the page's text is "the main content"
+LINK_WEIGHT = 0.25  # link text counts this much towards a container's density
+
+
+def _skipped(el: Any, in_content: bool) -> bool:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in _SKIP_TAGS or (tag in _PAGE_CHROME and not in_content):
+        return True
+    get = el.get
+    if get("hidden") is not None or (get("aria-hidden") or "").strip().lower() == "true":
+        return True
+    if (get("role") or "").strip().lower() in _SKIP_ROLES:
+        return True
+    if tag in _NEVER_SKIPPED:
+        return False
+    marks = f"{get('class') or ''} {get('id') or ''}"[:500].split()
+    return any(_SKIP_CLASS.match(mark) for mark in marks[:30])
+
+
+def _is_label(text: str) -> bool:
+    """A short all-capitals heading such as "JOB POSTING": a section label, not a title."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and text.upper() == text and len(text.split()) <= 3
 
 
 def page_title(selector: Selector) -> str:
-    """A page's title: og:title, the first h1, else <title> (site suffixes kept)."""
+    """A page's title: a heading marked as the job title, the first h1 that is not a
+    section label, og:title, else <title> (site suffixes kept)."""
+    outside = ("[not(ancestor::nav or ancestor::footer or ancestor::aside or "
+               "ancestor::script or ancestor::template)]")
+    hinted = selector.xpath(
+        f"(//h1 | //h2 | //h3 | //*[@itemprop='title'] | //*[@data-testid]){outside}")[:200]
+    marked = []
+    for el in hinted:
+        marks = " ".join(el.root.get(a) or "" for a in ("class", "id", "itemprop",
+                                                         "data-testid"))[:500]
+        if _TITLE_HINT.search(marks) or el.root.get("itemprop") == "title":
+            marked.append(element_text(el))
+    if len(marked) == 1 and len(marked[0]) > 1:  # several: a list page, not one posting
+        return marked[0][:500]
+    for el in selector.xpath(f"//h1{outside}")[:5]:
+        value = element_text(el)
+        if len(value) > 1 and not _is_label(value):
+            return value[:500]
     for spec in ('meta[property="og:title"]::attr(content)', "h1", "title"):
         value = element_text(select(selector, spec)[:1])
         if value and len(value) > 1:
@@ -155,31 +213,108 @@ def page_title(selector: Selector) -> str:
     return ""
 
 
+class _Block:
+    __slots__ = ("parts", "start", "weight")
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.parts: list[str] = []
+        self.weight = 0.0
+
+
 def main_text(selector: Selector) -> str:
-    """Readable text of the page's main content, without navigation and scripts."""
-    for spec in _MAIN_CANDIDATES:
-        found = select(selector, spec)[:1]
-        if not found:
-            continue
-        skip = " or ".join(f"ancestor::{tag}" for tag in _BOILERPLATE)
-        blocks = found.xpath(
-            ".//*[self::p or self::li or self::h1 or self::h2 or self::h3 or self::h4 or "
-            f"self::td or self::dd or self::dt][not({skip})]"
-        )[:5000]
-        parts = []
-        for block in blocks:
-            words = " ".join(t.strip() for t in block.xpath(
-                "./text() | ./*[not(self::p or self::li or self::ul or self::ol or self::table"
-                " or self::div)]//text()").getall() if t.strip())
-            if words:
-                parts.append(words)
-        text = clean_text("\n\n".join(parts))
-        if len(text) < 200:
-            texts = found.xpath(f".//text()[not({skip})]").getall()
-            text = clean_text(" ".join(t.strip() for t in texts if t.strip()))
-        if text:
-            return text
-    return ""
+    """Readable text of the page's main content, without navigation and scripts.
+
+    One pass over the tree collects the visible text of each block element
+    (skipping nav/header/footer/aside/script/style/noscript and the like) and
+    sums it up the tree; the main content is the smallest container holding
+    ``MAIN_SHARE`` of the page's text (link text weighs less), and its blocks are
+    returned as paragraphs.
+    """
+    from lxml import etree
+
+    root = selector.root
+    if not isinstance(getattr(root, "tag", None), str):
+        return ""
+    body = root.find("body") if root.tag == "html" else None
+    top = body if body is not None else root
+    blocks: list[_Block] = []
+    span: dict[Any, tuple[int, int, float]] = {}  # element -> (first, last block index, weight)
+    # frames: element, skipped, in content root, in link, block, weight, first block index
+    stack: list[list[Any]] = []
+    seen = 0
+    try:
+        walker = etree.iterwalk(top, events=("start", "end"))
+        for event, el in walker:
+            if event == "start":
+                seen += 1
+                parent = stack[-1] if stack else None
+                tag = el.tag if isinstance(el.tag, str) else ""
+                in_content = bool(parent and parent[2]) or tag in _CONTENT_ROOTS
+                skipped = bool(parent and parent[1]) or not tag or _skipped(el, in_content)
+                if seen > MAX_ELEMENTS:
+                    skipped = True
+                in_link = bool(parent and parent[3]) or tag == "a"
+                block = parent[4] if parent else None
+                if tag in _BLOCK_TAGS or block is None:
+                    block = _Block(len(blocks))
+                    blocks.append(block)
+                frame = [el, skipped, in_content, in_link, block, 0.0, len(blocks) - 1]
+                stack.append(frame)
+                if skipped:
+                    if tag:
+                        walker.skip_subtree()
+                    continue
+                _add(frame, el.text)
+            else:
+                frame = stack.pop()
+                span[el] = (frame[6], len(blocks) - 1, frame[5])
+                if stack:
+                    stack[-1][5] += frame[5]
+                    parent = stack[-1]
+                    if not parent[1]:
+                        _add(parent, el.tail)
+    except (ValueError, RecursionError, etree.LxmlError):
+        return ""
+    total = span.get(top, (0, 0, 0.0))[2]
+    node = top
+    while total > 0:
+        for child in node:
+            info = span.get(child)
+            if info is not None and info[2] >= MAIN_SHARE * total:
+                node = child
+                break
+        else:
+            break
+    first, last, _weight = span.get(node, (0, len(blocks) - 1, 0.0))
+    text = _join(blocks[first:last + 1])
+    if len(text) < 200 and node is not top:
+        text = _join(blocks)
+    return text
+
+
+def _add(frame: list[Any], text: str | None) -> None:
+    if not text:
+        return
+    text = text.replace("\x00", "")
+    block: _Block = frame[4]
+    block.parts.append(text)
+    size = len(text.strip())
+    weight = size * (LINK_WEIGHT if frame[3] else 1.0)
+    frame[5] += weight
+
+
+def _join(blocks: list[_Block]) -> str:
+    parts = []
+    size = 0
+    for block in blocks:
+        words = " ".join("".join(block.parts).split())
+        if words:
+            parts.append(words)
+            size += len(words)
+            if size > MAX_TEXT:
+                break
+    return clean_text("\n\n".join(parts))
 
 
 def microdata_objects(html_text: str, url: str, type_name: str) -> list[dict[str, Any]]:
@@ -194,3 +329,58 @@ def microdata_objects(html_text: str, url: str, type_name: str) -> list[dict[str
     except Exception:  # extruct raises many types on hostile markup (R14)
         return []
     return [n for n in _walk_jsonld(data.get("microdata", [])) if type_name in _types(n)]
+
+
+_HIDDEN_OPEN = re.compile(r"<(script|style|noscript|template|svg|nav)\b|<!--", re.I)
+SHORT_TEXT = 200
+
+
+def page_title_and_text(selector: Selector, html_text: str) -> tuple[str, str]:
+    """Title and main text of a page without structured data.
+
+    The HTML parser gives up below about 2,000 levels of nesting (the rest of a
+    hostile page would be silently lost), so a page whose tree yields little text
+    falls back to the tag-stripped source, scripts and navigation removed.
+    """
+    title = page_title(selector)
+    text = main_text(selector)
+    if len(text) < SHORT_TEXT:
+        source = html_text[: MAX_TEXT * 20]
+        raw = html_to_text(_without_hidden(source))
+        if len(raw) > max(2 * len(text), SHORT_TEXT):
+            text = raw
+            if not title:
+                title = _raw_heading(source)
+    return title, text
+
+
+def _without_hidden(source: str) -> str:
+    """The source without scripts, styles, navigation and comments (linear time)."""
+    lower = source.lower()
+    out, pos = [], 0
+    while True:
+        match = _HIDDEN_OPEN.search(source, pos)
+        if match is None:
+            out.append(source[pos:])
+            break
+        out.append(source[pos:match.start()])
+        closer = "-->" if match.group(0) == "<!--" else f"</{match.group(1).lower()}"
+        end = lower.find(closer, match.end())
+        if end < 0:  # never closed: the rest is hidden, as in a browser
+            break
+        pos = end + len(closer)
+    return " ".join(out)
+
+
+def _raw_heading(source: str) -> str:
+    lower = source.lower()
+    for opener, closer in (("<h1", "</h1"), ("<title", "</title")):
+        start = lower.find(opener)
+        end = lower.find(closer, start, start + 4000) if start >= 0 else -1
+        if end > start:
+            inner = source[start:end]
+            inner = inner[inner.find(">") + 1:] if ">" in inner else ""
+            title = html_to_text(inner)[:500]
+            if len(title) > 1:
+                return title
+    return ""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
+from lxml import etree
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
@@ -17,6 +21,27 @@ from crawler.extraction import select
 from crawler.items import ListingItem
 from crawler.sources import SourceConfig, get_source
 from crawler.spiders.discovery import feed_entries, follow_allowed, sitemap_entries
+
+logger = logging.getLogger(__name__)
+
+
+def guarded(callback: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """Wrap a parse callback so that hostile markup ends that page, not the crawl (R14).
+
+    lxml raises on some text it parsed itself (a lone surrogate from ``&#xD800;`` in
+    XML, for one); what was produced before the error is kept.
+    """
+
+    @functools.wraps(callback)
+    def wrapper(self: Any, response: Response, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        try:
+            yield from callback(self, response, *args, **kwargs)
+        except (ValueError, LookupError, RecursionError, etree.LxmlError) as exc:
+            self.crawler.stats.inc_value("thbscan/parse/hostile_page")
+            logger.warning("unparsable page %s skipped: %s", response.url[:200],
+                           type(exc).__name__)
+
+    return wrapper
 
 
 class SourceSpider(scrapy.Spider):
@@ -69,34 +94,56 @@ class SourceSpider(scrapy.Spider):
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse, dont_filter=False)
 
+    def follow(self, response: Response, href: str, callback: Any,
+               meta: dict[str, Any] | None = None) -> scrapy.Request | None:
+        """A request for a link on a page; None for a malformed or non-http(s) link (R14)."""
+        try:
+            url = response.urljoin(href.strip())
+            if urlsplit(url).scheme.lower() not in ("http", "https"):
+                raise ValueError(f"scheme of {url[:100]!r} is not http(s)")
+            return response.follow(url, callback=callback, meta=meta)
+        except ValueError:
+            self.crawler.stats.inc_value("thbscan/links/invalid")
+            return None
+
     def follow_listing_pages(self, response: Response) -> Iterator[scrapy.Request]:
         links = self.source.links
         if links.detail:
             for href in select(response, links.detail).getall()[: self.max_links]:
-                yield response.follow(href, callback=self.parse_detail)
+                request = self.follow(response, href, self.parse_detail)
+                if request is not None:
+                    yield request
         if links.next:
             for href in select(response, links.next).getall()[:1]:
-                yield response.follow(href, callback=self.parse)
+                request = self.follow(response, href, self.parse)
+                if request is not None:
+                    yield request
 
+    @guarded
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         discovery = self.source.discovery
         if discovery == "sitemap":
             yield from self.parse_sitemap(response)
         elif discovery == "feed":
             for entry in feed_entries(response):
-                if entry.link:
-                    yield scrapy.Request(entry.link, callback=self.parse_detail)
+                request = self.follow(response, entry.link, self.parse_detail) \
+                    if entry.link else None
+                if request is not None:
+                    yield request
         elif hasattr(response, "text"):
             yield from self.follow_listing_pages(response)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         pattern = self.source.links.sitemap_follow
         for entry in sitemap_entries(response):
+            request = None
             if entry.is_index:
-                yield scrapy.Request(entry.loc, callback=self.parse)
+                request = self.follow(response, entry.loc, self.parse)
             elif follow_allowed(entry.loc, pattern):
                 meta = {"thbscan_lastmod": entry.lastmod} if entry.lastmod else {}
-                yield scrapy.Request(entry.loc, callback=self.parse_detail, meta=meta)
+                request = self.follow(response, entry.loc, self.parse_detail, meta)
+            if request is not None:
+                yield request
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         raise NotImplementedError

@@ -39,9 +39,15 @@ def sitemap_entries(response: Response) -> Iterator[SitemapEntry]:
         logger.warning("unparsable sitemap %s", response.url[:200])
         return
     is_index = sitemap.type == "sitemapindex"
-    for n, entry in enumerate(sitemap):
-        if n >= MAX_ENTRIES:
-            break
+    entries = iter(sitemap)
+    for _n in range(MAX_ENTRIES):
+        try:
+            entry = next(entries)
+        except StopIteration:
+            return
+        except Exception:  # e.g. UnicodeDecodeError from a lone surrogate (R14)
+            logger.warning("unreadable entry in sitemap %s: rest skipped", response.url[:200])
+            return
         loc = entry.get("loc")
         if loc:
             yield SitemapEntry(str(loc).strip(), entry.get("lastmod"), is_index)
@@ -89,8 +95,12 @@ def feed_entries(response: Response) -> Iterator[FeedEntry]:
         if count > MAX_ENTRIES:
             return
         link = _child_text(node, "link").strip()
+        try:
+            link = response.urljoin(link) if link else ""
+        except ValueError:  # a malformed link (R14): the entry keeps no link
+            link = ""
         yield FeedEntry(
-            link=response.urljoin(link) if link else "",
+            link=link,
             title=_child_text(node, "title"),
             description=_child_text(node, "description", "summary", "content", "encoded"),
             guid=_child_text(node, "guid", "id").strip(),

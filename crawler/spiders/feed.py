@@ -10,13 +10,14 @@ from scrapy.http import Response
 
 from crawler.extraction import clean_text, html_to_text
 from crawler.items import ListingItem
-from crawler.spiders.base import SourceSpider
+from crawler.spiders.base import SourceSpider, guarded
 from crawler.spiders.discovery import feed_entries
 
 
 class FeedSpider(SourceSpider):
     name = "feed"
 
+    @guarded
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         count = 0
         for entry in feed_entries(response):

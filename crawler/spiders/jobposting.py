@@ -17,16 +17,16 @@ from crawler.extraction import (
     html_to_text,
     job_posting_fields,
     jsonld_objects,
-    main_text,
     microdata_objects,
-    page_title,
+    page_title_and_text,
 )
-from crawler.spiders.base import SourceSpider
+from crawler.spiders.base import SourceSpider, guarded
 
 
 class JobPostingSpider(SourceSpider):
     name = "jobposting"
 
+    @guarded
     def parse_detail(self, response: Response) -> Iterator[Any]:
         if not hasattr(response, "text"):
             return
@@ -37,8 +37,7 @@ class JobPostingSpider(SourceSpider):
                 self.crawler.stats.inc_value("thbscan/jobposting/microdata")
         if not postings:
             self.crawler.stats.inc_value("thbscan/jobposting/no_structured_data")
-            title = page_title(response.selector)
-            text = main_text(response.selector)
+            title, text = page_title_and_text(response.selector, response.text)
             if title or text:
                 yield self.make_item(response, natural_key=None, title=title, text=text,
                                      fields={})

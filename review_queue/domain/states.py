@@ -46,13 +46,13 @@ _PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ANALYST: frozenset({"view_queue", "view_item", "claim", "release", "dismiss", "escalate"}),
     Role.LEAD: frozenset(
         {"view_queue", "view_item", "claim", "release", "dismiss", "escalate", "reopen",
-         "view_audit"}
+         "view_audit", "view_crawl_jobs"}
     ),
     Role.ADMIN: frozenset(
         {"view_queue", "view_item", "claim", "release", "dismiss", "escalate", "reopen",
-         "view_audit", "manage_users"}
+         "view_audit", "view_crawl_jobs", "manage_users"}
     ),
-    Role.AUDITOR: frozenset({"view_audit"}),
+    Role.AUDITOR: frozenset({"view_audit", "view_crawl_jobs"}),
 }
 
 

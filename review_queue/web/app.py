@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from review_queue.db.engine import create_engine_for, session_factory
 from review_queue.domain.errors import DomainError
-from review_queue.web import auth, review
+from review_queue.web import auth, crawljobs, review
 from review_queue.web.deps import SESSION_COOKIE, CsrfFailed, DbSession, LoginRequired
 from review_queue.web.rendering import STATIC, make_templates, render
 from review_queue.web.security import SecurityHeadersMiddleware, check_secret_key
@@ -98,6 +98,7 @@ def create_app(
     app.include_router(auth.public_router)
     app.include_router(auth.router)
     app.include_router(review.router)
+    app.include_router(crawljobs.router)
     _add_error_handlers(app)
     return app
 

@@ -595,3 +595,37 @@ def test_xss_payloads_are_inert(client: TestClient, db: Session) -> None:
     assert "javascript:alert(document.cookie)" in body  # shown as text
     assert 'href="javascript' not in body and "href=javascript" not in body
     assert 'href="https://evil' not in body and 'href="https://jobs' not in body
+
+
+def test_crawl_runs_page(client: TestClient, db: Session) -> None:
+    from review_queue.db import CrawlJob
+    from review_queue.services.crawljobs import recent_runs
+
+    db.add_all([
+        CrawlJob(source="fixture-jobs", spider="jobposting", status="finished", pages=40,
+                 items=30, new=30, errors=0, robots_denied=1),
+        CrawlJob(source=XSS_PAYLOADS[0], spider="board", status="stopped", pages=7, items=3,
+                 new=1, changed=2, errors=4, stop_reason=XSS_PAYLOADS[1]),
+    ])
+    db.commit()
+    rows = recent_runs(db, limit=50)
+    assert [r.source for r in rows] == [XSS_PAYLOADS[0], "fixture-jobs"]  # newest first
+    assert rows[0].changed == 2 and rows[0].stop_reason == XSS_PAYLOADS[1]
+    assert len(recent_runs(db, limit=1)) == 1
+    with pytest.raises(ValueError, match="limit"):
+        recent_runs(db, limit=0)
+
+    login(client, "ana")  # analysts: deny by default
+    assert client.get("/crawl-jobs").status_code == 403
+    assert 'href="/crawl-jobs"' not in client.get("/queue").text
+    for name in ("lee", "aud"):
+        login(client, name)
+        page = client.get("/crawl-jobs")
+        assert page.status_code == 200, name
+        assert 'href="/crawl-jobs"' in page.text
+        assert "fixture-jobs" in page.text and ">40<" in page.text and ">30<" in page.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+        assert page.text.count("<rect") == 4  # pages and items of two runs
+        assert "<script" not in page.text and "style=" not in page.text
+        assert page.headers["content-security-policy"] == CSP
+        assert_no_live_markup(page.text)
