@@ -105,7 +105,7 @@ def test_lock_stop_switch_and_schedule(tmp_path, small_site) -> None:
     sources = tmp_path / "sources"
     write_source(sources, "slow-jobs", 'spider = "jobposting"\nstart_urls = ["/jobs/"]\n'
                  'allow_private = true\n[links]\ndetail = "a.job-link::attr(href)"\n'
-                 'next = "a.next::attr(href)"\n[politeness]\ndownload_delay = 0.25\n')
+                 'next = "a.next::attr(href)"\n[politeness]\ndownload_delay = 2.0\n')
     stop_db = f"sqlite:///{tmp_path / 'stop.db'}"
     _engine(stop_db).dispose()
     with start_fixture_site(n_jobs=100, n_ads=0) as slow:
@@ -121,8 +121,8 @@ def test_lock_stop_switch_and_schedule(tmp_path, small_site) -> None:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     return
                 time.sleep(0.1)
-            # the switch halts a running crawl within 60 s (polled every 5 s); 0.25 s a
-            # page keeps what is already queued in the downloader quick to drain.
+            # the switch halts a running crawl within 60 s (polled every 5 s); requests
+            # queued behind the 2 s politeness delay are dropped, not waited for.
             stopped["result"] = run_thbscan("stop", "--reason", "halt test", "--by",
                                             "tester", "--db", stop_db)
             stopped["at"] = time.monotonic()
@@ -136,7 +136,7 @@ def test_lock_stop_switch_and_schedule(tmp_path, small_site) -> None:
             code, _out, err, _ = stopped["result"]  # type: ignore[misc]
             assert code == 0, err
             out, err = proc.communicate(timeout=60)
-            assert time.monotonic() - stopped["at"] < 60  # type: ignore[operator]
+            assert time.monotonic() - stopped["at"] < 20  # type: ignore[operator]
         finally:
             if proc.poll() is None:
                 proc.kill()
