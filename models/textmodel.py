@@ -7,13 +7,16 @@ main, explainable part of the score.
 
 from __future__ import annotations
 
+import itertools
+import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -39,16 +42,68 @@ def build_estimator(config: dict[str, Any] | None = None) -> Pipeline:
     )
 
 
+_SKLEARN_WORD_PATTERN = r"(?u)\b\w\w+\b"
+# The same tokens, written to start with \w (the regex engine scans for it quickly): a word
+# character not preceded by one, then one or more word characters up to a word boundary.
+_FAST_WORD_RE = re.compile(r"(?u)\w(?<!\w\w)\w+\b")
+
+
+def _fast_word_ngrams(vectorizer: HashingVectorizer) -> HashingVectorizer | None:
+    """The same vectorizer with a faster analyzer giving the same features, when possible.
+
+    scikit-learn's word analyzer builds bigrams with one slice and join per position, and
+    its default token pattern starts with ``\b`` (no fast scan). For ``analyzer="word"``, no
+    stop words and ``ngram_range`` (1, 1) or (1, 2) this analyzer gives the same tokens, so
+    the hashing gives the same matrix, about 30 % faster (tests/unit/models checks the
+    probabilities are equal). Any other configuration returns None: the estimator is used
+    as it is.
+    """
+    params = vectorizer.get_params()
+    if (
+        params["analyzer"] != "word"
+        or params["stop_words"] is not None
+        or params["input"] != "content"
+        or tuple(params["ngram_range"]) not in ((1, 1), (1, 2))
+    ):
+        return None
+    preprocess = vectorizer.build_preprocessor()
+    tokenize = vectorizer.build_tokenizer()
+    if params["tokenizer"] is None and params["token_pattern"] == _SKLEARN_WORD_PATTERN:
+        tokenize = _FAST_WORD_RE.findall
+    bigrams = tuple(params["ngram_range"]) == (1, 2)
+
+    def analyze(doc: str) -> list[str]:
+        tokens = tokenize(preprocess(doc))
+        if bigrams and len(tokens) > 1:
+            tokens += [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+        return tokens
+
+    fast = clone(vectorizer)
+    fast.set_params(analyzer=analyze)
+    return fast
+
+
 @dataclass
 class TextModel:
     """A fitted estimator with its version; ``probability`` is P(flag-worthy)."""
 
     estimator: Pipeline
     version: str
+    _fast_vectorizer: HashingVectorizer | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        steps = getattr(self.estimator, "steps", None)
+        if steps and isinstance(steps[0][1], HashingVectorizer):
+            self._fast_vectorizer = _fast_word_ngrams(steps[0][1])
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
+        if self._fast_vectorizer is not None and not isinstance(texts, str):
+            features = self._fast_vectorizer.transform(list(texts))
+            return self.estimator[1:].predict_proba(features)[:, 1]
         return self.estimator.predict_proba(list(texts))[:, 1]
 
 

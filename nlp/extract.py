@@ -19,6 +19,7 @@ input. ``phonenumbers`` is called only when the normalised text has at least 7 d
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -312,7 +313,9 @@ def _only_connectors(between: str) -> bool:
     return all(w.lower() in _CONNECTORS or w.lower() in _APPS for w in _LETTERS_RE.findall(between))
 
 
+@functools.lru_cache(maxsize=8192)
 def _phone_value(raw: str, region: str) -> str | None:
+    """E.164 form of a valid number, else None (cached: a network reuses its numbers)."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
@@ -358,10 +361,17 @@ _NUM = (
     r"|\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?"
     r"|\d+(?:[.,]\d{1,2})?"
 )
+# The same alternatives with their first digit factored out: a pattern that starts with a
+# character set lets the regex engine scan quickly for it (about 3x faster here).
+_NUM_LEAD = (
+    r"\d(?:\d{0,2}(?:[.\u00a0 ]\d{3})+(?:,\d{1,2})?"
+    r"|\d{0,2}(?:,\d{3})+(?:\.\d{1,2})?"
+    r"|\d*(?:[.,]\d{1,2})?)"
+)
 # Amounts are found first (the pattern starts with a digit, which the regex engine scans for
 # quickly); a currency is then looked for right after or right before the amount.
 _AMOUNT_RE = re.compile(
-    rf"(?P<a>{_NUM})(?:\s*(?:-|–|—|(?i:to|til|до|do|a|până la))\s*(?P<b>{_NUM}))?(?!\d)"
+    rf"(?P<a>{_NUM_LEAD})(?:\s*(?:-|–|—|(?i:to|til|до|do|a|până la))\s*(?P<b>{_NUM}))?(?!\d)"
 )
 _CUR_AFTER_RE = re.compile(rf"\s?(?P<cur>{_CUR_ALT})(?!\w)", re.IGNORECASE)
 _CUR_BEFORE_RE = re.compile(rf"(?<!\w)(?P<cur>{_CUR_ALT})\s?$", re.IGNORECASE)
@@ -422,7 +432,8 @@ def _money(norm: Normalised) -> Iterator[tuple[str, int, int]]:
 
 # --- age -----------------------------------------------------------------------------------
 
-_TWO_DIGITS_RE = re.compile(r"(?<!\d)\d{2}(?![\d.,]\d)(?!\d)")
+# "(?<!\d)\d{2}(?![\d.,]\d)(?!\d)", written to start with a digit (fast scanning).
+_TWO_DIGITS_RE = re.compile(r"\d(?<!\d\d)\d(?![\d.,]\d)(?!\d)")
 _EXPERIENCE = r"(?!\s*(?:de\s+)?(?:experien|erfaring|doświad|досвід|опит|стаж|exp\b))"
 # (text before the number, text after it): both must match around a two-digit number.
 _AGE_RULES = [
@@ -445,6 +456,14 @@ _AGE_COMPILED = [
     )
     for before, after in _AGE_RULES
 ]
+# Necessary conditions of the rules above, each one regex: a number that neither is followed
+# by any rule's "after" text nor preceded by any rule's "before" text is not an age.
+_AGE_ANY_AFTER_RE = re.compile(
+    "|".join(f"(?:{after})" for before, after in _AGE_RULES if before is None), re.IGNORECASE
+)
+_AGE_ANY_BEFORE_RE = re.compile(
+    "|".join(f"(?:{before})" for before, _ in _AGE_RULES if before), re.IGNORECASE
+)
 # "i 10 år", "for 10 år": a duration, not an age.
 _NOT_AGE_BEFORE_RE = re.compile(r"\b(?:i|for|over|efter|under|på)\s+$", re.IGNORECASE)
 _AGE_CONTEXT = 24
@@ -458,6 +477,9 @@ def _ages(norm: Normalised) -> Iterator[tuple[str, int, int]]:
             continue
         a, b = m.span()
         context_start = max(0, a - _AGE_CONTEXT)
+        if _AGE_ANY_AFTER_RE.match(text, b, b + _AGE_CONTEXT) is None \
+                and _AGE_ANY_BEFORE_RE.search(text, context_start, a) is None:
+            continue
         for before_re, after_re in _AGE_COMPILED:
             start, end = a, b
             if before_re is not None:

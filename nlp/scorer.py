@@ -121,6 +121,15 @@ class Scorer:
         self.evidence_scale = float(self.config["evidence_scale"])
         self.indicators: dict[str, Indicator] = {i.id: i for i in catalogue.indicators()}
         self.rules = catalogue.rules()
+        # Rules that can fire, by indicator id (a rule needs one of its indicators present,
+        # unless it asks for none).
+        self._rules_by_indicator: dict[str, set[int]] = defaultdict(set)
+        self._unconditional_rules: set[int] = set()
+        for index, rule in enumerate(self.rules):
+            for ind_id in rule.indicator_ids:
+                self._rules_by_indicator[ind_id].add(index)
+            if not rule.all_of and (not rule.any_of or rule.min_any <= 0):
+                self._unconditional_rules.add(index)
         self._pipelines: dict[str, Any] = {}
         self.versions = {
             "scorer": self.config["scorer_version"],
@@ -163,7 +172,7 @@ class Scorer:
             combined.append(f"{title}\n\n{body}" if title else body)
             title_lengths.append(len(title) + 2 if title else 0)
         normalised = [normalise(t) for t in combined]
-        languages = [detect_language(n.text).lang for n in normalised]
+        languages = [detect_language(n.text, mixed=False).lang for n in normalised]
         by_lang: dict[str, list[int]] = defaultdict(list)
         for i, lang in enumerate(languages):
             by_lang[lang].append(i)
@@ -200,7 +209,7 @@ class Scorer:
         for ind_id, start, end in doc.user_data.get(RAW_HITS_KEY, ()):
             spans_by_ind[ind_id].append(self._span(original, title_len, start, end))
         present = set(spans_by_ind)
-        fired = [r for r in self.rules if r.fires(present)]
+        fired = self._fired_rules(present)
         in_rules = {i for r in fired for i in r.indicator_ids}
 
         indicators, counter, suppressed = [], [], []
@@ -239,6 +248,12 @@ class Scorer:
             language=lang, evidence=evidence, model_probability=probability,
             versions=self.versions, extracted=tuple(doc.user_data.get(EXTRACTED_KEY, ())),
         )
+
+    def _fired_rules(self, present: set[str]) -> list[Any]:
+        candidates = set(self._unconditional_rules)
+        for ind_id in present:
+            candidates.update(self._rules_by_indicator.get(ind_id, ()))
+        return [self.rules[i] for i in sorted(candidates) if self.rules[i].fires(present)]
 
     def band(self, score: float, urgent_minor: bool = False) -> str:
         bands = self.config["bands"]

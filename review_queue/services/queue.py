@@ -36,7 +36,6 @@ from review_queue.services.errors import Conflict, InvalidInput, NotFound
 SORTS = ("score", "newest", "oldest")
 STATES = (*(state.value for state in ItemState), "all")
 LANES = tuple(lane.value for lane in Lane)
-BAND_ORDER = ("urgent", "high", "medium", "low")
 MAX_LIMIT = 200
 MAX_REASON = 2000
 DEFAULT_LEASE_SECONDS = 900
@@ -110,8 +109,8 @@ def _lane_filter(lane: str | None) -> Any:
 
 
 def _order(sort: str) -> tuple[Any, ...]:
-    if sort == "score":
-        return (_URGENT_FIRST, Score.score.desc(), ReviewItem.id)
+    if sort == "score":  # the item's priority: its score, or a blind one for samples (R04)
+        return (_URGENT_FIRST, ReviewItem.priority.desc(), ReviewItem.id)
     if sort == "newest":
         return (_URGENT_FIRST, ReviewItem.created_at.desc(), ReviewItem.id.desc())
     if sort == "oldest":
@@ -189,25 +188,30 @@ def count_queue(session: Session, *, state: str = "new", lane: str | None = None
     return session.scalar(query) or 0
 
 
-def band_counts(
+def category_counts(
     session: Session, *, state: str = "new", lane: str | None = None
 ) -> list[tuple[str, int]]:
-    """How many items per score band, strongest band first (for the queue chart)."""
+    """How many items name each exploitation form, most frequent first (queue chart).
+
+    Deliberately not per score band: the band would single out the unflagged sample
+    mixed into the queue (R04).
+    """
     query = (
-        select(Score.band, func.count())
+        select(ReviewItem.lane, Score.categories)
         .select_from(ReviewItem)
         .join(Score, Score.id == ReviewItem.score_id)
-        .group_by(Score.band)
     )
     for condition in (_state_filter(state, _now()), _lane_filter(lane)):
         if condition is not None:
             query = query.where(condition)
-    counts = {band: count for band, count in session.execute(query)}
-
-    def rank(band: str) -> tuple[int, str]:
-        return (BAND_ORDER.index(band) if band in BAND_ORDER else len(BAND_ORDER), band)
-
-    return [(band, counts[band]) for band in sorted(counts, key=rank)]
+    counts: dict[str, int] = {}
+    for item_lane, categories in session.execute(query):
+        names = [str(c) for c in categories or []] or ["no form named"]
+        if item_lane == Lane.URGENT.value:
+            names.append("possible minor")
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def get_item(session: Session, item_id: int, *, user: User | None = None) -> ItemDetail:

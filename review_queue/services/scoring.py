@@ -89,11 +89,19 @@ def count_pending(session: Session, scorer_key: str) -> int:
     return session.scalar(query) or 0
 
 
+def _fraction(label: str, version_id: int) -> float:
+    digest = hashlib.sha256(f"thbscan-{label}:{version_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
+
+
 def in_sample(version_id: int, rate: float) -> bool:
-    if rate <= 0:
-        return False
-    digest = hashlib.sha256(f"thbscan-sample:{version_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") / 2**32 < rate
+    return rate > 0 and _fraction("sample", version_id) < rate
+
+
+def blind_priority(version_id: int) -> float:
+    """Queue position of a sampled item: spread over the flagged range (0.5..1), so the
+    sample is not found at the bottom of the queue (R04)."""
+    return 0.5 + 0.5 * _fraction("priority", version_id)
 
 
 def record_score(
@@ -138,20 +146,21 @@ def record_score(
 def enqueue(session: Session, score: Score, *, reason: str) -> ReviewItem:
     """Create (or refresh) the review item of a scored version; state ``new``."""
     item = session.scalar(select(ReviewItem).where(ReviewItem.version_id == score.version_id))
-    lane = Lane.URGENT if score.possible_minor else Lane.NORMAL
+    lane = Lane.URGENT if score.possible_minor and score.flagged else Lane.NORMAL
+    priority = score.score if reason == "flagged" else blind_priority(score.version_id)
     if item is None:
         listing_id = session.scalar(
             select(ListingVersion.listing_id).where(ListingVersion.id == score.version_id)
         )
         item = ReviewItem(
             listing_id=listing_id, version_id=score.version_id, score_id=score.id,
-            state=ItemState.NEW.value, lane=lane.value, reason=reason, priority=score.score,
+            state=ItemState.NEW.value, lane=lane.value, reason=reason, priority=priority,
         )
         session.add(item)
     else:  # a re-score updates what the analyst sees; decisions stay as recorded
         item.score_id = score.id
         item.lane = lane.value
-        item.priority = score.score
+        item.priority = priority
         item.updated_at = datetime.now(UTC)
     session.flush()
     return item

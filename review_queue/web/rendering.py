@@ -11,10 +11,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from review_queue.services.queue import BAND_ORDER
-
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
+BANDS = ("urgent", "high", "medium", "low")  # the scorer's bands (nlp/scoring.toml)
 
 
 def utc(value: datetime | None) -> str:
@@ -23,7 +22,7 @@ def utc(value: datetime | None) -> str:
 
 def band_class(band: str | None) -> str:
     """A CSS class for a band name; only names we know become classes."""
-    return f"band-{band}" if band in BAND_ORDER else "band-other"
+    return f"band-{band}" if band in BANDS else "band-other"
 
 
 def make_templates() -> Jinja2Templates:

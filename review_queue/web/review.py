@@ -16,7 +16,7 @@ from review_queue.domain.states import DECISIONS, ItemState
 from review_queue.services import queue
 from review_queue.web import presenters
 from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
-from review_queue.web.rendering import band_class, render
+from review_queue.web.rendering import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
@@ -31,17 +31,17 @@ NOTICES = {
 }
 
 
-def _chart(bands: list[tuple[str, int]]) -> list[dict[str, object]]:
-    top = max((count for _band, count in bands), default=0) or 1
+def _chart(counts: list[tuple[str, int]]) -> list[dict[str, object]]:
+    top = max((count for _label, count in counts), default=0) or 1
     return [
         {
-            "band": band,
+            "label": label.replace("_", " "),
             "count": count,
-            "css": band_class(band),
+            "css": "bar-urgent" if label == "possible minor" else "bar",
             "y": index * 26,
             "width": max(2, round(CHART_WIDTH * count / top)),
         }
-        for index, (band, count) in enumerate(bands)
+        for index, (label, count) in enumerate(counts)
     ]
 
 
@@ -61,7 +61,7 @@ def queue_page(
         db, state=state, lane=lane or None, sort=sort, limit=PAGE_SIZE, offset=offset
     )
     total = queue.count_queue(db, state=state, lane=lane or None)
-    chart = _chart(queue.band_counts(db, state=state, lane=lane or None))
+    chart = _chart(queue.category_counts(db, state=state, lane=lane or None))
     return render(
         request,
         "queue.html",

@@ -60,12 +60,20 @@ def test_filter_allowlist(session: Session) -> None:
         queue.list_queue(session, limit=10_000)
 
 
-def test_band_counts(session: Session) -> None:
+def test_category_counts_do_not_reveal_bands(session: Session) -> None:
     make_item(session, "a", band="low")
     make_item(session, "b", band="high")
-    make_item(session, "c", band="high")
+    make_item(session, "c", band="high", minor=True)
     session.commit()
-    assert queue.band_counts(session) == [("high", 2), ("low", 1)]
+    assert queue.category_counts(session) == [("forced_labour", 3), ("possible minor", 1)]
+
+
+def test_sampled_items_are_not_at_the_bottom(session: Session) -> None:
+    from review_queue.services.scoring import blind_priority
+
+    priorities = [blind_priority(v) for v in range(1, 400)]
+    assert min(priorities) >= 0.5 and max(priorities) < 1.0
+    assert 0.7 < sum(priorities) / len(priorities) < 0.8  # spread over the flagged range
 
 
 def test_get_item(session: Session) -> None:

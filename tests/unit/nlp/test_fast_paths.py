@@ -1,0 +1,154 @@
+"""The scorer's fast paths give exactly what the plain versions give.
+
+Each fast path (a cheap pre-check that skips work, or a regex rewritten so the engine can
+scan for its first character) is compared with the plain version on random texts built from
+the characters and words that matter to it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nlp.extract as extract_mod
+import nlp.normalise as normalise_mod
+from indicator_lists import load_catalogue
+from nlp.extract import extract
+from nlp.language import detect_language
+from nlp.normalise import normalise
+from nlp.pipeline import _case_flags, blank, catalogue_patterns
+
+# Pieces that exercise number words, digits, separators, whitespace, emoji and look-alikes.
+PIECES = [
+    "to", "en", "et", "two", "five", "fem", "nul", "trei", "dwa", "пет", "п'ять", "Seven",
+    "FIRE", "0", "1", "5", "12", "345", "2024", "-", ".", "/", " ", "  ", "\t", "\n", "\n\n",
+    " - ", "+45", "kr", "DKK", "år", "years old", "age", "i am", "y0ung", "w h a t s", "🔥",
+    "а", "x", "Anna", "1.500,00", "24/7", "kl.", "\u00a0", "\u2028", "\x0b", "_", "'",
+]
+texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join) | st.text(max_size=200)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_number_word_precheck_changes_nothing(text):
+    fast = normalise(text)
+    original = normalise_mod._has_unit_run
+    normalise_mod._has_unit_run = lambda _text: True  # always take the full scan
+    try:
+        slow = normalise(text)
+    finally:
+        normalise_mod._has_unit_run = original
+    assert fast.text == slow.text
+    assert list(fast.offsets) == list(slow.offsets)
+    assert list(fast.ends) == list(slow.ends)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_whitespace_regex_is_the_plain_one(text):
+    plain = re.compile(r"\s{2,}|[^\S ]")
+    assert [m.span() for m in normalise_mod._SPACE_RE.finditer(text)] == [
+        m.span() for m in plain.finditer(text)
+    ]
+
+
+PLAIN_NUM = (
+    r"\d{1,3}(?:[.\u00a0 ]\d{3})+(?:,\d{1,2})?"
+    r"|\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?"
+    r"|\d+(?:[.,]\d{1,2})?"
+)
+numbers = st.lists(
+    st.sampled_from(["1", "12", "123", "1234", "12345", ".", ",", " ", "\u00a0", "-", "kr",
+                     "to", "år", "a", "€"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(numbers | texts)
+def test_extract_regexes_are_the_plain_ones(text):
+    plain_amount = re.compile(
+        rf"(?P<a>{PLAIN_NUM})(?:\s*(?:-|–|—|(?i:to|til|до|do|a|până la))\s*(?P<b>{PLAIN_NUM}))?"
+        r"(?!\d)"
+    )
+    plain_two = re.compile(r"(?<!\d)\d{2}(?![\d.,]\d)(?!\d)")
+    assert [m.groups() + m.span() for m in extract_mod._AMOUNT_RE.finditer(text)] == [
+        m.groups() + m.span() for m in plain_amount.finditer(text)
+    ]
+    assert [m.span() for m in extract_mod._TWO_DIGITS_RE.finditer(text)] == [
+        m.span() for m in plain_two.finditer(text)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(numbers | texts)
+def test_age_precheck_changes_nothing(text):
+    norm = normalise(text)
+    fast = list(extract_mod._ages(norm))
+    after, before = extract_mod._AGE_ANY_AFTER_RE, extract_mod._AGE_ANY_BEFORE_RE
+    extract_mod._AGE_ANY_AFTER_RE = re.compile("")  # matches everywhere: no pre-check
+    try:
+        slow = list(extract_mod._ages(norm))
+    finally:
+        extract_mod._AGE_ANY_AFTER_RE, extract_mod._AGE_ANY_BEFORE_RE = after, before
+    assert fast == slow
+
+
+def test_extract_with_a_normalised_text_is_the_same():
+    text = "Anna, 22 år. Ring 2 0 5 5 1 2 3 4 eller +45 20 55 12 34, løn 1.500,00 kr."
+    assert extract(text, normalised=normalise(text)) == extract(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_language_without_mixed_decides_the_same(text):
+    full = detect_language(text)
+    quick = detect_language(text, mixed=False)
+    assert (quick.lang, quick.confidence, quick.method) == (full.lang, full.confidence,
+                                                            full.method)
+    assert quick.mixed == ()
+
+
+@pytest.mark.parametrize("lang", ["da", "en", "ro", "pl", "bg", "uk", "es"])
+@settings(max_examples=60, deadline=None)
+@given(text=texts)
+def test_tokens_without_whitespace_special_cases_are_the_same(lang, text):
+    import spacy
+
+    ours = blank(lang)
+    plain = spacy.blank(lang)
+    assert [t.text for t in ours.make_doc(text)] == [t.text for t in plain.make_doc(text)]
+    assert [t.whitespace_ for t in ours.make_doc(text)] == [
+        t.whitespace_ for t in plain.make_doc(text)
+    ]
+
+
+def test_case_flags_keep_ignorecase_whenever_letters_may_be_involved():
+    assert _case_flags(r"(?<!\d)\d(?:[ .*_~|/-]{1,3}\d){7,}(?!\d)") == 0
+    for pattern in [r"[a-z]", r"\x41", r"\u0041", r"(?i)x", r"(?P<n>\d)", r"\N{DIGIT ONE}",
+                    r"(\d)\1", "nul|en"]:
+        assert _case_flags(pattern) == re.IGNORECASE
+
+
+@pytest.fixture(scope="module")
+def caseless_regexes():
+    patterns = catalogue_patterns(load_catalogue())["regex"].values()
+    found = [re.compile(p) for ps in patterns for p in ps if _case_flags(p) == 0]
+    assert found  # the obfuscated-phone digit pattern at least
+    return found
+
+
+def test_caseless_catalogue_regexes_match_the_same_without_ignorecase(caseless_regexes):
+    @settings(max_examples=300, deadline=None)
+    @given(texts)
+    def check(text):
+        for rx in caseless_regexes:
+            with_flag = re.compile(rx.pattern, re.IGNORECASE)
+            assert [m.span() for m in rx.finditer(text)] == [
+                m.span() for m in with_flag.finditer(text)
+            ]
+
+    check()
