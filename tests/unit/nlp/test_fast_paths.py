@@ -7,6 +7,7 @@ the characters and words that matter to it.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -112,14 +113,18 @@ def test_language_without_mixed_decides_the_same(text):
     assert quick.mixed == ()
 
 
+@functools.cache
+def _pipelines(lang):
+    import spacy
+
+    return blank(lang), spacy.blank(lang)
+
+
 @pytest.mark.parametrize("lang", ["da", "en", "ro", "pl", "bg", "uk", "es"])
 @settings(max_examples=60, deadline=None)
 @given(text=texts)
 def test_tokens_without_whitespace_special_cases_are_the_same(lang, text):
-    import spacy
-
-    ours = blank(lang)
-    plain = spacy.blank(lang)
+    ours, plain = _pipelines(lang)
     assert [t.text for t in ours.make_doc(text)] == [t.text for t in plain.make_doc(text)]
     assert [t.whitespace_ for t in ours.make_doc(text)] == [
         t.whitespace_ for t in plain.make_doc(text)
