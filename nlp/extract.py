@@ -101,13 +101,25 @@ def _phones(original: str, norm: Normalised, region: str) -> list[tuple[str, int
         return []
     found: list[tuple[str, int, int]] = []
     for raw, start, end in _phone_candidates(text):
-        value = _phone_value(raw, region)
-        if value is None and raw.startswith("00"):
-            value = _phone_value("+" + raw[2:], region)
+        if raw.startswith("00"):
+            raw = "+" + raw[2:]
+        # Valid numbers anywhere; merely possible ones (right length, unallocated range)
+        # only in international form or right after a phone cue ("ring", "WhatsApp"):
+        # ads use unallocated and foreign ranges, while a bare 8-digit run may be a CVR.
+        lenient = raw.startswith("+") or bool(_PHONE_CUE_RE.search(text, max(0, start - 30),
+                                                                       start))
+        value = _phone_value(raw, region, lenient)
         if value is None:
             continue
         found.append((value, *norm.to_original(start, end)))
     return found
+
+
+_PHONE_CUE_RE = re.compile(
+    r"(?i:\b(?:call|ring|phone|tel|tlf|telefon|mobil|mobile|sms|text|whats\s?app|telegram|"
+    r"signal|viber|number|nummer|numer|număr|numar|sună|suna|sunați|sunati|zadzwoń|"
+    r"zadzwon|обади|телефон|kontakt|contact)\b)[^\d\n]{0,20}$"
+)
 
 
 # --- email ---------------------------------------------------------------------------------
@@ -301,7 +313,7 @@ def _handle_urls(original: str, region: str) -> Iterator[tuple[str, int, int]]:
         app = _SITE_APP[m.group("site").lower()]
         user = m.group("user").rstrip(".")
         if user.startswith("+") or user.isdigit():
-            value = _phone_value(user, region)
+            value = _phone_value(user, region, True)  # a messenger link names a phone
             if value is None:
                 continue
             yield f"{app}:{value}", m.start(), m.start("user") + len(user)
@@ -314,15 +326,19 @@ def _only_connectors(between: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8192)
-def _phone_value(raw: str, region: str) -> str | None:
-    """E.164 form of a valid number, else None (cached: a network reuses its numbers)."""
+def _phone_value(raw: str, region: str, lenient: bool = False) -> str | None:
+    """E.164 form of a valid number (or, ``lenient``, a possible one), else None.
+
+    Cached: a network reuses its numbers.
+    """
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    ok = phonenumbers.is_valid_number(number) or (
+        lenient and phonenumbers.is_possible_number(number)
+    )
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164) if ok else None
 
 
 # --- money ---------------------------------------------------------------------------------
