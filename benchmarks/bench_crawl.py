@@ -1,0 +1,244 @@
+"""Crawl throughput and crawler memory on loopback, three contenders in one run.
+
+The fixture site (``--n`` job listings, 20 per listing page, no ads) runs in its own
+subprocess so its CPU and memory are not the crawler's. Politeness delays are off
+(the fixture source has ``download_delay = 0``). Contenders, each in its own process:
+
+- ``bare``: a plain Scrapy spider (no thbscan middlewares or pipelines, robots.txt off)
+  doing the same list -> detail crawl, parsel + ``json.loads`` of the JSON-LD;
+- ``ours``: ``python -m thbscan crawl fixture-jobs`` with every middleware and the
+  SQLite storage pipeline;
+- ``ours x2``: two such processes sharing a Redis frontier (``THBSCAN_REDIS_URL``, a
+  per-run key prefix, deleted afterwards).
+
+The harness polls ``/proc/<pid>/status`` VmRSS every 0.5 s for each crawler process and
+reports the peak and the RSS at 25/50/75/100 % of the crawl's wall time. Targets: ours
+>= 80 % of bare pages/s; peak RSS < 300 MB and flat; two processes >= 1.5x one.
+
+    python -m benchmarks.bench_crawl [--n 10000] [--quick] [--json]
+
+Results also go to ``bench-results/crawl.json``. Timings vary 30-40 % between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+REDIS_URL = os.environ.get("THBSCAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+BARE_SPIDER = r'''
+import json, sys
+import scrapy
+from scrapy.crawler import CrawlerProcess
+
+class Bare(scrapy.Spider):
+    name = "bare"
+    def __init__(self, base, **kw):
+        super().__init__(**kw)
+        self.start_urls = [base + "/jobs/"]
+    def parse(self, response):
+        for href in response.css("a.job-link::attr(href)").getall():
+            yield response.follow(href, self.parse_detail)
+        for href in response.css("a.next::attr(href)").getall()[:1]:
+            yield response.follow(href, self.parse)
+    def parse_detail(self, response):
+        for raw in response.css('script[type="application/ld+json"]::text').getall():
+            data = json.loads(raw)
+            yield {"title": data.get("title"), "url": response.url}
+
+process = CrawlerProcess({"LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False,
+    "REMOTE_CONTROL_ENABLED": False, "ROBOTSTXT_OBEY": False, "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "DOWNLOAD_DELAY": 0, "COOKIES_ENABLED": False,
+    "CONCURRENT_ITEMS": 10})
+crawler = process.create_crawler(Bare)
+process.crawl(crawler, base=sys.argv[1])
+process.start()
+s = crawler.stats.get_stats()
+print(json.dumps({"pages": s.get("downloader/response_count", 0),
+                  "items": s.get("item_scraped_count", 0)}))
+'''
+
+SERVER = r'''
+import sys
+from thbscan.fixture_site import start_fixture_site
+site = start_fixture_site(port=int(sys.argv[1]), n_jobs=int(sys.argv[2]), n_ads=0)
+print("ready", flush=True)
+sys.stdin.read()
+site.stop()
+'''
+
+
+# The fixture job board with the same concurrency as the bare spider and a depth limit
+# that lets the crawl walk all listing pages (the default of 50 guards against endless
+# pagination on unknown sites).
+BENCH_SOURCE = """name = "bench-jobs"
+spider = "jobposting"
+start_urls = ["/jobs/"]
+allow_private = true
+field_allowlist = ["company", "location", "listing_id"]
+[links]
+detail = "a.job-link::attr(href)"
+next = "a.next::attr(href)"
+[politeness]
+download_delay = 0
+concurrency_per_domain = 8
+depth_limit = 100000
+page_limit = 1000000
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_kb(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _run(cmds: list[list[str]], env: dict[str, str]) -> dict[str, Any]:
+    """Start the processes together; poll their RSS until all end."""
+    start = time.monotonic()
+    procs = [subprocess.Popen(c, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True) for c in cmds]
+    samples: list[list[tuple[float, int]]] = [[] for _ in procs]
+    while any(p.poll() is None for p in procs):
+        now = time.monotonic() - start
+        for i, p in enumerate(procs):
+            if p.poll() is None and (kb := _rss_kb(p.pid)) is not None:
+                samples[i].append((now, kb))
+        time.sleep(0.5)
+    wall = time.monotonic() - start
+    outs = [p.communicate()[0] for p in procs]
+    results = []
+    for i, out in enumerate(outs):
+        lines = out.strip().splitlines()
+        data = json.loads(lines[-1]) if lines else {}
+        if "pages" not in data:  # thbscan crawl --json: {source: {...}}
+            data = next(iter(data.values()), {}) if data else {}
+        s = samples[i]
+        end = s[-1][0] if s else 0.0
+
+        def at(frac: float, s: list[tuple[float, int]] = s, end: float = end) -> float:
+            pts = [kb for t, kb in s if t <= frac * end] or [s[0][1] if s else 0]
+            return round(pts[-1] / 1024, 1)
+
+        results.append({"rc": procs[i].returncode, "pages": data.get("pages", 0),
+                        "items": data.get("items", 0),
+                        "peak_rss_mb": round(max((kb for _t, kb in s), default=0) / 1024, 1),
+                        "rss_course_mb": [at(0.25), at(0.5), at(0.75), at(1.0)]})
+    pages = sum(r["pages"] for r in results)
+    return {"wall_s": round(wall, 2), "pages": pages,
+            "pages_per_s": round(pages / wall, 1) if wall else 0.0, "processes": results}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=10_000, help="job listings (default 10,000)")
+    ap.add_argument("--quick", action="store_true", help="1,000 listings")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = ap.parse_args(argv)
+    n = 1_000 if args.quick else args.n
+
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(n)], cwd=REPO,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    server.stdout.readline()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "THBSCAN_MODE": "test"}
+    env.pop("THBSCAN_REDIS_URL", None)
+    results: dict[str, Any] = {"input": {"listings": n, "listing_pages": -(-n // 20)}}
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = Path(tmp) / "bare.py"
+        bare.write_text(BARE_SPIDER, encoding="utf-8")
+
+        from review_queue.db import create_engine_for, upgrade
+
+        for name in ("one.db", "two.db"):  # migrated up front: two workers must not race
+            engine = create_engine_for(f"sqlite:///{Path(tmp) / name}")
+            upgrade(engine)
+            engine.dispose()
+
+        sources = Path(tmp) / "sources"
+        sources.mkdir()
+        (sources / "bench-jobs.toml").write_text(BENCH_SOURCE, encoding="utf-8")
+
+        def ours(db: str) -> list[str]:
+            return [sys.executable, "-m", "thbscan", "crawl", "bench-jobs", "--sources-dir",
+                    str(sources), "--base-url", url, "--db", f"sqlite:///{Path(tmp) / db}",
+                    "--json", "--log-level", "WARNING"]
+
+        try:
+            results["bare"] = _run([[sys.executable, str(bare), url]], env)
+            results["ours"] = _run([ours("one.db")], env)
+            prefix = f"thbscan-bench-{secrets.token_hex(4)}"
+            renv = {**env, "THBSCAN_REDIS_URL": REDIS_URL, "THBSCAN_REDIS_PREFIX": prefix}
+            try:
+                results["ours_x2"] = _run([ours("two.db"), ours("two.db")], renv)
+            finally:
+                try:
+                    import redis
+
+                    client = redis.Redis.from_url(REDIS_URL)
+                    keys = list(client.scan_iter(match=f"{prefix}:*"))
+                    if keys:
+                        client.delete(*keys)
+                except Exception as exc:  # Redis absent: the x2 run failed anyway
+                    results["redis_error"] = repr(exc)
+        finally:
+            server.stdin.close()
+            server.wait(timeout=30)
+
+    b, o, t = (results[k]["pages_per_s"] for k in ("bare", "ours", "ours_x2"))
+    peak = max(p["peak_rss_mb"] for k in ("ours", "ours_x2") for p in results[k]["processes"])
+    results["targets"] = {
+        "ours_vs_bare": round(o / b, 2) if b else None, "ours_vs_bare_ok": bool(b and o / b >= 0.8),
+        "two_vs_one": round(t / o, 2) if o else None, "two_vs_one_ok": bool(o and t / o >= 1.5),
+        "peak_rss_mb": peak, "peak_rss_ok": peak < 300,
+    }
+    out_dir = REPO / "bench-results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "crawl.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps(results))
+        return 0
+    print(f"crawl benchmark: {n:,} listings + {results['input']['listing_pages']} listing "
+          "pages on loopback, delays off")
+    print(f"{'contender':<10} {'wall s':>7} {'pages':>7} {'pages/s':>8} {'peak RSS MB':>12}  "
+          "RSS at 25/50/75/100 % (MB)")
+    for key in ("bare", "ours", "ours_x2"):
+        r = results[key]
+        for i, p in enumerate(r["processes"]):
+            name = key if i == 0 else ""
+            print(f"{name:<10} {r['wall_s'] if i == 0 else '':>7} {p['pages']:>7} "
+                  f"{r['pages_per_s'] if i == 0 else '':>8} {p['peak_rss_mb']:>12}  "
+                  f"{p['rss_course_mb']}  rc={p['rc']}")
+    tg = results["targets"]
+    print(f"targets: ours/bare {tg['ours_vs_bare']} (>= 0.80: {tg['ours_vs_bare_ok']}); "
+          f"two/one {tg['two_vs_one']} (>= 1.5: {tg['two_vs_one_ok']}); "
+          f"peak RSS {tg['peak_rss_mb']} MB (< 300: {tg['peak_rss_ok']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
