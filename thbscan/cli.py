@@ -265,6 +265,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:  # Scrapy lowers the root logger's level
         handler.setLevel(level)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        common.err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            common.err(str(exc))
+            return 2
+        raise
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors that carry a message for the user (imported only when one is raised, so
+    that a crawl does not load the scoring stack at start-up)."""
     from crawler.errors import CrawlerError
     from indicator_lists import CatalogueError
     from models.errors import ModelError
@@ -272,17 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from review_queue.db.errors import DatabaseError
     from review_queue.domain.errors import DomainError
 
-    try:
-        return int(args.func(args) or 0)
-    except (CrawlerError, CatalogueError, ModelError, NlpError, DatabaseError,
-            DomainError) as exc:
-        common.err(str(exc))
-        return 2
-    except KeyboardInterrupt:
-        common.err("interrupted")
-        return 130
-    except BrokenPipeError:
-        return 0
+    return (CrawlerError, CatalogueError, ModelError, NlpError, DatabaseError, DomainError)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from review_queue.db import CrawlJob, create_engine_for, session_factory
 from review_queue.db.models import CrawlLock
 from review_queue.services import audit
+from thbscan.groupwriter import with_retries
 
 
 def lock_holder() -> str:
@@ -92,6 +93,10 @@ class CrawlJobRecorder:
         return getattr(source, "name", None) or spider.name
 
     def spider_opened(self, spider: Spider) -> None:
+        with_retries(lambda: self._opened(spider))
+        spider.thbscan_job_id = self.job_id  # type: ignore[attr-defined]
+
+    def _opened(self, spider: Spider) -> None:
         with self.sessions.begin() as session:
             job = CrawlJob(source=self._source(spider), spider=spider.name, status="running")
             session.add(job)
@@ -99,9 +104,14 @@ class CrawlJobRecorder:
             self.job_id = job.id
             audit.record(session, "system", "crawl.started", "crawl_job", job.id,
                          source=job.source)
-        spider.thbscan_job_id = self.job_id  # type: ignore[attr-defined]
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        try:
+            with_retries(lambda: self._closed(reason))
+        finally:
+            self.engine.dispose()
+
+    def _closed(self, reason: str) -> None:
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
         with self.sessions.begin() as session:
             job = session.get(CrawlJob, self.job_id)
@@ -124,4 +134,3 @@ class CrawlJobRecorder:
                          if isinstance(v, int | float | str) and len(k) <= 200}
             audit.record(session, "system", "crawl.finished", "crawl_job", job.id,
                          source=job.source, reason=reason, pages=job.pages, items=job.items)
-        self.engine.dispose()

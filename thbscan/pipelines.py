@@ -9,6 +9,7 @@ seen as removed (never deleted).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from review_queue.db.models import FetchValidator
 from review_queue.services import audit
 from review_queue.services.errors import InvalidInput
 from review_queue.services.listings import ListingInput, mark_removed, store_listing
+from thbscan.groupwriter import GroupWriter
 from thbscan.incremental import seen_keys
 
 logger = logging.getLogger(__name__)
@@ -108,6 +110,7 @@ class StorePipeline:
     def open_spider(self, spider: Spider | None = None) -> None:
         self.engine = create_engine_for(self.database_url)
         self.sessions = session_factory(self.engine)
+        self.writer = GroupWriter.shared(self.database_url, self.sessions, self._store)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         pass  # the engine is disposed in spider_closed, after marking removed listings
@@ -116,53 +119,55 @@ class StorePipeline:
         if self.stats:
             self.stats.inc_value(key, n)
 
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         listing = to_listing_input(item)
         self.source = listing.source
         if any(self.denylist.url_denied(u) for u in (listing.url, listing.final_url) if u):
             self._inc("thbscan/denylist/dropped_at_ingest")
             raise DropItem(f"host of {listing.url!r} is on the denylist")
-        with self.sessions() as session:
-            try:
-                result = store_listing(session, listing)
-            except InvalidInput as exc:
-                session.rollback()
-                self._inc("thbscan/items/invalid")
-                raise DropItem(str(exc)) from None
-            if is_dataclass(item):
-                save_validator(session, item, listing.fetched_at or datetime.now(UTC))
-            session.commit()
+        try:  # stored by the writer thread in a group commit; the reactor goes on meanwhile
+            result = await asyncio.wrap_future(self.writer.submit((item, listing)))
+        except InvalidInput as exc:
+            self._inc("thbscan/items/invalid")
+            raise DropItem(str(exc)) from None
         self.seen.add(listing.natural_key[:1000])
         self._inc(f"thbscan/items/{result.status}")
         return item
 
+    @staticmethod
+    def _store(session: Session, payload: tuple[Any, ListingInput]) -> Any:
+        item, listing = payload
+        result = store_listing(session, listing)
+        if is_dataclass(item):
+            save_validator(session, item, listing.fetched_at or datetime.now(UTC))
+        return result
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        try:
-            self._finish(spider, reason)
+        try:  # on the writer thread, after this crawl's items: one SQLite writer at a time
+            self.writer.submit(lambda session: self._finish(session, spider, reason)).result()
         finally:
+            self.writer.release(self.database_url)
             self.engine.dispose()
 
-    def _finish(self, spider: Spider, reason: str) -> None:
+    def _finish(self, session: Session, spider: Spider, reason: str) -> None:
         source_cfg = getattr(spider, "source", None)
         source = getattr(source_cfg, "name", None) or self.source
         if source is None:
             return
         now = datetime.now(UTC)
         keys = sorted(self.seen)
-        with self.sessions() as session:
-            for start in range(0, len(keys), 500):  # listings seen through a 304 or lastmod
-                session.execute(update(Listing).where(
-                    Listing.source == source, Listing.natural_key.in_(keys[start:start + 500])
-                ).values(last_seen_at=now, removed_at=None))
-            stats = self.stats.get_stats() if self.stats else {}
-            complete = (reason == "finished" and self.mark_removed_enabled and keys
-                        and not any(stats.get(k) for k in _INCOMPLETE_STATS)
-                        and getattr(source_cfg, "spider", "") != "feed"
-                        and getattr(source_cfg, "discovery", "pages") != "feed")
-            if complete:
-                removed = mark_removed(session, source, set(keys), now)
-                self._inc("thbscan/items/removed", removed)
-                if removed:
-                    audit.record(session, "system", "crawl.listings_removed", "source", source,
-                                 count=removed)
-            session.commit()
+        for start in range(0, len(keys), 500):  # listings seen through a 304 or lastmod
+            session.execute(update(Listing).where(
+                Listing.source == source, Listing.natural_key.in_(keys[start:start + 500])
+            ).values(last_seen_at=now, removed_at=None))
+        stats = self.stats.get_stats() if self.stats else {}
+        complete = (reason == "finished" and self.mark_removed_enabled and keys
+                    and not any(stats.get(k) for k in _INCOMPLETE_STATS)
+                    and getattr(source_cfg, "spider", "") != "feed"
+                    and getattr(source_cfg, "discovery", "pages") != "feed")
+        if complete:
+            removed = mark_removed(session, source, set(keys), now)
+            self._inc("thbscan/items/removed", removed)
+            if removed:
+                audit.record(session, "system", "crawl.listings_removed", "source", source,
+                             count=removed)

@@ -22,6 +22,9 @@ def default_database_url(environ: os._Environ[str] | dict[str, str] | None = Non
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, begin transactions (see _sqlite_begin):
+    # sqlite3's own handling breaks SAVEPOINTs (a released savepoint commits).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL: readers never block the writer; a kill -9 loses no committed transaction (R28).
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -29,6 +32,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A deferred BEGIN: readers take no write lock (WAL mode never blocks them). A writer
+    # that finds another writer active fails fast with "database is locked" on its first
+    # write; background writers retry (thbscan.groupwriter.with_retries).
+    conn.exec_driver_sql("BEGIN")
 
 
 def create_engine_for(url: str | None = None, **kwargs: Any) -> Engine:
@@ -50,6 +60,7 @@ def create_engine_for(url: str | None = None, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if backend != "postgresql":
         raise DatabaseConfigError(

@@ -373,6 +373,7 @@ def test_decide_flow(client: TestClient, db: Session) -> None:
     assert response.headers["location"] == f"/items/{iid}?notice=dismiss"
     # a retry of the same form (lost response) does not make a second decision (R28)
     assert client.post(f"/items/{iid}/decide", data=form).status_code == 303
+    db.rollback()  # end the test session's read snapshot: see what the app committed
     decisions = db.scalars(select(Decision)).all()
     assert len(decisions) == 1
     decision = decisions[0]
@@ -423,6 +424,7 @@ def test_lead_reopens_and_illegal_transition_is_409(client: TestClient, db: Sess
         ).status_code
         == 303
     )
+    db.rollback()  # a fresh snapshot
     assert [d.action for d in db.scalars(select(Decision).order_by(Decision.id))] == [
         "escalate",
         "reopen",
