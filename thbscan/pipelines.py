@@ -110,7 +110,8 @@ class StorePipeline:
     def open_spider(self, spider: Spider | None = None) -> None:
         self.engine = create_engine_for(self.database_url)
         self.sessions = session_factory(self.engine)
-        self.writer = GroupWriter.shared(self.database_url, self.sessions, self._store)
+        self.writer = GroupWriter.shared(self.database_url,
+                                         session_factory(self.engine, writer=True), self._store)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         pass  # the engine is disposed in spider_closed, after marking removed listings

@@ -106,6 +106,7 @@ def score_archive(
     workers: int = 1,
     worker_factory: Callable[[], tuple[Scorer, Pseudonymiser]] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    writer_sessions: sessionmaker[Session] | None = None,
 ) -> ScoringReport:
     """Score pending listing versions; ``workers > 1`` needs a picklable ``worker_factory``."""
     report = ScoringReport(workers=workers)
@@ -126,7 +127,7 @@ def score_archive(
             batches = pending_versions(reader, scorer.scorer_key, batch_size=batch_size,
                                        rescore=rescore)
             for results in _results(batches, scorer, pseudonymiser, pool, workers):
-                _write(sessions, results, report, scorer, sample_rate, actor)
+                _write(writer_sessions or sessions, results, report, scorer, sample_rate, actor)
                 bar.update(len(results))
                 if should_stop is not None and should_stop():
                     report.stopped = True

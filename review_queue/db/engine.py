@@ -34,11 +34,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+WRITER_OPTION = "thbscan_writer"
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # A deferred BEGIN: readers take no write lock (WAL mode never blocks them). A writer
-    # that finds another writer active fails fast with "database is locked" on its first
-    # write; background writers retry (thbscan.groupwriter.with_retries).
-    conn.exec_driver_sql("BEGIN")
+    # Readers: a deferred BEGIN, no write lock (WAL mode never blocks readers). Writers
+    # (``session_factory(engine, writer=True)``): BEGIN IMMEDIATE takes the write lock at
+    # once, so a second writer waits up to busy_timeout instead of failing on a lock
+    # upgrade ("database is locked").
+    writer = conn.get_execution_options().get(WRITER_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def create_engine_for(url: str | None = None, **kwargs: Any) -> Engine:
@@ -71,5 +76,8 @@ def create_engine_for(url: str | None = None, **kwargs: Any) -> Engine:
     return create_engine(parsed, **kwargs)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, writer: bool = False) -> sessionmaker[Session]:
+    """Sessions for ``engine``; ``writer=True`` for short transactions that write (ingest,
+    scoring batches): on SQLite they queue for the write lock instead of failing."""
+    bind = engine.execution_options(**{WRITER_OPTION: True}) if writer else engine
+    return sessionmaker(bind, expire_on_commit=False)

@@ -77,7 +77,9 @@ def create_app(
         session_absolute=timedelta(hours=session_absolute_hours),
     )
     app.state.engine = engine
-    app.state.session_factory = session_factory(engine)
+    # Writer sessions: every request may write (session refresh, decisions); on SQLite they
+    # queue for the write lock instead of failing (R28).
+    app.state.session_factory = session_factory(engine, writer=True)
     app.state.templates = make_templates()
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

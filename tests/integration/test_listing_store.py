@@ -49,7 +49,7 @@ def test_text_is_bounded_and_nul_free(migrated_engine) -> None:
 
 def _ingest(url: str, keys: list[str], barrier) -> None:
     engine = create_engine_for(url)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, writer=True)  # as the real ingesters do
     barrier.wait()
     for key in keys:
         with sessions.begin() as s:

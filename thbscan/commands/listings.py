@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from review_queue.db import session_factory
 from review_queue.services.errors import InvalidInput
 from review_queue.services.listings import ListingInput, content_hash, store_listing
 from thbscan.commands.common import emit_json, err, open_db
@@ -14,7 +15,8 @@ KNOWN = {"title", "text", "url", "id", "fields"}
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    _engine, sessions = open_db(args.db, migrate=True)
+    engine, _sessions = open_db(args.db, migrate=True)
+    sessions = session_factory(engine, writer=True)
     counts = {"new": 0, "changed": 0, "unchanged": 0, "errors": 0}
     stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")  # noqa: SIM115
     with stream, sessions() as session:

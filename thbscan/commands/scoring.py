@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from review_queue.db import session_factory
 from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
 from thbscan.commands.common import emit_json, err, open_db
@@ -19,7 +20,7 @@ EXIT_STOP_SWITCH = 5
 def run_score(args: argparse.Namespace) -> int:
     run_mode = config.mode()
     pseudo = pseudonymiser(run_mode)  # refuses to start without a key in production (R09)
-    _engine, sessions = open_db(args.db)
+    engine, sessions = open_db(args.db)
 
     def stop_switch_on() -> bool:  # R05: the recorded stop switch halts scoring too
         with sessions() as session:
@@ -36,7 +37,8 @@ def run_score(args: argparse.Namespace) -> int:
     report = score_archive(sessions, scorer, pseudo, rescore=args.rescore,
                            batch_size=args.batch_size, progress=not args.quiet,
                            workers=workers, worker_factory=factory,
-                           should_stop=stop_switch_on)
+                           should_stop=stop_switch_on,
+                           writer_sessions=session_factory(engine, writer=True))
     result = {**report.as_dict(), "scorer": scorer.scorer_key}
     if args.json:
         emit_json(result)
