@@ -91,6 +91,7 @@ class StorePipeline:
         self.mark_removed_enabled = mark_removed
         self.seen: set[str] = set()
         self.source: str | None = None
+        self.synchronous = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -104,14 +105,17 @@ class StorePipeline:
                        mark_removed=s.getbool("THBSCAN_MARK_REMOVED", True)
                        and not s.get("THBSCAN_REDIS_URL"))
         pipeline.seen = seen_keys(crawler)
+        # With a shared Redis frontier a page's request is acknowledged once its callback
+        # output is scheduled: items must be stored by then, so no group commits there.
+        pipeline.synchronous = bool(s.get("THBSCAN_REDIS_URL"))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.engine = create_engine_for(self.database_url)
         self.sessions = session_factory(self.engine)
-        self.writer = GroupWriter.shared(self.database_url,
-                                         session_factory(self.engine, writer=True), self._store)
+        self.writer_sessions = session_factory(self.engine, writer=True)
+        self.writer = GroupWriter.shared(self.database_url, self.writer_sessions, self._store)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         pass  # the engine is disposed in spider_closed, after marking removed listings
@@ -126,14 +130,27 @@ class StorePipeline:
         if any(self.denylist.url_denied(u) for u in (listing.url, listing.final_url) if u):
             self._inc("thbscan/denylist/dropped_at_ingest")
             raise DropItem(f"host of {listing.url!r} is on the denylist")
-        try:  # stored by the writer thread in a group commit; the reactor goes on meanwhile
-            result = await asyncio.wrap_future(self.writer.submit((item, listing)))
+        try:
+            if self.synchronous:  # stored before the page's request is acknowledged
+                result = self._store_now(item, listing)
+            else:  # by the writer thread in a group commit; the reactor goes on meanwhile
+                result = await asyncio.wrap_future(self.writer.submit((item, listing)))
         except InvalidInput as exc:
             self._inc("thbscan/items/invalid")
             raise DropItem(str(exc)) from None
         self.seen.add(listing.natural_key[:1000])
         self._inc(f"thbscan/items/{result.status}")
         return item
+
+    def _store_now(self, item: Any, listing: ListingInput) -> Any:
+        with self.writer_sessions() as session:
+            try:
+                result = self._store(session, (item, listing))
+            except Exception:
+                session.rollback()
+                raise
+            session.commit()
+        return result
 
     @staticmethod
     def _store(session: Session, payload: tuple[Any, ListingInput]) -> Any:

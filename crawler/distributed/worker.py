@@ -124,23 +124,63 @@ class RedisWorker:
 
 
 class AckSpiderMiddleware:
+    """Acknowledge a page once what it produced is safe: its new requests scheduled and
+    each of its items through the pipelines (scraped, dropped or failed), so a worker
+    killed in between loses nothing (its page is re-queued and fetched again)."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.pending: dict[int, tuple[Request, int]] = {}  # id(request) -> (request, items)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AckSpiderMiddleware:
-        return cls(crawler)
+        mw = cls(crawler)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(mw.item_done, signal=signal)
+        return mw
+
+    def _outputs_done(self, request: Request, items: int) -> None:
+        if items == 0:
+            ack(self.crawler, request)
+            return
+        _req, done_early = self.pending.get(id(request), (request, 0))
+        remaining = items + done_early  # done_early <= 0: items finished before counting
+        if remaining <= 0:
+            self.pending.pop(id(request), None)
+            ack(self.crawler, request)
+        else:
+            self.pending[id(request)] = (request, remaining)
+
+    def item_done(self, item: Any = None, response: Response | None = None,
+                  **kwargs: Any) -> None:
+        if response is None:
+            return
+        request = response.request
+        req, remaining = self.pending.get(id(request), (request, 0))
+        remaining -= 1
+        if remaining == 0:
+            self.pending.pop(id(request), None)
+            ack(self.crawler, req)
+        else:  # negative while the output is still being counted
+            self.pending[id(request)] = (req, remaining)
 
     async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any],
                                           spider: Any = None) -> AsyncIterator[Any]:
+        items = 0
         async for obj in result:
+            if not isinstance(obj, Request):
+                items += 1
             yield obj
-        ack(self.crawler, response.request)
+        self._outputs_done(response.request, items)
 
     def process_spider_output(self, response: Response, result: Iterable[Any],
                               spider: Any = None) -> Iterable[Any]:
-        yield from result
-        ack(self.crawler, response.request)
+        items = 0
+        for obj in result:
+            if not isinstance(obj, Request):
+                items += 1
+            yield obj
+        self._outputs_done(response.request, items)
 
     def process_spider_exception(self, response: Response, exception: Exception,
                                  spider: Any = None) -> None:
