@@ -17,8 +17,9 @@ logger = logging.getLogger(__name__)
 
 class DenylistMiddleware:
     def __init__(self, denylist: Denylist, stats: Any = None) -> None:
-        if not denylist:
-            raise NotConfigured("the host denylist is empty")
+        if not denylist:  # the usual case; nothing to warn about
+            logger.info("host denylist is empty: DenylistMiddleware is off")
+            raise NotConfigured
         self.denylist = denylist
         self.stats = stats
 
