@@ -113,12 +113,8 @@ class StorePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.engine = create_engine_for(self.database_url)
-        self.sessions = session_factory(self.engine)
         self.writer_sessions = session_factory(self.engine, writer=True)
         self.writer = GroupWriter.shared(self.database_url, self.writer_sessions, self._store)
-
-    def close_spider(self, spider: Spider | None = None) -> None:
-        pass  # the engine is disposed in spider_closed, after marking removed listings
 
     def _inc(self, key: str, n: int = 1) -> None:
         if self.stats:

@@ -276,12 +276,7 @@ def claim(
                 and_(ReviewItem.state == ItemState.CLAIMED.value, ReviewItem.claimed_by == user.id),
             ),
         )
-        .values(
-            state=ItemState.CLAIMED.value,
-            claimed_by=user.id,
-            claim_expires_at=expires,
-            updated_at=now,
-        )
+        .values(_claim_values(user, expires, now))
         .returning(ReviewItem.id)
         .execution_options(synchronize_session=False)
     ).scalar()
@@ -308,6 +303,11 @@ def claim(
     return item
 
 
+def _claim_values(user: User, expires: datetime, now: datetime) -> dict[str, Any]:
+    return {"state": ItemState.CLAIMED.value, "claimed_by": user.id,
+            "claim_expires_at": expires, "updated_at": now}
+
+
 def claim_next(
     session: Session, user: User, n: int = 1, *, lease_seconds: int = DEFAULT_LEASE_SECONDS
 ) -> list[int]:
@@ -320,7 +320,7 @@ def claim_next(
     candidates = (
         select(ReviewItem.id)
         .where(_claimable(now))
-        .order_by(_URGENT_FIRST, ReviewItem.priority.desc(), ReviewItem.id)
+        .order_by(*_order("score"))
         .limit(n)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -330,12 +330,7 @@ def claim_next(
         session.execute(
             update(ReviewItem)
             .where(ReviewItem.id.in_(candidates.scalar_subquery()), _claimable(now))
-            .values(
-                state=ItemState.CLAIMED.value,
-                claimed_by=user.id,
-                claim_expires_at=expires,
-                updated_at=now,
-            )
+            .values(_claim_values(user, expires, now))
             .returning(ReviewItem.id)
             .execution_options(synchronize_session=False)
         )

@@ -14,8 +14,8 @@ from review_queue.db import Identifier, ListingVersion, create_engine_for
 
 
 def thbscan(*args: str, mode: str, extra_env: dict | None = None):
-    env = {**os.environ, "THBSCAN_MODE": mode, **(extra_env or {})}
-    env.pop("THBSCAN_PSEUDONYM_KEY", None) if not extra_env else None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THBSCAN_PSEUDONYM")}
+    env.update({"THBSCAN_MODE": mode, **(extra_env or {})})
     return subprocess.run([sys.executable, "-m", "thbscan", *args], capture_output=True,
                           text=True, env=env, timeout=300, check=False)
 

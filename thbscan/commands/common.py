@@ -13,6 +13,9 @@ from review_queue.db import create_engine_for, session_factory, upgrade
 from review_queue.db.migrate import check_current
 from thbscan import config
 
+# Exit statuses shared by the crawl and score commands (documented in `thbscan crawl --help`).
+EXIT_OK, EXIT_STOPPED, EXIT_LOCKED, EXIT_STOP_SWITCH = 0, 3, 4, 5
+
 
 def open_db(db: str | None, *, migrate: bool = False) -> tuple[Engine, sessionmaker[Session]]:
     """Engine and session factory for ``--db``; optionally bring the schema up to date."""

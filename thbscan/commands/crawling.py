@@ -10,10 +10,17 @@ from sqlalchemy import select
 from crawler.errors import SourceConfigError
 from crawler.sources import SourceConfig, load_sources, validate_sources
 from review_queue.db import CrawlJob
-from thbscan.commands.common import emit_json, err, open_db
+from thbscan.commands.common import (
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_STOP_SWITCH,
+    EXIT_STOPPED,
+    emit_json,
+    err,
+    open_db,
+)
 
 # Exit codes of ``thbscan crawl`` and ``thbscan schedule run`` (docs/crawler.md).
-EXIT_OK, EXIT_STOPPED, EXIT_LOCKED, EXIT_STOP_SWITCH = 0, 3, 4, 5
 STOP_SWITCH_MESSAGE = ("the stop switch is on ({who}, {when}: {why}): no crawling until "
                        "`thbscan resume`")
 

@@ -9,12 +9,10 @@ import sys
 from review_queue.db import session_factory
 from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
-from thbscan.commands.common import emit_json, err, open_db
+from thbscan.commands.common import EXIT_STOP_SWITCH, emit_json, err, open_db
 from thbscan.control import is_stopped
 from thbscan.jsonl import read_jsonl
 from thbscan.scoring_job import score_archive
-
-EXIT_STOP_SWITCH = 5
 
 
 def run_score(args: argparse.Namespace) -> int:
