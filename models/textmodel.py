@@ -21,6 +21,8 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from nlp.features import TokenHashVectorizer
+
 CONFIG_PATH = Path(__file__).with_name("config.toml")
 
 
@@ -29,13 +31,32 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+VECTORIZERS = ("token_hash", "sklearn_hashing")
+
+
+def build_vectorizer(config: dict[str, Any]) -> Any:
+    """The feature step named by ``[vectorizer] kind`` in the model config.
+
+    ``token_hash`` (the default): :class:`nlp.features.TokenHashVectorizer`, features from the
+    scorer's own spaCy tokens, so scoring tokenizes each listing once. ``sklearn_hashing``:
+    scikit-learn's ``HashingVectorizer`` on the raw text (models up to 1.0.0).
+    """
+    vec = dict(config)
+    kind = vec.pop("kind", "token_hash")
+    if "ngram_range" in vec:
+        vec["ngram_range"] = tuple(vec["ngram_range"])
+    if kind == "token_hash":
+        return TokenHashVectorizer(**vec)
+    if kind == "sklearn_hashing":
+        return HashingVectorizer(**vec)
+    raise ValueError(f"[vectorizer] kind {kind!r} is unknown: use one of {', '.join(VECTORIZERS)}")
+
+
 def build_estimator(config: dict[str, Any] | None = None) -> Pipeline:
     cfg = config or load_config()
-    vec = dict(cfg["vectorizer"])
-    vec["ngram_range"] = tuple(vec["ngram_range"])
     return Pipeline(
         [
-            ("hashing", HashingVectorizer(**vec)),
+            ("hashing", build_vectorizer(cfg["vectorizer"])),
             ("tfidf", TfidfTransformer(**cfg.get("tfidf", {}))),
             ("classifier", LogisticRegression(**cfg.get("classifier", {}))),
         ]
@@ -98,10 +119,19 @@ class TextModel:
         if steps and isinstance(steps[0][1], HashingVectorizer):
             self._fast_vectorizer = _fast_word_ngrams(steps[0][1])
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
+    @property
+    def accepts_docs(self) -> bool:
+        """True when :meth:`probabilities` takes the scorer's spaCy docs (no re-tokenizing)."""
+        steps = getattr(self.estimator, "steps", None)
+        return bool(steps) and isinstance(steps[0][1], TokenHashVectorizer)
+
+    def probabilities(self, texts: Sequence[Any]) -> np.ndarray:
+        """P(flag-worthy) for each text (or, when :attr:`accepts_docs`, each scorer doc)."""
+        if isinstance(texts, str):
+            raise TypeError("probabilities() takes a sequence of texts, not one string")
+        if not len(texts):
             return np.zeros(0)
-        if self._fast_vectorizer is not None and not isinstance(texts, str):
+        if self._fast_vectorizer is not None:
             features = self._fast_vectorizer.transform(list(texts))
             return self.estimator[1:].predict_proba(features)[:, 1]
         return self.estimator.predict_proba(list(texts))[:, 1]

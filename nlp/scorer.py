@@ -27,6 +27,9 @@ YOUTH_CATEGORY = "possible_minor"
 
 
 class ProbabilityModel(Protocol):
+    """A text model. With ``accepts_docs`` true it is given the scorer's spaCy docs (the
+    normalised text, tokenized by the listing's language pipeline) instead of the texts."""
+
     version: str
 
     def probabilities(self, texts: Sequence[str]) -> Any: ...
@@ -184,7 +187,9 @@ class Scorer:
                 docs[i] = doc
         probabilities: Sequence[float | None]
         if self.model is not None:
-            probabilities = [float(p) for p in self.model.probabilities(combined)]
+            # A model on the scorer's tokens takes the docs: one tokenization per listing.
+            inputs = docs if getattr(self.model, "accepts_docs", False) else combined
+            probabilities = [float(p) for p in self.model.probabilities(inputs)]
         else:
             probabilities = [None] * len(batch)
         return [

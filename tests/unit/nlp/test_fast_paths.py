@@ -157,3 +157,40 @@ def test_caseless_catalogue_regexes_match_the_same_without_ignorecase(caseless_r
             ]
 
     check()
+
+
+# Characters for which lowercasing is not case-insensitive matching, and their neighbours.
+FOLD_PIECES = ["ı", "İ", "I", "ſ", "S", "Σ", "ς", "σ", "K", "ẞ", "ß", "µ", "Μ", "ǅ", "FEM",
+               "Fem", "ONE", "TWO", "One", "ek", "ix", "ſek", "ıx", "IX", "σας", "ΣΑΣ", "ςας",
+               "в", "ᲀ", "В", "т", "ᲄ", "Т", "ДВА", "дᲁа"]
+raw_texts = st.lists(st.sampled_from(PIECES + FOLD_PIECES), max_size=40).map("".join) | texts
+
+
+def test_raw_pattern_shortcuts_find_what_the_plain_regexes_find():
+    """Lowercased matching and the look-behind pre-check give the plain regexes' hits,
+    for the catalogue's own regexes and for look-behind and case edge cases."""
+    from nlp.pipeline import RawPatternScanner, _RawRegex
+
+    patterns = catalogue_patterns(load_catalogue())
+    extra = [r"(?<![\w+])\d{3}[ -]?\d{2}", r"(?<=kr)\s?\d+", "(?<!\\w)sek\\b", "σας", "ıx",
+             r"(?<![a-z])five(?:\s+five)+", r"(?<!\w)(?:one|two)(?:[\s.]{0,3}(?:one|two|\d)){2,}",
+             r"(?<!\w)(?:\d[\s.]{0,2})?(?:fem|five)(?:[\s.]{0,3}(?:fem|five|\d)){2,}",
+             r"(?:\+|00)?\d{2}[ ]?\d{2}", r"(?:\d)*?(?:two|to)\b", r"два|(?<!\w)т\w"]
+    regex = {**patterns["regex"], "test.extra": extra}
+    scanner = RawPatternScanner(blank("en"), "raw")
+    scanner.set_data({"regex": regex, "emoji": {}})
+    assert any(r.lowered for r in scanner.regexes) and any(r.gate for r in scanner.regexes)
+    plain = [(ids, re.compile(p, _case_flags(p))) for p, ids in
+             ((r.full.pattern, r.ids) for r in scanner.regexes)]
+    assert isinstance(scanner.regexes[0], _RawRegex)
+
+    @settings(max_examples=500, deadline=None)
+    @given(raw_texts)
+    def check(text):
+        expected = sorted(
+            (ind, m.start(), m.end()) for ids, rx in plain for m in rx.finditer(text)
+            if m.end() > m.start() for ind in ids
+        )
+        assert sorted(scanner.scan(text)) == expected
+
+    check()
