@@ -73,11 +73,55 @@ _CURRENCY_NEAR_RE = re.compile(
 _RANGE_RE = re.compile(r"^\d{3,6}\s?[-–]\s?\d{3,6}$")
 
 
+# The part of a candidate from its first digit on. It starts with a digit, so the regex engine
+# scans for it quickly; :func:`_phone_candidate_spans` adds the prefix and the look-behind.
+_PHONE_CORE_RE = re.compile(r"\d[\d \t().\-/]{4,24}\d(?![\d])")
+# What (?:\+|00)?\(? can match, in the order the regex engine tries it.
+_PHONE_PREFIXES = ("+(", "+", "00(", "00", "(", "")
+
+
+def _phone_match_at(text: str, start: int) -> int | None:
+    """The end of ``_PHONE_CANDIDATE_RE.match(text, start)`` without its look-behind."""
+    for prefix in _PHONE_PREFIXES:
+        if text.startswith(prefix, start):
+            m = _PHONE_CORE_RE.match(text, start + len(prefix))
+            if m is not None:
+                return m.end()
+    return None
+
+
+def _phone_candidate_spans(text: str) -> Iterator[tuple[int, int]]:
+    """The spans ``_PHONE_CANDIDATE_RE.finditer(text)`` gives, found about 2x faster.
+
+    Every match holds a core match (:data:`_PHONE_CORE_RE`) that starts at most two
+    characters ("+(") after the match; "00" is digits, so the leftmost core starts at or
+    before it. So for the leftmost core the three starts before and at it are tried in
+    order, with the look-behind; when none matches, the search goes on from the next
+    character, as the regex engine does: the same matches, leftmost first, none overlapping.
+    """
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _PHONE_CORE_RE.search(text, pos)
+        if m is None:
+            return
+        core = m.start()
+        for start in range(max(pos, core - 2), core + 1):
+            if start > 0 and (text[start - 1] in "+_" or text[start - 1].isalnum()):
+                continue  # (?<![\w+])
+            end = _phone_match_at(text, start)
+            if end is not None:
+                yield start, end
+                pos = end
+                break
+        else:
+            pos = core + 1
+
+
 def _phone_candidates(text: str) -> Iterator[tuple[str, int, int]]:
     """Digit runs that may be phone numbers, checked cheaply before ``phonenumbers``."""
-    for m in _PHONE_CANDIDATE_RE.finditer(text):
-        raw = m.group()
-        start, end = m.start(), m.end()
+    for start, end in _phone_candidate_spans(text):
+        raw = text[start:end]
         while raw and raw[0] in "(":
             raw, start = raw[1:], start + 1
         digits = _NON_DIGITS_RE.sub("", raw)
@@ -144,9 +188,41 @@ _COMMON_TLDS = _words(
 )
 
 
+_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+_LOCAL_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _email_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_EMAIL_RE.finditer(text)``, found from each "@" (about 5x faster).
+
+    A match's local part ends right before an "@" and holds no "@", so the matches of one
+    "@" start after the previous "@": taking the "@"s in order and, for each, the starts
+    in its local part from the left (where the look-behind can hold: after a character
+    outside the local part, or after "%"), gives the regex's leftmost, non-overlapping
+    matches. Each start is checked with the regex itself.
+    """
+    pos = 0
+    while (at := text.find("@", pos)) != -1:
+        lowest = max(at - 64, pos)
+        start = at
+        while start > lowest and text[start - 1] in _LOCAL_CHARS:
+            start -= 1
+        found = None
+        for p in range(start, at):
+            if text[p] in _LOCAL_FIRST and (p == start or text[p - 1] == "%"):
+                found = _EMAIL_RE.match(text, p)
+                if found is not None:
+                    break
+        if found is None:
+            pos = at + 1
+            continue
+        yield found
+        pos = found.end()
+
+
 def _emails(original: str) -> Iterator[tuple[str, int, int]]:
     if "@" in original:
-        for m in _EMAIL_RE.finditer(original):
+        for m in _email_matches(original):
             yield f"{m.group(1)}@{m.group(2)}".lower(), m.start(), m.end()
     low = original.lower()
     if not any(hint in low for hint in _OBFUSCATION_HINTS):
@@ -325,16 +401,35 @@ def _only_connectors(between: str) -> bool:
     return all(w.lower() in _CONNECTORS or w.lower() in _APPS for w in _LETTERS_RE.findall(between))
 
 
+_DK_SEPARATORS = str.maketrans("", "", " \t().-/")
+
+
+def _danish_number(raw: str) -> phonenumbers.PhoneNumber | None:
+    """``phonenumbers.parse(raw, "DK")`` for "+45" and eight digits, or eight digits not
+    starting with 0, written with the candidate separators; None for anything else."""
+    digits = raw.translate(_DK_SEPARATORS)
+    if digits.startswith("+45"):
+        digits = digits[3:]
+    elif digits.startswith("+"):
+        return None
+    if len(digits) != 8 or not digits.isascii() or not digits.isdigit() or digits[0] == "0":
+        return None
+    return phonenumbers.PhoneNumber(country_code=45, national_number=int(digits))
+
+
 @functools.lru_cache(maxsize=8192)
 def _phone_value(raw: str, region: str, lenient: bool = False) -> str | None:
     """E.164 form of a valid number (or, ``lenient``, a possible one), else None.
 
-    Cached: a network reuses its numbers.
+    Cached: a network reuses its numbers. Danish numbers (eight digits, alone or after +45)
+    skip ``phonenumbers.parse``, which would give the same number (tests/unit/nlp checks it).
     """
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
+    number = _danish_number(raw) if region == "DK" else None
+    if number is None:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            return None
     ok = phonenumbers.is_valid_number(number) or (
         lenient and phonenumbers.is_possible_number(number)
     )
@@ -480,6 +575,23 @@ _AGE_ANY_AFTER_RE = re.compile(
 _AGE_ANY_BEFORE_RE = re.compile(
     "|".join(f"(?:{before})" for before, _ in _AGE_RULES if before), re.IGNORECASE
 )
+# The last word of every rule's "before" text. Before ASCII text, which re.IGNORECASE matches
+# like its lowercase, a "before" text can match only where one of these ends the window
+# (trailing whitespace, ":" and "=" aside); tests/unit/nlp checks it against the regex.
+_AGE_BEFORE_LAST_WORDS = (
+    "age", "aged", "alder", "edad", "wiek", "vârsta", "varsta", "vârstă", "възраст", "вік",
+    "ani", "lat", "am", "i'm", "im", "er", "tengo", "mam", "мені", "на",
+)
+
+
+def _age_before_possible(text: str, start: int, end: int) -> bool:
+    """False only when no rule's "before" text can end at ``end`` (a cheap pre-check)."""
+    window = text[start:end]
+    if not window.isascii():
+        return True
+    return window.lower().rstrip().rstrip(":=").rstrip().endswith(_AGE_BEFORE_LAST_WORDS)
+
+
 # "i 10 år", "for 10 år": a duration, not an age.
 _NOT_AGE_BEFORE_RE = re.compile(r"\b(?:i|for|over|efter|under|på)\s+$", re.IGNORECASE)
 _AGE_CONTEXT = 24
@@ -493,8 +605,9 @@ def _ages(norm: Normalised) -> Iterator[tuple[str, int, int]]:
             continue
         a, b = m.span()
         context_start = max(0, a - _AGE_CONTEXT)
-        if _AGE_ANY_AFTER_RE.match(text, b, b + _AGE_CONTEXT) is None \
-                and _AGE_ANY_BEFORE_RE.search(text, context_start, a) is None:
+        if _AGE_ANY_AFTER_RE.match(text, b, b + _AGE_CONTEXT) is None and (
+                not _age_before_possible(text, context_start, a)
+                or _AGE_ANY_BEFORE_RE.search(text, context_start, a) is None):
             continue
         for before_re, after_re in _AGE_COMPILED:
             start, end = a, b

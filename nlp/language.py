@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,8 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 # Lowercase characters that (among the supported Latin-script languages) point to one language.
 _DIACRITICS: dict[str, str] = {"da": "æøå", "ro": "ăâîșşțţ", "pl": "ąęłśżźćń", "es": "ñ¿¡áéíú"}
 _DIACRITIC_WEIGHT = 0.75
+_DIACRITIC_LANG = {ch: lang for lang, chars in _DIACRITICS.items() for ch in chars}
+_DIACRITIC_RE = re.compile("[" + "".join(sorted(_DIACRITIC_LANG)) + "]")
 
 _UK_LETTERS = "їєіґ"
 _BG_LETTERS = "ъѝ"
@@ -129,8 +132,10 @@ def _evidence(window: str) -> _Evidence:
             for lang, weight in weights[word]:
                 latin[lang] += weight
         if not low.isascii():
-            for lang, chars in _DIACRITICS.items():
-                latin[lang] += _DIACRITIC_WEIGHT * sum(map(low.count, chars))
+            found = _DIACRITIC_RE.findall(low)
+            if found:  # one addition per language, as many as it has diacritics
+                for lang, count in Counter(map(_DIACRITIC_LANG.__getitem__, found)).items():
+                    latin[lang] += _DIACRITIC_WEIGHT * count
     russian = False
     if cyr_words:
         cyrillic["uk"] = float(sum(map(low.count, _UK_LETTERS)))

@@ -39,6 +39,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, SpanGroup
 
 from indicator_lists import Catalogue
+from nlp.casefold import lowered, pattern_allows_lowered
 from nlp.extract import extract
 from nlp.normalise import Normalised, normalise
 
@@ -160,30 +161,6 @@ def _case_flags(pattern: str) -> int:
     return 0
 
 
-def _fold_groups() -> list[frozenset[str]] | None:
-    """The groups of characters ``re.IGNORECASE`` treats as equal although their lowercase
-    forms differ ("i ı", "s ſ", "σ ς", "в ᲀ"); None when this Python does not say."""
-    try:
-        from re._casefix import _EXTRA_CASES  # CPython 3.11+: the table re itself uses
-    except ImportError:  # pragma: no cover - another Python: never take the shortcut
-        return None
-    return [frozenset(map(chr, {k, *vs})) for k, vs in _EXTRA_CASES.items()]
-
-
-def _charset_re(chars: Iterable[str]) -> re.Pattern[str]:
-    return re.compile("[" + "".join(map(re.escape, sorted(chars))) + "]")
-
-
-_FOLD_GROUPS = _fold_groups()
-# In a pattern: any non-ASCII member of such a group rules lowercased matching out.
-_PATTERN_FOLD_RE = None if _FOLD_GROUPS is None else _charset_re(
-    {ch for group in _FOLD_GROUPS for ch in group if not ch.isascii()})
-# In a text (for a pattern without those): the non-ASCII partners of ASCII letters ("ı", "ſ").
-_TEXT_FOLD_RE = None if _FOLD_GROUPS is None else _charset_re(
-    {ch for group in _FOLD_GROUPS if any(c.isascii() for c in group)
-     for ch in group if not ch.isascii()})
-
-
 _LOOKBEHIND_RE = re.compile(r"\(\?<[!=](?:[^()\\\[]|\\.|\[(?:[^\]\\]|\\.)*\])*\)")
 _OPTIONAL_QUANTIFIER_RE = re.compile(r"(?:\?|\*|\{0?,\d*\})\??")
 
@@ -249,7 +226,7 @@ class _RawRegex:
 
     - A case-insensitive pattern without upper-case letters or escapes runs case-sensitively
       on the lowercased text (about 1.5x faster), unless the pattern or the text holds a
-      character for which that differs (:func:`_fold_groups`).
+      character for which that differs (:mod:`nlp.casefold`).
     - A pattern that starts with a look-behind or an optional group is first looked for
       without them (:func:`_gate_pattern`); only a text where that finds something is
       scanned with the full pattern.
@@ -260,8 +237,7 @@ class _RawRegex:
         self.ids = ids
         self.full = re.compile(pattern, flags)
         self.lowered = None
-        if (flags & re.IGNORECASE and pattern == pattern.lower() and _PATTERN_FOLD_RE
-                and not _PATTERN_FOLD_RE.search(pattern)):
+        if flags & re.IGNORECASE and pattern_allows_lowered(pattern):
             self.lowered = re.compile(pattern)
         gate = _gate_pattern(pattern)
         self.gate = re.compile(gate, flags) if gate is not None else None
@@ -275,17 +251,6 @@ class _RawRegex:
         if self.gate is not None and self.gate.search(text) is None:
             return ()
         return self.full.finditer(text)
-
-
-def _lowered_for_matching(text: str) -> str | None:
-    """``text.lower()`` when matching it case-sensitively equals case-insensitive matching
-    of ``text`` (same length, no special case-folding characters); else None."""
-    low = text.lower()
-    if len(low) != len(text):
-        return None
-    if not low.isascii() and (_TEXT_FOLD_RE is None or _TEXT_FOLD_RE.search(low)):
-        return None
-    return low
 
 
 class RawPatternScanner(_DataComponent):
@@ -303,7 +268,7 @@ class RawPatternScanner(_DataComponent):
     def scan(self, text: str) -> list[tuple[str, int, int]]:
         text = text[:MAX_REGEX_CHARS]
         hits = []
-        low = _lowered_for_matching(text) if any(r.lowered for r in self.regexes) else None
+        low = lowered(text) if any(r.lowered for r in self.regexes) else None
         for rx in self.regexes:
             for m in rx.finditer(text, low):
                 if m.end() > m.start():

@@ -194,3 +194,65 @@ def test_raw_pattern_shortcuts_find_what_the_plain_regexes_find():
         assert sorted(scanner.scan(text)) == expected
 
     check()
+
+
+PHONE_PIECES = ["0", "00", "1", "2", "45", "12345678", "+", "+45", "(", ")", "+(", "00(", " ",
+                "-", ".", "/", "\t", "a", "_", "é", "²", "٣", "\n", "kr"]
+phone_texts = st.lists(st.sampled_from(PHONE_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(phone_texts | numbers | texts)
+def test_phone_candidate_scan_is_the_plain_regex(text):
+    assert list(extract_mod._phone_candidate_spans(text)) == [
+        m.span() for m in extract_mod._PHONE_CANDIDATE_RE.finditer(text)
+    ]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(["+45", "+46", "+", "(", ")", " ", "-", ".", "/", "0", "2",
+                                 "3", "4", "5", "6", "7", "8", "9", "1", "20", "55", "12",
+                                 "34", "(+45)"]), max_size=14).map("".join),
+       st.booleans())
+def test_danish_numbers_without_parse_are_what_parse_gives(raw, lenient):
+    import phonenumbers
+
+    extract_mod._phone_value.cache_clear()
+    try:
+        number = phonenumbers.parse(raw, "DK")
+        ok = phonenumbers.is_valid_number(number) or (
+            lenient and phonenumbers.is_possible_number(number))
+        expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) \
+            if ok else None
+    except phonenumbers.NumberParseException:
+        expected = None
+    assert extract_mod._phone_value(raw, "DK", lenient) == expected
+
+
+EMAIL_PIECES = ["a", "b", "Z", "9", "_", ".", "%", "+", "-", "@", "x.com", "dk", "co", "@@", " ",
+                "é", "a" * 30, "(at)", "ø", "\n", "mail.dk", "ab_c"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(EMAIL_PIECES), max_size=30).map("".join) | texts)
+def test_email_scan_from_each_at_sign_is_the_plain_regex(text):
+    assert [m.span() for m in extract_mod._email_matches(text)] == [
+        m.span() for m in extract_mod._EMAIL_RE.finditer(text)
+    ]
+
+
+AGE_PIECES = ["Age", "AGED", "age", "alder", "ALDER", "I AM", "i am", "I'm", "im", "Jeg er",
+              "jeg  er", "TENGO", "mam", "на", "НА", "вік", "ВІК", "мені", "vârsta", "VARSTA",
+              "lat", "ani", ":", "=", " ", "  ", "\n", "\t", "12", "x", "ı", "ſ", "wiek", "edad",
+              "stage", "camera", "er", "Am", "\u00a0", "\u2028"]
+
+
+ASCII_AGE_PIECES = [p for p in AGE_PIECES if p.isascii()]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(ASCII_AGE_PIECES), max_size=8).map("".join)
+       | st.lists(st.sampled_from(AGE_PIECES), max_size=12).map("".join))
+def test_age_before_precheck_never_hides_a_match(window):
+    if not extract_mod._age_before_possible(window, 0, len(window)):
+        assert extract_mod._AGE_ANY_BEFORE_RE.search(window, 0, len(window)) is None
