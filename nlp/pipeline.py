@@ -1,12 +1,13 @@
 """spaCy pipelines built from the indicator catalogue.
 
 Per language: ``spacy.blank(lang)`` (plus the lookup lemmatizer where
-spacy-lookups-data has tables, when ``lemmas=True``), then four registered,
-versioned components:
+spacy-lookups-data has tables, when ``lemmas=True``: ``[pipeline] lemmas`` in
+nlp/scoring.toml), then four registered, versioned components:
 
 - ``thbscan_indicator_ruler_v1``: a PhraseMatcher (attr LOWER) holding the
-  phrases of every language in the catalogue (listings mix languages); hits go
-  to ``doc.spans["thbscan_hits"]`` labelled with the indicator id.
+  phrases of every language in the catalogue (listings mix languages), and with the
+  lemmatizer a second one on LEMMA; hits go to ``doc.spans["thbscan_hits"]`` labelled
+  with the indicator id.
 - ``thbscan_raw_patterns_v1``: the few regexes (obfuscated forms) and emoji,
   run on the ORIGINAL text (normalisation rewrites exactly those forms); hits
   in original offsets go to ``doc.user_data["thbscan_raw_hits"]``.
@@ -36,6 +37,7 @@ import spacy
 import srsly
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
+from spacy.pipeline import Lemmatizer
 from spacy.tokens import Doc, Span, SpanGroup
 
 from indicator_lists import Catalogue
@@ -141,9 +143,22 @@ class IndicatorRuler(_DataComponent):
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for ind_id, phrases in data["phrases"].items():
             self.matcher.add(ind_id, list(self.nlp.tokenizer.pipe(phrases)))
+        # With the lookup lemmatizer in the pipeline, phrases also match by lemma
+        # ("beholder passene" finds "beholde pas"); a phrase is lemmatized the same way.
+        self.lemma_matcher = None
+        if "lemmatizer" in self.nlp.pipe_names:
+            lemmatizer = self.nlp.get_pipe("lemmatizer")
+            self.lemma_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+            for ind_id, phrases in data["phrases"].items():
+                docs = [lemmatizer(d) for d in self.nlp.tokenizer.pipe(phrases)]
+                self.lemma_matcher.add(ind_id, docs)
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = [Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)]
+        matches = self.matcher(doc)
+        if self.lemma_matcher is not None:
+            matches = sorted(set(matches) | set(self.lemma_matcher(doc)),
+                             key=lambda m: (m[1], m[2], m[0]))
+        spans = [Span(doc, s, e, label=m) for m, s, e in matches]
         doc.spans[HITS_KEY] = SpanGroup(doc, name=HITS_KEY, spans=spans)
         return doc
 
@@ -363,6 +378,26 @@ def _drop_whitespace_special_cases(nlp: Language) -> None:
         nlp.tokenizer.rules = kept
 
 
+class LowercaseLookupLemmatizer(Lemmatizer):
+    """spaCy's lookup lemmatizer, looking up and giving lowercase forms.
+
+    The stock lookup is case-sensitive ("Vi" stays "Vi", "vi" is "vi"), so a phrase would
+    match by lemma only in the case it was written in; matching is case-insensitive.
+    """
+
+    def lookup_lemmatize(self, token: Any) -> list[str]:
+        table = self.lookups.get_table("lemma_lookup", {})
+        result = table.get(token.lower_, token.lower_)
+        return [result.lower()] if isinstance(result, str) else [r.lower() for r in result]
+
+
+@Language.factory("thbscan_lemmatizer_v1", default_config={"mode": "lookup",
+                                                          "overwrite": False})
+def make_lemmatizer(nlp: Language, name: str, mode: str, overwrite: bool
+                    ) -> LowercaseLookupLemmatizer:
+    return LowercaseLookupLemmatizer(nlp.vocab, None, name, mode=mode, overwrite=overwrite)
+
+
 def blank(lang: str, *, lemmas: bool = False) -> Language:
     """A blank pipeline for ``lang``; with ``lemmas`` the lookup lemmatizer where tables exist.
 
@@ -373,7 +408,7 @@ def blank(lang: str, *, lemmas: bool = False) -> Language:
     _drop_whitespace_special_cases(nlp)
     if lemmas and lang in LEMMA_LANGS:
         try:
-            nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize()
+            nlp.add_pipe("thbscan_lemmatizer_v1", name="lemmatizer").initialize()
         except Exception as exc:  # tables missing: continue without lemmas
             logger.info("no lookup lemmatizer for %s (%s); continuing without", lang, exc)
             if "lemmatizer" in nlp.pipe_names:

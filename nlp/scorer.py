@@ -134,6 +134,7 @@ class Scorer:
             if not rule.all_of and (not rule.any_of or rule.min_any <= 0):
                 self._unconditional_rules.add(index)
         self._pipelines: dict[str, Any] = {}
+        self.lemmas = bool(self.config.get("pipeline", {}).get("lemmas", False))
         self.versions = {
             "scorer": self.config["scorer_version"],
             "model": model.version if model is not None else "none",
@@ -143,10 +144,13 @@ class Scorer:
             f"{self.config['scorer_version']}|model:{self.versions['model']}"
             f"|lists:{catalogue.fingerprint()}"
         )
+        if self.lemmas:  # matching by lemma finds more: scores differ, so the key does
+            self.versions["lemmas"] = True
+            self.scorer_key += "|lemmas"
 
     def pipeline(self, lang: str) -> Any:
         if lang not in self._pipelines:
-            self._pipelines[lang] = build_pipeline(lang, self.catalogue)
+            self._pipelines[lang] = build_pipeline(lang, self.catalogue, lemmas=self.lemmas)
         return self._pipelines[lang]
 
     # -- public API ---------------------------------------------------------

@@ -8,7 +8,7 @@ import spacy
 from indicator_lists import FORMS, load_catalogue
 from models import ModelRegistry
 from nlp.pipeline import COMPONENTS, HITS_KEY, build_pipeline, make_doc
-from nlp.scorer import Scorer
+from nlp.scorer import Scorer, load_scoring_config
 
 CATALOGUE = load_catalogue()
 SCORER = Scorer(CATALOGUE, ModelRegistry().load())
@@ -137,3 +137,18 @@ def test_pipeline_serialises_with_its_patterns(tmp_path) -> None:
     doc, doc_loaded = nlp(make_doc(nlp, text)), loaded(make_doc(loaded, text))
     labels = [s.label_ for s in doc.spans[HITS_KEY]]
     assert labels and labels == [s.label_ for s in doc_loaded.spans[HITS_KEY]]
+
+
+def test_lemma_matching_is_a_setting_that_finds_inflected_forms() -> None:
+    """With ``[pipeline] lemmas = true`` a phrase also matches its inflected form (lookup
+    lemmatizer, case-insensitive); the setting is part of the scorer key."""
+    config = {**load_scoring_config(), "pipeline": {"lemmas": True}}
+    with_lemmas = Scorer(CATALOGUE, config=config)
+    text = "Vi beholdt dit pas under hele opholdet."  # the phrase is "vi beholder dit pas"
+    hits = {c.id for c in with_lemmas.assess("Rengøring", text).indicators}
+    assert "fl.documents_retained" in hits
+    assert "fl.documents_retained" not in {c.id for c in RULE_FREE.assess("Rengøring", text)
+                                           .indicators}
+    assert with_lemmas.scorer_key == RULE_FREE.scorer_key + "|lemmas"
+    assert with_lemmas.pipeline("da").pipe_names[0] == "lemmatizer"
+    assert "lemmatizer" not in RULE_FREE.pipeline("da").pipe_names
