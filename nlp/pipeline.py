@@ -314,15 +314,18 @@ class CounterFilter(_DataComponent):
             self.matcher.add(ind_id, list(self.nlp.tokenizer.pipe(phrases)))
 
     def __call__(self, doc: Doc) -> Doc:
-        if not self.data["counter"]:
+        counter = self.data["counter"]
+        if not counter:
             return doc
+        hits = doc.spans.get(HITS_KEY, [])
+        raw = doc.user_data.get(RAW_HITS_KEY, [])
+        if not any(s.label_ in counter for s in hits) and not any(h[0] in counter for h in raw):
+            return doc  # no hit of an indicator with counter-patterns: nothing to cancel
         cancelled = frozenset(doc.vocab.strings[m] for m, _s, _e in self.matcher(doc))
         if cancelled:
-            hits = doc.spans.get(HITS_KEY, [])
             doc.spans[HITS_KEY] = SpanGroup(
                 doc, name=HITS_KEY, spans=[s for s in hits if s.label_ not in cancelled]
             )
-            raw = doc.user_data.get(RAW_HITS_KEY, [])
             doc.user_data[RAW_HITS_KEY] = [h for h in raw if h[0] not in cancelled]
             doc.user_data[CANCELLED_KEY] = cancelled
         return doc
