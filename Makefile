@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.thbscan-installed
 
-.PHONY: install demo demo-json test lint unit integration bench clean
+.PHONY: install demo demo-json test lint unit integration bench audit clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ integration: $(STAMP)
 ## bench: scoring and crawling benchmarks (figures printed, not asserted)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## audit: known vulnerabilities in the installed dependencies (R19); needs the PyPI or OSV
+## vulnerability service, which a machine with only a package mirror cannot reach
+audit: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[audit]'
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache thbscan-demo.db*

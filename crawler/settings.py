@@ -38,9 +38,13 @@ THBSCAN_PAUSE_STATUSES = [401, 403]  # responses that pause a host (R17)
 THBSCAN_DENYLIST: list[str] = []
 THBSCAN_DENYLIST_FILE = str(Path(__file__).with_name("denylist.txt"))
 
-# Process hardening (R19): no telnet console, no remote-control endpoint.
+# Process hardening (R19): no telnet console, no remote-control endpoint, and TLS certificates
+# verified (Scrapy's default accepts any certificate): the chain against the system's trust
+# store (OpenSSL's default paths; SSL_CERT_FILE / SSL_CERT_DIR point elsewhere) and the host
+# name, through Twisted's optionsForClientTLS.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+DOWNLOAD_VERIFY_CERTIFICATES = True
 
 # Bounded resources (R13).
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # also bounds decompressed bodies (gzip bombs)

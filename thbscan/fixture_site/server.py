@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import socket
 import socketserver
+import ssl
 import threading
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
@@ -138,6 +139,7 @@ class _FixtureHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], family: socket.AddressFamily) -> None:
         self.address_family = family
+        self.scheme = "http"
         self.pages: dict[str, Page] = {}
         self.not_found = make_page(render_not_found(), HTML_TYPE, _EPOCH)
         self.request_log: list[tuple[str, str]] = []
@@ -218,7 +220,7 @@ class FixtureSite:
         self.host: str = server.server_address[0]
         self.port: int = server.server_address[1]
         shown = f"[{self.host}]" if ":" in self.host else self.host
-        self.url: str = f"http://{shown}:{self.port}"
+        self.url: str = f"{server.scheme}://{shown}:{self.port}"
         self.requests: list[tuple[str, str]] = server.request_log
         self.listings: tuple[FixtureListing, ...] = tuple(listings)
         self.ground_truth: dict[str, FixtureListing] = ground_truth(listings=listings)
@@ -256,6 +258,7 @@ def _create_server(
     n_ads: int | None,
     seed: int,
     page_size: int,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> tuple[_FixtureHTTPServer, list[FixtureListing]]:
     address, family = loopback_address(host)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
@@ -265,9 +268,13 @@ def _create_server(
     listings = generate_listings(n_jobs, n_ads, seed)
     server = _FixtureHTTPServer((address, port), family)
     try:
+        if ssl_context is not None:  # HTTPS: the handshake happens as a connection is accepted
+            server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
+            server.scheme = "https"
         bound_host, bound_port = server.server_address[:2]
         shown = f"[{bound_host}]" if family == socket.AF_INET6 else bound_host
-        server.pages = build_pages(listings, f"http://{shown}:{bound_port}", page_size)
+        server.pages = build_pages(listings, f"{server.scheme}://{shown}:{bound_port}",
+                                   page_size)
     except BaseException:
         server.server_close()
         raise
@@ -282,13 +289,15 @@ def start_fixture_site(
     n_ads: int | None = None,
     seed: int = 7,
     page_size: int = 20,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> FixtureSite:
     """Start the site in a background thread and return once it is listening.
 
     ``port=0`` picks a free port (see ``FixtureSite.port``). Only loopback hosts are accepted;
-    anything else raises ``NonLoopbackHostError`` (a ``ValueError``).
+    anything else raises ``NonLoopbackHostError`` (a ``ValueError``). With ``ssl_context`` (a
+    server-side context holding a certificate) the site speaks HTTPS.
     """
-    server, listings = _create_server(host, port, n_jobs, n_ads, seed, page_size)
+    server, listings = _create_server(host, port, n_jobs, n_ads, seed, page_size, ssl_context)
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.1},

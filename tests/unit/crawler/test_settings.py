@@ -11,6 +11,7 @@ def test_defaults_are_polite_identified_and_hardened() -> None:
         assert not settings.getbool("TELNETCONSOLE_ENABLED")
         assert not settings.getbool("REMOTE_CONTROL_ENABLED")
         assert not settings.getbool("COOKIES_ENABLED")
+        assert settings.getbool("DOWNLOAD_VERIFY_CERTIFICATES")  # R19: TLS verified
         assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
         assert settings.getfloat("DOWNLOAD_DELAY") >= 1.0
         agent = settings.get("USER_AGENT")

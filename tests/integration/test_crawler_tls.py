@@ -1,0 +1,67 @@
+"""HTTPS certificates are verified (R19): a real TLS fixture site on 127.0.0.1.
+
+Scrapy's default accepts any certificate. The crawler verifies the chain against the trust
+store (here a test CA given through SSL_CERT_FILE, which OpenSSL reads) and the host name.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+import trustme
+from crawlhelp import last_json, run_thbscan
+
+from thbscan.fixture_site import start_fixture_site
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def _server_context(ca: trustme.CA, name: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(name).configure_cert(context)
+    return context
+
+
+def _crawl(site_url: str, db: str, env: dict[str, str] | None = None) -> tuple[dict, str]:
+    code, out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", site_url, "--db", db,
+                                    "--json", env=env)
+    assert code == 0, err[-3000:]
+    return last_json(out)["fixture-jobs"], err
+
+
+def test_a_certificate_from_an_unknown_authority_is_refused(tmp_path, ca):
+    with start_fixture_site(n_jobs=3, n_ads=0,
+                            ssl_context=_server_context(ca, "127.0.0.1")) as site:
+        assert site.url.startswith("https://")
+        result, err = _crawl(site.url, f"sqlite:///{tmp_path / 'a.db'}")
+        served = [path for _method, path in site.requests]
+    assert result["new"] == 0 and result["pages"] == 0
+    assert served == []  # no request got past the handshake
+    assert "certificate verify failed" in err or "CERTIFICATE_VERIFY_FAILED" in err
+
+
+def test_a_trusted_certificate_for_another_name_is_refused(tmp_path, ca):
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with start_fixture_site(n_jobs=3, n_ads=0,
+                            ssl_context=_server_context(ca, "listings.example")) as site:
+        result, _err = _crawl(site.url, f"sqlite:///{tmp_path / 'b.db'}",
+                              env={"SSL_CERT_FILE": str(ca_file)})
+        served = [path for _method, path in site.requests]
+    assert result["new"] == 0 and served == []
+
+
+def test_a_trusted_certificate_for_the_host_is_crawled(tmp_path, ca):
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with start_fixture_site(n_jobs=3, n_ads=0,
+                            ssl_context=_server_context(ca, "127.0.0.1")) as site:
+        result, _err = _crawl(site.url, f"sqlite:///{tmp_path / 'c.db'}",
+                              env={"SSL_CERT_FILE": str(ca_file)})
+    assert result["new"] == 3
