@@ -16,16 +16,14 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from rq_helpers import PASSWORD, make_item
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from review_queue.db import AuditEvent, Decision, ReviewItem, WebSession, session_factory
 from review_queue.services import users
-from review_queue.services.listings import ListingInput, store_listing
-from review_queue.services.scoring import ScoreInput, record_score
 from review_queue.web import create_app
 
-PASSWORD = "correct horse battery staple"
 STRONG_KEY = "k3Jd9-xQ2mZ7pL0vR8sT1uW4yA6bC5eF-test-only"
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -139,70 +137,13 @@ def assert_no_live_markup(body: str) -> None:
         assert body.rfind("<", 0, at) < body.rfind(">", 0, at), body[at - 60 : at + 20]
 
 
-def seed_item(
-    session: Session,
-    key: str,
-    *,
-    title: str = "Warehouse job abroad",
-    text: str = "Pay the recruitment fee before travel.",
-    band: str = "medium",
-    score: float = 0.6,
-    fields: dict[str, Any] | None = None,
-    explanation: dict[str, Any] | None = None,
-    url: str | None = None,
-    redirects: tuple[str, ...] = (),
-) -> ReviewItem:
-    stored = store_listing(
-        session,
-        ListingInput(
-            source="fixture",
-            natural_key=key,
-            title=title,
-            text=text,
-            fields=fields or {},
-            url=url or f"https://jobs.example.invalid/{key}",
-            redirect_chain=redirects,
-        ),
-    )
-    _score, item = record_score(
-        session,
-        ScoreInput(
-            version_id=stored.version_id,
-            scorer_key="test-scorer",
-            score=score,
-            band=band,
-            flagged=True,
-            possible_minor=False,
-            categories=["forced_labour"],
-            explanation=explanation
-            if explanation is not None
-            else {
-                "indicators": [
-                    {
-                        "id": "fl.recruitment_fee",
-                        "category": "forced_labour",
-                        "weight": 0.35,
-                        "grade": "strong",
-                        "spans": [{"start": 8, "end": 23, "text": "recruitment fee"}],
-                    }
-                ]
-            },
-            language="en",
-            model_version="model-1.0",
-            list_versions={"forced_labour": "1.2.0"},
-        ),
-    )
-    assert item is not None
-    return item
-
-
 @pytest.fixture
 def engine(migrated_engine: Engine) -> Engine:
     with session_factory(migrated_engine)() as session:
         users.add_user(session, "ana", "analyst", PASSWORD)
         users.add_user(session, "lee", "lead", PASSWORD)
         users.add_user(session, "aud", "auditor", PASSWORD)
-        seed_item(session, "job-1")
+        make_item(session, "job-1", redirects=())
         session.commit()
     return migrated_engine
 
@@ -569,7 +510,7 @@ def test_xss_payloads_are_inert(client: TestClient, db: Session) -> None:
     }
     fields = {f"field{i}": payload for i, payload in enumerate(XSS_PAYLOADS)}
     fields[XSS_PAYLOADS[0]] = "key is a payload"
-    item = seed_item(
+    item = make_item(
         db,
         "xss",
         title=" ".join(XSS_PAYLOADS[:6]),

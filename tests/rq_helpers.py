@@ -1,4 +1,4 @@
-"""Test data for the review-queue tests (imported by the unit and integration tests)."""
+"""Test data for the review-queue tests, shared by the unit and integration tests."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ def make_item(
     explanation: dict[str, Any] | None = None,
     fields: dict[str, Any] | None = None,
     url: str | None = None,
+    redirects: tuple[str, ...] | None = None,
 ) -> ReviewItem:
+    """A stored, scored and flagged listing with its review item (defaults: a plain English
+    fee listing, one strong indicator, reached through one redirect)."""
     stored = store_listing(
         session,
         ListingInput(
@@ -35,7 +38,8 @@ def make_item(
             text=text,
             fields=fields or {},
             url=url or f"https://jobs.example.invalid/{key}",
-            redirect_chain=(f"http://jobs.example.invalid/{key}",),
+            redirect_chain=(f"http://jobs.example.invalid/{key}",) if redirects is None
+            else redirects,
         ),
     )
     _score, item = record_score(
