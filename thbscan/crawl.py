@@ -66,9 +66,12 @@ def run_crawls(
     """
     settings = crawl_settings(database_url, overrides)
     settings.set("THBSCAN_ALLOWED_PRIVATE_HOSTS", private_hosts(sources), priority="cmdline")
-    # The command line has configured logging already: no second root handler.
+    # The command line has configured logging already: no second root handler. LOG_LEVEL
+    # then filters nothing by itself: applied to Scrapy's loggers, records below it (a
+    # DEBUG line per page and per item) are not even created.
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    process = CrawlerProcess(settings)
+    process = CrawlerProcess(settings)  # (resets the "scrapy" logger to DEBUG)
+    logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawlers = {}
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.spider])

@@ -1,21 +1,27 @@
 """Group commits off the reactor thread.
 
 The crawl's reactor must not wait for the database: items are handed to one
-writer thread, which stores whatever has queued up in a single transaction (one
-savepoint per item, so a bad item fails alone) and then resolves each item's
-future. One thread keeps SQLite's single writer happy; a commit per batch
-instead of per item is what makes storage keep up with the crawl.
+writer thread, which lets a group gather (``linger``), stores it in a single
+transaction and then resolves each item's future (a loop's futures in one call on
+that loop). A group goes through ``write_many`` (a crawl's listings in a few
+statements: ``store_listings``); if that fails for a reason other than the database,
+its items are stored one by one, one savepoint each, so a bad item fails alone. One
+thread keeps SQLite's single writer happy; a commit per group instead of per item,
+and a few statements per group instead of several per item, is what makes storage
+keep up with the crawl.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +44,37 @@ def with_retries(work: Callable[[], Any], *, attempts: int = 5) -> Any:
     return None
 
 
+class _LoopWaiter(NamedTuple):
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+def _settle(outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
+    """Resolve waiters: thread futures at once, loop futures in one call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any, BaseException | None]]] = {}
+    for waiter, result, error in outcomes:
+        if isinstance(waiter, _LoopWaiter):
+            by_loop.setdefault(waiter.loop, []).append((waiter.future, result, error))
+        elif error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(result)
+    for loop, settled in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_settle_on_loop, settled)
+
+
+def _settle_on_loop(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]
+                    ) -> None:
+    for future, result, error in settled:
+        if future.done():  # cancelled meanwhile
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
 class GroupWriter:
     """A writer thread with group commits; ``shared`` gives one per database and process,
     so that crawls running side by side never write to SQLite from two threads."""
@@ -47,11 +84,13 @@ class GroupWriter:
 
     @classmethod
     def shared(cls, key: str, sessions: sessionmaker[Session],
-               write_one: Callable[[Session, Any], Any]) -> GroupWriter:
+               write_one: Callable[[Session, Any], Any],
+               write_many: Callable[[Session, list[Any]], list[Any]] | None = None,
+               ) -> GroupWriter:
         with cls._lock:
             writer, users = cls._shared.get(key, (None, 0))
             if writer is None:
-                writer = cls(sessions, write_one)
+                writer = cls(sessions, write_one, write_many=write_many)
             cls._shared[key] = (writer, users + 1)
             return writer
 
@@ -66,9 +105,17 @@ class GroupWriter:
         self.close()
 
     def __init__(self, sessions: sessionmaker[Session],
-                 write_one: Callable[[Session, Any], Any], *, max_batch: int = 200) -> None:
+                 write_one: Callable[[Session, Any], Any], *, max_batch: int = 200,
+                 write_many: Callable[[Session, list[Any]], list[Any]] | None = None,
+                 linger: float = 0.2) -> None:
+        """``write_one(session, payload)`` stores one payload; ``write_many(session,
+        payloads)``, if given, stores a run of them at once and returns each one's result
+        or exception (a bad payload fails alone). After the first payload of a group the
+        thread waits ``linger`` seconds for more, so a fast writer still commits groups."""
         self.sessions = sessions
         self.write_one = write_one
+        self.write_many = write_many
+        self.linger = linger
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="thbscan-store", daemon=True)
@@ -79,6 +126,14 @@ class GroupWriter:
         session instead (other writes of the same process, kept on this thread)."""
         future: Future[Any] = Future()
         self._queue.put((payload, future))
+        return future
+
+    def submit_async(self, payload: Any) -> asyncio.Future[Any]:
+        """:meth:`submit` for the calling event loop: the futures of a group are settled
+        in one call on the loop (one wake-up per group commit, not one per item)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put((payload, _LoopWaiter(loop, future)))
         return future
 
     def close(self, timeout: float = 120) -> None:
@@ -92,6 +147,8 @@ class GroupWriter:
             first = self._queue.get()
             if first is _STOP:
                 return
+            if self.linger > 0 and self._queue.qsize() < self.max_batch:
+                time.sleep(self.linger)  # let a group gather: one commit for many items
             batch = [first]
             while len(batch) < self.max_batch:
                 try:
@@ -104,7 +161,7 @@ class GroupWriter:
                 batch.append(nxt)
             self._write(batch)
 
-    def _write(self, batch: list[tuple[Any, Future[Any]]]) -> None:
+    def _write(self, batch: list[tuple[Any, Any]]) -> None:
         for attempt in range(3):
             try:
                 outcomes = self._attempt(batch)
@@ -116,28 +173,56 @@ class GroupWriter:
                     time.sleep(0.5 * (attempt + 1))
                     continue
                 logger.exception("storing a batch of %d items failed", len(batch))
-                for _payload, future in batch:
-                    future.set_exception(exc)
+                _settle([(waiter, None, exc) for _payload, waiter in batch])
                 return
-        for future, result, error in outcomes:
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
+        _settle(outcomes)
 
-    def _attempt(self, batch: list[tuple[Any, Future[Any]]]
-                 ) -> list[tuple[Future[Any], Any, BaseException | None]]:
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+    def _attempt(self, batch: list[tuple[Any, Any]]
+                 ) -> list[tuple[Any, Any, BaseException | None]]:
+        outcomes: list[tuple[Any, Any, BaseException | None]] = []
         with self.sessions() as session:
+            run: list[tuple[Any, Any]] = []  # payloads for write_many
             for payload, future in batch:
-                try:
-                    with session.begin_nested():
-                        result = payload(session) if callable(payload) \
-                            else self.write_one(session, payload)
-                        outcomes.append((future, result, None))
-                except DBAPIError:  # locked database, lost race: retry the whole batch
-                    raise
-                except Exception as exc:  # this item only (e.g. invalid input)
-                    outcomes.append((future, None, exc))
+                if self.write_many is not None and not callable(payload):
+                    run.append((payload, future))
+                    continue
+                self._write_run(session, run, outcomes)
+                run = []
+                self._write_each(session, [(payload, future)], outcomes)
+            self._write_run(session, run, outcomes)
             session.commit()
         return outcomes
+
+    def _write_run(self, session: Session, run: list[tuple[Any, Any]],
+                   outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
+        if not run:
+            return
+        assert self.write_many is not None
+        try:
+            with session.begin_nested():
+                results = self.write_many(session, [payload for payload, _f in run])
+        except DBAPIError:  # locked database: retry the whole batch
+            raise
+        except Exception:  # a payload the batch cannot take: find it, one at a time
+            logger.debug("batch write failed; storing its %d items one by one", len(run),
+                         exc_info=True)
+            self._write_each(session, run, outcomes)
+            return
+        for (_payload, future), result in zip(run, results, strict=True):
+            if isinstance(result, BaseException):
+                outcomes.append((future, None, result))
+            else:
+                outcomes.append((future, result, None))
+
+    def _write_each(self, session: Session, items: list[tuple[Any, Any]],
+                    outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
+        for payload, future in items:
+            try:
+                with session.begin_nested():
+                    result = payload(session) if callable(payload) \
+                        else self.write_one(session, payload)
+                    outcomes.append((future, result, None))
+            except DBAPIError:  # locked database, lost race: retry the whole batch
+                raise
+            except Exception as exc:  # this item only (e.g. invalid input)
+                outcomes.append((future, None, exc))

@@ -9,16 +9,15 @@ seen as removed (never deleted).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import asdict, is_dataclass
+from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,12 @@ from review_queue.db import Listing, create_engine_for, session_factory
 from review_queue.db.models import FetchValidator
 from review_queue.services import audit
 from review_queue.services.errors import InvalidInput
-from review_queue.services.listings import ListingInput, mark_removed, store_listing
+from review_queue.services.listings import (
+    ListingInput,
+    mark_removed,
+    store_listing,
+    store_listings,
+)
 from thbscan.groupwriter import GroupWriter
 from thbscan.incremental import seen_keys
 
@@ -48,7 +52,7 @@ def _parse_time(value: str) -> datetime:
 
 
 def to_listing_input(item: Any) -> ListingInput:
-    data = asdict(item) if is_dataclass(item) else dict(item)
+    data = vars(item) if is_dataclass(item) else dict(item)  # read only: no deep copy
     return ListingInput(
         source=data["source"],
         natural_key=data.get("natural_key") or data.get("url") or "",
@@ -82,6 +86,48 @@ def save_validator(session: Session, item: Any, fetched_at: datetime) -> None:
     row.natural_key = item.natural_key[:1000]
 
 
+def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) -> None:
+    """:func:`save_validator` for a batch: one SELECT, then inserts and updates in bulk.
+    A concurrent ingester (PostgreSQL) inserting the same row sends the batch down the
+    one-by-one path."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for item, listing in payloads:
+        etag = (getattr(item, "etag", "") or "")[:200] or None
+        last_modified = (getattr(item, "last_modified", "") or "")[:100] or None
+        if (etag or last_modified) and item.url:
+            rows[(item.source, item.url[:2000])] = {  # the last fetch of a URL wins
+                "source": item.source, "url": item.url[:2000],
+                "natural_key": item.natural_key[:1000], "etag": etag,
+                "last_modified": last_modified,
+                "fetched_at": listing.fetched_at or datetime.now(UTC)}
+    if not rows:
+        return
+    table = FetchValidator.__table__
+    known: set[tuple[str, str]] = set()
+    by_source: dict[str, list[str]] = {}
+    for source, url in rows:
+        by_source.setdefault(source, []).append(url)
+    for source, urls in by_source.items():
+        for start in range(0, len(urls), 500):
+            known.update(session.execute(select(table.c.source, table.c.url).where(
+                table.c.source == source, table.c.url.in_(urls[start:start + 500]))).tuples())
+    new = [row for key, row in rows.items() if key not in known]
+    old = [{f"b_{k}": v for k, v in row.items()} for key, row in rows.items() if key in known]
+    try:
+        with session.begin_nested():
+            if new:
+                session.execute(insert(table), new)
+            if old:
+                session.execute(update(table).where(
+                    table.c.source == bindparam("b_source"), table.c.url == bindparam("b_url")
+                ).values(natural_key=bindparam("b_natural_key"), etag=bindparam("b_etag"),
+                         last_modified=bindparam("b_last_modified"),
+                         fetched_at=bindparam("b_fetched_at")), old)
+    except IntegrityError:
+        for item, listing in payloads:
+            save_validator(session, item, listing.fetched_at or datetime.now(UTC))
+
+
 class StorePipeline:
     def __init__(self, database_url: str, stats: Any = None, denylist: Denylist | None = None,
                  mark_removed: bool = True) -> None:
@@ -91,7 +137,6 @@ class StorePipeline:
         self.mark_removed_enabled = mark_removed
         self.seen: set[str] = set()
         self.source: str | None = None
-        self.synchronous = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -105,16 +150,14 @@ class StorePipeline:
                        mark_removed=s.getbool("THBSCAN_MARK_REMOVED", True)
                        and not s.get("THBSCAN_REDIS_URL"))
         pipeline.seen = seen_keys(crawler)
-        # With a shared Redis frontier a page's request is acknowledged once its callback
-        # output is scheduled: items must be stored by then, so no group commits there.
-        pipeline.synchronous = bool(s.get("THBSCAN_REDIS_URL"))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.engine = create_engine_for(self.database_url)
         self.writer_sessions = session_factory(self.engine, writer=True)
-        self.writer = GroupWriter.shared(self.database_url, self.writer_sessions, self._store)
+        self.writer = GroupWriter.shared(self.database_url, self.writer_sessions, self._store,
+                                         self._store_batch)
 
     def _inc(self, key: str, n: int = 1) -> None:
         if self.stats:
@@ -127,10 +170,10 @@ class StorePipeline:
             self._inc("thbscan/denylist/dropped_at_ingest")
             raise DropItem(f"host of {listing.url!r} is on the denylist")
         try:
-            if self.synchronous:  # stored before the page's request is acknowledged
-                result = self._store_now(item, listing)
-            else:  # by the writer thread in a group commit; the reactor goes on meanwhile
-                result = await asyncio.wrap_future(self.writer.submit((item, listing)))
+            # Stored by the writer thread in a group commit; the reactor goes on meanwhile.
+            # item_scraped (which acknowledges the page on a shared Redis frontier) is sent
+            # only once this returns, i.e. once the item is committed.
+            result = await self.writer.submit_async((item, listing))
         except InvalidInput as exc:
             self._inc("thbscan/items/invalid")
             raise DropItem(str(exc)) from None
@@ -138,15 +181,14 @@ class StorePipeline:
         self._inc(f"thbscan/items/{result.status}")
         return item
 
-    def _store_now(self, item: Any, listing: ListingInput) -> Any:
-        with self.writer_sessions() as session:
-            try:
-                result = self._store(session, (item, listing))
-            except Exception:
-                session.rollback()
-                raise
-            session.commit()
-        return result
+    @staticmethod
+    def _store_batch(session: Session, payloads: list[tuple[Any, ListingInput]]) -> list[Any]:
+        """A group commit's listings in a few statements (each result or its error)."""
+        results = store_listings(session, [listing for _item, listing in payloads])
+        stored = [p for p, r in zip(payloads, results, strict=True)
+                  if not isinstance(r, Exception) and is_dataclass(p[0])]
+        save_validators(session, stored)
+        return results
 
     @staticmethod
     def _store(session: Session, payload: tuple[Any, ListingInput]) -> Any:

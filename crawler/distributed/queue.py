@@ -1,10 +1,19 @@
-"""A reliable FIFO request queue for scrapy-redis.
+"""A reliable FIFO request queue for scrapy-redis, with worker leases.
 
 scrapy-redis pops requests without acknowledgement: a worker killed mid-crawl
 loses what it had taken. Here ``pop`` atomically moves the request into this
-worker's in-progress list (``LMOVE``); ``ack`` removes it once handled. A worker
-keeps a heartbeat key alive; the in-progress lists of workers whose heartbeat
-has expired are moved back onto the queue (:meth:`requeue_dead`).
+worker's in-progress list (``LMOVE``); ``ack`` removes it once handled (see
+:mod:`crawler.distributed.ack`), and a taken request that Scrapy drops without any
+middleware seeing it is removed once it is garbage collected. ``push`` writes the
+dupefilter entry and the queue entry in one Lua step.
+
+Who is alive is decided by a lease: a key with a TTL that a thread of the worker
+renews every third of the TTL. The renewal runs off the reactor, so a worker whose
+reactor is busy or blocked (a long parse, a database waiting for a lock) keeps its
+lease; only a dead or frozen process loses it. :meth:`requeue_dead` moves the
+in-progress list of a worker back onto the queue only if that worker's lease has
+expired, checked and moved in one Lua script, so a lease renewed meanwhile is never
+overtaken.
 """
 
 from __future__ import annotations
@@ -12,8 +21,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
+import threading
 import uuid
+import weakref
 from typing import Any
 
 from scrapy_redis.queue import Base
@@ -21,6 +31,70 @@ from scrapy_redis.queue import Base
 logger = logging.getLogger(__name__)
 
 RAW_META = "_thbscan_rq_raw"
+ACK_GROUP = 32  # acknowledgements sent together (also every 0.1 s, see RedisWorker)
+DEFAULT_TTL = 30.0
+
+# KEYS: a worker's in-progress list, its lease, the shared queue. Moves the list back
+# onto the queue (served next) only while the lease is absent; returns how many moved,
+# or -1 if the worker holds its lease.
+REQUEUE_IF_EXPIRED = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+local moved = 0
+while redis.call('LMOVE', KEYS[1], KEYS[3], 'RIGHT', 'RIGHT') do moved = moved + 1 end
+return moved
+"""
+
+
+# KEYS: the dupefilter set, the shared queue, this worker's in-progress list.
+# ARGV: fingerprint ('' = not filtered), encoded request, the taken request it replaces
+# ('' = none). The dupefilter entry and the queue entry are written together: a worker
+# killed between the two would otherwise leave a request "seen" and never queued.
+PUSH_IF_NEW = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('LPUSH', KEYS[2], ARGV[2])
+if ARGV[3] ~= '' then redis.call('LREM', KEYS[3], 1, ARGV[3]) end
+return 1
+"""
+
+
+class Lease:
+    """A key that exists while its worker lives: renewed from a daemon thread."""
+
+    def __init__(self, server: Any, key: str, ttl: float) -> None:
+        self.server = server
+        self.key = key
+        self.ttl = max(1.0, float(ttl))
+        self.lapses = 0  # renewals that found the lease expired
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def renew(self) -> bool:
+        """Set the lease for another TTL; False if it had lapsed before (another
+        worker may have re-queued this worker's requests)."""
+        previous = self.server.set(self.key, "1", px=int(self.ttl * 1000), get=True)
+        return previous is not None
+
+    def start(self) -> None:
+        self.server.set(self.key, "1", px=int(self.ttl * 1000))
+        self._thread = threading.Thread(target=self._run, name="thbscan-redis-lease",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                if not self.renew():
+                    self.lapses += 1
+                    logger.warning("the Redis lease %s had expired: this worker's in-progress "
+                                   "requests may have been re-queued", self.key)
+            except Exception as exc:  # Redis unreachable: retry at the next beat
+                logger.warning("renewing the Redis lease %s failed: %s", self.key, exc)
+
+    def stop(self) -> None:
+        """Stop renewing (the key is left to the caller)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
 
 
 class ReliableFifoQueue(Base):
@@ -28,62 +102,131 @@ class ReliableFifoQueue(Base):
         super().__init__(server, spider, key, serializer)
         self.base = key.rsplit(":", 1)[0]
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.processing_key = f"{self.base}:processing:{self.worker_id}"
-        self.heartbeat_key = f"{self.base}:worker:{self.worker_id}"
-        self.ttl = 30
-        self._last_beat = 0.0
+        self.processing_key = self.processing_key_of(self.worker_id)
+        settings = getattr(getattr(spider, "crawler", None), "settings", None)
+        ttl = settings.getfloat("THBSCAN_REDIS_WORKER_TTL", DEFAULT_TTL) if settings \
+            else DEFAULT_TTL
+        self.lease = Lease(server, self.lease_key_of(self.worker_id), ttl)
+        self._requeue = server.register_script(REQUEUE_IF_EXPIRED)
+        self._push = server.register_script(PUSH_IF_NEW)
+        self._taken: dict[bytes, weakref.finalize] = {}  # raw -> release when collected
+        self._acks: list[bytes] = []  # acknowledgements not yet sent
+        self.released = 0  # taken requests acknowledged by the safety net
+        self.lease.start()  # alive before taking anything
+
+    def processing_key_of(self, worker_id: str) -> str:
+        return f"{self.base}:processing:{worker_id}"
+
+    def lease_key_of(self, worker_id: str) -> str:
+        return f"{self.base}:worker:{worker_id}"
 
     def __len__(self) -> int:
         return int(self.server.llen(self.key))
 
-    def push(self, request: Any) -> None:
-        replaced = request.meta.pop(RAW_META, None)  # a retry or redirect of a taken request
-        self.server.lpush(self.key, self._encode_request(request))
+    def push(self, request: Any, seen_key: str = "", fingerprint: str = "") -> bool:
+        """Queue ``request`` unless ``fingerprint`` is already in the ``seen_key`` set,
+        in one step; False if it was a duplicate. A retry or redirect of a taken request
+        replaces it in this worker's in-progress list in the same step."""
+        replaced = request.meta.pop(RAW_META, None)
+        encoded = self._encode_request(request)
+        pushed = self._push(keys=[seen_key or self.key, self.key, self.processing_key],
+                            args=[fingerprint if seen_key else "", encoded, replaced or ""])
         if replaced is not None:
-            self.server.lrem(self.processing_key, 1, replaced)
+            if pushed:
+                self._forget(replaced)
+            else:
+                request.meta[RAW_META] = replaced  # still taken: acknowledged when dropped
+        return bool(pushed)
 
     def pop(self, timeout: int = 0) -> Any:
-        if time.monotonic() - self._last_beat > 1.0:  # alive before taking anything
-            self.heartbeat(self.ttl)
         raw = self.server.lmove(self.key, self.processing_key, "RIGHT", "LEFT")
         if raw is None:
             return None
         request = self._decode_request(raw)
         request.meta[RAW_META] = raw
+        # The safety net for the ends no middleware sees (an IgnoreRequest raised while
+        # processing a response, a redirect refused by the off-site or SSRF check): once
+        # Scrapy holds no reference to the request, nothing more can come of it.
+        release = weakref.finalize(request, self._release, raw)
+        release.atexit = False  # at exit what is still taken stays taken (re-queued)
+        self._taken[raw] = release
         return request
 
     def ack(self, request: Any) -> None:
+        """Done with a taken request. Acknowledgements are sent in groups (one round trip
+        for many, see :meth:`flush`): a late one only keeps a request in progress longer."""
         raw = request.meta.pop(RAW_META, None)
         if raw is not None:
-            self.server.lrem(self.processing_key, 1, raw)
+            self._forget(raw)
+            self._acks.append(raw)
+            if len(self._acks) >= ACK_GROUP:
+                self.flush()
 
-    def heartbeat(self, ttl: int) -> None:
-        self.ttl = ttl
-        self._last_beat = time.monotonic()
-        self.server.set(self.heartbeat_key, "1", ex=max(1, int(ttl)))
+    def flush(self) -> None:
+        """Send the acknowledgements not yet sent."""
+        if not self._acks:
+            return
+        acks, self._acks = self._acks, []
+        with self.server.pipeline(transaction=False) as pipe:
+            for raw in acks:
+                pipe.lrem(self.processing_key, 1, raw)
+            pipe.execute()
+
+    def _forget(self, raw: bytes) -> None:
+        release = self._taken.pop(raw, None)
+        if release is not None:
+            release.detach()
+
+    def _release(self, raw: bytes) -> None:
+        """A taken request was dropped without an acknowledgement (garbage collected)."""
+        if self._taken.pop(raw, None) is None:
+            return
+        self.released += 1
+        try:
+            self.server.lrem(self.processing_key, 1, raw)
+        except Exception as exc:  # called by the garbage collector: never raise
+            logger.warning("acknowledging a dropped request failed: %s", exc)
+
+    def holds_taken(self) -> bool:
+        """Whether requests this worker took are not yet acknowledged."""
+        return bool(self._taken)
+
+    def _processing_keys(self) -> list[str]:
+        keys = self.server.scan_iter(match=f"{self.base}:processing:*", count=100)
+        return [k.decode() if isinstance(k, bytes) else k for k in keys]
 
     def in_progress(self) -> int:
         """Requests taken and not yet acknowledged, by any worker."""
-        return sum(int(self.server.llen(k))
-                   for k in self.server.scan_iter(match=f"{self.base}:processing:*", count=100))
+        self.flush()
+        return sum(int(self.server.llen(k)) for k in self._processing_keys())
 
     def requeue_dead(self) -> int:
-        """Put back the in-progress requests of workers whose heartbeat expired."""
+        """Put back the in-progress requests of workers whose lease has expired."""
         moved = 0
-        for key in self.server.scan_iter(match=f"{self.base}:processing:*", count=100):
-            key = key.decode() if isinstance(key, bytes) else key
+        for key in self._processing_keys():
             worker = key.rsplit(":", 1)[1]
-            if worker == self.worker_id or self.server.exists(f"{self.base}:worker:{worker}"):
+            if worker == self.worker_id:
                 continue
-            while self.server.lmove(key, self.key, "RIGHT", "RIGHT") is not None:
-                moved += 1
+            n = int(self._requeue(keys=[key, self.lease_key_of(worker), self.key]))
+            moved += max(n, 0)
         if moved:
             logger.warning("re-queued %d requests of dead crawler workers", moved)
         return moved
 
-    def close(self) -> None:
-        """A clean end: nothing of ours is in progress any more."""
-        self.server.delete(self.processing_key, self.heartbeat_key)
+    def close(self, finished: bool = True) -> None:
+        """Give up the lease. After a finished crawl nothing of ours is in progress; after
+        any other end (time limit, shutdown) what was taken and not done goes back."""
+        self.flush()
+        self.lease.stop()
+        self.server.delete(self.lease.key)
+        if finished:
+            left = int(self.server.llen(self.processing_key))
+            if left:
+                logger.warning("%d requests were never acknowledged in a finished crawl",
+                               left)
+            self.server.delete(self.processing_key)
+        else:
+            self._requeue(keys=[self.processing_key, self.lease.key, self.key])
 
     def clear(self) -> None:
         self.server.delete(self.key)

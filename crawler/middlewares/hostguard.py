@@ -52,7 +52,11 @@ def parse_retry_after(value: str | bytes | None, now: float | None = None) -> fl
 
 
 def looks_like_captcha(body: bytes) -> bool:
-    return bool(_CAPTCHA.search(body[:65536]))
+    head = body[:65536]
+    lowered = head.lower()  # every marker contains one of these words: skip the regex
+    if b"captcha" not in lowered and b"challenge" not in lowered:
+        return False
+    return bool(_CAPTCHA.search(head))
 
 
 class HostGuardMiddleware:

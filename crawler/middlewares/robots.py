@@ -6,6 +6,12 @@ for that host for ``THBSCAN_ROBOTS_FAIL_TTL`` seconds, after which robots.txt
 is fetched again; a 4xx other than 429 means "no restrictions" (RFC 9309 2.3.1.3).
 A ``Crawl-delay`` raises the host's download delay, capped at
 ``THBSCAN_CRAWL_DELAY_MAX``.
+
+Requests that arrive while a host's robots.txt is being fetched all wait for it
+and are all checked. (Scrapy 2.19 awaits the pending Deferred through
+``Deferred.asFuture``, which consumes its result: every waiter but the first got
+``None``, which Scrapy treats as "no robots.txt", so they were fetched unchecked.
+Here each waiter gets its own relay of the result, and a missing parser denies.)
 """
 
 from __future__ import annotations
@@ -18,10 +24,23 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
+
+
+def _relay(pending: Deferred[Any]) -> Deferred[Any]:
+    """A new Deferred firing with ``pending``'s result, which stays in its chain."""
+    relay: Deferred[Any] = Deferred()
+
+    def passthrough(result: Any) -> Any:
+        relay.callback(result)
+        return result
+
+    pending.addCallback(passthrough)
+    return relay
 
 
 class DisallowAll:
@@ -56,9 +75,17 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
                 and not isinstance(self._parsers.get(netloc), Deferred):
             del self._expires[netloc]
             self._parsers.pop(netloc, None)  # fetch robots.txt again
-        parser = await super().robot_parser(request)
+        pending = self._parsers.get(netloc)
+        if isinstance(pending, Deferred):  # another request is fetching robots.txt
+            parser = await maybe_deferred_to_future(_relay(pending))
+        else:
+            parser = await super().robot_parser(request)
         self._apply_crawl_delay(request)
         return parser
+
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        # None means "no parser": never "no restrictions" here (fail closed, R15).
+        super().process_request_2(DisallowAll() if rp is None else rp, request)
 
     def _fail_closed(self, netloc: str, why: str) -> None:
         self._stats.inc_value("thbscan/robots/disallow_all")

@@ -84,7 +84,9 @@ class SourceSpider(scrapy.Spider):
                          sorted({*allowed, *source.private_hosts()}), priority="spider")
             if settings.get("THBSCAN_REDIS_URL"):
                 spider_priority = SETTINGS_PRIORITIES["spider"]
-                for key, value in redis_settings(settings, source.name).items():
+                shared = redis_settings(settings, source.name,
+                                        len(spider.allowed_domains or ()) or 1)
+                for key, value in shared.items():
                     settings.set(key, value, max(settings.getpriority(key) or 0,
                                                  spider_priority))
         spider.max_links = settings.getint("THBSCAN_MAX_LINKS_PER_PAGE", 500)

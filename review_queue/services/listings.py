@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,16 +78,44 @@ def validate(item: ListingInput) -> None:
         raise InvalidInput(f"listing {item.natural_key!r} has neither title nor text")
 
 
-def store_listing(session: Session, item: ListingInput) -> IngestResult:
-    """Store one listing idempotently. The caller commits."""
+@dataclass(frozen=True)
+class _Stored:
+    """A validated listing as stored: bounded text and fields, and its content hash."""
+
+    source: str
+    natural_key: str
+    url: str | None
+    title: str
+    text: str
+    fields: dict[str, Any]
+    digest: str
+
+
+def _normalised(item: ListingInput) -> _Stored:
     validate(item)
-    now = datetime.now(UTC)
-    fetched_at = item.fetched_at or now
     title = (item.title or "").strip()[:MAX_TITLE]
     text = (item.text or "").replace("\x00", "")[:MAX_TEXT]
     fields = _bound_fields(item.fields)
-    digest = content_hash(title, text, fields)
-    natural_key = item.natural_key[:1000]
+    return _Stored(item.source, item.natural_key[:1000], item.url, title, text, fields,
+                   content_hash(title, text, fields))
+
+
+def _version_row(item: ListingInput, stored: _Stored, listing_id: int, version_no: int,
+                 now: datetime) -> dict[str, Any]:
+    return {"listing_id": listing_id, "version_no": version_no,
+            "content_sha256": stored.digest, "fetched_at": item.fetched_at or now,
+            "url": item.url, "final_url": item.final_url or item.url,
+            "redirect_chain": list(item.redirect_chain)[:20], "title": stored.title,
+            "text": stored.text, "fields": stored.fields, "language": None, "created_at": now}
+
+
+def store_listing(session: Session, item: ListingInput) -> IngestResult:
+    """Store one listing idempotently. The caller commits."""
+    stored = _normalised(item)
+    now = datetime.now(UTC)
+    fetched_at = item.fetched_at or now
+    title, text, fields, digest = stored.title, stored.text, stored.fields, stored.digest
+    natural_key = stored.natural_key
 
     listing = _get_or_create_listing(session, item.source, natural_key, item.url, now)
     listing.last_seen_at = now
@@ -137,6 +166,131 @@ def store_listing(session: Session, item: ListingInput) -> IngestResult:
         listing.current_version_id = version.id
         return IngestResult(listing.id, version.id, "new" if version_no == 1 else "changed")
     raise InvalidInput(f"could not store a new version of {natural_key!r} after 3 attempts")
+
+
+def store_listings(session: Session,
+                   items: Sequence[ListingInput]) -> list[IngestResult | InvalidInput]:
+    """Store many listings exactly as :func:`store_listing` one after another would, in a
+    handful of statements (a crawl's group commit). The caller commits.
+
+    Each slot of the result is the item's :class:`IngestResult`, or the
+    :class:`InvalidInput` that refused it. If a concurrent writer (PostgreSQL) makes
+    the batched statements conflict, the batch is stored item by item instead.
+    """
+    now = datetime.now(UTC)
+    results: list[IngestResult | InvalidInput | None] = [None] * len(items)
+    valid: list[tuple[int, _Stored]] = []
+    for i, item in enumerate(items):
+        try:
+            valid.append((i, _normalised(item)))
+        except InvalidInput as exc:
+            results[i] = exc
+    if valid:
+        try:
+            with session.begin_nested():
+                stored = _store_valid(session, [items[i] for i, _ in valid],
+                                      [s for _, s in valid], now)
+        except IntegrityError:  # a concurrent ingester won a race: take the careful path
+            stored = []
+            for i, _s in valid:
+                try:
+                    stored.append(store_listing(session, items[i]))
+                except InvalidInput as exc:
+                    stored.append(exc)
+        for (i, _s), result in zip(valid, stored, strict=True):
+            results[i] = result
+    return results  # type: ignore[return-value]
+
+
+def _store_valid(session: Session, items: list[ListingInput], stored: list[_Stored],
+                 now: datetime) -> list[IngestResult]:
+    listings, versions = Listing.__table__, ListingVersion.__table__
+    keys = {(s.source, s.natural_key): s.url for s in reversed(stored)}  # first item's URL
+    ids = _listing_ids(session, list(keys))
+    new_rows = [{"source": src, "natural_key": key, "url": keys[(src, key)],
+                 "first_seen_at": now, "last_seen_at": now, "removed_at": None}
+                for src, key in dict.fromkeys((s.source, s.natural_key) for s in stored)
+                if (src, key) not in ids]
+    if new_rows:  # executemany, then read the ids (RETURNING would go row by row)
+        session.execute(insert(listings), new_rows)
+        ids.update(_listing_ids(session, [(r["source"], r["natural_key"]) for r in new_rows]))
+
+    listing_ids = sorted(set(ids.values()))
+    known, last_no = _versions_of(session, listing_ids)
+
+    new_versions: list[dict[str, Any]] = []
+    in_batch: dict[tuple[int, str], int] = {}  # (listing, hash) -> index in new_versions
+    slots: list[tuple[int, int, bool]] = []  # listing, index in new_versions, first time
+    results: list[IngestResult] = []
+    for item, s in zip(items, stored, strict=True):
+        listing_id = ids[(s.source, s.natural_key)]
+        version_id = known.get((listing_id, s.digest))
+        if version_id is not None:
+            results.append(IngestResult(listing_id, version_id, "unchanged"))
+            continue
+        index = in_batch.get((listing_id, s.digest))
+        if index is None:
+            version_no = last_no.get(listing_id, 0) + 1
+            last_no[listing_id] = version_no
+            index = in_batch[(listing_id, s.digest)] = len(new_versions)
+            new_versions.append(_version_row(item, s, listing_id, version_no, now))
+            slots.append((len(results), index, True))
+        else:  # the same content again in this batch
+            slots.append((len(results), index, False))
+        results.append(IngestResult(listing_id, 0, ""))  # completed below
+    if new_versions:
+        session.execute(insert(versions), new_versions)
+        known, _ = _versions_of(session, sorted({r["listing_id"] for r in new_versions}))
+        version_ids = [known[(r["listing_id"], r["content_sha256"])] for r in new_versions]
+        current = {row["listing_id"]: version_id  # each listing's last new version
+                   for row, version_id in zip(new_versions, version_ids, strict=True)}
+        session.execute(
+            update(listings).where(listings.c.id == bindparam("b_id"))
+            .values(current_version_id=bindparam("b_version")),
+            [{"b_id": k, "b_version": v} for k, v in current.items()])
+        for slot, index, first in slots:
+            row = new_versions[index]
+            status = ("new" if row["version_no"] == 1 else "changed") if first else "unchanged"
+            results[slot] = IngestResult(row["listing_id"], version_ids[index], status)
+    for start in range(0, len(listing_ids), 500):
+        session.execute(update(listings).where(
+            listings.c.id.in_(listing_ids[start:start + 500])
+        ).values(last_seen_at=now, removed_at=None))
+    return results
+
+
+def _versions_of(session: Session, listing_ids: list[int]
+                 ) -> tuple[dict[tuple[int, str], int], dict[int, int]]:
+    """Version ids by (listing, content hash), and each listing's last version number."""
+    versions = ListingVersion.__table__
+    known: dict[tuple[int, str], int] = {}
+    last_no: dict[int, int] = {}
+    for start in range(0, len(listing_ids), 500):
+        for listing_id, digest, version_id, version_no in session.execute(
+            select(versions.c.listing_id, versions.c.content_sha256, versions.c.id,
+                   versions.c.version_no).where(
+                versions.c.listing_id.in_(listing_ids[start:start + 500]))
+        ).all():
+            known[(listing_id, digest)] = version_id
+            last_no[listing_id] = max(last_no.get(listing_id, 0), version_no)
+    return known, last_no
+
+
+def _listing_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    listings = Listing.__table__
+    by_source: dict[str, list[str]] = {}
+    for source, key in keys:
+        by_source.setdefault(source, []).append(key)
+    ids: dict[tuple[str, str], int] = {}
+    for source, natural_keys in by_source.items():
+        for start in range(0, len(natural_keys), 500):
+            for listing_id, key in session.execute(
+                select(listings.c.id, listings.c.natural_key).where(
+                    listings.c.source == source,
+                    listings.c.natural_key.in_(natural_keys[start:start + 500]))
+            ).all():
+                ids[(source, key)] = listing_id
+    return ids
 
 
 def _get_or_create_listing(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import UTC, datetime
+import random
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from review_queue.db import Listing, ListingVersion, create_engine_for, session_factory
-from review_queue.services.listings import ListingInput, store_listing
+from review_queue.services.errors import InvalidInput
+from review_queue.services.listings import ListingInput, store_listing, store_listings
 
 
 def item(key: str, text: str = "Warehouse job in Kolding.", **kw) -> ListingInput:
@@ -70,3 +72,105 @@ def test_concurrent_ingesters_create_no_duplicates(db_url: str, migrated_engine)
     with session_factory(migrated_engine)() as s:
         assert s.scalar(select(func.count()).select_from(Listing)) == 60
         assert s.scalar(select(func.count()).select_from(ListingVersion)) == 60
+
+
+def _random_inputs(rng: random.Random, source: str, n: int) -> list[ListingInput]:
+    """Listings as a crawl meets them: repeats, edits, reverts, duplicates within a
+    batch, some invalid (no text, no key) and some oversized."""
+    texts = ["Warehouse job in Kolding.", "Warehouse job in Kolding. Now 180 kr/hour.",
+             "Cleaner wanted, housing provided.", "x\x00" * 30_000, ""]
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        key = f"k{rng.randrange(25)}" if rng.random() > 0.02 else ""
+        title = rng.choice(["Warehouse worker", "  Cleaner  ", ""])
+        out.append(ListingInput(
+            source=source, natural_key=key, title=title, text=rng.choice(texts),
+            url=f"http://127.0.0.1/{source}/{key}?v={rng.randrange(3)}",
+            fields=rng.choice([{}, {"company": "ACME", "n": i % 3}, {"tags": ["a", "b"]}]),
+            fetched_at=day + timedelta(minutes=i) if rng.random() > 0.2 else None,
+            final_url=rng.choice([None, f"http://127.0.0.1/final/{key}"]),
+            redirect_chain=tuple(f"http://127.0.0.1/r/{j}" for j in range(rng.randrange(3))),
+        ))
+    return out
+
+
+def _snapshot(session, source: str) -> dict:
+    listings = {row.id: row for row in session.scalars(
+        select(Listing).where(Listing.source == source))}
+    versions = session.scalars(select(ListingVersion).where(
+        ListingVersion.listing_id.in_(list(listings)))).all()
+    number = {v.id: (listings[v.listing_id].natural_key, v.version_no) for v in versions}
+    return {
+        "listings": sorted((lst.natural_key, lst.url, lst.removed_at,
+                            number.get(lst.current_version_id)) for lst in listings.values()),
+        "versions": sorted((number[v.id], v.content_sha256, v.title, v.text, v.fields, v.url,
+                            v.final_url, v.redirect_chain, v.fetched_at.year)
+                           for v in versions),
+    }
+
+
+def _outcome(session, result) -> tuple:
+    if isinstance(result, Exception):
+        return ("invalid",)
+    listing = session.get(Listing, result.listing_id)
+    version = session.get(ListingVersion, result.version_id)
+    return (result.status, listing.natural_key, version.version_no)
+
+
+def test_batch_store_equals_one_by_one(migrated_engine) -> None:
+    """store_listings leaves the same rows and reports the same outcomes as store_listing
+    called item by item (SQLite and PostgreSQL)."""
+    sessions = session_factory(migrated_engine, writer=True)
+    rng = random.Random(5)
+    seen: set[str] = set()
+    for round_no in range(3):
+        items = _random_inputs(rng, "one", 150)
+        batch_items = [ListingInput(**{**vars(i), "source": "many"}) for i in items]
+        expected = []
+        with sessions.begin() as s:
+            for one in items:
+                try:
+                    expected.append(_outcome(s, store_listing(s, one)))
+                except InvalidInput:
+                    expected.append(("invalid",))
+        got = []
+        start = 0
+        while start < len(batch_items):
+            size = rng.choice([1, 7, 40, 150])
+            with sessions.begin() as s:
+                results = store_listings(s, batch_items[start:start + size])
+                got.extend(_outcome(s, r) for r in results)
+            start += size
+        assert got == expected, f"round {round_no}"
+        with sessions() as s:
+            assert _snapshot(s, "many") == _snapshot(s, "one")
+        seen.update(o[0] for o in expected)
+    assert seen == {"new", "changed", "unchanged", "invalid"}
+
+
+def _ingest_batches(url: str, keys: list[str], barrier) -> None:
+    engine = create_engine_for(url)
+    sessions = session_factory(engine, writer=True)
+    barrier.wait()
+    for start in range(0, len(keys), 15):
+        with sessions.begin() as s:
+            results = store_listings(s, [item(k) for k in keys[start:start + 15]])
+            assert not any(isinstance(r, Exception) for r in results)
+    engine.dispose()
+
+
+def test_concurrent_batch_ingesters_create_no_duplicates(db_url: str, migrated_engine) -> None:
+    keys = [f"k{i}" for i in range(90)]
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(3)
+    orders = [keys, keys[::-1], keys[45:] + keys[:45]]
+    procs = [ctx.Process(target=_ingest_batches, args=(db_url, o, barrier)) for o in orders]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    with session_factory(migrated_engine)() as s:
+        assert s.scalar(select(func.count()).select_from(Listing)) == 90
+        assert s.scalar(select(func.count()).select_from(ListingVersion)) == 90
