@@ -316,8 +316,8 @@ def _newcomer_scorer():
     return score
 
 
-def _run_newcomer(listings: list[tuple[str, str]], warmup: list[tuple[str, str]]):
-    score = _newcomer_scorer()
+def _one_by_one(score: Any, listings: list[tuple[str, str]], warmup: list[tuple[str, str]]):
+    """A runner that calls ``score(text)`` on each listing, after warming it up."""
     texts = _combined(listings)
     for text in _combined(warmup):
         score(text)
@@ -325,6 +325,10 @@ def _run_newcomer(listings: list[tuple[str, str]], warmup: list[tuple[str, str]]
     def run() -> int:
         return sum(score(text) for text in texts)
     return run
+
+
+def _run_newcomer(listings: list[tuple[str, str]], warmup: list[tuple[str, str]]):
+    return _one_by_one(_newcomer_scorer(), listings, warmup)
 
 
 _NEWCOMER_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -349,13 +353,7 @@ def _run_newcomer_full(listings: list[tuple[str, str]], warmup: list[tuple[str, 
         probability = estimator.predict_proba([text])[0, 1]
         return hit or (bool(phones or emails) and bool(probability > 0.5))
 
-    texts = _combined(listings)
-    for text in _combined(warmup):
-        score(text)
-
-    def run() -> int:
-        return sum(score(text) for text in texts)
-    return run
+    return _one_by_one(score, listings, warmup)
 
 
 RUNNERS = {"ours": _run_ours, "tokenizer": _run_tokenizer, "regex": _run_regex,

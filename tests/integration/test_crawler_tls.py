@@ -46,22 +46,24 @@ def test_a_certificate_from_an_unknown_authority_is_refused(tmp_path, ca):
     assert "certificate verify failed" in err or "CERTIFICATE_VERIFY_FAILED" in err
 
 
-def test_a_trusted_certificate_for_another_name_is_refused(tmp_path, ca):
+def _crawl_trusting_ca(tmp_path, ca: trustme.CA, certificate_name: str) -> tuple[dict, list]:
+    """Crawl a site whose certificate the test CA issued for ``certificate_name``, with that
+    CA in the crawler's trust store; the crawl summary and the paths the site served."""
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     with start_fixture_site(n_jobs=3, n_ads=0,
-                            ssl_context=_server_context(ca, "listings.example")) as site:
-        result, _err = _crawl(site.url, f"sqlite:///{tmp_path / 'b.db'}",
+                            ssl_context=_server_context(ca, certificate_name)) as site:
+        result, _err = _crawl(site.url, f"sqlite:///{tmp_path / 'trusted.db'}",
                               env={"SSL_CERT_FILE": str(ca_file)})
         served = [path for _method, path in site.requests]
+    return result, served
+
+
+def test_a_trusted_certificate_for_another_name_is_refused(tmp_path, ca):
+    result, served = _crawl_trusting_ca(tmp_path, ca, "listings.example")
     assert result["new"] == 0 and served == []
 
 
 def test_a_trusted_certificate_for_the_host_is_crawled(tmp_path, ca):
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    with start_fixture_site(n_jobs=3, n_ads=0,
-                            ssl_context=_server_context(ca, "127.0.0.1")) as site:
-        result, _err = _crawl(site.url, f"sqlite:///{tmp_path / 'c.db'}",
-                              env={"SSL_CERT_FILE": str(ca_file)})
+    result, _served = _crawl_trusting_ca(tmp_path, ca, "127.0.0.1")
     assert result["new"] == 3

@@ -59,19 +59,25 @@ def _ingest(url: str, keys: list[str], barrier) -> None:
     engine.dispose()
 
 
-def test_concurrent_ingesters_create_no_duplicates(db_url: str, migrated_engine) -> None:
-    keys = [f"k{i}" for i in range(60)]
+def _ingest_at_once(target, db_url: str, key_orders: list[list[str]], engine) -> tuple[int, int]:
+    """Run ``target(db_url, keys, barrier)`` in one process per key order, all released at
+    once; the numbers of listings and listing versions stored afterwards."""
     ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(3)
-    procs = [ctx.Process(target=_ingest, args=(db_url, keys, barrier)) for _ in range(3)]
+    barrier = ctx.Barrier(len(key_orders))
+    procs = [ctx.Process(target=target, args=(db_url, keys, barrier)) for keys in key_orders]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    with session_factory(migrated_engine)() as s:
-        assert s.scalar(select(func.count()).select_from(Listing)) == 60
-        assert s.scalar(select(func.count()).select_from(ListingVersion)) == 60
+    with session_factory(engine)() as s:
+        return (s.scalar(select(func.count()).select_from(Listing)),
+                s.scalar(select(func.count()).select_from(ListingVersion)))
+
+
+def test_concurrent_ingesters_create_no_duplicates(db_url: str, migrated_engine) -> None:
+    keys = [f"k{i}" for i in range(60)]
+    assert _ingest_at_once(_ingest, db_url, [keys] * 3, migrated_engine) == (60, 60)
 
 
 def _random_inputs(rng: random.Random, source: str, n: int) -> list[ListingInput]:
@@ -162,15 +168,5 @@ def _ingest_batches(url: str, keys: list[str], barrier) -> None:
 
 def test_concurrent_batch_ingesters_create_no_duplicates(db_url: str, migrated_engine) -> None:
     keys = [f"k{i}" for i in range(90)]
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(3)
     orders = [keys, keys[::-1], keys[45:] + keys[:45]]
-    procs = [ctx.Process(target=_ingest_batches, args=(db_url, o, barrier)) for o in orders]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
-    with session_factory(migrated_engine)() as s:
-        assert s.scalar(select(func.count()).select_from(Listing)) == 90
-        assert s.scalar(select(func.count()).select_from(ListingVersion)) == 90
+    assert _ingest_at_once(_ingest_batches, db_url, orders, migrated_engine) == (90, 90)
