@@ -190,15 +190,17 @@ def store_listings(session: Session,
             with session.begin_nested():
                 stored = _store_valid(session, [items[i] for i, _ in valid],
                                       [s for _, s in valid], now)
-        except IntegrityError:  # a concurrent ingester won a race: take the careful path
-            stored = []
-            for i, _s in valid:
+        except IntegrityError:  # a concurrent ingester won a race: take the careful path,
+            # one by one in key order (stable: repeats of a key keep their order), so that
+            # concurrent batches lock rows alike instead of deadlocking.
+            for i, _s in sorted(valid, key=lambda v: (v[1].source, v[1].natural_key)):
                 try:
-                    stored.append(store_listing(session, items[i]))
+                    results[i] = store_listing(session, items[i])
                 except InvalidInput as exc:
-                    stored.append(exc)
-        for (i, _s), result in zip(valid, stored, strict=True):
-            results[i] = result
+                    results[i] = exc
+        else:
+            for (i, _s), result in zip(valid, stored, strict=True):
+                results[i] = result
     return results  # type: ignore[return-value]
 
 
@@ -209,13 +211,20 @@ def _store_valid(session: Session, items: list[ListingInput], stored: list[_Stor
     ids = _listing_ids(session, list(keys))
     new_rows = [{"source": src, "natural_key": key, "url": keys[(src, key)],
                  "first_seen_at": now, "last_seen_at": now, "removed_at": None}
-                for src, key in dict.fromkeys((s.source, s.natural_key) for s in stored)
-                if (src, key) not in ids]
+                for src, key in sorted(dict.fromkeys((s.source, s.natural_key) for s in stored))
+                if (src, key) not in ids]  # key order: concurrent batches lock alike, no deadlock
     if new_rows:  # executemany, then read the ids (RETURNING would go row by row)
         session.execute(insert(listings), new_rows)
         ids.update(_listing_ids(session, [(r["source"], r["natural_key"]) for r in new_rows]))
 
     listing_ids = sorted(set(ids.values()))
+    # Lock the batch's listings in id order before updating them: concurrent batches that
+    # share listings then wait for each other instead of deadlocking (PostgreSQL updates the
+    # rows of an IN list in whatever order it finds them; SQLite has one writer anyway).
+    for start in range(0, len(listing_ids), 500):
+        session.execute(select(listings.c.id).where(
+            listings.c.id.in_(listing_ids[start:start + 500])
+        ).order_by(listings.c.id).with_for_update())
     known, last_no = _versions_of(session, listing_ids)
 
     new_versions: list[dict[str, Any]] = []
@@ -247,7 +256,7 @@ def _store_valid(session: Session, items: list[ListingInput], stored: list[_Stor
         session.execute(
             update(listings).where(listings.c.id == bindparam("b_id"))
             .values(current_version_id=bindparam("b_version")),
-            [{"b_id": k, "b_version": v} for k, v in current.items()])
+            [{"b_id": k, "b_version": v} for k, v in sorted(current.items())])
         for slot, index, first in slots:
             row = new_versions[index]
             status = ("new" if row["version_no"] == 1 else "changed") if first else "unchanged"
