@@ -472,11 +472,8 @@ _UNIT_TOKENS = frozenset(_NUMBER_WORDS) | frozenset("0123456789")
 
 def _has_unit_run(text: str) -> bool:
     """Necessary condition for step 5 to edit: four consecutive unit tokens."""
-    units = _UNIT_TOKENS
-    flags = "".join(
-        "1" if token.lower() in units else "0" for token in _NUM_WORD_TOKEN_RE.findall(text)
-    )
-    return "1111" in flags
+    tokens = map(str.lower, _NUM_WORD_TOKEN_RE.findall(text))
+    return b"\1\1\1\1" in bytes(map(_UNIT_TOKENS.__contains__, tokens))
 
 
 def _number_value(token: str) -> str | None:
@@ -577,18 +574,41 @@ _ODD_SPACES = ("  ", "\n", "\t", "\r", "\x0b", "\x0c", "\u1680", "\u2028", "\u20
 
 
 def _step_whitespace(text: str, starts: Sequence[int], ends: Sequence[int]):
-    edits: list[_Edit] = []
     n = len(text)
-    has_odd_space = any(odd in text for odd in _ODD_SPACES)
-    for m in _SPACE_RE.finditer(text) if has_odd_space else ():
-        a, b = m.span()
-        if a == 0 or b == n:
-            edits.append((a, b, "", (), ()))
-            continue
-        new = "\n" if "\n" in m.group() else " "
-        edits.append((a, b, new, (starts[a],), (ends[b - 1],)))
-    if edits:
-        text, starts, ends = _apply(text, starts, ends, edits)
+    if any(odd in text for odd in _ODD_SPACES):
+        # Every edit keeps at most one character of its run, so the offset arrays are
+        # edited by deleting in place, from the last run back (cheaper than _apply's
+        # rebuilding; paragraph breaks make several runs in most listings).
+        pieces: list[str] = []
+        cuts: list[tuple[int, int, bool]] = []
+        pos = 0
+        for m in _SPACE_RE.finditer(text):
+            a, b = m.span()
+            if a == 0 or b == n:
+                new = ""
+            else:
+                run = m.group()
+                new = "\n" if "\n" in run else " "
+                if run == new:
+                    continue  # a lone line break stays as it is
+            pieces.append(text[pos:a])
+            pieces.append(new)
+            pos = b
+            cuts.append((a, b, bool(new)))
+        if cuts:
+            pieces.append(text[pos:])
+            text = "".join(pieces)
+            given = starts
+            starts, ends = _as_array(starts), _as_array(ends)
+            if starts is given:
+                starts, ends = starts[:], ends[:]
+            for a, b, keep in reversed(cuts):
+                if keep:  # the run's first start and last end
+                    del starts[a + 1 : b]
+                    del ends[a : b - 1]
+                else:
+                    del starts[a:b]
+                    del ends[a:b]
     n = len(text)
     if n and (text[0] == " " or text[-1] == " "):
         lead = 1 if text[0] == " " else 0

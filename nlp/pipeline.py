@@ -35,6 +35,7 @@ from typing import Any
 
 import spacy
 import srsly
+from spacy.attrs import IS_STOP, LIKE_EMAIL, LIKE_NUM, LIKE_URL, SHAPE
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.pipeline import Lemmatizer
@@ -56,6 +57,8 @@ NORMALISED_KEY = "thbscan_normalised"
 LEMMA_LANGS = {"da", "en", "ro", "es"}  # spacy-lookups-data tables usable without a tagger
 SPACY_LANGS = {"da", "en", "ro", "pl", "bg", "uk", "es"}
 MAX_REGEX_CHARS = 20_000
+# Lexical attributes not computed for new words (see _drop_costly_lexeme_attrs).
+UNUSED_LEXEME_ATTRS = frozenset({LIKE_URL, LIKE_NUM, LIKE_EMAIL, SHAPE, IS_STOP})
 COMPONENTS = ("thbscan_indicator_ruler_v1", "thbscan_raw_patterns_v1",
               "thbscan_counter_filter_v1", "thbscan_extractor_v1")
 
@@ -401,6 +404,21 @@ def make_lemmatizer(nlp: Language, name: str, mode: str, overwrite: bool
     return LowercaseLookupLemmatizer(nlp.vocab, None, name, mode=mode, overwrite=overwrite)
 
 
+def _drop_costly_lexeme_attrs(nlp: Language) -> None:
+    """Stop computing the lexical attributes nothing here reads and that cost most.
+
+    spaCy computes every attribute of :data:`UNUSED_LEXEME_ATTRS` for each new word it meets
+    (names, addresses, prices: about two per listing), in Python: about 7 of the 10 µs a new
+    word costs. The pipelines read ``ORTH`` and ``LOWER`` (matchers, text-model features) and
+    ``LEMMA``; on these pipelines ``token.like_num``, ``like_url``, ``like_email``,
+    ``is_stop`` and ``shape_`` are left at their empty defaults.
+    """
+    getters = nlp.vocab.lex_attr_getters
+    nlp.vocab.lex_attr_getters = {
+        attr: getter for attr, getter in getters.items() if attr not in UNUSED_LEXEME_ATTRS
+    }
+
+
 def blank(lang: str, *, lemmas: bool = False) -> Language:
     """A blank pipeline for ``lang``; with ``lemmas`` the lookup lemmatizer where tables exist.
 
@@ -408,6 +426,7 @@ def blank(lang: str, *, lemmas: bool = False) -> Language:
     about 40 % of the tokenizer's time on Danish listings here.
     """
     nlp = spacy.blank(lang if lang in SPACY_LANGS else "xx")
+    _drop_costly_lexeme_attrs(nlp)
     _drop_whitespace_special_cases(nlp)
     if lemmas and lang in LEMMA_LANGS:
         try:

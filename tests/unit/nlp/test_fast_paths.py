@@ -258,3 +258,70 @@ ASCII_AGE_PIECES = [p for p in AGE_PIECES if p.isascii()]
 def test_age_before_precheck_never_hides_a_match(window):
     if not extract_mod._age_before_possible(window, 0, len(window)):
         assert extract_mod._AGE_ANY_BEFORE_RE.search(window, 0, len(window)) is None
+
+
+def _plain_step_whitespace(text, starts, ends):
+    """The whitespace step written plainly: one _apply edit per run (after step 1, which
+    leaves no whitespace but _ODD_SPACES and single spaces)."""
+    edits = []
+    n = len(text)
+    has_odd = any(odd in text for odd in normalise_mod._ODD_SPACES)
+    for m in re.finditer(r"\s{2,}|[^\S ]", text) if has_odd else ():
+        a, b = m.span()
+        if a == 0 or b == n:
+            edits.append((a, b, "", (), ()))
+        else:
+            new = "\n" if "\n" in m.group() else " "
+            edits.append((a, b, new, (starts[a],), (ends[b - 1],)))
+    if edits:
+        text, starts, ends = normalise_mod._apply(text, starts, ends, edits)
+    n = len(text)
+    if n and (text[0] == " " or text[-1] == " "):
+        lead = 1 if text[0] == " " else 0
+        trail = n - 1 if text[-1] == " " and n - 1 >= lead else n
+        text, starts, ends = text[lead:trail], starts[lead:trail], ends[lead:trail]
+    return text, starts, ends
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts, st.booleans())
+def test_whitespace_step_deletes_like_the_plain_edits(text, as_array):
+    n = len(text)
+    starts = list(range(3, 3 * n + 3, 3))  # distinct, non-identity offsets
+    ends = [s + 2 for s in starts]
+    if as_array:
+        from array import array
+
+        starts, ends = array("q", starts), array("q", ends)
+    given_starts, given_ends = list(starts), list(ends)
+    fast = normalise_mod._step_whitespace(text, starts, ends)
+    plain = _plain_step_whitespace(text, list(starts), list(ends))
+    assert fast[0] == plain[0]
+    assert list(fast[1]) == list(plain[1])
+    assert list(fast[2]) == list(plain[2])
+    assert list(starts) == given_starts and list(ends) == given_ends  # inputs untouched
+
+
+def test_dropping_unused_lexeme_attributes_changes_no_assessment(monkeypatch):
+    """The scorer's pipelines skip costly lexical attributes: every assessment of 400
+    generated listings in all languages (and a few made-up ones) is the same as with
+    spaCy's full set."""
+    import nlp.pipeline as pipeline_mod
+    from benchmarks.bench_score import make_listings
+    from models.registry import ModelRegistry
+    from nlp.pipeline import UNUSED_LEXEME_ATTRS
+    from nlp.scorer import Scorer
+
+    assert UNUSED_LEXEME_ATTRS.isdisjoint(blank("da").vocab.lex_attr_getters)
+    listings = make_listings(400, seed=7)
+    listings += [("Ny i byen 🔥", "Ring 2 0 5 5 1 2 3 4, 22 år, 1.500 kr. www.x.dk"),
+                 ("", "Visa sponsorship, no experience needed, whatsapp +4520551234")]
+    catalogue, model = load_catalogue(), ModelRegistry().load()
+    trimmed = [(a.to_check_dict(), a.explanation(), a.extracted)
+               for a in Scorer(catalogue, model).assess_many(listings)]
+    monkeypatch.setattr(pipeline_mod, "_drop_costly_lexeme_attrs", lambda nlp: None)
+    full_scorer = Scorer(catalogue, model)
+    assert set(full_scorer.pipeline("da").vocab.lex_attr_getters) >= UNUSED_LEXEME_ATTRS
+    full = [(a.to_check_dict(), a.explanation(), a.extracted)
+            for a in full_scorer.assess_many(listings)]
+    assert trimmed == full
