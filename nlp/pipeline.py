@@ -33,9 +33,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import spacy
 import srsly
-from spacy.attrs import IS_STOP, LIKE_EMAIL, LIKE_NUM, LIKE_URL, SHAPE
+from spacy.attrs import IS_STOP, LEMMA, LIKE_EMAIL, LIKE_NUM, LIKE_URL, LOWER, SHAPE
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.pipeline import Lemmatizer
@@ -391,10 +392,49 @@ class LowercaseLookupLemmatizer(Lemmatizer):
     match by lemma only in the case it was written in; matching is case-insensitive.
     """
 
+    MAX_CACHED = 1_000_000  # lowercase forms remembered (then the memo starts over)
+
     def lookup_lemmatize(self, token: Any) -> list[str]:
         table = self.lookups.get_table("lemma_lookup", {})
         result = table.get(token.lower_, token.lower_)
         return [result.lower()] if isinstance(result, str) else [r.lower() for r in result]
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Set the lemmas of a doc's tokens that have none: what the stock per-token loop
+        sets (``lookup_lemmatize(token)[0]``), for the whole doc at once.
+
+        The stock loop builds each token's string and looks it up in Python: about 1.2 µs
+        a token, more than the tokenizer. Here the tokens' LOWER ids go through a memo of
+        lowercase form -> lemma id (a word's lemma is looked up once), and the lemmas are
+        written with one ``Doc.from_array``: a few µs a listing.
+        """
+        if self.overwrite or self.mode != "lookup" or not len(doc):
+            return super().__call__(doc)
+        if not self._validated:
+            self._validate_tables()
+        table = self.lookups.get_table("lemma_lookup", {})
+        memo = self.__dict__.get("_memo")
+        if memo is None or memo[0] is not table or len(memo[1]) > self.MAX_CACHED:
+            memo = (table, {})
+            self.__dict__["_memo"] = memo
+        ids = memo[1]
+        strings = doc.vocab.strings
+
+        def miss(lower_id: int) -> int:
+            lower = strings[lower_id]
+            result = table.get(lower, lower)
+            lemma = result.lower() if isinstance(result, str) else result[0].lower()
+            ids[lower_id] = lemma_id = strings.add(lemma)
+            return lemma_id
+
+        array = doc.to_array([LEMMA, LOWER])
+        lemmas = array[:, 0]
+        todo = np.flatnonzero(lemmas == 0)
+        if len(todo):
+            get = ids.get
+            lemmas[todo] = [get(low) or miss(low) for low in array[todo, 1].tolist()]
+            doc.from_array([LEMMA], lemmas.reshape(-1, 1))
+        return doc
 
 
 @Language.factory("thbscan_lemmatizer_v1", default_config={"mode": "lookup",

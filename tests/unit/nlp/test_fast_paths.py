@@ -20,7 +20,7 @@ from indicator_lists import load_catalogue
 from nlp.extract import extract
 from nlp.language import detect_language
 from nlp.normalise import normalise
-from nlp.pipeline import _case_flags, blank, catalogue_patterns
+from nlp.pipeline import LEMMA_LANGS, _case_flags, blank, catalogue_patterns
 
 # Pieces that exercise number words, digits, separators, whitespace, emoji and look-alikes.
 PIECES = [
@@ -325,3 +325,33 @@ def test_dropping_unused_lexeme_attributes_changes_no_assessment(monkeypatch):
     full = [(a.to_check_dict(), a.explanation(), a.extracted)
             for a in full_scorer.assess_many(listings)]
     assert trimmed == full
+
+
+LEMMA_WORDS = ["Vi", "beholder", "beholdt", "dit", "pas", "PASSENE", "kept", "passports",
+               "Were", "ținem", "pașapoartele", "tenemos", "pasaportes", "İstanbul", "ß",
+               "Huset", "x-upper"]
+lemma_texts = st.lists(st.sampled_from(PIECES + LEMMA_WORDS), max_size=40).map(" ".join) | texts
+
+
+@pytest.mark.parametrize("lang", sorted(LEMMA_LANGS))
+def test_lemmatizer_sets_what_the_per_token_loop_sets(lang):
+    from spacy.pipeline import Lemmatizer
+
+    nlp = blank(lang, lemmas=True)
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    table = lemmatizer.lookups.get_table("lemma_lookup")
+    table.set("huset", "Hus")  # lemmas in the tables may have capitals: given in lowercase
+    table.set("x-upper", "X-Upper")
+
+    @settings(max_examples=150, deadline=None)
+    @given(lemma_texts, st.integers(min_value=0, max_value=5))
+    def check(text, preset):
+        fast, plain = nlp.make_doc(text), nlp.make_doc(text)
+        for doc in (fast, plain):  # a lemma set before is kept (overwrite is off)
+            if len(doc) > preset:
+                doc[preset].lemma_ = "given"
+        lemmatizer(fast)
+        Lemmatizer.__call__(lemmatizer, plain)
+        assert [t.lemma_ for t in fast] == [t.lemma_ for t in plain]
+
+    check()
