@@ -1,5 +1,8 @@
 """A reliable FIFO request queue for scrapy-redis, with worker leases.
 
+Requests with a positive priority (listing pages: see ``SourceSpider``) are served
+before the others, so that discovery runs ahead and every worker finds work.
+
 scrapy-redis pops requests without acknowledgement: a worker killed mid-crawl
 loses what it had taken. Here ``pop`` atomically moves the request into this
 worker's in-progress list (``LMOVE``); ``ack`` removes it once handled (see
@@ -24,6 +27,8 @@ import socket
 import threading
 import uuid
 import weakref
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from scrapy_redis.queue import Base
@@ -33,6 +38,7 @@ logger = logging.getLogger(__name__)
 RAW_META = "_thbscan_rq_raw"
 ACK_GROUP = 32  # acknowledgements sent together (also every 0.1 s, see RedisWorker)
 DEFAULT_TTL = 30.0
+MAX_TAKE = 32  # requests taken in one round trip at most
 
 # KEYS: a worker's in-progress list, its lease, the shared queue. Moves the list back
 # onto the queue (served next) only while the lease is absent; returns how many moved,
@@ -47,11 +53,16 @@ return moved
 
 # KEYS: the dupefilter set, the shared queue, this worker's in-progress list.
 # ARGV: fingerprint ('' = not filtered), encoded request, the taken request it replaces
-# ('' = none). The dupefilter entry and the queue entry are written together: a worker
-# killed between the two would otherwise leave a request "seen" and never queued.
+# ('' = none), '1' to serve it next (a request with a positive priority). The dupefilter
+# entry and the queue entry are written together: a worker killed between the two would
+# otherwise leave a request "seen" and never queued.
 PUSH_IF_NEW = """
 if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('LPUSH', KEYS[2], ARGV[2])
+if ARGV[4] == '1' then
+  redis.call('RPUSH', KEYS[2], ARGV[2])
+else
+  redis.call('LPUSH', KEYS[2], ARGV[2])
+end
 if ARGV[3] ~= '' then redis.call('LREM', KEYS[3], 1, ARGV[3]) end
 return 1
 """
@@ -112,6 +123,8 @@ class ReliableFifoQueue(Base):
         self._taken: dict[bytes, weakref.finalize] = {}  # raw -> release when collected
         self._acks: list[bytes] = []  # acknowledgements not yet sent
         self.released = 0  # taken requests acknowledged by the safety net
+        self._ready: deque[bytes] = deque()  # taken in a group, not yet handed out
+        self.capacity: Callable[[], int] = lambda: 1  # set by the scheduler: free slots
         self.lease.start()  # alive before taking anything
 
     def processing_key_of(self, worker_id: str) -> str:
@@ -121,7 +134,8 @@ class ReliableFifoQueue(Base):
         return f"{self.base}:worker:{worker_id}"
 
     def __len__(self) -> int:
-        return int(self.server.llen(self.key))
+        """Requests waiting: in the shared queue, and taken here but not yet handed out."""
+        return int(self.server.llen(self.key)) + len(self._ready)
 
     def push(self, request: Any, seen_key: str = "", fingerprint: str = "") -> bool:
         """Queue ``request`` unless ``fingerprint`` is already in the ``seen_key`` set,
@@ -129,8 +143,10 @@ class ReliableFifoQueue(Base):
         replaces it in this worker's in-progress list in the same step."""
         replaced = request.meta.pop(RAW_META, None)
         encoded = self._encode_request(request)
+        first = "1" if request.priority > 0 else ""
         pushed = self._push(keys=[seen_key or self.key, self.key, self.processing_key],
-                            args=[fingerprint if seen_key else "", encoded, replaced or ""])
+                            args=[fingerprint if seen_key else "", encoded, replaced or "",
+                                  first])
         if replaced is not None:
             if pushed:
                 self._forget(replaced)
@@ -139,9 +155,24 @@ class ReliableFifoQueue(Base):
         return bool(pushed)
 
     def pop(self, timeout: int = 0) -> Any:
-        raw = self.server.lmove(self.key, self.processing_key, "RIGHT", "LEFT")
-        if raw is None:
+        """The next request, moved into this worker's in-progress list. As many as the
+        worker has free download slots (:attr:`capacity`) are taken in one round trip;
+        the rest wait here, already taken, for the next calls."""
+        if not self._ready:
+            wanted = max(1, min(MAX_TAKE, int(self.capacity())))
+            if wanted == 1:
+                raws = [self.server.lmove(self.key, self.processing_key, "RIGHT", "LEFT")]
+            else:
+                with self.server.pipeline(transaction=False) as pipe:
+                    for _ in range(wanted):
+                        pipe.lmove(self.key, self.processing_key, "RIGHT", "LEFT")
+                    raws = pipe.execute()
+            self._ready.extend(raw for raw in raws if raw is not None)
+        if not self._ready:
             return None
+        return self._take(self._ready.popleft())
+
+    def _take(self, raw: bytes) -> Any:
         request = self._decode_request(raw)
         request.meta[RAW_META] = raw
         # The safety net for the ends no middleware sees (an IgnoreRequest raised while
@@ -217,6 +248,7 @@ class ReliableFifoQueue(Base):
         """Give up the lease. After a finished crawl nothing of ours is in progress; after
         any other end (time limit, shutdown) what was taken and not done goes back."""
         self.flush()
+        self._ready.clear()  # taken, so in the in-progress list: handled below
         self.lease.stop()
         self.server.delete(self.lease.key)
         if finished:

@@ -8,6 +8,8 @@ fetched again after its worker died would find its links filtered as duplicates.
 
 from __future__ import annotations
 
+from typing import Any
+
 from scrapy import Request
 from scrapy_redis.scheduler import Scheduler
 
@@ -23,6 +25,16 @@ class ReliableScheduler(Scheduler):
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
+
+    def open(self, spider: Any) -> Any:
+        result = super().open(spider)
+        downloader = spider.crawler.engine.downloader
+
+        def free_slots() -> int:  # what this worker can download now: taken together
+            return downloader.total_concurrency - len(downloader.active)
+
+        self.queue.capacity = free_slots
+        return result
 
     def next_request(self) -> Request | None:
         request = self.queue.pop(self.idle_before_close)

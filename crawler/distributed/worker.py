@@ -22,6 +22,8 @@ from scrapy.utils.asyncio import create_looping_call
 from crawler.distributed.ack import ack, shared_queue
 
 logger = logging.getLogger(__name__)
+POKE_INTERVAL = 0.005  # s between looks at the shared queue while slots are free
+POKES_PER_CHECK = 20  # acknowledgements sent and end-of-crawl checked every 20 looks
 
 
 class RedisWorker:
@@ -66,14 +68,23 @@ class RedisWorker:
         acknowledgements are sent, and an idle worker checks whether the crawl is over."""
         self.pokes += 1
         queue = shared_queue(self.crawler)
-        slow = self.pokes % 5 == 0
+        slow = self.pokes % POKES_PER_CHECK == 0
         if queue is not None and slow:
             try:
                 queue.flush()
             except Exception:
                 logger.exception("sending acknowledgements to Redis failed")
-        slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is None or self.idle_since is None or queue is None:
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        if slot is None or queue is None:
+            return
+        if self.idle_since is None:
+            # Busy, but with free download slots: take what peers have pushed meanwhile
+            # (Scrapy asks the scheduler again only when one of this worker's downloads
+            # ends, so a worker with one slow download left would leave the rest idle).
+            downloader = engine.downloader
+            if len(downloader.active) < downloader.total_concurrency and len(queue):
+                slot.nextcall.schedule()
             return
         if len(queue):
             self.idle_since = self.empty_since = None
@@ -87,7 +98,7 @@ class RedisWorker:
         self.beat = create_looping_call(self._tick)
         self.beat.start(max(1.0, self.ttl / 3), now=False)
         self.poke = create_looping_call(self._poke)
-        self.poke.start(0.02, now=False)
+        self.poke.start(POKE_INTERVAL, now=False)
 
     def spider_idle(self, spider: Any) -> None:
         queue = shared_queue(self.crawler)

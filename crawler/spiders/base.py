@@ -23,6 +23,7 @@ from crawler.sources import SourceConfig, get_source
 from crawler.spiders.discovery import feed_entries, follow_allowed, sitemap_entries
 
 logger = logging.getLogger(__name__)
+LISTING_PRIORITY = 1  # listing pages are fetched before the detail pages they lead to
 
 
 def guarded(callback: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
@@ -110,14 +111,17 @@ class SourceSpider(scrapy.Spider):
 
     def follow_listing_pages(self, response: Response) -> Iterator[scrapy.Request]:
         links = self.source.links
-        if links.detail:
-            for href in select(response, links.detail).getall()[: self.max_links]:
-                request = self.follow(response, href, self.parse_detail)
-                if request is not None:
-                    yield request
         if links.next:
             for href in select(response, links.next).getall()[:1]:
                 request = self.follow(response, href, self.parse)
+                if request is not None:
+                    # The next listing page first, and before the detail pages in the
+                    # frontier: discovery runs ahead, so the frontier holds work for every
+                    # download slot (and, shared in Redis, for every worker).
+                    yield request.replace(priority=LISTING_PRIORITY)
+        if links.detail:
+            for href in select(response, links.detail).getall()[: self.max_links]:
+                request = self.follow(response, href, self.parse_detail)
                 if request is not None:
                     yield request
 

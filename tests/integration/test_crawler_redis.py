@@ -184,3 +184,26 @@ def test_a_request_dropped_unacknowledged_is_released(redis_prefix: str) -> None
     queue.ack(held)
     assert queue.in_progress() == 0 and queue.released == 1
     queue.close()
+
+
+def test_listing_pages_are_served_first_and_a_worker_takes_what_it_can_download(
+        redis_prefix: str) -> None:
+    from scrapy import Request
+
+    queue = _queue(redis_prefix, 30)
+    for i in range(4):
+        queue.push(Request(f"http://127.0.0.1/jobs/{i}"))
+    queue.push(Request("http://127.0.0.1/jobs/?page=2", priority=1))
+    queue.capacity = lambda: 3  # three free download slots: three taken in one round trip
+    first = queue.pop()
+    assert first.url.endswith("?page=2")  # pushed last, served first
+    assert queue.in_progress() == 3
+    assert len(queue) == 4  # two in the shared queue, two taken and waiting here
+    rest = [queue.pop(), queue.pop()]
+    assert [r.url for r in rest] == ["http://127.0.0.1/jobs/0", "http://127.0.0.1/jobs/1"]
+    assert queue.in_progress() == 3 and len(queue) == 2
+    queue.capacity = lambda: 5
+    waiting = queue.pop()  # takes the last two; one is handed out, one waits here
+    assert waiting.url.endswith("/jobs/2") and len(queue) == 1 and queue.in_progress() == 5
+    queue.close(finished=False)  # a shutdown: everything taken goes back, waiting or not
+    assert len(queue) == 5 and queue.in_progress() == 0

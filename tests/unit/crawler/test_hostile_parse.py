@@ -148,3 +148,17 @@ def test_malformed_links_are_skipped_not_raised(spider_name: str) -> None:
     assert all(r.url.startswith("http://127.0.0.1:8765/") for r in requests)
     if spider_name != "feed":  # an empty (NUL-only) href is the page itself: harmless
         assert "http://127.0.0.1:8765/jobs/ok" in [r.url for r in requests]
+
+
+def test_the_next_listing_page_comes_first_and_before_the_details() -> None:
+    """Discovery runs ahead: the next-page request is yielded before the detail pages and
+    has a higher priority, so the frontier (local or shared in Redis) serves it first."""
+    from crawler.spiders.base import LISTING_PRIORITY
+
+    body = ("<html><body>" + "".join(f"<a class='job-link' href='/jobs/{i}'>x</a>"
+                                     for i in range(3))
+            + "<a class='next' href='/jobs/?page=2'>next</a></body></html>")
+    out = consume(SPIDERS["jobposting"].parse(response(body.encode(), None)))
+    assert [r.url.rsplit("/", 1)[1] for r in out] == ["?page=2", "0", "1", "2"]
+    assert out[0].priority == LISTING_PRIORITY > 0
+    assert all(r.priority == 0 for r in out[1:])
