@@ -6,7 +6,8 @@ nlp/scoring.toml), then four registered, versioned components:
 
 - ``thbscan_indicator_ruler_v1``: a PhraseMatcher (attr LOWER) holding the
   phrases of every language in the catalogue (listings mix languages), and with the
-  lemmatizer a second one on LEMMA; hits go to ``doc.spans["thbscan_hits"]`` labelled
+  lookup lemmas a second one on NORM (``thbscan_lemma_norms_v1`` makes each word's NORM
+  its lemma); hits go to ``doc.spans["thbscan_hits"]`` labelled
   with the indicator id.
 - ``thbscan_raw_patterns_v1``: the few regexes (obfuscated forms) and emoji,
   run on the ORIGINAL text (normalisation rewrites exactly those forms); hits
@@ -33,10 +34,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import spacy
 import srsly
-from spacy.attrs import IS_STOP, LEMMA, LIKE_EMAIL, LIKE_NUM, LIKE_URL, LOWER, SHAPE
+from spacy.attrs import IS_STOP, LIKE_EMAIL, LIKE_NUM, LIKE_URL, NORM, SHAPE
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.pipeline import Lemmatizer
@@ -147,21 +147,21 @@ class IndicatorRuler(_DataComponent):
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for ind_id, phrases in data["phrases"].items():
             self.matcher.add(ind_id, list(self.nlp.tokenizer.pipe(phrases)))
-        # With the lookup lemmatizer in the pipeline, phrases also match by lemma
-        # ("beholder passene" finds "beholde pas"); a phrase is lemmatized the same way.
+        # With the lookup lemmas in the vocabulary (LemmaNorms: NORM is the lemma),
+        # phrases also match by lemma ("beholder passene" finds "beholde pas").
         self.lemma_matcher = None
         if "lemmatizer" in self.nlp.pipe_names:
-            lemmatizer = self.nlp.get_pipe("lemmatizer")
-            self.lemma_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+            self.lemma_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
             for ind_id, phrases in data["phrases"].items():
-                docs = [lemmatizer(d) for d in self.nlp.tokenizer.pipe(phrases)]
-                self.lemma_matcher.add(ind_id, docs)
+                self.lemma_matcher.add(ind_id, list(self.nlp.tokenizer.pipe(phrases)))
 
     def __call__(self, doc: Doc) -> Doc:
         matches = self.matcher(doc)
         if self.lemma_matcher is not None:
-            matches = sorted(set(matches) | set(self.lemma_matcher(doc)),
-                             key=lambda m: (m[1], m[2], m[0]))
+            by_lemma = self.lemma_matcher(doc)  # mostly none, or the same as by form
+            if by_lemma and not set(by_lemma).issubset(matches):
+                matches = sorted(set(matches).union(by_lemma),
+                                 key=lambda m: (m[1], m[2], m[0]))
         spans = [Span(doc, s, e, label=m) for m, s, e in matches]
         doc.spans[HITS_KEY] = SpanGroup(doc, name=HITS_KEY, spans=spans)
         return doc
@@ -385,63 +385,59 @@ def _drop_whitespace_special_cases(nlp: Language) -> None:
         nlp.tokenizer.rules = kept
 
 
-class LowercaseLookupLemmatizer(Lemmatizer):
-    """spaCy's lookup lemmatizer, looking up and giving lowercase forms.
+class LemmaNorms(Lemmatizer):
+    """spaCy's lookup lemmatizer, applied once per word instead of once per token.
 
-    The stock lookup is case-sensitive ("Vi" stays "Vi", "vi" is "vi"), so a phrase would
-    match by lemma only in the case it was written in; matching is case-insensitive.
+    Each word's lowercase lookup lemma (spacy-lookups-data's ``lemma_lookup`` table,
+    looked up by the lowercase form and given in lowercase, as matching is
+    case-insensitive) is written into the vocabulary as the word's ``NORM`` when spaCy
+    first meets the word, and into the words the vocabulary already holds when the
+    tables are loaded (``initialize``, ``from_disk``, ``from_bytes``, all of which
+    serialise the tables with the pipeline). The indicator ruler's second PhraseMatcher
+    compares ``NORM``, so "Vi beholdt dit pas" finds the phrase "vi beholder dit pas".
+
+    Nothing is done per doc: spaCy's per-token loop cost about 1.2 µs a token (more than
+    the tokenizer), a per-doc pass about 20 µs a listing; a lemma per word costs one table
+    lookup when the word is new. Tokens of the tokenizer's special cases keep the norm the
+    special case gives ("n't" -> "not"), in phrases and listings alike. ``token.lemma_``
+    is left unset; the lemma of a token is ``token.norm_``.
     """
 
-    MAX_CACHED = 1_000_000  # lowercase forms remembered (then the memo starts over)
-
-    def lookup_lemmatize(self, token: Any) -> list[str]:
+    def lemma_of(self, text: str) -> str:
+        """The lowercase lookup lemma of ``text`` (``text`` lowercased if not listed)."""
         table = self.lookups.get_table("lemma_lookup", {})
-        result = table.get(token.lower_, token.lower_)
-        return [result.lower()] if isinstance(result, str) else [r.lower() for r in result]
+        lower = text.lower()
+        result = table.get(lower, lower)
+        return result.lower() if isinstance(result, str) else result[0].lower()
+
+    def install(self) -> None:
+        """Make ``NORM`` the lemma, for the words to come and the words already known."""
+        self.vocab.lex_attr_getters = {**self.vocab.lex_attr_getters, NORM: self.lemma_of}
+        for lexeme in self.vocab:
+            lexeme.norm_ = self.lemma_of(lexeme.orth_)
+
+    def initialize(self, *args: Any, **kwargs: Any) -> None:
+        super().initialize(*args, **kwargs)
+        self.install()
+
+    def from_disk(self, *args: Any, **kwargs: Any) -> LemmaNorms:
+        super().from_disk(*args, **kwargs)
+        self.install()
+        return self
+
+    def from_bytes(self, *args: Any, **kwargs: Any) -> LemmaNorms:
+        super().from_bytes(*args, **kwargs)
+        self.install()
+        return self
 
     def __call__(self, doc: Doc) -> Doc:
-        """Set the lemmas of a doc's tokens that have none: what the stock per-token loop
-        sets (``lookup_lemmatize(token)[0]``), for the whole doc at once.
-
-        The stock loop builds each token's string and looks it up in Python: about 1.2 µs
-        a token, more than the tokenizer. Here the tokens' LOWER ids go through a memo of
-        lowercase form -> lemma id (a word's lemma is looked up once), and the lemmas are
-        written with one ``Doc.from_array``: a few µs a listing.
-        """
-        if self.overwrite or self.mode != "lookup" or not len(doc):
-            return super().__call__(doc)
-        if not self._validated:
-            self._validate_tables()
-        table = self.lookups.get_table("lemma_lookup", {})
-        memo = self.__dict__.get("_memo")
-        if memo is None or memo[0] is not table or len(memo[1]) > self.MAX_CACHED:
-            memo = (table, {})
-            self.__dict__["_memo"] = memo
-        ids = memo[1]
-        strings = doc.vocab.strings
-
-        def miss(lower_id: int) -> int:
-            lower = strings[lower_id]
-            result = table.get(lower, lower)
-            lemma = result.lower() if isinstance(result, str) else result[0].lower()
-            ids[lower_id] = lemma_id = strings.add(lemma)
-            return lemma_id
-
-        array = doc.to_array([LEMMA, LOWER])
-        lemmas = array[:, 0]
-        todo = np.flatnonzero(lemmas == 0)
-        if len(todo):
-            get = ids.get
-            lemmas[todo] = [get(low) or miss(low) for low in array[todo, 1].tolist()]
-            doc.from_array([LEMMA], lemmas.reshape(-1, 1))
-        return doc
+        return doc  # the lemmas are in the vocabulary (NORM): nothing to do per doc
 
 
-@Language.factory("thbscan_lemmatizer_v1", default_config={"mode": "lookup",
-                                                          "overwrite": False})
-def make_lemmatizer(nlp: Language, name: str, mode: str, overwrite: bool
-                    ) -> LowercaseLookupLemmatizer:
-    return LowercaseLookupLemmatizer(nlp.vocab, None, name, mode=mode, overwrite=overwrite)
+@Language.factory("thbscan_lemma_norms_v1", default_config={"mode": "lookup",
+                                                           "overwrite": False})
+def make_lemma_norms(nlp: Language, name: str, mode: str, overwrite: bool) -> LemmaNorms:
+    return LemmaNorms(nlp.vocab, None, name, mode=mode, overwrite=overwrite)
 
 
 def _drop_costly_lexeme_attrs(nlp: Language) -> None:
@@ -450,7 +446,7 @@ def _drop_costly_lexeme_attrs(nlp: Language) -> None:
     spaCy computes every attribute of :data:`UNUSED_LEXEME_ATTRS` for each new word it meets
     (names, addresses, prices: about two per listing), in Python: about 7 of the 10 µs a new
     word costs. The pipelines read ``ORTH`` and ``LOWER`` (matchers, text-model features) and
-    ``LEMMA``; on these pipelines ``token.like_num``, ``like_url``, ``like_email``,
+    ``NORM`` (lemma matching); on these pipelines ``token.like_num``, ``like_url``, ``like_email``,
     ``is_stop`` and ``shape_`` are left at their empty defaults.
     """
     getters = nlp.vocab.lex_attr_getters
@@ -460,17 +456,14 @@ def _drop_costly_lexeme_attrs(nlp: Language) -> None:
 
 
 def blank(lang: str, *, lemmas: bool = False) -> Language:
-    """A blank pipeline for ``lang``; with ``lemmas`` the lookup lemmatizer where tables exist.
-
-    Matching uses LOWER, so lemmas are off by default: the lookup lemmatizer cost
-    about 40 % of the tokenizer's time on Danish listings here.
-    """
+    """A blank pipeline for ``lang``; with ``lemmas`` the lookup lemmas (as each word's
+    NORM, :class:`LemmaNorms`) where spacy-lookups-data has tables."""
     nlp = spacy.blank(lang if lang in SPACY_LANGS else "xx")
     _drop_costly_lexeme_attrs(nlp)
     _drop_whitespace_special_cases(nlp)
     if lemmas and lang in LEMMA_LANGS:
         try:
-            nlp.add_pipe("thbscan_lemmatizer_v1", name="lemmatizer").initialize()
+            nlp.add_pipe("thbscan_lemma_norms_v1", name="lemmatizer").initialize()
         except Exception as exc:  # tables missing: continue without lemmas
             logger.info("no lookup lemmatizer for %s (%s); continuing without", lang, exc)
             if "lemmatizer" in nlp.pipe_names:

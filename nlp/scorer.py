@@ -145,7 +145,7 @@ class Scorer:
             f"|lists:{catalogue.fingerprint()}"
         )
         if self.lemmas:  # matching by lemma finds more: scores differ, so the key does
-            self.versions["lemmas"] = True
+            self.versions["scorer"] += "+lemmas"
             self.scorer_key += "|lemmas"
 
     def pipeline(self, lang: str) -> Any:

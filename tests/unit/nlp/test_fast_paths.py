@@ -334,24 +334,45 @@ lemma_texts = st.lists(st.sampled_from(PIECES + LEMMA_WORDS), max_size=40).map("
 
 
 @pytest.mark.parametrize("lang", sorted(LEMMA_LANGS))
-def test_lemmatizer_sets_what_the_per_token_loop_sets(lang):
-    from spacy.pipeline import Lemmatizer
+def test_every_word_norm_is_its_lowercase_lookup_lemma(lang):
+    """The lemma of each word, looked up once, is its NORM: for the words the vocabulary
+    held before the tables were loaded and for every word met afterwards."""
+    import spacy
 
     nlp = blank(lang, lemmas=True)
-    lemmatizer = nlp.get_pipe("lemmatizer")
-    table = lemmatizer.lookups.get_table("lemma_lookup")
-    table.set("huset", "Hus")  # lemmas in the tables may have capitals: given in lowercase
-    table.set("x-upper", "X-Upper")
+    lemmas = nlp.get_pipe("lemmatizer")
+    tables = spacy.blank(lang)
+    tables.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize()
+    table = tables.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+
+    def lookup(word: str) -> str:
+        found = table.get(word.lower(), word.lower())
+        return (found if isinstance(found, str) else found[0]).lower()
+
+    assert len(nlp.vocab) > 0
+    for lexeme in nlp.vocab:  # known before: the tokenizer's special cases
+        assert lexeme.norm_ == lookup(lexeme.orth_)
 
     @settings(max_examples=150, deadline=None)
-    @given(lemma_texts, st.integers(min_value=0, max_value=5))
-    def check(text, preset):
-        fast, plain = nlp.make_doc(text), nlp.make_doc(text)
-        for doc in (fast, plain):  # a lemma set before is kept (overwrite is off)
-            if len(doc) > preset:
-                doc[preset].lemma_ = "given"
-        lemmatizer(fast)
-        Lemmatizer.__call__(lemmatizer, plain)
-        assert [t.lemma_ for t in fast] == [t.lemma_ for t in plain]
+    @given(lemma_texts)
+    def check(text):
+        for token in nlp.make_doc(text):
+            assert nlp.vocab[token.orth].norm_ == lookup(token.text)
 
     check()
+    assert lemmas.lemma_of("Huset") == lookup("huset")
+
+
+def test_lemma_norms_survive_saving_and_loading(tmp_path):
+    import spacy
+
+    from nlp.pipeline import build_pipeline
+
+    nlp = build_pipeline("da", load_catalogue(), lemmas=True)
+    nlp.to_disk(tmp_path / "da")
+    loaded = spacy.load(tmp_path / "da")
+    text = "Vi beholdt dit pas under hele opholdet."  # the phrase is "vi beholder dit pas"
+    for pipeline in (nlp, loaded):
+        doc = pipeline(pipeline.make_doc(text))
+        assert "fl.documents_retained" in {s.label_ for s in doc.spans["thbscan_hits"]}
+        assert pipeline.vocab["beholdt"].norm_ == "beholde"

@@ -142,13 +142,16 @@ def test_pipeline_serialises_with_its_patterns(tmp_path) -> None:
 def test_lemma_matching_is_a_setting_that_finds_inflected_forms() -> None:
     """With ``[pipeline] lemmas = true`` a phrase also matches its inflected form (lookup
     lemmatizer, case-insensitive); the setting is part of the scorer key."""
-    config = {**load_scoring_config(), "pipeline": {"lemmas": True}}
-    with_lemmas = Scorer(CATALOGUE, config=config)
+    with_lemmas = Scorer(CATALOGUE, config={**load_scoring_config(),
+                                            "pipeline": {"lemmas": True}})
+    without = Scorer(CATALOGUE, config={**load_scoring_config(),
+                                        "pipeline": {"lemmas": False}})
     text = "Vi beholdt dit pas under hele opholdet."  # the phrase is "vi beholder dit pas"
     hits = {c.id for c in with_lemmas.assess("Rengøring", text).indicators}
     assert "fl.documents_retained" in hits
-    assert "fl.documents_retained" not in {c.id for c in RULE_FREE.assess("Rengøring", text)
+    assert "fl.documents_retained" not in {c.id for c in without.assess("Rengøring", text)
                                            .indicators}
-    assert with_lemmas.scorer_key == RULE_FREE.scorer_key + "|lemmas"
+    assert with_lemmas.scorer_key == without.scorer_key + "|lemmas"
     assert with_lemmas.pipeline("da").pipe_names[0] == "lemmatizer"
-    assert "lemmatizer" not in RULE_FREE.pipeline("da").pipe_names
+    assert "lemmatizer" not in without.pipeline("da").pipe_names
+    assert "lemmatizer" not in with_lemmas.pipeline("pl").pipe_names  # no tables for pl
