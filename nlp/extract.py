@@ -14,7 +14,7 @@
 ``age``     stated ages 13-99, value the number as a string.
 
 Work is bounded: input is cut at :data:`MAX_CHARS` characters and nothing raises on hostile
-input. ``phonenumbers`` is called only when the normalised text has at least 7 digits.
+input. ``phonenumbers`` is called only on candidates of 8 to 15 digits.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ def _words(text: str) -> frozenset[str]:
 logger = logging.getLogger(__name__)
 
 MAX_CHARS = 20_000
-MIN_PHONE_DIGITS = 7
 _PHONE_MAX_TRIES = 200
 KINDS = ("phone", "email", "handle", "url", "money", "age")
 
@@ -58,7 +57,6 @@ class Extracted:
 
 # --- phone ---------------------------------------------------------------------------------
 
-_DIGITS = "0123456789"
 _DATE_RE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[./-]\d{1,2}[./-]\d{1,2}")
 
 
@@ -141,8 +139,6 @@ def _phones(original: str, norm: Normalised, region: str) -> list[tuple[str, int
     the candidates (the library's PhoneNumberMatcher costs about 1 ms per listing).
     """
     text = norm.text
-    if sum(map(text.count, _DIGITS)) < MIN_PHONE_DIGITS:
-        return []
     found: list[tuple[str, int, int]] = []
     for raw, start, end in _phone_candidates(text):
         if raw.startswith("00"):

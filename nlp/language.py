@@ -149,8 +149,11 @@ def _evidence(window: str) -> _Evidence:
     return _Evidence(len(cyr_words), len(lat_words), latin, cyrillic, russian)
 
 
+_ORDER = {lang: i for i, lang in enumerate(SUPPORTED)}  # ties go to the earlier language
+
+
 def _ranked(scores: dict[str, float]) -> list[tuple[str, float]]:
-    return sorted(scores.items(), key=lambda kv: (-kv[1], SUPPORTED.index(kv[0])))
+    return sorted(scores.items(), key=lambda kv: (-kv[1], _ORDER[kv[0]]))
 
 
 # --- langdetect, restricted to the supported languages -------------------------------------
