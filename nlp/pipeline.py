@@ -38,8 +38,10 @@ import spacy
 import srsly
 from spacy.attrs import IS_STOP, LIKE_EMAIL, LIKE_NUM, LIKE_URL, NORM, SHAPE
 from spacy.language import Language
+from spacy.lookups import Table, load_lookups
 from spacy.matcher import PhraseMatcher
 from spacy.pipeline import Lemmatizer
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, SpanGroup
 
 from indicator_lists import Catalogue
@@ -152,8 +154,12 @@ class IndicatorRuler(_DataComponent):
         self.lemma_matcher = None
         if "lemmatizer" in self.nlp.pipe_names:
             self.lemma_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
+            words: set[str] = set()
             for ind_id, phrases in data["phrases"].items():
-                self.lemma_matcher.add(ind_id, list(self.nlp.tokenizer.pipe(phrases)))
+                docs = list(self.nlp.tokenizer.pipe(phrases))
+                words.update(token.text for doc in docs for token in doc)
+                self.lemma_matcher.add(ind_id, docs)
+            self.nlp.get_pipe("lemmatizer").keep_only(words)
 
     def __call__(self, doc: Doc) -> Doc:
         matches = self.matcher(doc)
@@ -410,6 +416,34 @@ class LemmaNorms(Lemmatizer):
         result = table.get(lower, lower)
         return result.lower() if isinstance(result, str) else result[0].lower()
 
+    def keep_only(self, words: Iterable[str]) -> None:
+        """Keep only the table entries that can decide a match with ``words`` (the words
+        of the phrase lists): those whose lemma is the lemma of one of ``words``, and those
+        of a form that is such a lemma. A form outside the table keeps its lowercase form
+        as its NORM: different from its lemma, but a lemma of a phrase word only where its
+        lemma is one too, so the lemma matcher finds exactly what it finds with the whole
+        table. The tables of da, ro and es hold 300,000-550,000 forms each: this keeps a
+        few thousand (the whole tables cost about 300 MB)."""
+        words = set(words)
+        if not words:
+            return  # nothing to match yet (a ruler created empty, before initialize)
+        if self.__dict__.get("_pruned", True):  # the lemmas of new words need every form
+            try:
+                full = load_lookups(self.vocab.lang, ["lemma_lookup"])
+                self.lookups.set_table("lemma_lookup", full.get_table("lemma_lookup"))
+            except Exception as exc:  # tables not installed: prune what we have
+                logger.info("no full lemma table for %s (%s)", self.vocab.lang, exc)
+        table = self.lookups.get_table("lemma_lookup", {})
+        lemmas = {self.lemma_of(word) for word in words}
+        forms = {get_string_id(lemma) for lemma in lemmas}
+        kept = Table(name="lemma_lookup")
+        for key, value in table.items():
+            lemma = value if isinstance(value, str) else value[0]
+            if key in forms or lemma.lower() in lemmas:
+                kept.set(key, value)
+        self.lookups.set_table("lemma_lookup", kept)
+        self.__dict__["_pruned"] = True
+
     def install(self) -> None:
         """Make ``NORM`` the lemma, for the words to come and the words already known."""
         self.vocab.lex_attr_getters = {**self.vocab.lex_attr_getters, NORM: self.lemma_of}
@@ -418,6 +452,7 @@ class LemmaNorms(Lemmatizer):
 
     def initialize(self, *args: Any, **kwargs: Any) -> None:
         super().initialize(*args, **kwargs)
+        self.__dict__["_pruned"] = False  # whole tables: keep_only can prune them at once
         self.install()
 
     def from_disk(self, *args: Any, **kwargs: Any) -> LemmaNorms:

@@ -376,3 +376,39 @@ def test_lemma_norms_survive_saving_and_loading(tmp_path):
         doc = pipeline(pipeline.make_doc(text))
         assert "fl.documents_retained" in {s.label_ for s in doc.spans["thbscan_hits"]}
         assert pipeline.vocab["beholdt"].norm_ == "beholde"
+
+
+@pytest.mark.parametrize("lang", sorted(LEMMA_LANGS))
+def test_pruned_lemma_tables_match_what_the_whole_tables_match(lang, monkeypatch):
+    """The lemma tables keep only the forms that can decide a match with the phrase lists
+    (a few thousand of 40,000-550,000): the lemma matcher finds the same on the catalogue's
+    examples, generated listings and inflected forms as with the whole tables."""
+    import nlp.pipeline as pipeline_mod
+    from benchmarks.bench_score import make_listings
+    from nlp.pipeline import build_pipeline
+
+    catalogue = load_catalogue()
+    pruned = build_pipeline(lang, catalogue, lemmas=True)
+    monkeypatch.setattr(pipeline_mod.LemmaNorms, "keep_only", lambda self, words: None)
+    whole = build_pipeline(lang, catalogue, lemmas=True)
+    kept = len(pruned.get_pipe("lemmatizer").lookups.get_table("lemma_lookup"))
+    assert 0 < kept < len(whole.get_pipe("lemmatizer").lookups.get_table("lemma_lookup"))
+    texts = [text for ind in catalogue.indicators() for ex in ind.examples.values()
+             for text in (*ex.positive, *ex.negative)]
+    texts += [f"{title}\n{body}" for title, body in make_listings(300, seed=11)]
+    texts += ["Vi beholdt dit pas og beholder passene, passet", "They kept our passports",
+              "Le-am păstrat pașapoartele", "Nos quedamos con tus pasaportes"]
+    # Forms that are a phrase word's lemma while their own lemma is another word: the
+    # table must keep them, or they would match as that lemma.
+    lemma_of = whole.get_pipe("lemmatizer").lemma_of
+    phrases = [p for ps in catalogue_patterns(catalogue)["phrases"].values() for p in ps]
+    for doc in whole.tokenizer.pipe(phrases):
+        words = [t.text for t in doc]
+        for i, word in enumerate(words):
+            lemma = lemma_of(word)
+            if lemma_of(lemma) != lemma:  # the phrase with that word as its lemma
+                texts.append(" ".join([*words[:i], lemma, *words[i + 1:]]))
+    for text in texts:
+        a = pruned.get_pipe("thbscan_indicator_ruler_v1").lemma_matcher(pruned.make_doc(text))
+        b = whole.get_pipe("thbscan_indicator_ruler_v1").lemma_matcher(whole.make_doc(text))
+        assert sorted(a) == sorted(b), text
