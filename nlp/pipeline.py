@@ -409,6 +409,8 @@ class LemmaNorms(Lemmatizer):
     is left unset; the lemma of a token is ``token.norm_``.
     """
 
+    pruned = True  # tables from disk may have been cut down by keep_only
+
     def lemma_of(self, text: str) -> str:
         """The lowercase lookup lemma of ``text`` (``text`` lowercased if not listed)."""
         table = self.lookups.get_table("lemma_lookup", {})
@@ -419,15 +421,15 @@ class LemmaNorms(Lemmatizer):
     def keep_only(self, words: Iterable[str]) -> None:
         """Keep only the table entries that can decide a match with ``words`` (the words
         of the phrase lists): those whose lemma is the lemma of one of ``words``, and those
-        of a form that is such a lemma. A form outside the table keeps its lowercase form
-        as its NORM: different from its lemma, but a lemma of a phrase word only where its
-        lemma is one too, so the lemma matcher finds exactly what it finds with the whole
-        table. The tables of da, ro and es hold 300,000-550,000 forms each: this keeps a
-        few thousand (the whole tables cost about 300 MB)."""
+        of a form that is such a lemma. A dropped form gets its lowercase form as its NORM
+        instead of its lemma: neither is the lemma of a phrase word, so the lemma matcher
+        finds exactly what it finds with the whole table. The tables of da, ro and es hold
+        300,000-550,000 forms each: this keeps a few thousand (the whole tables cost about
+        300 MB)."""
         words = set(words)
         if not words:
             return  # nothing to match yet (a ruler created empty, before initialize)
-        if self.__dict__.get("_pruned", True):  # the lemmas of new words need every form
+        if self.pruned:  # the lemmas of words not seen before need every form
             try:
                 full = load_lookups(self.vocab.lang, ["lemma_lookup"])
                 self.lookups.set_table("lemma_lookup", full.get_table("lemma_lookup"))
@@ -442,7 +444,7 @@ class LemmaNorms(Lemmatizer):
             if key in forms or lemma.lower() in lemmas:
                 kept.set(key, value)
         self.lookups.set_table("lemma_lookup", kept)
-        self.__dict__["_pruned"] = True
+        self.pruned = True
 
     def install(self) -> None:
         """Make ``NORM`` the lemma, for the words to come and the words already known."""
@@ -452,7 +454,7 @@ class LemmaNorms(Lemmatizer):
 
     def initialize(self, *args: Any, **kwargs: Any) -> None:
         super().initialize(*args, **kwargs)
-        self.__dict__["_pruned"] = False  # whole tables: keep_only can prune them at once
+        self.pruned = False  # whole tables: keep_only can prune them at once
         self.install()
 
     def from_disk(self, *args: Any, **kwargs: Any) -> LemmaNorms:

@@ -63,9 +63,11 @@ class RedisWorker:
             self.crawler.stats.inc_value("thbscan/redis/requeued", moved)
 
     def _poke(self) -> None:
-        """Every 20 ms: an idle worker takes requests that other workers have just pushed
-        (scrapy-redis looks at the shared queue only every 5 s when idle); every 100 ms:
-        acknowledgements are sent, and an idle worker checks whether the crawl is over."""
+        """Every 5 ms: a worker with free download slots, busy or idle, takes requests
+        that other workers have just pushed (Scrapy asks the scheduler again only when one
+        of its downloads ends, and scrapy-redis looks at the shared queue only every 5 s
+        when idle); every 100 ms: acknowledgements are sent, and an idle worker checks
+        whether the crawl is over."""
         self.pokes += 1
         queue = shared_queue(self.crawler)
         slow = self.pokes % POKES_PER_CHECK == 0

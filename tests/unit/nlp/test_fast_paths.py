@@ -21,6 +21,7 @@ from nlp.extract import extract
 from nlp.language import detect_language
 from nlp.normalise import normalise
 from nlp.pipeline import LEMMA_LANGS, _case_flags, blank, catalogue_patterns
+from thbscan.fixture_site.generate import generate_listings
 
 # Pieces that exercise number words, digits, separators, whitespace, emoji and look-alikes.
 PIECES = [
@@ -303,17 +304,15 @@ def test_whitespace_step_deletes_like_the_plain_edits(text, as_array):
 
 
 def test_dropping_unused_lexeme_attributes_changes_no_assessment(monkeypatch):
-    """The scorer's pipelines skip costly lexical attributes: every assessment of 400
-    generated listings in all languages (and a few made-up ones) is the same as with
-    spaCy's full set."""
+    """The scorer's pipelines skip costly lexical attributes: every assessment of the 360
+    fixture listings (and a few made-up ones) is the same as with spaCy's full set."""
     import nlp.pipeline as pipeline_mod
-    from benchmarks.bench_score import make_listings
     from models.registry import ModelRegistry
     from nlp.pipeline import UNUSED_LEXEME_ATTRS
     from nlp.scorer import Scorer
 
     assert UNUSED_LEXEME_ATTRS.isdisjoint(blank("da").vocab.lex_attr_getters)
-    listings = make_listings(400, seed=7)
+    listings = [(listing.title, listing.text) for listing in generate_listings(seed=7)]
     listings += [("Ny i byen 🔥", "Ring 2 0 5 5 1 2 3 4, 22 år, 1.500 kr. www.x.dk"),
                  ("", "Visa sponsorship, no experience needed, whatsapp +4520551234")]
     catalogue, model = load_catalogue(), ModelRegistry().load()
@@ -384,7 +383,6 @@ def test_pruned_lemma_tables_match_what_the_whole_tables_match(lang, monkeypatch
     (a few thousand of 40,000-550,000): the lemma matcher finds the same on the catalogue's
     examples, generated listings and inflected forms as with the whole tables."""
     import nlp.pipeline as pipeline_mod
-    from benchmarks.bench_score import make_listings
     from nlp.pipeline import build_pipeline
 
     catalogue = load_catalogue()
@@ -395,7 +393,7 @@ def test_pruned_lemma_tables_match_what_the_whole_tables_match(lang, monkeypatch
     assert 0 < kept < len(whole.get_pipe("lemmatizer").lookups.get_table("lemma_lookup"))
     texts = [text for ind in catalogue.indicators() for ex in ind.examples.values()
              for text in (*ex.positive, *ex.negative)]
-    texts += [f"{title}\n{body}" for title, body in make_listings(300, seed=11)]
+    texts += [f"{x.title}\n{x.text}" for x in generate_listings(n_jobs=200, n_ads=100, seed=11)]
     texts += ["Vi beholdt dit pas og beholder passene, passet", "They kept our passports",
               "Le-am păstrat pașapoartele", "Nos quedamos con tus pasaportes"]
     # Forms that are a phrase word's lemma while their own lemma is another word: the
