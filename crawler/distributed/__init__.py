@@ -4,7 +4,8 @@ Switched on by ``THBSCAN_REDIS_URL``. Keys are
 ``<THBSCAN_REDIS_PREFIX>:<source>:<THBSCAN_REDIS_RUN>:{requests,dupefilter,...}``.
 The queue is reliable (:mod:`crawler.distributed.queue`): a taken request stays in
 the worker's in-progress list until its response is processed, and the requests
-of a worker whose lease has expired (a dead worker) are put back.
+of a worker whose lease has expired (a dead worker) are put back. Each host's download
+delay holds across all workers (:mod:`crawler.distributed.politeness`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def redis_settings(settings: Any, source: str, domains: int = 1) -> dict[str, An
                     settings.get("THBSCAN_REDIS_RUN"))
     downloader = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
     downloader["crawler.distributed.ack.AckDownloaderMiddleware"] = 1
+    # Next to the download (after robots.txt has set a Crawl-delay): host spacing shared
+    # by all workers.
+    downloader["crawler.distributed.politeness.SharedDelayMiddleware"] = 880
     spider_mw = dict(settings.getdict("SPIDER_MIDDLEWARES"))
     spider_mw["crawler.distributed.ack.AckSpiderMiddleware"] = 1
     extensions = dict(settings.getdict("EXTENSIONS"))

@@ -9,6 +9,7 @@ import socket
 import socketserver
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -143,6 +144,7 @@ class _FixtureHTTPServer(ThreadingHTTPServer):
         self.pages: dict[str, Page] = {}
         self.not_found = make_page(render_not_found(), HTML_TYPE, _EPOCH)
         self.request_log: list[tuple[str, str]] = []
+        self.request_times: list[float] = []  # time.monotonic() of each request_log entry
         self._log_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -156,6 +158,7 @@ class _FixtureHTTPServer(ThreadingHTTPServer):
     def record(self, method: str, path: str) -> None:
         with self._log_lock:
             self.request_log.append((method, path))
+            self.request_times.append(time.monotonic())
 
     def resolve(self, raw_path: str) -> tuple[int, Page, str | None]:
         """Map a request target to (status, page, redirect location or None)."""
@@ -222,6 +225,7 @@ class FixtureSite:
         shown = f"[{self.host}]" if ":" in self.host else self.host
         self.url: str = f"{server.scheme}://{shown}:{self.port}"
         self.requests: list[tuple[str, str]] = server.request_log
+        self.request_times: list[float] = server.request_times  # when each arrived
         self.listings: tuple[FixtureListing, ...] = tuple(listings)
         self.ground_truth: dict[str, FixtureListing] = ground_truth(listings=listings)
 
