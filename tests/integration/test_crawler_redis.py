@@ -211,20 +211,20 @@ def test_listing_pages_are_served_first_and_a_worker_takes_what_it_can_download(
 
 
 def test_a_host_delay_holds_across_workers(tmp_path, redis_prefix: str) -> None:
-    """Two workers of one crawl, a source with a 0.25 s download delay: the fixture site
-    sees its requests at least 0.25 s apart (each worker alone would space only its
-    own), and both workers fetch."""
+    """Two workers of one crawl, a source with a 0.5 s download delay: the fixture site
+    sees its requests about 0.5 s apart (each worker alone would space only its own),
+    and both workers fetch."""
     sources = tmp_path / "sources"
     sources.mkdir()
     config = (REPO / "crawler" / "sources" / "fixture-jobs.toml").read_text(encoding="utf-8")
-    config = config.replace("download_delay = 0\n", "download_delay = 0.25\n")
+    config = config.replace("download_delay = 0\n", "download_delay = 0.5\n")
     config = config.replace("concurrency_per_domain = 8\n", "concurrency_per_domain = 2\n")
-    assert "download_delay = 0.25" in config
+    assert "download_delay = 0.5" in config
     (sources / "fixture-jobs.toml").write_text(config, encoding="utf-8")
     db = _db(tmp_path)
     env = {**os.environ, "THBSCAN_MODE": "test", "THBSCAN_REDIS_URL": REDIS_URL,
            "THBSCAN_REDIS_PREFIX": redis_prefix}
-    with start_fixture_site(n_jobs=24, n_ads=0) as site:
+    with start_fixture_site(n_jobs=20, n_ads=0) as site:
         workers = [subprocess.Popen(
             [sys.executable, "-m", "thbscan", "crawl", "fixture-jobs", "--base-url", site.url,
              "--sources-dir", str(sources), "--db", db, "--json", "--log-level", "INFO"],
@@ -235,6 +235,8 @@ def test_a_host_delay_holds_across_workers(tmp_path, redis_prefix: str) -> None:
     for w, (_out, err) in zip(workers, results, strict=True):
         assert w.returncode in (0, 3), err[-3000:]
     pages = [last_json(out)["fixture-jobs"]["pages"] for out, _ in results]
-    assert sum(pages) >= 26 and all(n > 0 for n in pages), pages
+    assert sum(pages) >= 21 and all(n > 0 for n in pages), pages
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= 0.2, sorted(gaps)[:5]  # 0.25 s, less the server's own jitter
+    # 0.5 s, less the jitter of when the server's threads note a request (up to 0.2 s
+    # under load); two workers each spacing only their own requests give about 0.1 s.
+    assert min(gaps) >= 0.3, sorted(gaps)[:5]
