@@ -609,6 +609,11 @@ def _step_whitespace(text: str, starts: Sequence[int], ends: Sequence[int]):
                 else:
                     del starts[a:b]
                     del ends[a:b]
+    return _strip_spaces(text, starts, ends)
+
+
+def _strip_spaces(text: str, starts: Sequence[int], ends: Sequence[int]):
+    """Drop one leading and one trailing space (runs are single spaces by now)."""
     n = len(text)
     if n and (text[0] == " " or text[-1] == " "):
         lead = 1 if text[0] == " " else 0

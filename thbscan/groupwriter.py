@@ -49,24 +49,26 @@ class _LoopWaiter(NamedTuple):
     future: asyncio.Future[Any]
 
 
-def _settle(outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
+_Outcome = tuple[Any, Any, BaseException | None]  # (future, result, error)
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
     """Resolve waiters: thread futures at once, loop futures in one call per loop."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any, BaseException | None]]] = {}
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    direct: list[_Outcome] = []
     for waiter, result, error in outcomes:
         if isinstance(waiter, _LoopWaiter):
             by_loop.setdefault(waiter.loop, []).append((waiter.future, result, error))
-        elif error is not None:
-            waiter.set_exception(error)
         else:
-            waiter.set_result(result)
+            direct.append((waiter, result, error))
+    _resolve(direct)
     for loop, settled in by_loop.items():
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-            loop.call_soon_threadsafe(_settle_on_loop, settled)
+            loop.call_soon_threadsafe(_resolve, settled)
 
 
-def _settle_on_loop(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]
-                    ) -> None:
-    for future, result, error in settled:
+def _resolve(outcomes: list[_Outcome]) -> None:
+    for future, result, error in outcomes:
         if future.done():  # cancelled meanwhile
             continue
         if error is not None:
@@ -178,8 +180,8 @@ class GroupWriter:
         _settle(outcomes)
 
     def _attempt(self, batch: list[tuple[Any, Any]]
-                 ) -> list[tuple[Any, Any, BaseException | None]]:
-        outcomes: list[tuple[Any, Any, BaseException | None]] = []
+                 ) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
         with self.sessions() as session:
             run: list[tuple[Any, Any]] = []  # payloads for write_many
             for payload, future in batch:
@@ -194,7 +196,7 @@ class GroupWriter:
         return outcomes
 
     def _write_run(self, session: Session, run: list[tuple[Any, Any]],
-                   outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
+                   outcomes: list[_Outcome]) -> None:
         if not run:
             return
         assert self.write_many is not None
@@ -215,7 +217,7 @@ class GroupWriter:
                 outcomes.append((future, result, None))
 
     def _write_each(self, session: Session, items: list[tuple[Any, Any]],
-                    outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
+                    outcomes: list[_Outcome]) -> None:
         for payload, future in items:
             try:
                 with session.begin_nested():

@@ -28,6 +28,7 @@ from review_queue.services import audit
 from review_queue.services.errors import InvalidInput
 from review_queue.services.listings import (
     ListingInput,
+    in_chunks,
     mark_removed,
     store_listing,
     store_listings,
@@ -66,24 +67,32 @@ def to_listing_input(item: Any) -> ListingInput:
     )
 
 
-def save_validator(session: Session, item: Any, fetched_at: datetime) -> None:
+def _validator_row(item: Any, fetched_at: datetime) -> dict[str, Any] | None:
+    """The fetch_validators row of an item, bounded; None without ETag/Last-Modified."""
     etag = (getattr(item, "etag", "") or "")[:200] or None
     last_modified = (getattr(item, "last_modified", "") or "")[:100] or None
     if not (etag or last_modified) or not item.url:
+        return None
+    return {"source": item.source, "url": item.url[:2000],
+            "natural_key": item.natural_key[:1000], "etag": etag,
+            "last_modified": last_modified, "fetched_at": fetched_at}
+
+
+def save_validator(session: Session, item: Any, fetched_at: datetime) -> None:
+    values = _validator_row(item, fetched_at)
+    if values is None:
         return
     row = session.scalar(select(FetchValidator).where(
-        FetchValidator.source == item.source, FetchValidator.url == item.url[:2000]))
+        FetchValidator.source == values["source"], FetchValidator.url == values["url"]))
     if row is None:
         try:
             with session.begin_nested():
-                session.add(FetchValidator(source=item.source, url=item.url[:2000],
-                                           natural_key=item.natural_key[:1000], etag=etag,
-                                           last_modified=last_modified, fetched_at=fetched_at))
+                session.add(FetchValidator(**values))
         except IntegrityError:
             pass  # another ingester recorded it
         return
-    row.etag, row.last_modified, row.fetched_at = etag, last_modified, fetched_at
-    row.natural_key = item.natural_key[:1000]
+    for key in ("etag", "last_modified", "fetched_at", "natural_key"):
+        setattr(row, key, values[key])
 
 
 def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) -> None:
@@ -92,14 +101,9 @@ def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) 
     one-by-one path."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for item, listing in payloads:
-        etag = (getattr(item, "etag", "") or "")[:200] or None
-        last_modified = (getattr(item, "last_modified", "") or "")[:100] or None
-        if (etag or last_modified) and item.url:
-            rows[(item.source, item.url[:2000])] = {  # the last fetch of a URL wins
-                "source": item.source, "url": item.url[:2000],
-                "natural_key": item.natural_key[:1000], "etag": etag,
-                "last_modified": last_modified,
-                "fetched_at": listing.fetched_at or datetime.now(UTC)}
+        row = _validator_row(item, listing.fetched_at or datetime.now(UTC))
+        if row is not None:
+            rows[(row["source"], row["url"])] = row  # the last fetch of a URL wins
     if not rows:
         return
     table = FetchValidator.__table__
@@ -108,9 +112,9 @@ def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) 
     for source, url in rows:
         by_source.setdefault(source, []).append(url)
     for source, urls in by_source.items():
-        for start in range(0, len(urls), 500):
+        for chunk in in_chunks(urls):
             known.update(session.execute(select(table.c.source, table.c.url).where(
-                table.c.source == source, table.c.url.in_(urls[start:start + 500]))).tuples())
+                table.c.source == source, table.c.url.in_(chunk))).tuples())
     new = [row for key, row in rows.items() if key not in known]
     old = [{f"b_{k}": v for k, v in row.items()} for key, row in rows.items() if key in known]
     try:
@@ -212,9 +216,9 @@ class StorePipeline:
             return
         now = datetime.now(UTC)
         keys = sorted(self.seen)
-        for start in range(0, len(keys), 500):  # listings seen through a 304 or lastmod
+        for chunk in in_chunks(keys):  # listings seen through a 304 or lastmod
             session.execute(update(Listing).where(
-                Listing.source == source, Listing.natural_key.in_(keys[start:start + 500])
+                Listing.source == source, Listing.natural_key.in_(chunk)
             ).values(last_seen_at=now, removed_at=None))
         stats = self.stats.get_stats() if self.stats else {}
         complete = (reason == "finished" and self.mark_removed_enabled and keys

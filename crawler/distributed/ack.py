@@ -142,10 +142,6 @@ class AckDownloaderMiddleware:
     def from_crawler(cls, crawler: Crawler) -> AckDownloaderMiddleware:
         return cls(crawler)
 
-    def process_response(self, request: Request, response: Response,
-                         spider: Any = None) -> Any:
-        return response
-
     def process_exception(self, request: Request, exception: Exception,
                           spider: Any = None) -> None:
         ack(self.crawler, request)  # failed or ignored: nothing more will come of it

@@ -14,18 +14,14 @@ second apart wherever they come from.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet.task import deferLater
 
 from crawler.distributed.ack import shared_queue
-
-logger = logging.getLogger(__name__)
+from crawler.middlewares.hostguard import sleep
 
 # KEYS: the host's next-free-moment key. ARGV: the delay in ms. Returns how many ms to
 # wait. The key expires a minute after the moment it holds.
@@ -72,8 +68,6 @@ class SharedDelayMiddleware:
         wait_ms = int(self._reserve(keys=[f"{queue.base}:host:{host}"],
                                     args=[int(delay * 1000)]))
         if wait_ms > 0:
-            from twisted.internet import reactor
-
             self.crawler.stats.inc_value("thbscan/redis/host_delay_wait")
-            await maybe_deferred_to_future(deferLater(reactor, wait_ms / 1000, lambda: None))
+            await sleep(wait_ms / 1000)
         return None

@@ -160,7 +160,7 @@ class ReliableFifoQueue(Base):
         the rest wait here, already taken, for the next calls."""
         if not self._ready:
             wanted = max(1, min(MAX_TAKE, int(self.capacity())))
-            if wanted == 1:
+            if wanted == 1:  # the usual case, one slot freed: no pipeline to build
                 raws = [self.server.lmove(self.key, self.processing_key, "RIGHT", "LEFT")]
             else:
                 with self.server.pipeline(transaction=False) as pipe:

@@ -38,6 +38,7 @@ class RedisWorker:
         self.grace = 3.0
         self.beat: Any = None
         self.poke: Any = None
+        self.queue: Any = None  # the scheduler's shared queue, from spider_opened
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisWorker:
@@ -51,7 +52,7 @@ class RedisWorker:
         return ext
 
     def _tick(self) -> None:
-        queue = shared_queue(self.crawler)
+        queue = self.queue
         if queue is None:
             return
         try:
@@ -69,7 +70,7 @@ class RedisWorker:
         when idle); every 100 ms: acknowledgements are sent, and an idle worker checks
         whether the crawl is over."""
         self.pokes += 1
-        queue = shared_queue(self.crawler)
+        queue = self.queue
         slow = self.pokes % POKES_PER_CHECK == 0
         if queue is not None and slow:
             try:
@@ -103,7 +104,7 @@ class RedisWorker:
         self.poke.start(POKE_INTERVAL, now=False)
 
     def spider_idle(self, spider: Any) -> None:
-        queue = shared_queue(self.crawler)
+        queue = self.queue
         if queue is None:
             return
         now = time.monotonic()
@@ -133,7 +134,7 @@ class RedisWorker:
         for loop in (self.beat, self.poke):
             if loop is not None and loop.running:
                 loop.stop()
-        queue = getattr(self, "queue", None)
+        queue = self.queue
         if queue is not None:
             queue.close(finished=reason == "finished")
         stats = self.crawler.stats

@@ -51,6 +51,13 @@ def parse_retry_after(value: str | bytes | None, now: float | None = None) -> fl
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+async def sleep(seconds: float) -> None:
+    """Wait on the reactor, not blocking it (a middleware holding back one request)."""
+    from twisted.internet import reactor
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
 def looks_like_captcha(body: bytes) -> bool:
     head = body[:65536]
     lowered = head.lower()  # every marker contains one of these words: skip the regex
@@ -108,10 +115,8 @@ class HostGuardMiddleware:
             raise IgnoreRequest(f"host {host} is paused: {self.paused[host]}")
         wait = self.not_before.get(host, 0.0) - time.monotonic()
         if wait > 0:
-            from twisted.internet import reactor
-
             self._inc("thbscan/host/retry_after_wait")
-            await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
+            await sleep(wait)
         return None
 
     def process_response(self, request: Request, response: Response,

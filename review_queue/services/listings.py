@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -168,6 +168,15 @@ def store_listing(session: Session, item: ListingInput) -> IngestResult:
     raise InvalidInput(f"could not store a new version of {natural_key!r} after 3 attempts")
 
 
+IN_LIST_SIZE = 500  # values in one SQL IN list at most
+
+
+def in_chunks(values: Sequence[Any], size: int = IN_LIST_SIZE) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of at most ``size``, for IN lists of bounded length."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
 def store_listings(session: Session,
                    items: Sequence[ListingInput]) -> list[IngestResult | InvalidInput]:
     """Store many listings exactly as :func:`store_listing` one after another would, in a
@@ -221,10 +230,9 @@ def _store_valid(session: Session, items: list[ListingInput], stored: list[_Stor
     # Lock the batch's listings in id order before updating them: concurrent batches that
     # share listings then wait for each other instead of deadlocking (PostgreSQL updates the
     # rows of an IN list in whatever order it finds them; SQLite has one writer anyway).
-    for start in range(0, len(listing_ids), 500):
-        session.execute(select(listings.c.id).where(
-            listings.c.id.in_(listing_ids[start:start + 500])
-        ).order_by(listings.c.id).with_for_update())
+    for chunk in in_chunks(listing_ids):
+        session.execute(select(listings.c.id).where(listings.c.id.in_(chunk))
+                        .order_by(listings.c.id).with_for_update())
     known, last_no = _versions_of(session, listing_ids)
 
     new_versions: list[dict[str, Any]] = []
@@ -261,10 +269,9 @@ def _store_valid(session: Session, items: list[ListingInput], stored: list[_Stor
             row = new_versions[index]
             status = ("new" if row["version_no"] == 1 else "changed") if first else "unchanged"
             results[slot] = IngestResult(row["listing_id"], version_ids[index], status)
-    for start in range(0, len(listing_ids), 500):
-        session.execute(update(listings).where(
-            listings.c.id.in_(listing_ids[start:start + 500])
-        ).values(last_seen_at=now, removed_at=None))
+    for chunk in in_chunks(listing_ids):
+        session.execute(update(listings).where(listings.c.id.in_(chunk))
+                        .values(last_seen_at=now, removed_at=None))
     return results
 
 
@@ -274,11 +281,10 @@ def _versions_of(session: Session, listing_ids: list[int]
     versions = ListingVersion.__table__
     known: dict[tuple[int, str], int] = {}
     last_no: dict[int, int] = {}
-    for start in range(0, len(listing_ids), 500):
+    for chunk in in_chunks(listing_ids):
         for listing_id, digest, version_id, version_no in session.execute(
             select(versions.c.listing_id, versions.c.content_sha256, versions.c.id,
-                   versions.c.version_no).where(
-                versions.c.listing_id.in_(listing_ids[start:start + 500]))
+                   versions.c.version_no).where(versions.c.listing_id.in_(chunk))
         ).all():
             known[(listing_id, digest)] = version_id
             last_no[listing_id] = max(last_no.get(listing_id, 0), version_no)
@@ -292,11 +298,10 @@ def _listing_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[st
         by_source.setdefault(source, []).append(key)
     ids: dict[tuple[str, str], int] = {}
     for source, natural_keys in by_source.items():
-        for start in range(0, len(natural_keys), 500):
+        for chunk in in_chunks(natural_keys):
             for listing_id, key in session.execute(
                 select(listings.c.id, listings.c.natural_key).where(
-                    listings.c.source == source,
-                    listings.c.natural_key.in_(natural_keys[start:start + 500]))
+                    listings.c.source == source, listings.c.natural_key.in_(chunk))
             ).all():
                 ids[(source, key)] = listing_id
     return ids

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from crawlhelp import REPO, last_json
@@ -39,12 +40,14 @@ def redis_prefix():
     client.close()
 
 
-def _worker(site_url: str, db: str, prefix: str, extra_env: dict[str, str] | None = None):
+def _worker(site_url: str, db: str, prefix: str, extra_env: dict[str, str] | None = None,
+            sources_dir: Path | None = None):
     env = {**os.environ, "THBSCAN_MODE": "test", "THBSCAN_REDIS_URL": REDIS_URL,
            "THBSCAN_REDIS_PREFIX": prefix, **(extra_env or {})}
+    sources = ["--sources-dir", str(sources_dir)] if sources_dir is not None else []
     return subprocess.Popen(
         [sys.executable, "-m", "thbscan", "crawl", "fixture-jobs", "--base-url", site_url,
-         "--db", db, "--json", "--log-level", "INFO"],
+         *sources, "--db", db, "--json", "--log-level", "INFO"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -222,14 +225,8 @@ def test_a_host_delay_holds_across_workers(tmp_path, redis_prefix: str) -> None:
     assert "download_delay = 0.5" in config
     (sources / "fixture-jobs.toml").write_text(config, encoding="utf-8")
     db = _db(tmp_path)
-    env = {**os.environ, "THBSCAN_MODE": "test", "THBSCAN_REDIS_URL": REDIS_URL,
-           "THBSCAN_REDIS_PREFIX": redis_prefix}
     with start_fixture_site(n_jobs=20, n_ads=0) as site:
-        workers = [subprocess.Popen(
-            [sys.executable, "-m", "thbscan", "crawl", "fixture-jobs", "--base-url", site.url,
-             "--sources-dir", str(sources), "--db", db, "--json", "--log-level", "INFO"],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]
+        workers = [_worker(site.url, db, redis_prefix, sources_dir=sources) for _ in range(2)]
         results = [w.communicate(timeout=240) for w in workers]
         times = sorted(site.request_times)
     for w, (_out, err) in zip(workers, results, strict=True):

@@ -276,12 +276,7 @@ def _plain_step_whitespace(text, starts, ends):
             edits.append((a, b, new, (starts[a],), (ends[b - 1],)))
     if edits:
         text, starts, ends = normalise_mod._apply(text, starts, ends, edits)
-    n = len(text)
-    if n and (text[0] == " " or text[-1] == " "):
-        lead = 1 if text[0] == " " else 0
-        trail = n - 1 if text[-1] == " " and n - 1 >= lead else n
-        text, starts, ends = text[lead:trail], starts[lead:trail], ends[lead:trail]
-    return text, starts, ends
+    return normalise_mod._strip_spaces(text, starts, ends)  # unchanged by the fast path
 
 
 @settings(max_examples=400, deadline=None)
@@ -328,7 +323,7 @@ def test_dropping_unused_lexeme_attributes_changes_no_assessment(monkeypatch):
 
 LEMMA_WORDS = ["Vi", "beholder", "beholdt", "dit", "pas", "PASSENE", "kept", "passports",
                "Were", "ținem", "pașapoartele", "tenemos", "pasaportes", "İstanbul", "ß",
-               "Huset", "x-upper"]
+               "Huset"]
 lemma_texts = st.lists(st.sampled_from(PIECES + LEMMA_WORDS), max_size=40).map(" ".join) | texts
 
 
