@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,6 +44,18 @@ def with_retries(work: Callable[[], Any], *, attempts: int = 5) -> Any:
     return None
 
 
+class RemoteStore(Protocol):
+    """Where a writer thread sends its data payloads: another process's ``store_group``."""
+
+    def store(self, payloads: list[Any]) -> list[tuple[Any, BaseException | None]]: ...
+
+    def close(self) -> None: ...
+
+
+class _Callback(NamedTuple):
+    done: Callable[[Any, BaseException | None], None]
+
+
 class _LoopWaiter(NamedTuple):
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
@@ -53,11 +65,17 @@ _Outcome = tuple[Any, Any, BaseException | None]  # (future, result, error)
 
 
 def _settle(outcomes: list[_Outcome]) -> None:
-    """Resolve waiters: thread futures at once, loop futures in one call per loop."""
+    """Resolve waiters: callbacks and thread futures at once, loop futures in one call
+    per loop."""
     by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
     direct: list[_Outcome] = []
     for waiter, result, error in outcomes:
-        if isinstance(waiter, _LoopWaiter):
+        if isinstance(waiter, _Callback):
+            try:
+                waiter.done(result, error)
+            except Exception:  # a callback's bug must not stop the writer
+                logger.exception("writer callback failed")
+        elif isinstance(waiter, _LoopWaiter):
             by_loop.setdefault(waiter.loop, []).append((waiter.future, result, error))
         else:
             direct.append((waiter, result, error))
@@ -88,11 +106,14 @@ class GroupWriter:
     def shared(cls, key: str, sessions: sessionmaker[Session],
                write_one: Callable[[Session, Any], Any],
                write_many: Callable[[Session, list[Any]], list[Any]] | None = None,
-               ) -> GroupWriter:
+               remote: Callable[[], RemoteStore] | None = None) -> GroupWriter:
+        """The writer for ``key`` (a database URL), created on first use; ``remote``, if
+        given, makes the storage process the new writer stores data payloads in."""
         with cls._lock:
             writer, users = cls._shared.get(key, (None, 0))
             if writer is None:
-                writer = cls(sessions, write_one, write_many=write_many)
+                writer = cls(sessions, write_one, write_many=write_many,
+                             remote=remote() if remote is not None else None)
             cls._shared[key] = (writer, users + 1)
             return writer
 
@@ -109,17 +130,22 @@ class GroupWriter:
     def __init__(self, sessions: sessionmaker[Session],
                  write_one: Callable[[Session, Any], Any], *, max_batch: int = 200,
                  write_many: Callable[[Session, list[Any]], list[Any]] | None = None,
-                 linger: float = 0.2) -> None:
+                 linger: float = 0.2, remote: RemoteStore | None = None) -> None:
         """``write_one(session, payload)`` stores one payload; ``write_many(session,
         payloads)``, if given, stores a run of them at once and returns each one's result
         or exception (a bad payload fails alone). After the first payload of a group the
-        thread waits ``linger`` seconds for more, so a fast writer still commits groups."""
+        thread waits ``linger`` seconds for more, so a fast writer still commits groups.
+        With ``remote``, data payloads are stored by that process (which runs the same
+        ``store_group``) and this thread only gathers groups and waits; callable payloads
+        still run here."""
         self.sessions = sessions
+        self.remote = remote
         self.write_one = write_one
         self.write_many = write_many
         self.linger = linger
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._waiting = threading.Event()  # someone waits for the queue to drain: no linger
         self._thread = threading.Thread(target=self._run, name="thbscan-store", daemon=True)
         self._thread.start()
 
@@ -128,7 +154,15 @@ class GroupWriter:
         session instead (other writes of the same process, kept on this thread)."""
         future: Future[Any] = Future()
         self._queue.put((payload, future))
+        if callable(payload):  # a caller about to wait for it (e.g. a crawl's last step)
+            self._waiting.set()
         return future
+
+    def submit_callback(self, payload: Any,
+                        done: Callable[[Any, BaseException | None], None]) -> None:
+        """Queue ``payload``; ``done(result, error)`` is called on the writer thread once
+        its group is committed (or has failed). Cheaper than a future: nothing waits."""
+        self._queue.put((payload, _Callback(done)))
 
     def submit_async(self, payload: Any) -> asyncio.Future[Any]:
         """:meth:`submit` for the calling event loop: the futures of a group are settled
@@ -141,7 +175,10 @@ class GroupWriter:
     def close(self, timeout: float = 120) -> None:
         """Store what is queued, then stop the thread."""
         self._queue.put(_STOP)
+        self._waiting.set()
         self._thread.join(timeout)
+        if self.remote is not None:
+            self.remote.close()
 
     def _run(self) -> None:
         stopping = False
@@ -150,7 +187,9 @@ class GroupWriter:
             if first is _STOP:
                 return
             if self.linger > 0 and self._queue.qsize() < self.max_batch:
-                time.sleep(self.linger)  # let a group gather: one commit for many items
+                # Let a group gather (one commit for many items), unless someone waits.
+                self._waiting.wait(self.linger)
+            self._waiting.clear()
             batch = [first]
             while len(batch) < self.max_batch:
                 try:
@@ -179,52 +218,80 @@ class GroupWriter:
                 return
         _settle(outcomes)
 
-    def _attempt(self, batch: list[tuple[Any, Any]]
-                 ) -> list[_Outcome]:
-        outcomes: list[_Outcome] = []
-        with self.sessions() as session:
-            run: list[tuple[Any, Any]] = []  # payloads for write_many
-            for payload, future in batch:
-                if self.write_many is not None and not callable(payload):
-                    run.append((payload, future))
+    def _attempt(self, batch: list[tuple[Any, Any]]) -> list[_Outcome]:
+        payloads = [payload for payload, _waiter in batch]
+        if self.remote is None:
+            with self.sessions() as session:
+                results = store_group(session, payloads, self.write_one, self.write_many)
+                session.commit()
+        else:  # listings in the storage process; callables here, in order
+            results = []
+            for is_call, run in _runs(payloads):
+                if not is_call:
+                    results.extend(self.remote.store(run))
                     continue
-                self._write_run(session, run, outcomes)
-                run = []
-                self._write_each(session, [(payload, future)], outcomes)
-            self._write_run(session, run, outcomes)
-            session.commit()
-        return outcomes
+                with self.sessions() as session:
+                    results.extend(store_group(session, run, self.write_one, None))
+                    session.commit()
+        return [(waiter, result, error)
+                for (_payload, waiter), (result, error) in zip(batch, results, strict=True)]
 
-    def _write_run(self, session: Session, run: list[tuple[Any, Any]],
-                   outcomes: list[_Outcome]) -> None:
-        if not run:
-            return
-        assert self.write_many is not None
+
+def _runs(payloads: list[Any]) -> list[tuple[bool, list[Any]]]:
+    """``payloads`` cut into runs of callables and of data, in order."""
+    runs: list[tuple[bool, list[Any]]] = []
+    for payload in payloads:
+        is_call = callable(payload)
+        if runs and runs[-1][0] == is_call:
+            runs[-1][1].append(payload)
+        else:
+            runs.append((is_call, [payload]))
+    return runs
+
+
+Result = tuple[Any, BaseException | None]  # (result, error) of one payload
+
+
+def store_group(session: Session, payloads: list[Any],
+                write_one: Callable[[Session, Any], Any],
+                write_many: Callable[[Session, list[Any]], list[Any]] | None) -> list[Result]:
+    """Write a group's payloads in ``session`` (the caller commits): runs of data through
+    ``write_many``, a callable payload called with the session. Each payload's result or
+    error, in order; a database error (locked, lost race) propagates, to retry the group."""
+    results: list[Result] = []
+    for is_call, run in _runs(payloads):
+        if write_many is not None and not is_call:
+            _write_run(session, run, write_one, write_many, results)
+        else:
+            _write_each(session, run, write_one, results)
+    return results
+
+
+def _write_run(session: Session, run: list[Any], write_one: Callable[[Session, Any], Any],
+               write_many: Callable[[Session, list[Any]], list[Any]],
+               results: list[Result]) -> None:
+    try:
+        with session.begin_nested():
+            written = write_many(session, run)
+    except DBAPIError:  # locked database: retry the whole batch
+        raise
+    except Exception:  # a payload the batch cannot take: find it, one at a time
+        logger.debug("batch write failed; storing its %d items one by one", len(run),
+                     exc_info=True)
+        _write_each(session, run, write_one, results)
+        return
+    for result in written:
+        results.append((None, result) if isinstance(result, BaseException) else (result, None))
+
+
+def _write_each(session: Session, run: list[Any], write_one: Callable[[Session, Any], Any],
+                results: list[Result]) -> None:
+    for payload in run:
         try:
             with session.begin_nested():
-                results = self.write_many(session, [payload for payload, _f in run])
-        except DBAPIError:  # locked database: retry the whole batch
+                result = payload(session) if callable(payload) else write_one(session, payload)
+            results.append((result, None))
+        except DBAPIError:  # locked database, lost race: retry the whole batch
             raise
-        except Exception:  # a payload the batch cannot take: find it, one at a time
-            logger.debug("batch write failed; storing its %d items one by one", len(run),
-                         exc_info=True)
-            self._write_each(session, run, outcomes)
-            return
-        for (_payload, future), result in zip(run, results, strict=True):
-            if isinstance(result, BaseException):
-                outcomes.append((future, None, result))
-            else:
-                outcomes.append((future, result, None))
-
-    def _write_each(self, session: Session, items: list[tuple[Any, Any]],
-                    outcomes: list[_Outcome]) -> None:
-        for payload, future in items:
-            try:
-                with session.begin_nested():
-                    result = payload(session) if callable(payload) \
-                        else self.write_one(session, payload)
-                    outcomes.append((future, result, None))
-            except DBAPIError:  # locked database, lost race: retry the whole batch
-                raise
-            except Exception as exc:  # this item only (e.g. invalid input)
-                outcomes.append((future, None, exc))
+        except Exception as exc:  # this item only (e.g. invalid input)
+            results.append((None, exc))

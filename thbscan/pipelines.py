@@ -10,6 +10,7 @@ seen as removed (never deleted).
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,24 +18,19 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from crawler.denylist import Denylist
 from review_queue.db import Listing, create_engine_for, session_factory
-from review_queue.db.models import FetchValidator
 from review_queue.services import audit
 from review_queue.services.errors import InvalidInput
-from review_queue.services.listings import (
-    ListingInput,
-    in_chunks,
-    mark_removed,
-    store_listing,
-    store_listings,
-)
+from review_queue.services.listings import ListingInput, in_chunks, mark_removed
 from thbscan.groupwriter import GroupWriter
 from thbscan.incremental import seen_keys
+from thbscan.ingest import store_batch, store_one, writer_sessions
+from thbscan.storeproc import StoreProcess
 
 logger = logging.getLogger(__name__)
 
@@ -67,79 +63,30 @@ def to_listing_input(item: Any) -> ListingInput:
     )
 
 
-def _validator_row(item: Any, fetched_at: datetime) -> dict[str, Any] | None:
-    """The fetch_validators row of an item, bounded; None without ETag/Last-Modified."""
-    etag = (getattr(item, "etag", "") or "")[:200] or None
-    last_modified = (getattr(item, "last_modified", "") or "")[:100] or None
-    if not (etag or last_modified) or not item.url:
-        return None
-    return {"source": item.source, "url": item.url[:2000],
-            "natural_key": item.natural_key[:1000], "etag": etag,
-            "last_modified": last_modified, "fetched_at": fetched_at}
+MAX_IN_FLIGHT = 1000  # items handed to the writer and not yet committed, at most
 
 
-def save_validator(session: Session, item: Any, fetched_at: datetime) -> None:
-    values = _validator_row(item, fetched_at)
-    if values is None:
-        return
-    row = session.scalar(select(FetchValidator).where(
-        FetchValidator.source == values["source"], FetchValidator.url == values["url"]))
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(FetchValidator(**values))
-        except IntegrityError:
-            pass  # another ingester recorded it
-        return
-    for key in ("etag", "last_modified", "fetched_at", "natural_key"):
-        setattr(row, key, values[key])
-
-
-def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) -> None:
-    """:func:`save_validator` for a batch: one SELECT, then inserts and updates in bulk.
-    A concurrent ingester (PostgreSQL) inserting the same row sends the batch down the
-    one-by-one path."""
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for item, listing in payloads:
-        row = _validator_row(item, listing.fetched_at or datetime.now(UTC))
-        if row is not None:
-            rows[(row["source"], row["url"])] = row  # the last fetch of a URL wins
-    if not rows:
-        return
-    table = FetchValidator.__table__
-    known: set[tuple[str, str]] = set()
-    by_source: dict[str, list[str]] = {}
-    for source, url in rows:
-        by_source.setdefault(source, []).append(url)
-    for source, urls in by_source.items():
-        for chunk in in_chunks(urls):
-            known.update(session.execute(select(table.c.source, table.c.url).where(
-                table.c.source == source, table.c.url.in_(chunk))).tuples())
-    new = [row for key, row in rows.items() if key not in known]
-    old = [{f"b_{k}": v for k, v in row.items()} for key, row in rows.items() if key in known]
-    try:
-        with session.begin_nested():
-            if new:
-                session.execute(insert(table), new)
-            if old:
-                session.execute(update(table).where(
-                    table.c.source == bindparam("b_source"), table.c.url == bindparam("b_url")
-                ).values(natural_key=bindparam("b_natural_key"), etag=bindparam("b_etag"),
-                         last_modified=bindparam("b_last_modified"),
-                         fetched_at=bindparam("b_fetched_at")), old)
-    except IntegrityError:
-        for item, listing in payloads:
-            save_validator(session, item, listing.fetched_at or datetime.now(UTC))
+def _in_memory(database_url: str) -> bool:
+    url = make_url(database_url)
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
 class StorePipeline:
     def __init__(self, database_url: str, stats: Any = None, denylist: Denylist | None = None,
-                 mark_removed: bool = True) -> None:
+                 mark_removed: bool = True, store_process: bool = True) -> None:
         self.database_url = database_url
+        # An in-memory SQLite database exists in this process only.
+        self.store_process = store_process and not _in_memory(database_url)
         self.stats = stats
         self.denylist = denylist or Denylist()
         self.mark_removed_enabled = mark_removed
-        self.seen: set[str] = set()
+        self.seen: set[str] = set()  # keys seen unchanged (304, lastmod): not stored
+        self.stored: set[str] = set()  # keys stored in this crawl (writer thread)
+        self.wait_for_commit = False
+        self.submitted = 0  # items handed to the writer (reactor thread)
+        self.done = 0  # of those, committed or failed (writer thread)
+        self.failed = 0  # failed for a reason other than bad input (writer thread)
+        self._counts: deque[str] = deque()
         self.source: str | None = None
 
     @classmethod
@@ -152,7 +99,9 @@ class StorePipeline:
                                         s.get("THBSCAN_DENYLIST_FILE") or None)
         pipeline = cls(url, crawler.stats, denylist,
                        mark_removed=s.getbool("THBSCAN_MARK_REMOVED", True)
-                       and not s.get("THBSCAN_REDIS_URL"))
+                       and not s.get("THBSCAN_REDIS_URL"),
+                       store_process=s.getbool("THBSCAN_STORE_PROCESS", True))
+        pipeline.wait_for_commit = bool(s.get("THBSCAN_REDIS_URL"))
         pipeline.seen = seen_keys(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -160,47 +109,70 @@ class StorePipeline:
     def open_spider(self, spider: Spider | None = None) -> None:
         self.engine = create_engine_for(self.database_url)
         self.writer_sessions = session_factory(self.engine, writer=True)
-        self.writer = GroupWriter.shared(self.database_url, self.writer_sessions, self._store,
-                                         self._store_batch)
+        url = self.database_url
+        remote = (lambda: StoreProcess(url, writer_sessions, store_one, store_batch)) \
+            if self.store_process else None
+        self.writer = GroupWriter.shared(url, self.writer_sessions, store_one, store_batch,
+                                         remote=remote)
 
     def _inc(self, key: str, n: int = 1) -> None:
         if self.stats:
             self.stats.inc_value(key, n)
 
-    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        """Hand the item to the writer thread and go on; the thread stores it in a group
+        commit. Two cases wait for the commit instead (an awaitable is returned): on a
+        shared Redis frontier, where item_scraped acknowledges the page and so must follow
+        the commit; and when ``MAX_IN_FLIGHT`` items are already waiting to be stored
+        (back-pressure: memory stays bounded when the database is slower than the crawl)."""
+        self._fold_counts()
         listing = to_listing_input(item)
         self.source = listing.source
         if any(self.denylist.url_denied(u) for u in (listing.url, listing.final_url) if u):
             self._inc("thbscan/denylist/dropped_at_ingest")
             raise DropItem(f"host of {listing.url!r} is on the denylist")
+        if self.wait_for_commit or self.submitted - self.done >= MAX_IN_FLIGHT:
+            return self._stored(item, listing)
+        self.submitted += 1
+        key = listing.natural_key[:1000]
+        self.writer.submit_callback((item, listing),
+                                    lambda result, error: self._committed(key, result, error))
+        return item
+
+    async def _stored(self, item: Any, listing: ListingInput) -> Any:
         try:
-            # Stored by the writer thread in a group commit; the reactor goes on meanwhile.
-            # item_scraped (which acknowledges the page on a shared Redis frontier) is sent
-            # only once this returns, i.e. once the item is committed.
             result = await self.writer.submit_async((item, listing))
         except InvalidInput as exc:
             self._inc("thbscan/items/invalid")
             raise DropItem(str(exc)) from None
-        self.seen.add(listing.natural_key[:1000])
+        self.stored.add(listing.natural_key[:1000])
         self._inc(f"thbscan/items/{result.status}")
         return item
 
-    @staticmethod
-    def _store_batch(session: Session, payloads: list[tuple[Any, ListingInput]]) -> list[Any]:
-        """A group commit's listings in a few statements (each result or its error)."""
-        results = store_listings(session, [listing for _item, listing in payloads])
-        stored = [p for p, r in zip(payloads, results, strict=True)
-                  if not isinstance(r, Exception) and is_dataclass(p[0])]
-        save_validators(session, stored)
-        return results
+    def _committed(self, key: str, result: Any, error: BaseException | None) -> None:
+        """On the writer thread, after the commit: the item's outcome. Counts go to the
+        crawl's stats through a deque, folded in on the reactor thread."""
+        self.done += 1
+        if error is None:
+            self.stored.add(key)
+            self._counts.append(f"thbscan/items/{result.status}")
+        elif isinstance(error, InvalidInput):
+            self._counts.append("thbscan/items/invalid")
+            logger.warning("listing %r not stored: %s", key[:200], error)
+        else:
+            self.failed += 1
+            self._counts.append("thbscan/items/store_failed")
+            logger.error("listing %r not stored: %s", key[:200], error)
 
-    @staticmethod
-    def _store(session: Session, payload: tuple[Any, ListingInput]) -> Any:
-        item, listing = payload
-        result = store_listing(session, listing)
-        if is_dataclass(item):
-            save_validator(session, item, listing.fetched_at or datetime.now(UTC))
-        return result
+    def _fold_counts(self) -> None:
+        while self._counts:
+            self._inc(self._counts.popleft())
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        """Before spider_closed: wait until every item handed over is committed, so that
+        the crawl's record and its closing step see all of them."""
+        self.writer.submit(lambda session: None).result()
+        self._fold_counts()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         try:  # on the writer thread, after this crawl's items: one SQLite writer at a time
@@ -215,18 +187,21 @@ class StorePipeline:
         if source is None:
             return
         now = datetime.now(UTC)
-        keys = sorted(self.seen)
-        for chunk in in_chunks(keys):  # listings seen through a 304 or lastmod
+        # Stored listings got last_seen_at when stored; those seen through a 304 or a
+        # sitemap lastmod get it now.
+        for chunk in in_chunks(sorted(self.seen - self.stored)):
             session.execute(update(Listing).where(
                 Listing.source == source, Listing.natural_key.in_(chunk)
             ).values(last_seen_at=now, removed_at=None))
+        keys = self.seen | self.stored
         stats = self.stats.get_stats() if self.stats else {}
         complete = (reason == "finished" and self.mark_removed_enabled and keys
+                    and not self.failed
                     and not any(stats.get(k) for k in _INCOMPLETE_STATS)
                     and getattr(source_cfg, "spider", "") != "feed"
                     and getattr(source_cfg, "discovery", "pages") != "feed")
         if complete:
-            removed = mark_removed(session, source, set(keys), now)
+            removed = mark_removed(session, source, keys, now)
             self._inc("thbscan/items/removed", removed)
             if removed:
                 audit.record(session, "system", "crawl.listings_removed", "source", source,

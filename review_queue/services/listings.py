@@ -330,14 +330,14 @@ def _get_or_create_listing(
 
 def mark_removed(session: Session, source: str, seen_keys: set[str], at: datetime) -> int:
     """Mark listings of ``source`` not seen in a complete crawl as removed (never deleted)."""
-    count = 0
-    for listing in session.scalars(
-        select(Listing).where(Listing.source == source, Listing.removed_at.is_(None))
-    ):
-        if listing.natural_key not in seen_keys:
-            listing.removed_at = at
-            count += 1
-    return count
+    listings = Listing.__table__
+    gone = [listing_id for listing_id, key in session.execute(
+        select(listings.c.id, listings.c.natural_key).where(
+            listings.c.source == source, listings.c.removed_at.is_(None)))
+        if key not in seen_keys]
+    for chunk in in_chunks(gone):
+        session.execute(update(listings).where(listings.c.id.in_(chunk)).values(removed_at=at))
+    return len(gone)
 
 
 def count_listings(session: Session) -> int:
