@@ -1,5 +1,3 @@
-import sys
+from thbscan.cli import entry
 
-from thbscan.cli import main
-
-sys.exit(main())
+entry()

@@ -279,6 +279,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
 
 
+def entry() -> None:
+    """The ``thbscan`` program: :func:`main`, then exit with its status.
+
+    Before the interpreter shuts down, every object still alive is moved out of the
+    cyclic garbage collector's reach (``gc.freeze``): its final full collection over a
+    crawl's or a scoring run's heap otherwise takes 0.3-0.4 s, after all work is done
+    and written. Objects are still freed by reference counting; only cyclic garbage is
+    left to the operating system, which reclaims the whole process anyway.
+    """
+    import gc
+
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors that carry a message for the user (imported only when one is raised, so
     that a crawl does not load the scoring stack at start-up)."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -24,10 +27,40 @@ EXTENSIONS = {
 }
 EXTRA_DOWNLOADER_MIDDLEWARES = {"thbscan.incremental.ConditionalRequestMiddleware": 585}
 ENV_SETTINGS = ("THBSCAN_REDIS_URL", "THBSCAN_REDIS_PREFIX", "THBSCAN_REDIS_RUN",
-                "THBSCAN_REDIS_WORKER_TTL",
+                "THBSCAN_REDIS_WORKER_TTL", "THBSCAN_STORE_PROCESS", "THBSCAN_STORE_MAX_IN_FLIGHT",
                 "THBSCAN_DENYLIST_FILE", "THBSCAN_SOURCES_DIR")
 
 logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def crawl_gc() -> Iterator[None]:
+    """Garbage-collector settings for a crawl (measured: 2.9 s of a 16.7 s crawl of 10,000
+    pages went to collections, 1.85 s of it full ones over everything imported).
+
+    The objects alive at the start (modules, settings, the engine) are frozen, so full
+    collections skip them; young collections run every 10,000 allocations instead of 700,
+    each of them finding as much garbage. Restored afterwards (the tests run crawls
+    in-process)."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def prestart_storage(database_url: str) -> None:
+    """Start the crawl's storage process now (its imports overlap the crawl's start-up),
+    unless the database lives in this process (in-memory SQLite) or storage runs in a
+    thread (``THBSCAN_STORE_PROCESS=0``). :func:`run_crawls` stops it if unused."""
+    from thbscan import storeproc
+    from thbscan.pipelines import STORE_SETUP, uses_store_process
+
+    if uses_store_process(database_url, os.environ.get("THBSCAN_STORE_PROCESS", "1")):
+        storeproc.prestart(database_url, *STORE_SETUP)
 
 
 def apply_thbscan(settings: Settings, database_url: str) -> Settings:
@@ -70,6 +103,7 @@ def run_crawls(
     # then filters nothing by itself: applied to Scrapy's loggers, records below it (a
     # DEBUG line per page and per item) are not even created.
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    prestart_storage(database_url)
     process = CrawlerProcess(settings)  # (resets the "scrapy" logger to DEBUG)
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawlers = {}
@@ -77,5 +111,11 @@ def run_crawls(
         crawler = process.create_crawler(SPIDERS[source.spider])
         crawlers[source.name] = crawler
         process.crawl(crawler, source=source)
-    process.start()
+    try:
+        with crawl_gc():
+            process.start()
+    finally:
+        from thbscan import storeproc
+
+        storeproc.discard_prestarted()
     return {name: dict(c.stats.get_stats()) if c.stats else {} for name, c in crawlers.items()}

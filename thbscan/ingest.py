@@ -72,8 +72,9 @@ def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) 
         by_source.setdefault(source, []).append(url)
     for source, urls in by_source.items():
         for chunk in in_chunks(urls):
-            known.update(session.execute(select(table.c.source, table.c.url).where(
-                table.c.source == source, table.c.url.in_(chunk))).tuples())
+            known.update((row.source, row.url) for row in session.execute(
+                select(table.c.source, table.c.url).where(
+                    table.c.source == source, table.c.url.in_(chunk))))
     new = [row for key, row in rows.items() if key not in known]
     old = [{f"b_{k}": v for k, v in row.items()} for key, row in rows.items() if key in known]
     try:

@@ -9,8 +9,11 @@ seen as removed (never deleted).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,14 +26,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from crawler.denylist import Denylist
+from crawler.distributed import ack
 from review_queue.db import Listing, create_engine_for, session_factory
 from review_queue.services import audit
 from review_queue.services.errors import InvalidInput
 from review_queue.services.listings import ListingInput, in_chunks, mark_removed
+from thbscan import storeproc
 from thbscan.groupwriter import GroupWriter
 from thbscan.incremental import seen_keys
 from thbscan.ingest import store_batch, store_one, writer_sessions
-from thbscan.storeproc import StoreProcess
 
 logger = logging.getLogger(__name__)
 
@@ -63,30 +67,39 @@ def to_listing_input(item: Any) -> ListingInput:
     )
 
 
+# How the storage process stores (by reference: it imports these itself).
+STORE_SETUP = (writer_sessions, store_one, store_batch)
 MAX_IN_FLIGHT = 1000  # items handed to the writer and not yet committed, at most
 
 
-def _in_memory(database_url: str) -> bool:
+def uses_store_process(database_url: str, setting: Any = True) -> bool:
+    """Whether a crawl stores through a storage process: unless switched off
+    (``THBSCAN_STORE_PROCESS``) or the database is in-memory SQLite (in this process only)."""
+    if str(setting).strip().lower() in ("0", "false", "no", "off", ""):
+        return False
     url = make_url(database_url)
-    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 
 
 class StorePipeline:
     def __init__(self, database_url: str, stats: Any = None, denylist: Denylist | None = None,
                  mark_removed: bool = True, store_process: bool = True) -> None:
         self.database_url = database_url
-        # An in-memory SQLite database exists in this process only.
-        self.store_process = store_process and not _in_memory(database_url)
+        self.store_process = uses_store_process(database_url, store_process)
         self.stats = stats
         self.denylist = denylist or Denylist()
         self.mark_removed_enabled = mark_removed
         self.seen: set[str] = set()  # keys seen unchanged (304, lastmod): not stored
         self.stored: set[str] = set()  # keys stored in this crawl (writer thread)
-        self.wait_for_commit = False
+        self.crawler: Crawler | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.max_in_flight = MAX_IN_FLIGHT
         self.submitted = 0  # items handed to the writer (reactor thread)
         self.done = 0  # of those, committed or failed (writer thread)
         self.failed = 0  # failed for a reason other than bad input (writer thread)
-        self._counts: deque[str] = deque()
+        # Outcomes for the reactor thread: stats keys to count, pages to acknowledge.
+        self._outbox: deque[str | Callable[[], None]] = deque()
+        self._drain_pending = False
         self.source: str | None = None
 
     @classmethod
@@ -101,7 +114,8 @@ class StorePipeline:
                        mark_removed=s.getbool("THBSCAN_MARK_REMOVED", True)
                        and not s.get("THBSCAN_REDIS_URL"),
                        store_process=s.getbool("THBSCAN_STORE_PROCESS", True))
-        pipeline.wait_for_commit = bool(s.get("THBSCAN_REDIS_URL"))
+        pipeline.max_in_flight = s.getint("THBSCAN_STORE_MAX_IN_FLIGHT", MAX_IN_FLIGHT)
+        pipeline.crawler = crawler
         pipeline.seen = seen_keys(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -110,8 +124,7 @@ class StorePipeline:
         self.engine = create_engine_for(self.database_url)
         self.writer_sessions = session_factory(self.engine, writer=True)
         url = self.database_url
-        remote = (lambda: StoreProcess(url, writer_sessions, store_one, store_batch)) \
-            if self.store_process else None
+        remote = (lambda: storeproc.take(url, *STORE_SETUP)) if self.store_process else None
         self.writer = GroupWriter.shared(url, self.writer_sessions, store_one, store_batch,
                                          remote=remote)
 
@@ -120,23 +133,27 @@ class StorePipeline:
             self.stats.inc_value(key, n)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        """Hand the item to the writer thread and go on; the thread stores it in a group
-        commit. Two cases wait for the commit instead (an awaitable is returned): on a
-        shared Redis frontier, where item_scraped acknowledges the page and so must follow
-        the commit; and when ``MAX_IN_FLIGHT`` items are already waiting to be stored
-        (back-pressure: memory stays bounded when the database is slower than the crawl)."""
-        self._fold_counts()
+        """Hand the item to the writer thread and go on: the thread stores it in a group
+        commit, and its outcome comes back through :meth:`_committed`. On a shared Redis
+        frontier the item's page stays unacknowledged until the commit (``ack.hold``), so
+        a worker killed before it loses nothing. Beyond ``THBSCAN_STORE_MAX_IN_FLIGHT`` items
+        (default ``MAX_IN_FLIGHT``) waiting
+        to be stored, the item waits for its commit (back-pressure: memory stays bounded
+        when the database is slower than the crawl)."""
         listing = to_listing_input(item)
         self.source = listing.source
         if any(self.denylist.url_denied(u) for u in (listing.url, listing.final_url) if u):
             self._inc("thbscan/denylist/dropped_at_ingest")
             raise DropItem(f"host of {listing.url!r} is on the denylist")
-        if self.wait_for_commit or self.submitted - self.done >= MAX_IN_FLIGHT:
+        if self.submitted - self.done >= self.max_in_flight:
             return self._stored(item, listing)
+        if self.loop is None:
+            self.loop = asyncio.get_running_loop()
         self.submitted += 1
         key = listing.natural_key[:1000]
-        self.writer.submit_callback((item, listing),
-                                    lambda result, error: self._committed(key, result, error))
+        release = ack.hold(self.crawler, item) if self.crawler is not None else None
+        self.writer.submit_callback(
+            (item, listing), lambda result, error: self._committed(key, release, result, error))
         return item
 
     async def _stored(self, item: Any, listing: ListingInput) -> Any:
@@ -149,30 +166,44 @@ class StorePipeline:
         self._inc(f"thbscan/items/{result.status}")
         return item
 
-    def _committed(self, key: str, result: Any, error: BaseException | None) -> None:
-        """On the writer thread, after the commit: the item's outcome. Counts go to the
-        crawl's stats through a deque, folded in on the reactor thread."""
+    def _committed(self, key: str, release: Callable[[], None] | None, result: Any,
+                   error: BaseException | None) -> None:
+        """On the writer thread, after the commit: the item's outcome. Its counts and
+        the release of its page go to the reactor thread (:meth:`_drain`), one wake-up
+        per group."""
         self.done += 1
         if error is None:
             self.stored.add(key)
-            self._counts.append(f"thbscan/items/{result.status}")
+            self._outbox.append(f"thbscan/items/{result.status}")
         elif isinstance(error, InvalidInput):
-            self._counts.append("thbscan/items/invalid")
+            self._outbox.append("thbscan/items/invalid")
             logger.warning("listing %r not stored: %s", key[:200], error)
         else:
             self.failed += 1
-            self._counts.append("thbscan/items/store_failed")
+            self._outbox.append("thbscan/items/store_failed")
             logger.error("listing %r not stored: %s", key[:200], error)
+        if release is not None:
+            self._outbox.append(release)
+        if not self._drain_pending and self.loop is not None:
+            self._drain_pending = True
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing waits
+                self.loop.call_soon_threadsafe(self._drain)
 
-    def _fold_counts(self) -> None:
-        while self._counts:
-            self._inc(self._counts.popleft())
+    def _drain(self) -> None:
+        """On the reactor thread: fold counts into the stats, acknowledge held pages."""
+        self._drain_pending = False
+        while self._outbox:
+            entry = self._outbox.popleft()
+            if isinstance(entry, str):
+                self._inc(entry)
+            else:
+                entry()
 
     def close_spider(self, spider: Spider | None = None) -> None:
         """Before spider_closed: wait until every item handed over is committed, so that
         the crawl's record and its closing step see all of them."""
         self.writer.submit(lambda session: None).result()
-        self._fold_counts()
+        self._drain()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         try:  # on the writer thread, after this crawl's items: one SQLite writer at a time

@@ -121,6 +121,34 @@ class StoreProcess:
         self._out = self._in = None
 
 
+Setup = tuple[Callable[[str], sessionmaker[Session]], Callable[[Session, Any], Any],
+              Callable[[Session, list[Any]], list[Any]] | None]
+_warm: dict[str, StoreProcess] = {}
+
+
+def prestart(database_url: str, *setup: Any) -> None:
+    """Start the storage process for ``database_url`` now, so that its imports overlap
+    the crawl's own start-up; :func:`take` hands it over."""
+    if database_url not in _warm:
+        _warm[database_url] = StoreProcess(database_url, *setup)
+
+
+def take(database_url: str, *setup: Any) -> StoreProcess:
+    """The prestarted storage process for ``database_url`` and ``setup``, else a new one."""
+    proc = _warm.pop(database_url, None)
+    if proc is not None and proc._setup == (database_url, *setup):
+        return proc
+    if proc is not None:
+        proc.close()
+    return StoreProcess(database_url, *setup)
+
+
+def discard_prestarted() -> None:
+    """Stop storage processes that were prestarted and never taken."""
+    while _warm:
+        _warm.popitem()[1].close()
+
+
 def serve(inbox: Connection, outbox: Connection) -> None:
     """Child side: store each group received until the pipe closes or says stop."""
     from thbscan.groupwriter import store_group

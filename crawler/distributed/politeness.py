@@ -14,6 +14,7 @@ second apart wherever they come from.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from scrapy import Request, Spider
@@ -57,7 +58,10 @@ class SharedDelayMiddleware:
         per_slot = downloader.per_slot_settings.get(key, {})
         return float(per_slot.get("delay", self.crawler.settings.getfloat("DOWNLOAD_DELAY")))
 
-    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    def process_request(self, request: Request, spider: Spider | None = None
+                        ) -> Awaitable[None] | None:
+        """Nothing for a host without a delay; else reserve the host's next free moment
+        and return the wait for it, if any (a plain method: no coroutine per request)."""
         delay = self._delay(request)
         queue = shared_queue(self.crawler)
         if delay <= 0 or queue is None:
@@ -67,7 +71,7 @@ class SharedDelayMiddleware:
         host = (urlparse_cached(request).hostname or "").lower()
         wait_ms = int(self._reserve(keys=[f"{queue.base}:host:{host}"],
                                     args=[int(delay * 1000)]))
-        if wait_ms > 0:
-            self.crawler.stats.inc_value("thbscan/redis/host_delay_wait")
-            await sleep(wait_ms / 1000)
-        return None
+        if wait_ms <= 0:
+            return None
+        self.crawler.stats.inc_value("thbscan/redis/host_delay_wait")
+        return sleep(wait_ms / 1000)

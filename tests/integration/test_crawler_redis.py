@@ -237,3 +237,37 @@ def test_a_host_delay_holds_across_workers(tmp_path, redis_prefix: str) -> None:
     # 0.5 s, less the jitter of when the server's threads note a request (up to 0.2 s
     # under load); two workers each spacing only their own requests give about 0.1 s.
     assert min(gaps) >= 0.3, sorted(gaps)[:5]
+
+
+def test_requests_travel_through_redis_with_their_callbacks(redis_prefix: str) -> None:
+    """The queue names a spider method callback itself (no walk over the spider's
+    attributes); what it stores is exactly Scrapy's ``Request.to_dict``."""
+    import pickle
+
+    from scrapy import FormRequest, Request
+
+    from crawler.spiders.jobposting import JobPostingSpider
+
+    queue = _queue(redis_prefix, 30)
+    spider = JobPostingSpider.__new__(JobPostingSpider)  # methods are all the test needs
+    queue.spider = spider
+    requests = [
+        Request("http://127.0.0.1/jobs/1", callback=spider.parse_detail, priority=1,
+                meta={"thbscan_lastmod": "2026-01-01"}),
+        Request("http://127.0.0.1/jobs/", callback=spider.parse, headers={"X-A": "1"}),
+        Request("http://127.0.0.1/jobs/2"),
+        FormRequest("http://127.0.0.1/search", formdata={"q": "x"}, callback=spider.parse),
+        Request("http://127.0.0.1/jobs/3", callback=JobPostingSpider(
+            source="fixture-jobs").parse_detail),  # another spider's method: Scrapy's way
+    ]
+    for request in requests:
+        assert pickle.loads(queue._encode_request(request)) == request.to_dict(spider=spider)
+    with pytest.raises(ValueError, match="not an instance method"):  # as Scrapy says it
+        queue._encode_request(Request("http://127.0.0.1/x", callback=lambda r: None))
+    for request in requests[:4]:
+        queue.push(request)
+    queue.capacity = lambda: 4
+    back = [queue.pop() for _ in range(4)]
+    assert sorted((r.url, r.callback.__name__ if r.callback else None) for r in back) == \
+        sorted((r.url, r.callback.__name__ if r.callback else None) for r in requests[:4])
+    queue.close(finished=False)
