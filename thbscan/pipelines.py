@@ -136,10 +136,10 @@ class StorePipeline:
         """Hand the item to the writer thread and go on: the thread stores it in a group
         commit, and its outcome comes back through :meth:`_committed`. On a shared Redis
         frontier the item's page stays unacknowledged until the commit (``ack.hold``), so
-        a worker killed before it loses nothing. Beyond ``THBSCAN_STORE_MAX_IN_FLIGHT`` items
-        (default ``MAX_IN_FLIGHT``) waiting
-        to be stored, the item waits for its commit (back-pressure: memory stays bounded
-        when the database is slower than the crawl)."""
+        a worker killed before it loses nothing. Beyond ``THBSCAN_STORE_MAX_IN_FLIGHT``
+        items (default ``MAX_IN_FLIGHT``) waiting to be stored, the item waits for its
+        commit (back-pressure: memory stays bounded when the database is slower than the
+        crawl)."""
         listing = to_listing_input(item)
         self.source = listing.source
         if any(self.denylist.url_denied(u) for u in (listing.url, listing.final_url) if u):

@@ -32,14 +32,20 @@ from collections.abc import Callable
 from typing import Any
 
 from scrapy import Request
+from scrapy.utils.asyncio import call_later
 from scrapy_redis.queue import Base
 
 logger = logging.getLogger(__name__)
 
 RAW_META = "_thbscan_rq_raw"
+PUSH_GROUP = 500  # new links sent together at most
 ACK_GROUP = 32  # acknowledgements sent together (also every 0.1 s, see RedisWorker)
 DEFAULT_TTL = 30.0
 MAX_TAKE = 32  # requests taken in one round trip at most
+# Taken beyond the free download slots, so that most pops need no round trip. They are
+# in this worker's in-progress list (a kill loses none; a shutdown puts them back); a
+# worker holds at most this many that another idle worker could have had.
+PREFETCH = 4
 
 # KEYS: a worker's in-progress list, its lease, the shared queue. Moves the list back
 # onto the queue (served next) only while the lease is absent; returns how many moved,
@@ -125,6 +131,9 @@ class ReliableFifoQueue(Base):
         self._acks: list[bytes] = []  # acknowledgements not yet sent
         self.released = 0  # taken requests acknowledged by the safety net
         self._ready: deque[bytes] = deque()  # taken in a group, not yet handed out
+        self._pushes: list[tuple[list[str], list[Any]]] = []  # new links not yet sent
+        self._push_flush_due = False
+        self.duplicates = 0  # new links that turned out to be in the dupefilter
         self.capacity: Callable[[], int] = lambda: 1  # set by the scheduler: free slots
         self.lease.start()  # alive before taking anything
 
@@ -162,31 +171,62 @@ class ReliableFifoQueue(Base):
 
     def __len__(self) -> int:
         """Requests waiting: in the shared queue, and taken here but not yet handed out."""
+        self.flush_pushes()
         return int(self.server.llen(self.key)) + len(self._ready)
 
     def push(self, request: Any, seen_key: str = "", fingerprint: str = "") -> bool:
         """Queue ``request`` unless ``fingerprint`` is already in the ``seen_key`` set,
         in one step; False if it was a duplicate. A retry or redirect of a taken request
-        replaces it in this worker's in-progress list in the same step."""
+        replaces it in this worker's in-progress list in the same step.
+
+        A new link (not replacing a taken request) is sent with the others of the same
+        reactor turn in one round trip (:meth:`flush_pushes`) and counts as queued; a
+        duplicate among them is only counted (``duplicates``). Acknowledgements are sent
+        after the pushes before them, so a page is never acknowledged before its links
+        are in the frontier."""
         replaced = request.meta.pop(RAW_META, None)
         encoded = self._encode_request(request)
-        first = "1" if request.priority > 0 else ""
-        pushed = self._push(keys=[seen_key or self.key, self.key, self.processing_key],
-                            args=[fingerprint if seen_key else "", encoded, replaced or "",
-                                  first])
-        if replaced is not None:
-            if pushed:
-                self._forget(replaced)
-            else:
-                request.meta[RAW_META] = replaced  # still taken: acknowledged when dropped
+        keys = [seen_key or self.key, self.key, self.processing_key]
+        args = [fingerprint if seen_key else "", encoded, replaced or "",
+                "1" if request.priority > 0 else ""]
+        if replaced is None:
+            self._pushes.append((keys, args))
+            if len(self._pushes) >= PUSH_GROUP:
+                self.flush_pushes()
+            elif not self._push_flush_due:
+                try:
+                    call_later(0, self.flush_pushes)  # at the end of this reactor turn
+                    self._push_flush_due = True
+                except RuntimeError:  # no reactor (a test, a script): at the next pop,
+                    pass  # len(), acknowledgement or close, which all send them first
+            return True
+        self.flush_pushes()  # (in order)
+        pushed = self._push(keys=keys, args=args)
+        if pushed:
+            self._forget(replaced)
+        else:
+            request.meta[RAW_META] = replaced  # still taken: acknowledged when dropped
         return bool(pushed)
+
+    def flush_pushes(self) -> None:
+        """Send the new links queued by :meth:`push`, in one round trip."""
+        self._push_flush_due = False
+        if not self._pushes:
+            return
+        pushes, self._pushes = self._pushes, []
+        with self.server.pipeline(transaction=False) as pipe:
+            for keys, args in pushes:
+                self._push(keys=keys, args=args, client=pipe)
+            results = pipe.execute()
+        self.duplicates += sum(1 for r in results if not r)
 
     def pop(self, timeout: int = 0) -> Any:
         """The next request, moved into this worker's in-progress list. As many as the
-        worker has free download slots (:attr:`capacity`) are taken in one round trip;
-        the rest wait here, already taken, for the next calls."""
+        worker has free download slots (:attr:`capacity`), plus ``PREFETCH``, are taken
+        in one round trip; the rest wait here, already taken, for the next calls."""
+        self.flush_pushes()
         if not self._ready:
-            wanted = max(1, min(MAX_TAKE, int(self.capacity())))
+            wanted = max(1, min(MAX_TAKE, int(self.capacity()) + PREFETCH))
             if wanted == 1:  # the usual case, one slot freed: no pipeline to build
                 raws = [self.server.lmove(self.key, self.processing_key, "RIGHT", "LEFT")]
             else:
@@ -221,7 +261,8 @@ class ReliableFifoQueue(Base):
                 self.flush()
 
     def flush(self) -> None:
-        """Send the acknowledgements not yet sent."""
+        """Send the new links, then the acknowledgements, not yet sent."""
+        self.flush_pushes()
         if not self._acks:
             return
         acks, self._acks = self._acks, []
@@ -241,6 +282,7 @@ class ReliableFifoQueue(Base):
             return
         self.released += 1
         try:
+            self.flush_pushes()  # its links first
             self.server.lrem(self.processing_key, 1, raw)
         except Exception as exc:  # called by the garbage collector: never raise
             logger.warning("acknowledging a dropped request failed: %s", exc)

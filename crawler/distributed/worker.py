@@ -143,3 +143,5 @@ class RedisWorker:
                 stats.set_value("thbscan/redis/lease_lapsed", queue.lease.lapses)
             if queue.released:
                 stats.set_value("thbscan/redis/released_unacknowledged", queue.released)
+            if queue.duplicates:
+                stats.set_value("thbscan/redis/duplicate_links", queue.duplicates)

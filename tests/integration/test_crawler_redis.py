@@ -139,8 +139,13 @@ def _queue(redis_prefix: str, ttl: float):
     return ReliableFifoQueue(server, spider, f"{redis_prefix}:src:run:requests", picklecompat)
 
 
-def test_a_busy_worker_keeps_its_requests_and_a_dead_one_loses_them(redis_prefix: str) -> None:
+def test_a_busy_worker_keeps_its_requests_and_a_dead_one_loses_them(redis_prefix: str,
+                                                                     monkeypatch) -> None:
     from scrapy import Request
+
+    from crawler.distributed import queue as queue_module
+
+    monkeypatch.setattr(queue_module, "PREFETCH", 0)  # exactly what is popped is taken
 
     alive, other = _queue(redis_prefix, 1), _queue(redis_prefix, 1)
     for i in range(6):
@@ -194,23 +199,28 @@ def test_listing_pages_are_served_first_and_a_worker_takes_what_it_can_download(
         redis_prefix: str) -> None:
     from scrapy import Request
 
+    from crawler.distributed.queue import PREFETCH
+
     queue = _queue(redis_prefix, 30)
-    for i in range(4):
+    total = 12 + PREFETCH
+    for i in range(total - 1):
         queue.push(Request(f"http://127.0.0.1/jobs/{i}"))
     queue.push(Request("http://127.0.0.1/jobs/?page=2", priority=1))
-    queue.capacity = lambda: 3  # three free download slots: three taken in one round trip
+    queue.capacity = lambda: 3  # three free download slots: taken with the prefetch at once
     first = queue.pop()
     assert first.url.endswith("?page=2")  # pushed last, served first
-    assert queue.in_progress() == 3
-    assert len(queue) == 4  # two in the shared queue, two taken and waiting here
-    rest = [queue.pop(), queue.pop()]
-    assert [r.url for r in rest] == ["http://127.0.0.1/jobs/0", "http://127.0.0.1/jobs/1"]
-    assert queue.in_progress() == 3 and len(queue) == 2
-    queue.capacity = lambda: 5
-    waiting = queue.pop()  # takes the last two; one is handed out, one waits here
-    assert waiting.url.endswith("/jobs/2") and len(queue) == 1 and queue.in_progress() == 5
+    taken = 3 + PREFETCH
+    assert queue.in_progress() == taken
+    assert len(queue) == total - 1  # the rest: in the shared queue or taken, waiting here
+    rest = [queue.pop() for _ in range(taken - 1)]  # no round trip: handed out from here
+    assert [r.url for r in rest] == [f"http://127.0.0.1/jobs/{i}" for i in range(taken - 1)]
+    assert queue.in_progress() == taken and len(queue) == total - taken
+    queue.capacity = lambda: 1
+    waiting = queue.pop()  # takes 1 + PREFETCH more; one is handed out, the rest wait here
+    assert waiting.url.endswith(f"/jobs/{taken - 1}")
+    assert queue.in_progress() == taken + 1 + PREFETCH
     queue.close(finished=False)  # a shutdown: everything taken goes back, waiting or not
-    assert len(queue) == 5 and queue.in_progress() == 0
+    assert len(queue) == total and queue.in_progress() == 0
 
 
 def test_a_host_delay_holds_across_workers(tmp_path, redis_prefix: str) -> None:
@@ -270,4 +280,26 @@ def test_requests_travel_through_redis_with_their_callbacks(redis_prefix: str) -
     back = [queue.pop() for _ in range(4)]
     assert sorted((r.url, r.callback.__name__ if r.callback else None) for r in back) == \
         sorted((r.url, r.callback.__name__ if r.callback else None) for r in requests[:4])
+    queue.close(finished=False)
+
+
+def test_new_links_go_in_one_round_trip_and_before_their_page_is_acknowledged(
+        redis_prefix: str) -> None:
+    import redis
+    from scrapy import Request
+
+    queue = _queue(redis_prefix, 30)
+    seen = f"{redis_prefix}:src:run:dupefilter"
+    queue.push(Request("http://127.0.0.1/jobs/?page=1"), seen, "fp-page")
+    page = queue.pop()  # taken: in this worker's in-progress list
+    for i in (1, 2, 1):  # the page's links, one of them twice
+        assert queue.push(Request(f"http://127.0.0.1/jobs/{i}"), seen, f"fp-{i}")
+    server = redis.Redis.from_url(REDIS_URL)
+    assert server.llen(queue.key) == 0  # not sent yet: they go together
+    queue.ack(page)
+    queue.flush()  # the links first, then the acknowledgement
+    assert server.llen(queue.key) == 2 and queue.duplicates == 1
+    assert queue.in_progress() == 0
+    queue.push(Request("http://127.0.0.1/jobs/3"), seen, "fp-3")
+    assert len(queue) == 3  # counting sends what is waiting
     queue.close(finished=False)
