@@ -214,10 +214,16 @@ class ReliableFifoQueue(Base):
         if not self._pushes:
             return
         pushes, self._pushes = self._pushes, []
-        with self.server.pipeline(transaction=False) as pipe:
-            for keys, args in pushes:
-                self._push(keys=keys, args=args, client=pipe)
-            results = pipe.execute()
+        try:
+            with self.server.pipeline(transaction=False) as pipe:
+                for keys, args in pushes:
+                    self._push(keys=keys, args=args, client=pipe)
+                results = pipe.execute()
+        except Exception:
+            # Kept to be sent again (a link already in the dupefilter is not queued twice);
+            # acknowledgements wait behind them, so no page is acknowledged without them.
+            self._pushes[:0] = pushes
+            raise
         self.duplicates += sum(1 for r in results if not r)
 
     def pop(self, timeout: int = 0) -> Any:

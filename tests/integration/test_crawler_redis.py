@@ -303,3 +303,24 @@ def test_new_links_go_in_one_round_trip_and_before_their_page_is_acknowledged(
     queue.push(Request("http://127.0.0.1/jobs/3"), seen, "fp-3")
     assert len(queue) == 3  # counting sends what is waiting
     queue.close(finished=False)
+
+
+def test_links_that_could_not_be_sent_are_kept_and_hold_back_the_ack(
+        redis_prefix: str) -> None:
+    import redis
+    from scrapy import Request
+
+    queue = _queue(redis_prefix, 30)
+    seen = f"{redis_prefix}:src:run:dupefilter"
+    queue.push(Request("http://127.0.0.1/jobs/?page=1"), seen, "fp-page")
+    page = queue.pop()
+    queue.push(Request("http://127.0.0.1/jobs/1"), seen, "fp-1")
+    queue.ack(page)
+    server = queue.server
+    queue.server = redis.Redis(host="127.0.0.1", port=1)  # nothing listens: Redis is gone
+    with pytest.raises(redis.ConnectionError):
+        queue.flush()
+    queue.server = server  # back: the link goes first, then the page's acknowledgement
+    assert queue.in_progress() == 0
+    assert server.llen(queue.key) == 1 and queue.duplicates == 0
+    queue.close(finished=False)
