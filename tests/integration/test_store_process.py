@@ -184,3 +184,33 @@ def test_crawl_gc_is_restored_afterwards() -> None:
         assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_a_listing_that_failed_to_store_stops_the_removal_step(tmp_path) -> None:
+    """After a storage failure the crawl cannot tell a vanished listing from one it failed
+    to store: nothing is marked removed. Without the failure, the unseen one is."""
+    from scrapy.utils.test import get_crawler
+
+    from thbscan.pipelines import StorePipeline
+
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    upgrade(create_engine_for(db))
+    seed = GroupWriter(writer_sessions(db), store_one, write_many=store_batch, linger=0)
+    for i in (1, 2):
+        seed.submit(_payload(i)).result(timeout=30)
+    seed.close()
+
+    def crawl(failed: bool) -> int:
+        crawler = get_crawler(settings_dict={"THBSCAN_DATABASE_URL": db})
+        pipeline = StorePipeline.from_crawler(crawler)
+        pipeline.open_spider()
+        pipeline.stored.add("job-1")  # job-2 was not seen this time
+        if failed:
+            pipeline._committed("job-2", None, None, RuntimeError("disk full"))
+        spider = type("S", (), {"source": None})()
+        pipeline.source = "test"
+        pipeline.spider_closed(spider, "finished")
+        return crawler.stats.get_value("thbscan/items/removed", 0)
+
+    assert crawl(failed=True) == 0
+    assert crawl(failed=False) == 1
