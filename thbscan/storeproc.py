@@ -121,9 +121,7 @@ class StoreProcess:
         self._out = self._in = None
 
 
-Setup = tuple[Callable[[str], sessionmaker[Session]], Callable[[Session, Any], Any],
-              Callable[[Session, list[Any]], list[Any]] | None]
-_warm: dict[str, StoreProcess] = {}
+_warm: dict[str, StoreProcess] = {}  # prestarted, by database URL
 
 
 def prestart(database_url: str, *setup: Any) -> None:
