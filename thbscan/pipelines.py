@@ -30,7 +30,7 @@ from crawler.distributed import ack
 from review_queue.db import Listing, create_engine_for, session_factory
 from review_queue.services import audit
 from review_queue.services.errors import InvalidInput
-from review_queue.services.listings import ListingInput, in_chunks, mark_removed
+from review_queue.services.listings import ListingInput, in_chunks, mark_removed, validate
 from thbscan import storeproc
 from thbscan.groupwriter import GroupWriter
 from thbscan.incremental import seen_keys
@@ -145,6 +145,11 @@ class StorePipeline:
         if any(self.denylist.url_denied(u) for u in (listing.url, listing.final_url) if u):
             self._inc("thbscan/denylist/dropped_at_ingest")
             raise DropItem(f"host of {listing.url!r} is on the denylist")
+        try:
+            validate(listing)  # what the store would refuse, dropped here (Scrapy counts it)
+        except InvalidInput as exc:
+            self._inc("thbscan/items/invalid")
+            raise DropItem(str(exc)) from None
         if self.submitted - self.done >= self.max_in_flight:
             return self._stored(item, listing)
         if self.loop is None:

@@ -214,3 +214,23 @@ def test_a_listing_that_failed_to_store_stops_the_removal_step(tmp_path) -> None
 
     assert crawl(failed=True) == 0
     assert crawl(failed=False) == 1
+
+
+def test_an_item_the_store_would_refuse_is_dropped_before_the_hand_over(tmp_path) -> None:
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from thbscan.pipelines import StorePipeline
+
+    db = f"sqlite:///{tmp_path / 'i.db'}"
+    upgrade(create_engine_for(db))
+    crawler = get_crawler(settings_dict={"THBSCAN_DATABASE_URL": db})
+    pipeline = StorePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    try:
+        with pytest.raises(DropItem, match="neither title nor text"):
+            pipeline.process_item(_payload(1, title="")[0])
+        assert crawler.stats.get_value("thbscan/items/invalid") == 1
+        assert pipeline.submitted == 0  # nothing handed to storage
+    finally:
+        pipeline.spider_closed(type("S", (), {"source": None})(), "finished")
