@@ -174,6 +174,12 @@ class ReliableFifoQueue(Base):
         self.flush_pushes()
         return int(self.server.llen(self.key)) + len(self._ready)
 
+    def has_waiting(self) -> bool:
+        """Whether a request waits: one taken here already (no round trip), else one in
+        the shared queue."""
+        self.flush_pushes()
+        return bool(self._ready) or bool(self.server.llen(self.key))
+
     def push(self, request: Any, seen_key: str = "", fingerprint: str = "") -> bool:
         """Queue ``request`` unless ``fingerprint`` is already in the ``seen_key`` set,
         in one step; False if it was a duplicate. A retry or redirect of a taken request

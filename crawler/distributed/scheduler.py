@@ -36,6 +36,9 @@ class ReliableScheduler(Scheduler):
         self.queue.capacity = free_slots
         return result
 
+    def has_pending_requests(self) -> bool:
+        return bool(self.queue.has_waiting())
+
     def next_request(self) -> Request | None:
         request = self.queue.pop(self.idle_before_close)
         if request is not None and self.stats:

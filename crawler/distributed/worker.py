@@ -86,10 +86,10 @@ class RedisWorker:
             # (Scrapy asks the scheduler again only when one of this worker's downloads
             # ends, so a worker with one slow download left would leave the rest idle).
             downloader = engine.downloader
-            if len(downloader.active) < downloader.total_concurrency and len(queue):
+            if len(downloader.active) < downloader.total_concurrency and queue.has_waiting():
                 slot.nextcall.schedule()
             return
-        if len(queue):
+        if queue.has_waiting():
             self.idle_since = self.empty_since = None
             slot.nextcall.schedule()
         elif slow:
@@ -116,7 +116,7 @@ class RedisWorker:
             # reference cycles are released (acknowledged) by a collection.
             self.collected_at = now
             gc.collect()
-        if len(queue) or queue.in_progress():
+        if queue.has_waiting() or queue.in_progress():
             self.empty_since = None  # other workers may still add requests
             if idle < self.idle_close:
                 raise DontCloseSpider
