@@ -52,14 +52,15 @@ def crawl_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-def prestart_storage(database_url: str) -> None:
-    """Start the crawl's storage process now (its imports overlap the crawl's start-up),
-    unless the database lives in this process (in-memory SQLite) or storage runs in a
-    thread (``THBSCAN_STORE_PROCESS=0``). :func:`run_crawls` stops it if unused."""
+def prestart_storage(database_url: str, settings: Settings) -> None:
+    """Start the crawl's storage process now, so that its imports overlap the crawl's
+    start-up; the pipeline takes it over (same setting, same decision: in-memory SQLite
+    or ``THBSCAN_STORE_PROCESS=0`` store on a thread). :func:`run_crawls` stops it if
+    unused."""
     from thbscan import storeproc
     from thbscan.pipelines import STORE_SETUP, uses_store_process
 
-    if uses_store_process(database_url, os.environ.get("THBSCAN_STORE_PROCESS", "1")):
+    if uses_store_process(database_url, settings.getbool("THBSCAN_STORE_PROCESS", True)):
         storeproc.prestart(database_url, *STORE_SETUP)
 
 
@@ -103,7 +104,7 @@ def run_crawls(
     # then filters nothing by itself: applied to Scrapy's loggers, records below it (a
     # DEBUG line per page and per item) are not even created.
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    prestart_storage(database_url)
+    prestart_storage(database_url, settings)
     process = CrawlerProcess(settings)  # (resets the "scrapy" logger to DEBUG)
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawlers = {}

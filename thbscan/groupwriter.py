@@ -44,10 +44,13 @@ def with_retries(work: Callable[[], Any], *, attempts: int = 5) -> Any:
     return None
 
 
+Result = tuple[Any, BaseException | None]  # (result, error) of one payload
+
+
 class RemoteStore(Protocol):
     """Where a writer thread sends its data payloads: another process's ``store_group``."""
 
-    def store(self, payloads: list[Any]) -> list[tuple[Any, BaseException | None]]: ...
+    def store(self, payloads: list[Any]) -> list[Result]: ...
 
     def close(self) -> None: ...
 
@@ -247,9 +250,6 @@ def _runs(payloads: list[Any]) -> list[tuple[bool, list[Any]]]:
         else:
             runs.append((is_call, [payload]))
     return runs
-
-
-Result = tuple[Any, BaseException | None]  # (result, error) of one payload
 
 
 def store_group(session: Session, payloads: list[Any],

@@ -72,10 +72,11 @@ STORE_SETUP = (writer_sessions, store_one, store_batch)
 MAX_IN_FLIGHT = 1000  # items handed to the writer and not yet committed, at most
 
 
-def uses_store_process(database_url: str, setting: Any = True) -> bool:
-    """Whether a crawl stores through a storage process: unless switched off
-    (``THBSCAN_STORE_PROCESS``) or the database is in-memory SQLite (in this process only)."""
-    if str(setting).strip().lower() in ("0", "false", "no", "off", ""):
+def uses_store_process(database_url: str, enabled: bool = True) -> bool:
+    """Whether a crawl stores through a storage process: if ``enabled``
+    (``THBSCAN_STORE_PROCESS``) and the database is not in-memory SQLite (which exists in
+    this process only)."""
+    if not enabled:
         return False
     url = make_url(database_url)
     return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))

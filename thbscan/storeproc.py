@@ -33,9 +33,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-logger = logging.getLogger(__name__)
+from thbscan.groupwriter import Result, store_group
 
-Result = tuple[Any, BaseException | None]
+logger = logging.getLogger(__name__)
 
 
 class StoreProcessError(RuntimeError):
@@ -149,8 +149,6 @@ def discard_prestarted() -> None:
 
 def serve(inbox: Connection, outbox: Connection) -> None:
     """Child side: store each group received until the pipe closes or says stop."""
-    from thbscan.groupwriter import store_group
-
     database_url, make_sessions, write_one, write_many = inbox.recv()
     sessions = make_sessions(database_url)
     while True:

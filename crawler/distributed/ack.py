@@ -67,7 +67,8 @@ class AckSpiderMiddleware:
         self.crawler = crawler
         self.pages: dict[int, _Page] = {}  # id(page request) -> its outputs
         self.parents: dict[Request, _Page] = {}  # a yielded request -> its page
-        self.items: dict[int, tuple[Any, _Page]] = {}  # id(yielded item) -> it, its page
+        # id(yielded item) -> (the item, kept so that its id stays its own; its page)
+        self.items: dict[int, tuple[Any, _Page]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AckSpiderMiddleware:
@@ -94,7 +95,7 @@ class AckSpiderMiddleware:
 
     def hold(self, item: Any) -> Callable[[], None] | None:
         entry = self.items.get(id(item))
-        if entry is None or entry[0] is not item:
+        if entry is None:
             return None
         page = entry[1]
         page.outstanding += 1
@@ -116,9 +117,7 @@ class AckSpiderMiddleware:
 
     def item_done(self, item: Any = None, response: Response | None = None,
                   **kwargs: Any) -> None:
-        entry = self.items.pop(id(item), None)
-        if entry is not None and entry[0] is not item:  # another object's id: keep it
-            self.items[id(item)] = entry
+        self.items.pop(id(item), None)
         request = getattr(response, "request", None)
         page = self.pages.get(id(request))
         if page is not None and page.request is request:

@@ -37,7 +37,7 @@ class ReliableScheduler(Scheduler):
         return result
 
     def has_pending_requests(self) -> bool:
-        return bool(self.queue.has_waiting())
+        return self.queue.has_waiting()
 
     def next_request(self) -> Request | None:
         request = self.queue.pop(self.idle_before_close)

@@ -77,16 +77,14 @@ class RedisWorker:
                 queue.flush()
             except Exception:
                 logger.exception("sending acknowledgements to Redis failed")
-        engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None)
+        slot = getattr(self.crawler.engine, "_slot", None)
         if slot is None or queue is None:
             return
         if self.idle_since is None:
             # Busy, but with free download slots: take what peers have pushed meanwhile
             # (Scrapy asks the scheduler again only when one of this worker's downloads
             # ends, so a worker with one slow download left would leave the rest idle).
-            downloader = engine.downloader
-            if len(downloader.active) < downloader.total_concurrency and queue.has_waiting():
+            if queue.capacity() > 0 and queue.has_waiting():
                 slot.nextcall.schedule()
             return
         if queue.has_waiting():

@@ -98,13 +98,14 @@ class SourceSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse, dont_filter=False)
 
     def follow(self, response: Response, href: str, callback: Any,
-               meta: dict[str, Any] | None = None) -> scrapy.Request | None:
+               meta: dict[str, Any] | None = None, priority: int = 0
+               ) -> scrapy.Request | None:
         """A request for a link on a page; None for a malformed or non-http(s) link (R14)."""
         try:
             url = response.urljoin(href.strip())
             if urlsplit(url).scheme.lower() not in ("http", "https"):
                 raise ValueError(f"scheme of {url[:100]!r} is not http(s)")
-            return response.follow(url, callback=callback, meta=meta)
+            return response.follow(url, callback=callback, meta=meta, priority=priority)
         except ValueError:
             self.crawler.stats.inc_value("thbscan/links/invalid")
             return None
@@ -113,12 +114,12 @@ class SourceSpider(scrapy.Spider):
         links = self.source.links
         if links.next:
             for href in select(response, links.next).getall()[:1]:
-                request = self.follow(response, href, self.parse)
+                # The next listing page first, and before the detail pages in the
+                # frontier: discovery runs ahead, so the frontier holds work for every
+                # download slot (and, shared in Redis, for every worker).
+                request = self.follow(response, href, self.parse, priority=LISTING_PRIORITY)
                 if request is not None:
-                    # The next listing page first, and before the detail pages in the
-                    # frontier: discovery runs ahead, so the frontier holds work for every
-                    # download slot (and, shared in Redis, for every worker).
-                    yield request.replace(priority=LISTING_PRIORITY)
+                    yield request
         if links.detail:
             for href in select(response, links.detail).getall()[: self.max_links]:
                 request = self.follow(response, href, self.parse_detail)

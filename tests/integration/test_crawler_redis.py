@@ -283,15 +283,22 @@ def test_requests_travel_through_redis_with_their_callbacks(redis_prefix: str) -
     queue.close(finished=False)
 
 
-def test_new_links_go_in_one_round_trip_and_before_their_page_is_acknowledged(
-        redis_prefix: str) -> None:
-    import redis
+def _taken_page(redis_prefix: str):
+    """A worker's queue that has taken one listing page; the dupefilter key."""
     from scrapy import Request
 
     queue = _queue(redis_prefix, 30)
     seen = f"{redis_prefix}:src:run:dupefilter"
     queue.push(Request("http://127.0.0.1/jobs/?page=1"), seen, "fp-page")
-    page = queue.pop()  # taken: in this worker's in-progress list
+    return queue, seen, queue.pop()  # the page: in this worker's in-progress list
+
+
+def test_new_links_go_in_one_round_trip_and_before_their_page_is_acknowledged(
+        redis_prefix: str) -> None:
+    import redis
+    from scrapy import Request
+
+    queue, seen, page = _taken_page(redis_prefix)
     for i in (1, 2, 1):  # the page's links, one of them twice
         assert queue.push(Request(f"http://127.0.0.1/jobs/{i}"), seen, f"fp-{i}")
     server = redis.Redis.from_url(REDIS_URL)
@@ -305,15 +312,11 @@ def test_new_links_go_in_one_round_trip_and_before_their_page_is_acknowledged(
     queue.close(finished=False)
 
 
-def test_links_that_could_not_be_sent_are_kept_and_hold_back_the_ack(
-        redis_prefix: str) -> None:
+def test_links_that_could_not_be_sent_are_kept_for_the_next_flush(redis_prefix: str) -> None:
     import redis
     from scrapy import Request
 
-    queue = _queue(redis_prefix, 30)
-    seen = f"{redis_prefix}:src:run:dupefilter"
-    queue.push(Request("http://127.0.0.1/jobs/?page=1"), seen, "fp-page")
-    page = queue.pop()
+    queue, seen, page = _taken_page(redis_prefix)
     queue.push(Request("http://127.0.0.1/jobs/1"), seen, "fp-1")
     queue.ack(page)
     server = queue.server

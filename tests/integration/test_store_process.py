@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import pytest
+from scrapy.settings import Settings
 from sqlalchemy import func, select
 
 from crawler.items import ListingItem
@@ -140,11 +141,12 @@ def test_prestarted_child_is_taken_or_discarded(tmp_path) -> None:
 
 def test_where_storage_runs() -> None:
     assert uses_store_process("sqlite:///x.db")
-    assert uses_store_process("postgresql+psycopg://u@127.0.0.1/db", "1")
+    assert uses_store_process("postgresql+psycopg://u@127.0.0.1/db", True)
     assert not uses_store_process("sqlite://")  # in-memory: this process only
     assert not uses_store_process("sqlite:///:memory:")
-    assert not uses_store_process("sqlite:///x.db", "0")
     assert not uses_store_process("sqlite:///x.db", False)
+    off = Settings({"THBSCAN_STORE_PROCESS": "0"})  # the environment's value, as crawls read it
+    assert not uses_store_process("sqlite:///x.db", off.getbool("THBSCAN_STORE_PROCESS", True))
 
 
 def test_writer_callbacks_run_after_the_commit_on_the_writer_thread(tmp_path) -> None:

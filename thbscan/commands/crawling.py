@@ -41,12 +41,11 @@ def _select_sources(args: argparse.Namespace) -> list[SourceConfig]:
 def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int:
     """Check the stop switch, lock the sources, crawl, report; returns the exit code."""
     from thbscan.control import is_stopped, switch_state
-    from thbscan.crawl import prestart_storage, run_crawls
+    from thbscan.crawl import run_crawls
     from thbscan.crawljobs import acquire_lock, lock_holder, release_lock
 
     engine, sessions = open_db(args.db, migrate=True)
     url = engine.url.render_as_string(hide_password=False)
-    prestart_storage(url)  # (stopped again by run_crawls, or below if no crawl runs)
     holder = lock_holder()
     locked: list[str] = []
     try:
@@ -71,9 +70,6 @@ def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int
             overrides["THBSCAN_SOURCES_DIR"] = str(args.sources_dir)
         stats = run_crawls(selected, url, overrides=overrides)
     finally:
-        from thbscan import storeproc
-
-        storeproc.discard_prestarted()
         with sessions() as session:
             for name in locked:
                 release_lock(session, name, holder)
