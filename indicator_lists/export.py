@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from . import _yamlpos
 from .errors import CatalogueError, Problem
 from .model import Catalogue, Indicator, IndicatorList
 from .schema import EXPORT_FORMAT, export_json_schema
@@ -39,7 +38,7 @@ CSV_COLUMNS = (
 
 
 def load_profiles(path: Path = PROFILES_FILE) -> dict[str, dict[str, Any]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = _yamlpos.safe_load(path.read_text(encoding="utf-8")) or {}
     return dict(data.get("profiles", {}))
 
 

@@ -161,7 +161,7 @@ def version_files(lists_dir: Path) -> dict[str, dict[str, Path]]:
 
 def _status(path: Path) -> str | None:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _yamlpos.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return None
     return data.get("status") if isinstance(data, dict) else None
