@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import socket
 import subprocess
@@ -139,8 +140,42 @@ def _rss_kb(pid: int) -> int | None:
     return None
 
 
-def _run(cmds: list[list[str]], env: dict[str, str]) -> dict[str, Any]:
-    """Start the processes together; poll their RSS until all end."""
+_TICK = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a running process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+
+
+def _redis_cpu_s() -> float | None:
+    """CPU seconds the Redis server has used so far (INFO cpu), or None without Redis."""
+    try:
+        import redis
+
+        info = redis.Redis.from_url(REDIS_URL, socket_timeout=2).info("cpu")
+    except Exception:
+        return None
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's ended and reaped descendants (the crawler processes
+    and, reaped by them, their storage processes)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _run(cmds: list[list[str]], env: dict[str, str], server_pid: int) -> dict[str, Any]:
+    """Start the processes together; poll their RSS until all end; account the CPU time of
+    the crawlers (with their storage processes), the fixture server and Redis."""
+    cpu0 = (_children_cpu_s(), _proc_cpu_s(server_pid), _redis_cpu_s())
     start = time.monotonic()
     procs = [subprocess.Popen(c, cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True) for c in cmds]
@@ -153,6 +188,13 @@ def _run(cmds: list[list[str]], env: dict[str, str]) -> dict[str, Any]:
         time.sleep(0.05)  # also how precisely the end (the wall time) is seen
     wall = time.monotonic() - start
     outs = [p.communicate()[0] for p in procs]
+    redis1 = _redis_cpu_s()
+    cpu = {"crawlers_s": round(_children_cpu_s() - cpu0[0], 2),
+           "server_s": round(_proc_cpu_s(server_pid) - cpu0[1], 2),
+           "redis_s": round(redis1 - cpu0[2], 2) if redis1 is not None and cpu0[2] is not None
+           else 0.0}
+    cpu["total_s"] = round(sum(cpu.values()), 2)
+    cpu["cores_busy"] = round(cpu["total_s"] / wall, 2) if wall else 0.0
     results = []
     for i, out in enumerate(outs):
         lines = out.strip().splitlines()
@@ -172,19 +214,40 @@ def _run(cmds: list[list[str]], env: dict[str, str]) -> dict[str, Any]:
                         "rss_course_mb": [at(0.25), at(0.5), at(0.75), at(1.0)]})
     pages = sum(r["pages"] for r in results)
     return {"wall_s": round(wall, 2), "pages": pages,
-            "pages_per_s": round(pages / wall, 1) if wall else 0.0, "processes": results}
+            "pages_per_s": round(pages / wall, 1) if wall else 0.0, "cpu": cpu,
+            "cpu_ms_per_page": round(1000 * cpu["total_s"] / pages, 3) if pages else None,
+            "processes": results}
 
 
-def _contenders(url: str, tmp: Path, discovery: str, env: dict[str, str]) -> dict[str, Any]:
-    """bare, ours and ours x2 on one discovery mode."""
+def _migrate(path: Path) -> None:
+    """Create the database up front: two workers starting together must not race."""
     from review_queue.db import create_engine_for, upgrade
 
+    engine = create_engine_for(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+
+
+def _drop_keys(prefix: str) -> str | None:
+    """Delete a run's Redis keys; the error, if Redis is absent (that run failed anyway)."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    except Exception as exc:
+        return repr(exc)
+    return None
+
+
+def _contenders(url: str, tmp: Path, discovery: str, env: dict[str, str],
+                server_pid: int) -> dict[str, Any]:
+    """bare, ours, ours on a Redis frontier and two such workers, on one discovery mode."""
     bare = tmp / "bare.py"
     bare.write_text(BARE_SPIDER, encoding="utf-8")
-    for name in (f"one-{discovery}.db", f"two-{discovery}.db"):  # migrated up front: two
-        engine = create_engine_for(f"sqlite:///{tmp / name}")  # workers must not race
-        upgrade(engine)
-        engine.dispose()
+    _migrate(tmp / f"one-{discovery}.db")
     sources = tmp / f"sources-{discovery}"
     sources.mkdir()
     (sources / "bench-jobs.toml").write_text(BENCH_SOURCES[discovery], encoding="utf-8")
@@ -195,28 +258,33 @@ def _contenders(url: str, tmp: Path, discovery: str, env: dict[str, str]) -> dic
                 "--json", "--log-level", "WARNING"]
 
     results: dict[str, Any] = {}
-    results["bare"] = _run([[sys.executable, str(bare), url, discovery]], env)
-    results["ours"] = _run([ours(f"one-{discovery}.db")], env)
-    prefix = f"thbscan-bench-{secrets.token_hex(4)}"
-    renv = {**env, "THBSCAN_REDIS_URL": REDIS_URL, "THBSCAN_REDIS_PREFIX": prefix}
-    try:
-        results["ours_x2"] = _run([ours(f"two-{discovery}.db"), ours(f"two-{discovery}.db")],
-                                  renv)
-    finally:
+    results["bare"] = _run([[sys.executable, str(bare), url, discovery]], env, server_pid)
+    results["ours"] = _run([ours(f"one-{discovery}.db")], env, server_pid)
+    for key, workers in (("ours_redis", 1), ("ours_x2", 2)):
+        prefix = f"thbscan-bench-{secrets.token_hex(4)}"
+        renv = {**env, "THBSCAN_REDIS_URL": REDIS_URL, "THBSCAN_REDIS_PREFIX": prefix}
+        db = f"{key}-{discovery}.db"
+        _migrate(tmp / db)
         try:
-            import redis
-
-            client = redis.Redis.from_url(REDIS_URL)
-            keys = list(client.scan_iter(match=f"{prefix}:*"))
-            if keys:
-                client.delete(*keys)
-        except Exception as exc:  # Redis absent: the x2 run failed anyway
-            results["redis_error"] = repr(exc)
-    b, o, t = (results[k]["pages_per_s"] for k in ("bare", "ours", "ours_x2"))
-    peak = max(p["peak_rss_mb"] for k in ("ours", "ours_x2") for p in results[k]["processes"])
+            results[key] = _run([ours(db)] * workers, renv, server_pid)
+        finally:
+            if err := _drop_keys(prefix):
+                results["redis_error"] = err
+    b, o, r1, t = (results[k]["pages_per_s"] for k in ("bare", "ours", "ours_redis", "ours_x2"))
+    peak = max(p["peak_rss_mb"] for k in ("ours", "ours_redis", "ours_x2")
+               for p in results[k]["processes"])
+    one_busy = results["ours"]["cpu"]["cores_busy"]
+    x2_cost = results["ours_x2"]["cpu_ms_per_page"]
     results["targets"] = {
         "ours_vs_bare": round(o / b, 2) if b else None, "ours_vs_bare_ok": bool(b and o / b >= 0.8),
         "two_vs_one": round(t / o, 2) if o else None, "two_vs_one_ok": bool(o and t / o >= 1.5),
+        "two_vs_one_redis_worker": round(t / r1, 2) if r1 else None,
+        # What the machine allows: two processes can use at most all cores. If a page cost
+        # the CPU it costs in the one-process run, they could reach cores / cores-busy-of-one
+        # times one; at the CPU per page the two Redis workers actually spent, less.
+        "two_vs_one_ceiling_same_cost": round(CORES / one_busy, 2) if one_busy else None,
+        "two_vs_one_ceiling_measured_cost": round(1000 * CORES / x2_cost / o, 2)
+        if o and x2_cost else None,
         "peak_rss_mb": peak, "peak_rss_ok": peak < 300,
     }
     return results
@@ -246,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for mode in modes:
-                results[mode] = _contenders(url, Path(tmp), mode, env)
+                results[mode] = _contenders(url, Path(tmp), mode, env, server.pid)
     finally:
         server.stdin.close()
         server.wait(timeout=30)
@@ -261,19 +329,26 @@ def main(argv: list[str] | None = None) -> int:
           "pages on loopback, delays off")
     for mode in modes:
         print(f"\ndiscovery: {mode}")
-        print(f"{'contender':<10} {'wall s':>7} {'pages':>7} {'pages/s':>8} {'peak RSS MB':>12}  "
-              "RSS at 25/50/75/100 % (MB)")
-        for key in ("bare", "ours", "ours_x2"):
+        print(f"{'contender':<11} {'wall s':>7} {'pages':>7} {'pages/s':>8} {'CPU s':>6} "
+              f"{'cores':>6} {'CPU ms/page':>12} {'peak RSS MB':>12}  RSS at 25/50/75/100 % (MB)")
+        for key in ("bare", "ours", "ours_redis", "ours_x2"):
             r = results[mode][key]
             for i, p in enumerate(r["processes"]):
-                name = key if i == 0 else ""
-                print(f"{name:<10} {r['wall_s'] if i == 0 else '':>7} {p['pages']:>7} "
-                      f"{r['pages_per_s'] if i == 0 else '':>8} {p['peak_rss_mb']:>12}  "
+                first = i == 0
+                print(f"{key if first else '':<11} {r['wall_s'] if first else '':>7} "
+                      f"{p['pages']:>7} {r['pages_per_s'] if first else '':>8} "
+                      f"{r['cpu']['total_s'] if first else '':>6} "
+                      f"{r['cpu']['cores_busy'] if first else '':>6} "
+                      f"{r['cpu_ms_per_page'] if first else '':>12} {p['peak_rss_mb']:>12}  "
                       f"{p['rss_course_mb']}  rc={p['rc']}")
         tg = results[mode]["targets"]
         print(f"targets: ours/bare {tg['ours_vs_bare']} (>= 0.80: {tg['ours_vs_bare_ok']}); "
-              f"two/one {tg['two_vs_one']} (>= 1.5: {tg['two_vs_one_ok']}); "
+              f"two/one {tg['two_vs_one']} (>= 1.5: {tg['two_vs_one_ok']}; two/one Redis "
+              f"worker {tg['two_vs_one_redis_worker']}); "
               f"peak RSS {tg['peak_rss_mb']} MB (< 300: {tg['peak_rss_ok']})")
+        print(f"ceiling on {CORES} cores for two/one: {tg['two_vs_one_ceiling_same_cost']} at "
+              f"the one-process CPU per page, {tg['two_vs_one_ceiling_measured_cost']} at the "
+              "two workers' (CPU: crawlers with their storage processes, fixture server, Redis)")
     return 0
 
 
