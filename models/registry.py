@@ -19,6 +19,7 @@ import joblib
 
 from models.errors import ModelError, UntrustedModel
 from models.textmodel import TextModel
+from nlp.calibration import Calibration, CalibrationError
 
 ARTIFACTS = Path(__file__).with_name("artifacts")
 
@@ -48,8 +49,12 @@ class ModelRegistry:
 
     def manifest(self) -> dict[str, Any]:
         if not self.manifest_path.exists():
-            return {"promoted": None, "models": {}}
-        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            manifest: dict[str, Any] = {"promoted": None, "models": {}}
+        else:
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        manifest.setdefault("calibrations", {})
+        manifest.setdefault("promoted_calibration", None)
+        return manifest
 
     def _write(self, manifest: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -83,6 +88,55 @@ class ModelRegistry:
             raise ModelError(f"unknown model version {version!r}: known versions are {known}")
         manifest["promoted"] = version
         self._write(manifest)
+
+    # -- calibrations (nlp/calibration.py): JSON breakpoints, trusted by SHA-256 too ------
+    def save_calibration(self, cal: Calibration, *, promote: bool = False) -> dict[str, Any]:
+        manifest = self.manifest()
+        if cal.version in manifest["calibrations"]:
+            raise ModelError(f"calibration version {cal.version!r} exists: choose a new version")
+        path = self.directory / f"calibration-{cal.version}.json"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path.write_text(cal.to_json() + "\n", encoding="utf-8")
+        entry = {"version": cal.version, "file": path.name, "sha256": sha256_file(path),
+                 "created": cal.fitted.get("created"), "fitted_on": cal.fitted.get("source"),
+                 "decisions": cal.fitted.get("decisions")}
+        manifest["calibrations"][cal.version] = entry
+        if promote:
+            manifest["promoted_calibration"] = cal.version
+        self._write(manifest)
+        return entry
+
+    def promote_calibration(self, version: str | None) -> None:
+        """Use a registered calibration for scoring; None: score uncalibrated."""
+        manifest = self.manifest()
+        if version is not None and version not in manifest["calibrations"]:
+            known = ", ".join(sorted(manifest["calibrations"])) or "none"
+            raise ModelError(
+                f"unknown calibration version {version!r}: known versions are {known}")
+        manifest["promoted_calibration"] = version
+        self._write(manifest)
+
+    def load_calibration(self, version: str | None = None) -> Calibration | None:
+        """The given or the promoted calibration; None when none is promoted."""
+        manifest = self.manifest()
+        version = version or manifest["promoted_calibration"]
+        if version is None:
+            return None
+        entry = manifest["calibrations"].get(version)
+        if entry is None:
+            raise ModelError(f"no calibration version {version!r} in {self.manifest_path}")
+        path = self.directory / entry["file"]
+        if not path.is_file():
+            raise ModelError(f"calibration file {path} is missing: fit it again or restore it")
+        actual = sha256_file(path)
+        if actual != entry["sha256"]:
+            raise UntrustedModel(
+                f"calibration file {path} has SHA-256 {actual[:16]}..., the manifest says "
+                f"{entry['sha256'][:16]}...: refusing to use an altered file")
+        try:
+            return Calibration.from_json(path.read_text(encoding="utf-8"), source=str(path))
+        except CalibrationError as exc:
+            raise ModelError(str(exc)) from exc
 
     def entry(self, version: str | None = None) -> RegisteredModel:
         manifest = self.manifest()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from indicator_lists import FORMS, Catalogue, Indicator
+from nlp.calibration import Calibration
 from nlp.language import detect_language
 from nlp.normalise import normalise
 from nlp.pipeline import EXTRACTED_KEY, HITS_KEY, RAW_HITS_KEY, build_pipeline, make_doc
@@ -69,6 +70,9 @@ class Assessment:
     model_probability: float | None
     versions: dict[str, Any]
     extracted: tuple[Any, ...] = field(default=(), repr=False)
+    # The score before calibration; the threshold and bands apply to it. Equal to
+    # ``score`` when no calibration is in use.
+    raw_score: float | None = None
 
     def to_check_dict(self) -> dict[str, Any]:
         """The stable ``thbscan check`` output object."""
@@ -81,6 +85,9 @@ class Assessment:
             "indicators": [_contribution_dict(c) for c in self.indicators],
             "language": self.language,
             "versions": self.versions,
+            # Added after the first version of this interface: the score before
+            # calibration, on which the threshold and bands are set.
+            "raw_score": round(self.score if self.raw_score is None else self.raw_score, 4),
         }
 
     def explanation(self) -> dict[str, Any]:
@@ -91,6 +98,8 @@ class Assessment:
             "counter": [_contribution_dict(c) for c in self.counter],
             "combination_only": [_contribution_dict(c) for c in self.suppressed],
             "evidence": round(self.evidence, 4),
+            "raw_score": round(self.score if self.raw_score is None else self.raw_score, 4),
+            "calibration": self.versions.get("calibration", "none"),
             "model": {
                 "probability": None if self.model_probability is None
                 else round(self.model_probability, 4),
@@ -114,10 +123,11 @@ class Scorer:
 
     def __init__(
         self, catalogue: Catalogue, model: ProbabilityModel | None = None,
-        config: dict[str, Any] | None = None,
+        config: dict[str, Any] | None = None, calibration: Calibration | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.model = model
+        self.calibration = calibration
         self.config = config or load_scoring_config()
         self.threshold = float(self.config["threshold"])
         self.model_weight = float(self.config["model_weight"]) if model is not None else 0.0
@@ -147,6 +157,11 @@ class Scorer:
         if self.lemmas:  # matching by lemma finds more: scores differ, so the key does
             self.versions["scorer"] += "+lemmas"
             self.scorer_key += "|lemmas"
+        # What a calibration is fitted for (nlp/calibration.py): the key without it.
+        self.raw_scorer_key = self.scorer_key
+        self.versions["calibration"] = calibration.version if calibration else "none"
+        if calibration is not None:  # other numbers: the archive is re-scored
+            self.scorer_key += f"|cal:{calibration.version}"
 
     def pipeline(self, lang: str) -> Any:
         if lang not in self._pipelines:
@@ -244,14 +259,16 @@ class Scorer:
             score = evidence
         else:
             score = (1 - self.model_weight) * evidence + self.model_weight * probability
-        score = min(1.0, max(0.0, score))
-        flagged = score >= self.threshold
+        raw = min(1.0, max(0.0, score))
+        score = raw if self.calibration is None else self.calibration(raw)
+        flagged = raw >= self.threshold  # policy stays on the raw score (nlp/calibration.py)
         possible_minor = any(c.category == YOUTH_CATEGORY for c in indicators)
         categories = tuple(sorted(
             {c.category for c in (*indicators, *rules) if c.category in FORMS}
         ))
         return Assessment(
-            score=score, flagged=flagged, band=self.band(score, possible_minor and flagged),
+            score=score, raw_score=raw, flagged=flagged,
+            band=self.band(raw, possible_minor and flagged),
             categories=categories, possible_minor=possible_minor, indicators=tuple(indicators),
             rules=tuple(rules), counter=tuple(counter), suppressed=tuple(suppressed),
             language=lang, evidence=evidence, model_probability=probability,

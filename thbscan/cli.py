@@ -19,6 +19,7 @@ Environment:
   THBSCAN_MODE           production (default), demo or test
   THBSCAN_SECRET_KEY     web session secret (required in production)
   THBSCAN_PSEUDONYM_KEY  HMAC key for identifiers (required in production)
+  THBSCAN_MODELS_DIR     text models and calibrations (default models/artifacts)
 """
 
 
@@ -144,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0,
                    help="scoring processes (default: one per core, at most 4)")
     p.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
+    p.add_argument("--sample-rate", type=float, metavar="RATE",
+                   help="share of unflagged listings also queued for review, unmarked, against "
+                        "automation bias (R04; default 0.02); give the same rate to "
+                        "`thbscan calibration fit`")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _db(p)
     _json(p)
@@ -153,8 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Reads {\"title\": ..., \"text\": ...} per line on stdin and "
                                    "writes one result per line, in order. With --json each "
                                    "result is a JSON object: score, flagged, band, categories, "
-                                   "possible_minor, indicators, language, versions; a bad line "
-                                   "gives {\"line\": N, \"error\": ...} and processing goes on.")
+                                   "possible_minor, indicators, language, versions, raw_score; "
+                                   "a bad line gives {\"line\": N, \"error\": ...} and "
+                                   "processing goes on.")
     p.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
     p.add_argument("--batch-size", type=int, default=256)
     _json(p)
@@ -199,6 +205,39 @@ def build_parser() -> argparse.ArgumentParser:
     q = msub.add_parser("promote", help="use a registered model for scoring (a human decision)")
     q.add_argument("version")
     q.set_defaults(func=_lazy("model", "run_promote"))
+
+    p = sub.add_parser("calibration", help="calibrate the score on analysts' decisions",
+                       description="A calibration maps the raw score to the share of such "
+                       "listings that analysts escalated. It never changes which listings are "
+                       "flagged, their band or their order in the queue. Artefacts live with "
+                       "the text models ($THBSCAN_MODELS_DIR, default models/artifacts).")
+    csub = p.add_subparsers(dest="calibration_command", metavar="ACTION", required=True)
+    q = csub.add_parser("fit", help="fit on the decided review items; write a report with charts",
+                        description="Re-scores every listing whose review item was escalated "
+                        "or dismissed (its latest decision) with the current scorer, "
+                        "uncalibrated, and fits a monotone map (isotonic regression) from raw "
+                        "score to outcome. Sampled unflagged items are weighted by 1/rate.")
+    q.add_argument("--version", required=True, help="new calibration version, e.g. 2026-11a")
+    q.add_argument("--sample-rate", type=float, metavar="RATE",
+                   help="rate at which unflagged listings were sampled into the queue "
+                        "(default: the rate `thbscan score` samples at, 0.02)")
+    q.add_argument("--min-decisions", type=int, default=50, metavar="N",
+                   help="refuse to fit on fewer decided listings (default 50)")
+    q.add_argument("--report", metavar="FILE",
+                   help="HTML report path (default: next to the artefact)")
+    q.add_argument("--promote", action="store_true", help="use it for scoring right away")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
+    _db(q)
+    _json(q)
+    q.set_defaults(func=_lazy("calibration", "run_fit"))
+    q = csub.add_parser("list", help="fitted calibrations (* = in use)")
+    _json(q)
+    q.set_defaults(func=_lazy("calibration", "run_list"))
+    q = csub.add_parser("promote", help="use a fitted calibration for scoring, or 'none' "
+                                        "(a human decision)")
+    q.add_argument("version", help="a fitted version, or none for uncalibrated scores")
+    q.set_defaults(func=_lazy("calibration", "run_promote"))
 
     p = sub.add_parser("indicators", help="the indicator catalogue")
     isub = p.add_subparsers(dest="indicators_command", metavar="ACTION", required=True)

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from models import ModelRegistry
 
 MODES = ("production", "demo", "test")
 
@@ -30,3 +35,12 @@ def secret_key(run_mode: str) -> str:
     if not key and run_mode in ("demo", "test"):
         return secrets.token_urlsafe(32)
     return key
+
+
+def registry() -> ModelRegistry:
+    """The model registry: ``$THBSCAN_MODELS_DIR`` (text models and calibrations with their
+    manifest), else the bundled ``models/artifacts``."""
+    from models import ModelRegistry  # here: the command line starts without it
+
+    directory = os.environ.get("THBSCAN_MODELS_DIR")
+    return ModelRegistry(Path(directory) if directory else None)

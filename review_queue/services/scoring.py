@@ -147,7 +147,11 @@ def enqueue(session: Session, score: Score, *, reason: str) -> ReviewItem:
     """Create (or refresh) the review item of a scored version; state ``new``."""
     item = session.scalar(select(ReviewItem).where(ReviewItem.version_id == score.version_id))
     lane = Lane.URGENT if score.possible_minor and score.flagged else Lane.NORMAL
-    priority = score.score if reason == "flagged" else blind_priority(score.version_id)
+    if reason == "flagged":  # by the raw score: a calibrated one, monotone in it, ties many
+        raw = (score.explanation or {}).get("raw_score")
+        priority = float(raw) if isinstance(raw, int | float) else score.score
+    else:
+        priority = blind_priority(score.version_id)
     if item is None:
         listing_id = session.scalar(
             select(ListingVersion.listing_id).where(ListingVersion.id == score.version_id)

@@ -51,6 +51,7 @@ class Explanation:
     counter: list[IndicatorRow]
     model_probability: str
     model_weight: str
+    calibration: str = ""  # the calibration's version, if the score was calibrated
 
 
 def _text(value: Any, limit: int = MAX_LABEL) -> str:
@@ -181,6 +182,8 @@ def explain(explanation: Any, text: str | None = "", title: str | None = "") -> 
         counter=counter,
         model_probability=_number(model.get("probability")),
         model_weight=_number(model.get("weight")),
+        calibration="" if data.get("calibration") in (None, "none")
+        else _text(data.get("calibration"), 50),
     )
 
 

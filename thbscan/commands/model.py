@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from models import ModelRegistry
 from models.textmodel import load_config, train
+from thbscan import config
 from thbscan.commands.common import emit_json
 
 
@@ -22,7 +22,8 @@ def run_train(args: argparse.Namespace) -> int:
     texts, labels = fixture_corpus()
     estimator = train(texts, labels, load_config())
     accuracy = float((estimator.predict(texts) == labels).mean())
-    entry = ModelRegistry().save(
+    registry = config.registry()
+    entry = registry.save(
         estimator, args.version, trained_on=f"fixture corpus ({len(texts)} listings, "
         f"{sum(labels)} flagged)", metrics={"training_accuracy": round(accuracy, 4)},
         promote=args.promote,
@@ -32,7 +33,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result)
     else:
-        print(f"trained model {entry.version} -> models/artifacts/{entry.file} "
+        print(f"trained model {entry.version} -> {registry.directory / entry.file} "
               f"(sha256 {entry.sha256[:12]}..., training accuracy {accuracy:.3f})")
         if not args.promote:
             print(f"promote it with: thbscan model promote {entry.version}")
@@ -40,7 +41,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    manifest = ModelRegistry().manifest()
+    manifest = config.registry().manifest()
     if args.json:
         emit_json(manifest)
         return 0
@@ -51,6 +52,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_promote(args: argparse.Namespace) -> int:
-    ModelRegistry().promote(args.version)
+    config.registry().promote(args.version)
     print(f"model {args.version} promoted; `thbscan score` will re-score with it")
     return 0

@@ -7,6 +7,7 @@ import os
 import sys
 
 from review_queue.db import session_factory
+from review_queue.services.scoring import DEFAULT_SAMPLE_RATE
 from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
 from thbscan.commands.common import EXIT_STOP_SWITCH, emit_json, err, open_db
@@ -24,6 +25,11 @@ def run_score(args: argparse.Namespace) -> int:
         with sessions() as session:
             return is_stopped(session)
 
+    rate = DEFAULT_SAMPLE_RATE if args.sample_rate is None else args.sample_rate
+    if not 0 <= rate <= 1:
+        err(f"--sample-rate {rate}: give a share of unflagged listings in 0..1 "
+            f"(default {DEFAULT_SAMPLE_RATE})")
+        return 2
     if stop_switch_on():
         err("the stop switch is on: scoring is halted until `thbscan resume --reason ...`")
         return EXIT_STOP_SWITCH
@@ -34,7 +40,7 @@ def run_score(args: argparse.Namespace) -> int:
                             use_model=scorer.model is not None)
     report = score_archive(sessions, scorer, pseudo, rescore=args.rescore,
                            batch_size=args.batch_size, progress=not args.quiet,
-                           workers=workers, worker_factory=factory,
+                           workers=workers, worker_factory=factory, sample_rate=rate,
                            should_stop=stop_switch_on,
                            writer_sessions=session_factory(engine, writer=True))
     result = {**report.as_dict(), "scorer": scorer.scorer_key}

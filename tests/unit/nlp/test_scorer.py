@@ -113,9 +113,10 @@ def test_spans_map_back_to_the_original_text_also_when_obfuscated() -> None:
 def test_check_dict_has_the_stable_fields() -> None:
     out = SCORER.assess("x", "We keep your passport.").to_check_dict()
     assert list(out) == ["score", "flagged", "band", "categories", "possible_minor",
-                         "indicators", "language", "versions"]
+                         "indicators", "language", "versions", "raw_score"]
     assert 0.0 <= out["score"] <= 1.0
-    assert set(out["versions"]) == {"scorer", "model", "lists"}
+    assert out["raw_score"] == out["score"]  # no calibration in use
+    assert set(out["versions"]) == {"scorer", "model", "lists", "calibration"}
     for ind in out["indicators"]:
         assert {"id", "category", "weight", "spans"} <= set(ind)
 

@@ -95,6 +95,9 @@ def test_explanation_rows_and_title_spans() -> None:
     assert view.rules[0].description == "fee and passport"
     assert view.model_probability == "0.70"
     assert [s.start for s in collect_spans(explanation, "title")] == [0]
+    assert view.calibration == ""  # none recorded: nothing shown
+    assert explain({**explanation, "calibration": "none"}).calibration == ""
+    assert explain({**explanation, "calibration": "c1"}).calibration == "c1"
 
 
 def test_field_rows() -> None:
