@@ -96,11 +96,16 @@ def fit(o: Outcomes, version: str, *, source: str,
     return Calibration(version, tuple(x), tuple(y), fitted)
 
 
-def out_of_fold(o: Outcomes, folds: int = FOLDS, seed: int = 0) -> np.ndarray:
+def _folds(o: Outcomes) -> int:
+    """``FOLDS``, or fewer when an outcome is rarer (each fold needs one of each)."""
+    escalated = int(o.escalated.sum())
+    return max(2, min(FOLDS, escalated, len(o.raw) - escalated))
+
+
+def out_of_fold(o: Outcomes, seed: int = 0) -> np.ndarray:
     """Calibrated probabilities, each predicted by a map fitted without its fold."""
-    k = max(2, min(folds, int(o.escalated.sum()), int(len(o.raw) - o.escalated.sum())))
     pred = np.empty_like(o.raw)
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    splitter = StratifiedKFold(n_splits=_folds(o), shuffle=True, random_state=seed)
     for train, test in splitter.split(o.raw, o.escalated):
         part = Outcomes(o.raw[train], o.escalated[train], o.weight[train])
         pred[test] = _isotonic(part).predict(o.raw[test])
@@ -139,8 +144,7 @@ def evaluate(o: Outcomes) -> dict[str, Any]:
     """Raw score against the out-of-fold calibrated score on the same decisions."""
     cal = out_of_fold(o)
     return {
-        "folds": max(2, min(FOLDS, int(o.escalated.sum()),
-                            int(len(o.raw) - o.escalated.sum()))),
+        "folds": _folds(o),
         "brier_raw": round(brier(o.raw, o), 6),
         "brier_calibrated": round(brier(cal, o), 6),
         "ece_raw": round(ece(o.raw, o), 6),

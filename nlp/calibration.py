@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +27,19 @@ from nlp.errors import NlpError
 
 FORMAT = "thbscan.calibration.v1"
 MAX_POINTS = 10_000
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,49}")  # also a file name
 
 
 class CalibrationError(NlpError):
     """A calibration file or fit that cannot be used."""
+
+
+def check_version(version: Any) -> None:
+    """A version names a file: refuse anything but a short plain name."""
+    if not isinstance(version, str) or not _VERSION.fullmatch(version) or version == "none":
+        raise CalibrationError(
+            f"calibration version {version!r}: give 1-50 characters of A-Z a-z 0-9 '.' '_' "
+            "'-', starting with a letter or digit ('none' is reserved)")
 
 
 @dataclass(frozen=True)
@@ -43,8 +53,7 @@ class Calibration:
     fitted: dict[str, Any] = field(default_factory=dict)  # data, counts, metrics
 
     def __post_init__(self) -> None:
-        if not self.version or len(self.version) > 50:
-            raise CalibrationError(f"calibration version {self.version!r}: give 1-50 characters")
+        check_version(self.version)
         if not 1 <= len(self.x) <= MAX_POINTS or len(self.x) != len(self.y):
             raise CalibrationError(
                 f"calibration {self.version}: {len(self.x)} x and {len(self.y)} y breakpoints; "

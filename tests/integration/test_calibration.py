@@ -81,6 +81,8 @@ def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
         done = thbscan(*args, "--db", db, env=env)
         assert done.returncode == 0, done.stderr[-2000:]
 
+    bad = thbscan("calibration", "fit", "--version", "../c0", "--db", db, env=env)
+    assert bad.returncode == 2 and "calibration version '../c0'" in bad.stderr
     too_early = thbscan("calibration", "fit", "--version", "c0", "--db", db, env=env)
     assert too_early.returncode == 2
     assert "0 decided listings" in too_early.stderr and "keep reviewing" in too_early.stderr

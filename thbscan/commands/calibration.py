@@ -17,7 +17,7 @@ from tqdm import tqdm
 from models.calibration import Outcomes, check_enough, fit
 from models.calibration_report import render
 from models.errors import ModelError
-from nlp.calibration import CalibrationError
+from nlp.calibration import CalibrationError, check_version
 from review_queue.services.outcomes import decided_outcomes
 from review_queue.services.scoring import DEFAULT_SAMPLE_RATE
 from thbscan import config
@@ -36,7 +36,8 @@ def run_fit(args: argparse.Namespace) -> int:
     _engine, sessions = open_db(args.db)
     with sessions() as session:
         outcomes = list(decided_outcomes(session))
-    try:  # before the scorer is loaded: too few decisions is said at once
+    try:  # before the scorer is loaded: a bad version or too few decisions is said at once
+        check_version(args.version)
         check_enough(len(outcomes), sum(o.escalated for o in outcomes), args.min_decisions)
     except CalibrationError as exc:
         err(str(exc))
@@ -102,5 +103,6 @@ def run_promote(args: argparse.Namespace) -> int:
         err(str(exc))
         return 2
     what = f"calibration {version} promoted" if version else "scores are uncalibrated again"
-    sys.stdout.write(f"{what}; `thbscan score` will re-score the archive\n")
+    sys.stdout.write(f"{what}; `thbscan score` re-scores the archive under the new scorer "
+                     "key\n")
     return 0

@@ -57,6 +57,13 @@ def test_bad_breakpoints_are_refused_with_the_value(x, y, message) -> None:
         Calibration("bad", x, y)
 
 
+@pytest.mark.parametrize("version", ["", "../../etc/passwd", "a/b", ".hidden", "x" * 51,
+                                     "none", "v 1"])
+def test_a_version_is_a_safe_file_name(version) -> None:
+    with pytest.raises(CalibrationError, match="give 1-50 characters"):
+        Calibration(version, (0.5,), (0.5,))
+
+
 def test_json_round_trip_and_hostile_files() -> None:
     assert Calibration.from_json(CAL.to_json()) == CAL
     with pytest.raises(CalibrationError, match=r"cal\.json: not JSON"):
@@ -174,7 +181,7 @@ def test_registry_keeps_promotes_and_refuses_an_altered_calibration(tmp_path) ->
 
 
 def test_report_has_both_charts_and_escapes_what_it_shows() -> None:
-    cal = fit(miscalibrated(300), "v<script>", source="<img src=x onerror=alert(1)>")
+    cal = fit(miscalibrated(300), "v1", source="<img src=x onerror=alert(1)><script>")
     page = render(cal)
     assert page.count("<svg") == 2
     assert "<script" not in page and "<img" not in page
