@@ -64,3 +64,16 @@ def test_ingest_reports_bad_lines_and_stores_the_rest(tmp_path, db_url) -> None:
     assert sorted(k for _s, k in keys)[1] == "x2"
     assert sorted(k for _s, k in keys)[0].startswith("sha256:")
     assert {s for s, _k in keys} == {"partner-file"}
+
+
+def test_bad_sample_rates_are_refused_before_any_work(tmp_path, capsys) -> None:
+    from thbscan.cli import main
+
+    db = f"sqlite:///{tmp_path / 'none.db'}"
+    assert main(["score", "--sample-rate", "1.5", "--db", db]) == 2
+    assert "--sample-rate 1.5: give a share of unflagged listings in 0..1" in \
+        capsys.readouterr().err
+    assert main(["calibration", "fit", "--version", "v1", "--sample-rate", "0", "--db", db]) == 2
+    assert "--sample-rate 0.0: give the rate unflagged listings were sampled" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "none.db").exists()  # refused before the database was opened

@@ -17,6 +17,11 @@ from thbscan.scoring_job import score_archive
 
 
 def run_score(args: argparse.Namespace) -> int:
+    rate = DEFAULT_SAMPLE_RATE if args.sample_rate is None else args.sample_rate
+    if not 0 <= rate <= 1:
+        err(f"--sample-rate {rate}: give a share of unflagged listings in 0..1 "
+            f"(default {DEFAULT_SAMPLE_RATE})")
+        return 2
     run_mode = config.mode()
     pseudo = pseudonymiser(run_mode)  # refuses to start without a key in production (R09)
     engine, sessions = open_db(args.db)
@@ -25,11 +30,6 @@ def run_score(args: argparse.Namespace) -> int:
         with sessions() as session:
             return is_stopped(session)
 
-    rate = DEFAULT_SAMPLE_RATE if args.sample_rate is None else args.sample_rate
-    if not 0 <= rate <= 1:
-        err(f"--sample-rate {rate}: give a share of unflagged listings in 0..1 "
-            f"(default {DEFAULT_SAMPLE_RATE})")
-        return 2
     if stop_switch_on():
         err("the stop switch is on: scoring is halted until `thbscan resume --reason ...`")
         return EXIT_STOP_SWITCH
