@@ -75,10 +75,10 @@ def _isotonic(o: Outcomes) -> IsotonicRegression:
                                                         sample_weight=o.weight)
 
 
-def fit(o: Outcomes, version: str, *, source: str,
-        min_decisions: int = MIN_DECISIONS) -> Calibration:
-    """A calibration fitted on all of ``o``; its ``fitted`` record holds the counts and the
-    out-of-fold evaluation."""
+def fit(o: Outcomes, version: str, *, source: str, min_decisions: int = MIN_DECISIONS,
+        scorer_key: str = "") -> Calibration:
+    """A calibration fitted on all of ``o``, the raw scores of the scorer ``scorer_key``;
+    its ``fitted`` record holds that key, the counts and the out-of-fold evaluation."""
     check_enough(len(o.raw), int(o.escalated.sum()), min_decisions)
     iso = _isotonic(o)
     eps = 1.0 / (len(o.raw) + 2)
@@ -86,6 +86,7 @@ def fit(o: Outcomes, version: str, *, source: str,
     y = [round(float(min(1 - eps, max(eps, v))), 6) for v in iso.y_thresholds_]
     fitted = {
         "source": source,
+        "scorer_key": scorer_key,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "decisions": len(o.raw),
         "escalated": int(o.escalated.sum()),

@@ -57,6 +57,9 @@ class Contribution:
 @dataclass(frozen=True)
 class Assessment:
     score: float
+    # The score before calibration; the threshold and bands apply to it. Equal to
+    # ``score`` when no calibration is in use.
+    raw_score: float
     flagged: bool
     band: str
     categories: tuple[str, ...]
@@ -70,9 +73,6 @@ class Assessment:
     model_probability: float | None
     versions: dict[str, Any]
     extracted: tuple[Any, ...] = field(default=(), repr=False)
-    # The score before calibration; the threshold and bands apply to it. Equal to
-    # ``score`` when no calibration is in use.
-    raw_score: float | None = None
 
     def to_check_dict(self) -> dict[str, Any]:
         """The stable ``thbscan check`` output object."""
@@ -87,7 +87,7 @@ class Assessment:
             "versions": self.versions,
             # Added after the first version of this interface: the score before
             # calibration, on which the threshold and bands are set.
-            "raw_score": round(self.score if self.raw_score is None else self.raw_score, 4),
+            "raw_score": round(self.raw_score, 4),
         }
 
     def explanation(self) -> dict[str, Any]:
@@ -98,7 +98,7 @@ class Assessment:
             "counter": [_contribution_dict(c) for c in self.counter],
             "combination_only": [_contribution_dict(c) for c in self.suppressed],
             "evidence": round(self.evidence, 4),
-            "raw_score": round(self.score if self.raw_score is None else self.raw_score, 4),
+            "raw_score": round(self.raw_score, 4),
             "calibration": self.versions.get("calibration", "none"),
             "model": {
                 "probability": None if self.model_probability is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -327,8 +328,6 @@ def entry() -> None:
     and written. Objects are still freed by reference counting; only cyclic garbage is
     left to the operating system, which reclaims the whole process anyway.
     """
-    import gc
-
     code = main()
     gc.freeze()
     sys.exit(code)

@@ -44,17 +44,17 @@ def run_fit(args: argparse.Namespace) -> int:
         return 2
     scorer = load_scorer(args.lists)
     assessments = scorer.assess_many((o.title, o.text) for o in outcomes)
-    raw = [a.score if a.raw_score is None else a.raw_score
-           for a in tqdm(assessments, total=len(outcomes), unit="listing",
-                         desc="re-scoring decided listings", disable=args.json or args.quiet)]
+    raw = [a.raw_score for a in tqdm(assessments, total=len(outcomes), unit="listing",
+                                     desc="re-scoring decided listings",
+                                     disable=args.json or args.quiet)]
     weights = [1.0 / rate if o.sampled else 1.0 for o in outcomes]
     registry = config.registry()
     source = (f"{len(outcomes)} analyst decisions ({sum(o.sampled for o in outcomes)} on "
               f"sampled unflagged listings, weight 1/{rate:g})")
     try:
         data = Outcomes.of(raw, [o.escalated for o in outcomes], weights)
-        cal = fit(data, args.version, source=source, min_decisions=args.min_decisions)
-        cal.fitted["scorer_key"] = scorer.raw_scorer_key
+        cal = fit(data, args.version, source=source, min_decisions=args.min_decisions,
+                  scorer_key=scorer.raw_scorer_key)
         entry = registry.save_calibration(cal, promote=args.promote)
     except (CalibrationError, ModelError) as exc:
         err(str(exc))
