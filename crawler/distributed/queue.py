@@ -25,6 +25,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 import weakref
 from collections import deque
@@ -135,6 +136,7 @@ class ReliableFifoQueue(Base):
         self._push_flush_due = False
         self.duplicates = 0  # new links that turned out to be in the dupefilter
         self.capacity: Callable[[], int] = lambda: 1  # set by the scheduler: free slots
+        self.last_pop = 0.0  # time.monotonic() of the last pop
         self.lease.start()  # alive before taking anything
 
     def _encode_request(self, request: Any) -> bytes:
@@ -236,6 +238,7 @@ class ReliableFifoQueue(Base):
         """The next request, moved into this worker's in-progress list. As many as the
         worker has free download slots (:attr:`capacity`), plus ``PREFETCH``, are taken
         in one round trip; the rest wait here, already taken, for the next calls."""
+        self.last_pop = time.monotonic()
         self.flush_pushes()
         if not self._ready:
             wanted = max(1, min(MAX_TAKE, int(self.capacity()) + PREFETCH))
