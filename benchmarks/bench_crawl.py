@@ -34,6 +34,7 @@ import os
 import resource
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -242,9 +243,14 @@ def _drop_keys(prefix: str) -> str | None:
     return None
 
 
+CONTENDERS = ("bare", "ours", "ours_redis", "ours_x2")
+
+
 def _contenders(url: str, tmp: Path, discovery: str, env: dict[str, str],
                 server_pid: int) -> dict[str, Any]:
-    """bare, ours, ours on a Redis frontier and two such workers, on one discovery mode."""
+    """One round: bare, ours, ours on a Redis frontier and two such workers, one after the
+    other, on one discovery mode; with this round's ratios."""
+    tmp.mkdir(parents=True, exist_ok=True)
     bare = tmp / "bare.py"
     bare.write_text(BARE_SPIDER, encoding="utf-8")
     _migrate(tmp / f"one-{discovery}.db")
@@ -270,24 +276,52 @@ def _contenders(url: str, tmp: Path, discovery: str, env: dict[str, str],
         finally:
             if err := _drop_keys(prefix):
                 results["redis_error"] = err
-    b, o, r1, t = (results[k]["pages_per_s"] for k in ("bare", "ours", "ours_redis", "ours_x2"))
-    peak = max(p["peak_rss_mb"] for k in ("ours", "ours_redis", "ours_x2")
-               for p in results[k]["processes"])
-    one_busy = results["ours"]["cpu"]["cores_busy"]
-    x2_cost = results["ours_x2"]["cpu_ms_per_page"]
-    results["targets"] = {
-        "ours_vs_bare": round(o / b, 2) if b else None, "ours_vs_bare_ok": bool(b and o / b >= 0.8),
-        "two_vs_one": round(t / o, 2) if o else None, "two_vs_one_ok": bool(o and t / o >= 1.5),
-        "two_vs_one_redis_worker": round(t / r1, 2) if r1 else None,
+    results["ratios"] = _ratios(results)
+    return results
+
+
+def _ratios(r: dict[str, Any]) -> dict[str, float | None]:
+    """The ratios of one round (contenders run minutes apart: the machine's speed drifts
+    between rounds more than within one)."""
+    b, o, r1, t = (r[k]["pages_per_s"] for k in CONTENDERS)
+    one_busy = r["ours"]["cpu"]["cores_busy"]
+    x2_cost = r["ours_x2"]["cpu_ms_per_page"]
+    return {
+        "ours_vs_bare": round(o / b, 3) if b else None,
+        "two_vs_one": round(t / o, 3) if o else None,
+        "two_vs_one_redis_worker": round(t / r1, 3) if r1 else None,
         # What the machine allows: two processes can use at most all cores. If a page cost
         # the CPU it costs in the one-process run, they could reach cores / cores-busy-of-one
         # times one; at the CPU per page the two Redis workers actually spent, less.
         "two_vs_one_ceiling_same_cost": round(CORES / one_busy, 2) if one_busy else None,
         "two_vs_one_ceiling_measured_cost": round(1000 * CORES / x2_cost / o, 2)
         if o and x2_cost else None,
+    }
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 3) if present else None
+
+
+def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over the rounds: pages/s and CPU per page of each contender, and each ratio
+    taken within its round; the peak RSS over all rounds."""
+    median = {k: {"pages_per_s": _median([r[k]["pages_per_s"] for r in rounds]),
+                  "cpu_ms_per_page": _median([r[k]["cpu_ms_per_page"] for r in rounds]),
+                  "cores_busy": _median([r[k]["cpu"]["cores_busy"] for r in rounds])}
+              for k in CONTENDERS}
+    ratios = {name: _median([r["ratios"][name] for r in rounds])
+              for name in rounds[0]["ratios"]}
+    peak = max(p["peak_rss_mb"] for r in rounds for k in ("ours", "ours_redis", "ours_x2")
+               for p in r[k]["processes"])
+    targets = {
+        **ratios,
+        "ours_vs_bare_ok": bool(ratios["ours_vs_bare"] and ratios["ours_vs_bare"] >= 0.8),
+        "two_vs_one_ok": bool(ratios["two_vs_one"] and ratios["two_vs_one"] >= 1.5),
         "peak_rss_mb": peak, "peak_rss_ok": peak < 300,
     }
-    return results
+    return {"rounds": rounds, "median": median, "targets": targets}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,9 +331,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--discovery", choices=("pages", "sitemap", "both"), default="both",
                     help="how the crawl finds the detail pages: the listing pages (a chain "
                     "of dependent steps), the sitemap, or both in turn (default)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="times every contender runs, in turn; medians are reported "
+                    "(default 3; 1 with --quick)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args(argv)
+    if args.rounds < 1:
+        ap.error(f"--rounds must be at least 1, not {args.rounds}")
     n = 1_000 if args.quick else args.n
+    rounds = 1 if args.quick else args.rounds
     modes = ("pages", "sitemap") if args.discovery == "both" else (args.discovery,)
 
     port = _free_port()
@@ -310,14 +350,22 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "THBSCAN_MODE": "test"}
     env.pop("THBSCAN_REDIS_URL", None)
-    results: dict[str, Any] = {"input": {"listings": n, "listing_pages": -(-n // 20)}}
+    results: dict[str, Any] = {"input": {"listings": n, "listing_pages": -(-n // 20),
+                                         "rounds": rounds}}
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for mode in modes:
-                results[mode] = _contenders(url, Path(tmp), mode, env, server.pid)
+            for i in range(rounds):  # the modes interleaved, so that drift touches both
+                for mode in modes:
+                    if not args.json:
+                        print(f"round {i + 1}/{rounds}, discovery {mode} ...", flush=True)
+                    runs[mode].append(_contenders(url, Path(tmp) / f"round{i}", mode, env,
+                                                  server.pid))
     finally:
         server.stdin.close()
         server.wait(timeout=30)
+    for mode in modes:
+        results[mode] = _summary(runs[mode])
 
     out_dir = REPO / "bench-results"
     out_dir.mkdir(exist_ok=True)
@@ -325,31 +373,44 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results))
         return 0
-    print(f"crawl benchmark: {n:,} listings + {results['input']['listing_pages']} listing "
-          "pages on loopback, delays off")
+    print(f"\ncrawl benchmark: {n:,} listings + {results['input']['listing_pages']} listing "
+          f"pages on loopback, delays off; {rounds} round(s), the contenders in turn")
     for mode in modes:
-        print(f"\ndiscovery: {mode}")
-        print(f"{'contender':<11} {'wall s':>7} {'pages':>7} {'pages/s':>8} {'CPU s':>6} "
-              f"{'cores':>6} {'CPU ms/page':>12} {'peak RSS MB':>12}  RSS at 25/50/75/100 % (MB)")
-        for key in ("bare", "ours", "ours_redis", "ours_x2"):
-            r = results[mode][key]
+        _print_mode(mode, results[mode])
+    return 0
+
+
+def _print_mode(mode: str, result: dict[str, Any]) -> None:
+    print(f"\ndiscovery: {mode}")
+    print(f"{'round':<6} {'contender':<11} {'wall s':>7} {'pages':>7} {'pages/s':>8} "
+          f"{'CPU s':>6} {'cores':>6} {'CPU ms/page':>12} {'peak RSS MB':>12}  "
+          "RSS at 25/50/75/100 % (MB)")
+    for number, rnd in enumerate(result["rounds"], 1):
+        for key in CONTENDERS:
+            r = rnd[key]
             for i, p in enumerate(r["processes"]):
                 first = i == 0
-                print(f"{key if first else '':<11} {r['wall_s'] if first else '':>7} "
+                print(f"{number if first and key == 'bare' else '':<6} "
+                      f"{key if first else '':<11} {r['wall_s'] if first else '':>7} "
                       f"{p['pages']:>7} {r['pages_per_s'] if first else '':>8} "
                       f"{r['cpu']['total_s'] if first else '':>6} "
                       f"{r['cpu']['cores_busy'] if first else '':>6} "
                       f"{r['cpu_ms_per_page'] if first else '':>12} {p['peak_rss_mb']:>12}  "
                       f"{p['rss_course_mb']}  rc={p['rc']}")
-        tg = results[mode]["targets"]
-        print(f"targets: ours/bare {tg['ours_vs_bare']} (>= 0.80: {tg['ours_vs_bare_ok']}); "
-              f"two/one {tg['two_vs_one']} (>= 1.5: {tg['two_vs_one_ok']}; two/one Redis "
-              f"worker {tg['two_vs_one_redis_worker']}); "
-              f"peak RSS {tg['peak_rss_mb']} MB (< 300: {tg['peak_rss_ok']})")
-        print(f"ceiling on {CORES} cores for two/one: {tg['two_vs_one_ceiling_same_cost']} at "
-              f"the one-process CPU per page, {tg['two_vs_one_ceiling_measured_cost']} at the "
-              "two workers' (CPU: crawlers with their storage processes, fixture server, Redis)")
-    return 0
+        ra = rnd["ratios"]
+        print(f"{'':<6} ratios: ours/bare {ra['ours_vs_bare']}, two/one {ra['two_vs_one']}, "
+              f"two/one Redis worker {ra['two_vs_one_redis_worker']}")
+    med = result["median"]
+    print("median pages/s: " + ", ".join(f"{k} {med[k]['pages_per_s']}" for k in CONTENDERS))
+    tg = result["targets"]
+    print(f"targets (medians of the rounds' ratios): ours/bare {tg['ours_vs_bare']} "
+          f"(>= 0.80: {tg['ours_vs_bare_ok']}); two/one {tg['two_vs_one']} "
+          f"(>= 1.5: {tg['two_vs_one_ok']}; two/one Redis worker "
+          f"{tg['two_vs_one_redis_worker']}); peak RSS {tg['peak_rss_mb']} MB "
+          f"(< 300: {tg['peak_rss_ok']})")
+    print(f"ceiling on {CORES} cores for two/one: {tg['two_vs_one_ceiling_same_cost']} at "
+          f"the one-process CPU per page, {tg['two_vs_one_ceiling_measured_cost']} at the "
+          "two workers' (CPU: crawlers with their storage processes, fixture server, Redis)")
 
 
 if __name__ == "__main__":
