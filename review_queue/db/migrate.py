@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
 from review_queue.db.errors import SchemaOutOfDate
 
@@ -28,7 +29,13 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
-    """Bring the schema to ``revision``; returns the revision now current."""
+    """Bring the schema to ``revision``; returns the revision now current. A database
+    already at the head the migration files declare is left as it is without importing
+    alembic (each crawl and ingest starts with this call)."""
+    if revision == "head":
+        head = declared_head()
+        if head is not None and stored_revision(engine) == head:
+            return head
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
@@ -48,8 +55,55 @@ def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
+# One ``revision = "..."`` and one ``down_revision = None | "..."`` line per migration file.
+_REVISION_RE = re.compile(r"""^revision(?:\s*:[^=\n]*)?\s*=\s*["']([^"'\n]+)["']\s*$""", re.M)
+_DOWN_REVISION_RE = re.compile(
+    r"""^down_revision(?:\s*:[^=\n]*)?\s*=\s*(?:None|["']([^"'\n]+)["'])\s*$""", re.M
+)
+_VERSION_TABLE = "alembic_version"
+
+
+def declared_head() -> str | None:
+    """The head revision as the migration files declare it, read without importing
+    alembic (about 0.15 s of every command's start); None when the files are not one plain
+    chain (a merge, a branch, a form the two patterns above do not read): alembic decides
+    then."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION_RE.findall(source), _DOWN_REVISION_RE.findall(source)
+        if len(revision) != 1 or len(down) != 1:
+            return None
+        revisions.add(revision[0])
+        if down[0]:
+            parents.add(down[0])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database (None before the first migration), read with
+    plain SQL; more than one recorded head raises, as alembic does."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(_VERSION_TABLE):
+            return None
+        rows = conn.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalars().all()
+    if len(rows) > 1:
+        raise SchemaOutOfDate(f"the database records several schema heads ({', '.join(rows)}):"
+                              " run `thbscan db upgrade`")
+    return rows[0] if rows else None
+
+
 def check_current(engine: Engine) -> None:
-    """Raise SchemaOutOfDate with the command to run when migrations are pending."""
+    """Raise SchemaOutOfDate with the command to run when migrations are pending.
+
+    The usual case (the database at the head the migration files declare) is decided
+    without alembic; anything else is looked at again by alembic before an error is raised.
+    """
+    head = declared_head()
+    if head is not None and stored_revision(engine) == head:
+        return
     current, head = current_revision(engine), head_revision(engine)
     if current != head:
         raise SchemaOutOfDate(
