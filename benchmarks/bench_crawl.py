@@ -12,7 +12,7 @@ subprocess so its CPU and memory are not the crawler's. Politeness delays are of
 - ``ours x2``: two such processes sharing a Redis frontier (``THBSCAN_REDIS_URL``, a
   per-run key prefix, deleted afterwards).
 
-Each runs twice: discovering the detail pages through the listing pages (``pages``:
+Each round crawls the site two ways: finding the detail pages through the listing pages (``pages``:
 page k links to page k+1 only, so discovery is a chain of 500 dependent steps whose
 latency, not CPU, bounds the crawl) and through the sitemap (``sitemap``: every detail
 page is known after one request).
@@ -21,9 +21,13 @@ The harness polls ``/proc/<pid>/status`` VmRSS every 0.05 s for each crawler pro
 reports the peak and the RSS at 25/50/75/100 % of the crawl's wall time. Targets: ours
 >= 80 % of bare pages/s; peak RSS < 300 MB and flat; two processes >= 1.5x one.
 
-    python -m benchmarks.bench_crawl [--n 10000] [--quick] [--discovery both] [--json]
+The machine's speed drifts from minute to minute, so the contenders run in turn, round after
+round (``--rounds``, default 3), and the ratios are reported as the median of each round's.
 
-Results also go to ``bench-results/crawl.json``. Timings vary 30-40 % between runs.
+    python -m benchmarks.bench_crawl [--n 10000] [--rounds 3] [--quick] [--discovery both]
+                                     [--json]
+
+Results also go to ``bench-results/crawl.json``, every round included.
 """
 
 from __future__ import annotations
