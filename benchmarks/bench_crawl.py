@@ -12,10 +12,10 @@ subprocess so its CPU and memory are not the crawler's. Politeness delays are of
 - ``ours x2``: two such processes sharing a Redis frontier (``THBSCAN_REDIS_URL``, a
   per-run key prefix, deleted afterwards).
 
-Each round crawls the site two ways: finding the detail pages through the listing pages (``pages``:
-page k links to page k+1 only, so discovery is a chain of 500 dependent steps whose
-latency, not CPU, bounds the crawl) and through the sitemap (``sitemap``: every detail
-page is known after one request).
+Each round crawls the site two ways: finding the detail pages through the listing pages
+(``pages``: page k links to page k+1 only, so discovery is a chain of 500 dependent steps
+whose latency, not CPU, bounds the crawl) and through the sitemap (``sitemap``: every
+detail page is known after one request).
 
 The harness polls ``/proc/<pid>/status`` VmRSS every 0.05 s for each crawler process and
 reports the peak and the RSS at 25/50/75/100 % of the crawl's wall time. Targets: ours
