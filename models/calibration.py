@@ -58,7 +58,6 @@ class Outcomes:
         return cls(r, y, w)
 
 
-
 def check_enough(decisions: int, escalated: int, min_decisions: int = MIN_DECISIONS) -> None:
     """Refuse to fit on too few decisions, saying how many there are."""
     dismissed = decisions - escalated
@@ -79,7 +78,8 @@ def fit(o: Outcomes, version: str, *, source: str, min_decisions: int = MIN_DECI
         scorer_key: str = "") -> Calibration:
     """A calibration fitted on all of ``o``, the raw scores of the scorer ``scorer_key``;
     its ``fitted`` record holds that key, the counts and the out-of-fold evaluation."""
-    check_enough(len(o.raw), int(o.escalated.sum()), min_decisions)
+    escalated = int(o.escalated.sum())
+    check_enough(len(o.raw), escalated, min_decisions)
     iso = _isotonic(o)
     eps = 1.0 / (len(o.raw) + 2)
     x = [round(float(v), 6) for v in iso.X_thresholds_]
@@ -89,7 +89,7 @@ def fit(o: Outcomes, version: str, *, source: str, min_decisions: int = MIN_DECI
         "scorer_key": scorer_key,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "decisions": len(o.raw),
-        "escalated": int(o.escalated.sum()),
+        "escalated": escalated,
         "weighted_escalation_rate": round(float(np.average(o.escalated, weights=o.weight)), 6),
         "method": "isotonic regression, ends kept 1/(n+2) from 0 and 1",
         "evaluation": evaluate(o),
@@ -137,21 +137,25 @@ def reliability(p: np.ndarray, o: Outcomes, bins: int = BINS) -> list[dict[str, 
 def ece(p: np.ndarray, o: Outcomes, bins: int = BINS) -> float:
     """Expected calibration error: the weight-share-weighted gap between mean prediction
     and observed share over equal-width bins."""
-    return float(sum(r["weight_share"] * abs(r["predicted"] - r["observed"])
-                     for r in reliability(p, o, bins)))
+    return _ece(reliability(p, o, bins))
+
+
+def _ece(rows: list[dict[str, float]]) -> float:
+    return float(sum(r["weight_share"] * abs(r["predicted"] - r["observed"]) for r in rows))
 
 
 def evaluate(o: Outcomes) -> dict[str, Any]:
     """Raw score against the out-of-fold calibrated score on the same decisions."""
     cal = out_of_fold(o)
+    raw_rows, cal_rows = reliability(o.raw, o), reliability(cal, o)
     return {
         "folds": _folds(o),
         "brier_raw": round(brier(o.raw, o), 6),
         "brier_calibrated": round(brier(cal, o), 6),
-        "ece_raw": round(ece(o.raw, o), 6),
-        "ece_calibrated": round(ece(cal, o), 6),
-        "reliability_raw": [_rounded(r) for r in reliability(o.raw, o)],
-        "reliability_calibrated": [_rounded(r) for r in reliability(cal, o)],
+        "ece_raw": round(_ece(raw_rows), 6),
+        "ece_calibrated": round(_ece(cal_rows), 6),
+        "reliability_raw": [_rounded(r) for r in raw_rows],
+        "reliability_calibrated": [_rounded(r) for r in cal_rows],
     }
 
 

@@ -27,19 +27,16 @@ def load_scorer(lists: str | Path | None = None, *, model: bool = True,
             text_model = registry.load(model_version)
         except ModelError as exc:
             logger.warning("scoring without a text model: %s", exc)
-    scorer = Scorer(catalogue, text_model)
     # A promoted calibration was fitted on the raw scores of one scorer (model, lists,
     # settings): it is used only with that one; after a change it must be fitted again.
     calibration = registry.load_calibration()
-    if calibration is not None:
-        fitted_for = calibration.fitted.get("scorer_key")
-        if fitted_for == scorer.raw_scorer_key:
-            scorer = Scorer(catalogue, text_model, calibration=calibration)
-        else:
-            logger.warning(
-                "calibration %s was fitted for scorer %s, not %s: scoring uncalibrated; fit "
-                "one for this scorer with `thbscan calibration fit`", calibration.version,
-                fitted_for, scorer.raw_scorer_key)
+    scorer = Scorer(catalogue, text_model, calibration=calibration)
+    if calibration is not None and calibration.fitted.get("scorer_key") != scorer.raw_scorer_key:
+        logger.warning(
+            "calibration %s was fitted for scorer %s, not %s: scoring uncalibrated; fit one "
+            "for this scorer with `thbscan calibration fit`", calibration.version,
+            calibration.fitted.get("scorer_key"), scorer.raw_scorer_key)
+        scorer = Scorer(catalogue, text_model)
     # The catalogue, the model and spaCy's vocabulary live as long as the process: move them
     # out of the cyclic garbage collector's way, so its collections, triggered by the many
     # short-lived objects of each scored listing, do not walk them again and again (about

@@ -44,7 +44,6 @@ class RedisWorker:
         self.empty_since: float | None = None
         self.collected_at = 0.0
         self.pokes = 0
-        self.grace = QUIET_GRACE
         self.beat: Any = None
         self.poke: Any = None
         self.queue: Any = None  # the scheduler's shared queue, from spider_opened
@@ -134,7 +133,7 @@ class RedisWorker:
             return
         if self.empty_since is None:
             self.empty_since = now
-        if now - self.empty_since < self.grace:  # a peer may be about to push its output
+        if now - self.empty_since < QUIET_GRACE:  # a peer may be about to push its output
             raise DontCloseSpider
 
     def request_dropped(self, request: Request, spider: Any = None) -> None:

@@ -32,10 +32,8 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Bring the schema to ``revision``; returns the revision now current. A database
     already at the head the migration files declare is left as it is without importing
     alembic (each crawl and ingest starts with this call)."""
-    if revision == "head":
-        head = declared_head()
-        if head is not None and stored_revision(engine) == head:
-            return head
+    if revision == "head" and (head := _at_declared_head(engine)) is not None:
+        return head
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
@@ -92,14 +90,19 @@ def stored_revision(engine: Engine) -> str | None:
     return rows[0] if len(rows) == 1 else None
 
 
+def _at_declared_head(engine: Engine) -> str | None:
+    """The declared head when the database records exactly it, else None (ask alembic)."""
+    head = declared_head()
+    return head if head is not None and stored_revision(engine) == head else None
+
+
 def check_current(engine: Engine) -> None:
     """Raise SchemaOutOfDate with the command to run when migrations are pending.
 
     The usual case (the database at the head the migration files declare) is decided
     without alembic; anything else is looked at again by alembic before an error is raised.
     """
-    head = declared_head()
-    if head is not None and stored_revision(engine) == head:
+    if _at_declared_head(engine) is not None:
         return
     current, head = current_revision(engine), head_revision(engine)
     if current != head:
