@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 RAW_META = "_thbscan_rq_raw"
 PUSH_GROUP = 500  # new links sent together at most
-ACK_GROUP = 32  # acknowledgements sent together (also every 0.1 s, see RedisWorker)
+ACK_GROUP = 32  # acknowledgements sent together (also every 50 ms, see RedisWorker)
 DEFAULT_TTL = 30.0
 MAX_TAKE = 32  # requests taken in one round trip at most
 # Taken beyond the free download slots, so that most pops need no round trip. They are

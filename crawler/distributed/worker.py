@@ -23,15 +23,15 @@ from crawler.distributed.ack import ack, shared_queue
 
 logger = logging.getLogger(__name__)
 POKE_INTERVAL = 0.005  # s between looks at the shared queue while slots are free
-POKES_PER_CHECK = 20  # acknowledgements sent and end-of-crawl checked every 20 looks
+POKES_PER_CHECK = 10  # acknowledgements sent and end-of-crawl checked every 10 looks (50 ms)
 # How long the crawl must look over (the shared queue empty and nothing in progress in any
-# worker) before a worker closes: several end-of-crawl checks, 0.1 s apart. A peer pushes a
+# worker) before a worker closes: four end-of-crawl checks, 50 ms apart. A peer pushes a
 # page's links before it acknowledges the page, so one check can fall between the two (the
 # queue read empty before the push, the in-progress lists read after the acknowledgement);
 # the next check finds those links queued or taken. Closing early would lose nothing (the
 # peers crawl on), it would only leave them the work. Each worker waits this long at the end
-# of every crawl (it was 3 s: a fifth of a 10,000-page benchmark crawl).
-QUIET_GRACE = 0.5
+# of every crawl (it was 3 s, a fifth of a 10,000-page benchmark crawl, then 0.5 s).
+QUIET_GRACE = 0.2
 POKE_STALE = 0.02  # s since Scrapy last asked for a request before a busy worker looks
 
 
@@ -75,7 +75,7 @@ class RedisWorker:
         """Every 5 ms: a worker with free download slots, busy or idle, takes requests
         that other workers have just pushed (Scrapy asks the scheduler again only when one
         of its downloads ends, and scrapy-redis looks at the shared queue only every 5 s
-        when idle); every 100 ms: acknowledgements are sent, and an idle worker checks
+        when idle); every 50 ms: acknowledgements are sent, and an idle worker checks
         whether the crawl is over."""
         self.pokes += 1
         queue = self.queue
