@@ -114,6 +114,46 @@ site.stop()
 # pagination on unknown sites). Discovered through its listing pages (page k links to
 # page k+1 only: discovery is a chain of 500 dependent steps) or its sitemap (all
 # 10,000 detail pages known after one request).
+# What the machine gives two processes: the crawler's own kind of work (parsel over the fixture
+# detail pages, JSON-LD read with json.loads), no I/O, for a few seconds in one process alone
+# and then in two at once. Two cores give two processes less than twice one (shared caches
+# and memory bandwidth, the hypervisor, the machine's other services).
+PROBE = r'''
+import json, sys, time
+from parsel import Selector
+from thbscan.fixture_site.generate import generate_listings
+from thbscan.fixture_site.render import build_pages
+pages = build_pages(generate_listings(50, 0, 7), "http://127.0.0.1:1", 20)
+bodies = [p.body.decode() for k, p in pages.items() if k.startswith("/jobs/job-")]
+seconds, n = float(sys.argv[1]), 0
+start = time.perf_counter()
+while time.perf_counter() - start < seconds:
+    for body in bodies:
+        sel = Selector(text=body)
+        for raw in sel.css('script[type="application/ld+json"]::text').getall():
+            json.loads(raw)
+        " ".join(sel.css("main *::text").getall())
+        n += 1
+print(json.dumps({"pages_per_s": n / (time.perf_counter() - start)}))
+'''
+PROBE_SECONDS = 4.0
+
+
+def _machine_scaling(env: dict[str, str]) -> dict[str, float]:
+    """Pages/s of :data:`PROBE` in one process alone, then in two at once: the ratio is what
+    this machine gives a second process of CPU-bound crawler work."""
+
+    def together(n: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", PROBE, str(PROBE_SECONDS)], cwd=REPO,
+                                  env=env, stdout=subprocess.PIPE, text=True)
+                 for _ in range(n)]
+        return sum(json.loads(p.communicate()[0])["pages_per_s"] for p in procs)
+
+    one, two = together(1), together(2)
+    return {"one_pages_per_s": round(one, 1), "two_pages_per_s": round(two, 1),
+            "scaling": round(two / one, 3)}
+
+
 _SOURCE = """name = "bench-jobs"
 spider = "jobposting"
 allow_private = true
@@ -287,7 +327,7 @@ def _contenders(url: str, tmp: Path, discovery: str, env: dict[str, str],
                 str(sources), "--base-url", url, "--db", f"sqlite:///{tmp / db}",
                 "--json", "--log-level", "WARNING"]
 
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"machine": _machine_scaling(env)}
     results["bare"] = _run([[sys.executable, str(bare), url, discovery]], env, server)
     results["ours"] = _run([ours(f"one-{discovery}.db")], env, server)
     for key, workers in (("ours_redis", 1), ("ours_x2", 2)):
@@ -315,6 +355,7 @@ def _ratios(r: dict[str, Any]) -> dict[str, float | None]:
 
     one_busy = r["ours"]["cpu"]["cores_busy"]
     x2_cost = r["ours_x2"]["cpu_ms_per_page"]
+    scaling = r["machine"]["scaling"]
     return {
         "ours_vs_bare": ratio(o, b),
         "two_vs_one": ratio(t, o),
@@ -331,6 +372,12 @@ def _ratios(r: dict[str, Any]) -> dict[str, float | None]:
         "two_vs_one_ceiling_same_cost": round(CORES / one_busy, 2) if one_busy else None,
         "two_vs_one_ceiling_measured_cost": round(1000 * CORES / x2_cost / o, 2)
         if o and x2_cost else None,
+        # At the machine's measured scaling: one process keeps one_busy cores busy (its
+        # crawler thread one core, its storage process and the site a part of the other);
+        # two ask for twice that, and the two cores give what two probe processes get.
+        "machine_scaling": scaling,
+        "two_vs_one_ceiling_machine": round(scaling * CORES / 2 / one_busy, 2)
+        if one_busy else None,
     }
 
 
@@ -473,6 +520,10 @@ def _print_mode(mode: str, result: dict[str, Any]) -> None:
     print(f"ceiling on {CORES} cores for two/one: {tg['two_vs_one_ceiling_same_cost']} at "
           f"the one-process CPU per page, {tg['two_vs_one_ceiling_measured_cost']} at the "
           "two workers' (CPU: crawlers with their storage processes, fixture server, Redis)")
+    scalings = [r["machine"]["scaling"] for r in result["rounds"]]
+    print(f"the machine: two processes of CPU-bound parsing ran {scalings} times one "
+          f"(median {tg['machine_scaling']}); at that, two/one can reach about "
+          f"{tg['two_vs_one_ceiling_machine']} (scaling x cores / 2 / cores busy of one)")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,11 @@ def test_crawl_benchmark_runs_every_contender(redis_client) -> None:
         assert run["start_s"] > 0 and run["crawl_s"] > 0 and run["end_s"] >= 0
         assert run["crawl_pages_per_s"] > run["pages_per_s"] > 0
     assert len(rnd["ours_x2"]["processes"]) == 2
+    machine = rnd["machine"]
+    assert machine["one_pages_per_s"] > 0 and machine["two_pages_per_s"] > 0
+    assert machine["scaling"] == round(machine["two_pages_per_s"] / machine["one_pages_per_s"], 3)
     targets = result["sitemap"]["targets"]
     for name in ("ours_vs_bare", "two_vs_one", "crawl_ours_vs_bare", "crawl_two_vs_one"):
         assert targets[name] > 0 and isinstance(targets[f"{name}_ok"], bool)
+    assert targets["two_vs_one_ceiling_machine"] > 0
     assert set(redis_client.scan_iter(match="thbscan-bench-*")) == before  # keys deleted
