@@ -175,6 +175,12 @@ class GroupWriter:
         self._queue.put((payload, _LoopWaiter(loop, future)))
         return future
 
+    def flush_soon(self) -> None:
+        """Commit the group now gathering without waiting out the linger: nothing more is
+        coming soon (the crawl is idle). Whoever waits for its items (a Redis worker, for
+        the acknowledgements that let the crawl end) waits no longer than the commit."""
+        self._waiting.set()
+
     def close(self, timeout: float = 120) -> None:
         """Store what is queued, then stop the thread."""
         self._queue.put(_STOP)

@@ -119,6 +119,7 @@ class StorePipeline:
         pipeline.crawler = crawler
         pipeline.seen = seen_keys(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
@@ -204,6 +205,13 @@ class StorePipeline:
                 self._inc(entry)
             else:
                 entry()
+
+    def spider_idle(self, spider: Spider | None = None) -> None:
+        """Nothing is downloading: the last items need not wait for more to join their group
+        (a Redis worker's last pages stay unacknowledged, and the crawl open, until then)."""
+        writer = getattr(self, "writer", None)
+        if writer is not None:
+            writer.flush_soon()
 
     def close_spider(self, spider: Spider | None = None) -> None:
         """Before spider_closed: wait until every item handed over is committed, so that

@@ -25,13 +25,13 @@ logger = logging.getLogger(__name__)
 POKE_INTERVAL = 0.005  # s between looks at the shared queue while slots are free
 POKES_PER_CHECK = 10  # acknowledgements sent and end-of-crawl checked every 10 looks (50 ms)
 # How long the crawl must look over (the shared queue empty and nothing in progress in any
-# worker) before a worker closes: four end-of-crawl checks, 50 ms apart. A peer pushes a
+# worker) before a worker closes: three end-of-crawl checks, 50 ms apart. A peer pushes a
 # page's links before it acknowledges the page, so one check can fall between the two (the
 # queue read empty before the push, the in-progress lists read after the acknowledgement);
 # the next check finds those links queued or taken. Closing early would lose nothing (the
 # peers crawl on), it would only leave them the work. Each worker waits this long at the end
 # of every crawl (it was 3 s, a fifth of a 10,000-page benchmark crawl, then 0.5 s).
-QUIET_GRACE = 0.2
+QUIET_GRACE = 0.1
 POKE_STALE = 0.02  # s since Scrapy last asked for a request before a busy worker looks
 
 

@@ -59,7 +59,8 @@ def test_a_request_with_a_body_is_answered_and_the_connection_closed(site: Fixtu
 
 
 @pytest.mark.parametrize("raw", [b"nonsense\r\n\r\n", b"GET /robots.txt SPDY/3\r\n\r\n",
-                                 b"GET /" + b"a" * 70_000])
+                                 b"GET /" + b"a" * 70_000,
+                                 b"GET / HTTP/1.1\r\nX: " + b"a" * 70_000 + b"\r\n\r\n"])
 def test_a_malformed_or_oversized_head_gets_400(site: FixtureSite, raw: bytes) -> None:
     answer = exchange(site, raw)
     assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")

@@ -179,6 +179,23 @@ def test_a_waiting_caller_cuts_the_linger_short(tmp_path) -> None:
     assert waited < 20  # not the 30 s linger: the barrier woke the writer
 
 
+def test_flush_soon_commits_the_gathering_group_without_the_linger(tmp_path) -> None:
+    db = f"sqlite:///{tmp_path / 'f.db'}"
+    upgrade(create_engine_for(db))
+    writer = GroupWriter(writer_sessions(db), store_one, write_many=store_batch, linger=30)
+    try:
+        future = writer.submit(_payload(1))
+        time.sleep(0.2)  # the writer has taken the item and lingers for more
+        assert not future.done()
+        start = time.monotonic()
+        writer.flush_soon()  # what the pipeline does when the crawl is idle
+        assert future.result(timeout=20).status == "new"
+        waited = time.monotonic() - start
+    finally:
+        writer.close()
+    assert waited < 10 and _count(db, Listing) == 1  # committed, not after the 30 s linger
+
+
 def test_crawl_gc_is_restored_afterwards() -> None:
     before = gc.get_threshold()
     with crawl_gc():

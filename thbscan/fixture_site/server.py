@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
 _EPOCH = parsedate_to_datetime("Wed, 01 Jan 2025 00:00:00 GMT")
-_BOARDS = ("jobs", "ads")
 
 
 def loopback_address(host: str) -> tuple[str, socket.AddressFamily]:
@@ -285,7 +284,7 @@ def start_fixture_site(
     anything else raises ``NonLoopbackHostError`` (a ``ValueError``). With ``ssl_context`` (a
     server-side context holding a certificate) the site speaks HTTPS. ``engine`` is
     ``threads`` (``http.server``, a thread per connection) or ``asyncio`` (one event loop,
-    about a fifth of the CPU per request: see :mod:`.aioserver`); both serve the same answers.
+    about a third of the CPU per request: see :mod:`.aioserver`); both serve the same answers.
     """
     server, listings = _create_server(host, port, n_jobs, n_ads, seed, page_size, ssl_context,
                                       engine)
