@@ -1,8 +1,10 @@
-"""Crawl throughput and crawler memory on loopback, three contenders in one run.
+"""Crawl throughput and crawler memory on loopback, four contenders in one run.
 
 The fixture site (``--n`` job listings, 20 per listing page, no ads) runs in its own
-subprocess so its CPU and memory are not the crawler's. Politeness delays are off
-(the fixture source has ``download_delay = 0``). Contenders, each in its own process:
+subprocess so its CPU and memory are not the crawler's, on its asyncio server by default
+(``--server``: a third of the threaded server's CPU per request; it shares the two cores).
+Politeness delays are off (the fixture source has ``download_delay = 0``). Contenders, each
+in its own process:
 
 - ``bare``: a plain Scrapy spider (no thbscan middlewares or pipelines, robots.txt off,
   Python's default garbage-collector settings) doing the same crawl, parsel +
@@ -23,9 +25,13 @@ reports the peak and the RSS at 25/50/75/100 % of the crawl's wall time. Targets
 
 The machine's speed drifts from minute to minute, so the contenders run in turn, round after
 round (``--rounds``, default 3), and the ratios are reported as the median of each round's.
+Each run is split at the first and last request the site served (start-up, crawl, wind-down):
+pages/s and the ratios are given over the whole run and over the crawl alone. Each round
+first measures what the machine gives a second process of CPU-bound crawler work
+(:data:`PROBE`) and the two / one that follows from it.
 
     python -m benchmarks.bench_crawl [--n 10000] [--rounds 3] [--quick] [--discovery both]
-                                     [--json]
+                                     [--server asyncio|threads] [--json]
 
 Results also go to ``bench-results/crawl.json``, every round included.
 """
@@ -423,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="times every contender runs, in turn; medians are reported "
                     "(default 3; 1 with --quick)")
     ap.add_argument("--server", choices=("asyncio", "threads"), default="asyncio",
-                    help="the fixture site's server: asyncio (default; about a fifth of the "
+                    help="the fixture site's server: asyncio (default; about a third of the "
                     "CPU per request) or threads (http.server, what the tests use); it shares "
                     "the cores with the crawlers")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
