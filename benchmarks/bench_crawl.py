@@ -122,8 +122,8 @@ site.stop()
 # 10,000 detail pages known after one request).
 # What the machine gives two processes: the crawler's own kind of work (parsel over the fixture
 # detail pages, JSON-LD read with json.loads), no I/O, for a few seconds in one process alone
-# and then in two at once. Two cores give two processes less than twice one (shared caches
-# and memory bandwidth, the hypervisor, the machine's other services).
+# and then in two at once. Two cores may give two processes less than twice one (shared
+# caches and memory bandwidth, the machine's other services).
 PROBE = r'''
 import json, sys, time
 from parsel import Selector
