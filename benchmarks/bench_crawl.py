@@ -488,21 +488,17 @@ def _print_mode(mode: str, result: dict[str, Any]) -> None:
     for number, rnd in enumerate(result["rounds"], 1):
         for key in CONTENDERS:
             r = rnd[key]
+            run = {name: r.get(name, "-") for name in ("wall_s", "start_s", "crawl_s", "end_s",
+                                                        "pages_per_s", "crawl_pages_per_s",
+                                                        "cpu_ms_per_page")}
+            run.update(cpu_s=r["cpu"]["total_s"], cores=r["cpu"]["cores_busy"])
             for i, p in enumerate(r["processes"]):
-                first = i == 0
-
-                def cell(name: str, width: int, r: dict[str, Any] = r,
-                         first: bool = first) -> str:
-                    value = r.get(name, "-") if first else ""
-                    return f"{value:>{width}}"
-
-                print(f"{number if first and key == 'bare' else '':<6} "
-                      f"{key if first else '':<11} {cell('wall_s', 7)} {cell('start_s', 8)} "
-                      f"{cell('crawl_s', 8)} {cell('end_s', 6)} {p['pages']:>7} "
-                      f"{cell('pages_per_s', 8)} {cell('crawl_pages_per_s', 10)} "
-                      f"{r['cpu']['total_s'] if first else '':>6} "
-                      f"{r['cpu']['cores_busy'] if first else '':>6} "
-                      f"{cell('cpu_ms_per_page', 12)} {p['peak_rss_mb']:>12}  "
+                v = run if i == 0 else dict.fromkeys(run, "")  # the run's figures once
+                print(f"{number if i == 0 and key == 'bare' else '':<6} "
+                      f"{key if i == 0 else '':<11} {v['wall_s']:>7} {v['start_s']:>8} "
+                      f"{v['crawl_s']:>8} {v['end_s']:>6} {p['pages']:>7} "
+                      f"{v['pages_per_s']:>8} {v['crawl_pages_per_s']:>10} {v['cpu_s']:>6} "
+                      f"{v['cores']:>6} {v['cpu_ms_per_page']:>12} {p['peak_rss_mb']:>12}  "
                       f"{p['rss_course_mb']}  rc={p['rc']}")
         ra = rnd["ratios"]
         print(f"{'':<6} ratios, wall: ours/bare {ra['ours_vs_bare']}, two/one "

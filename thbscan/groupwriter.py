@@ -158,7 +158,7 @@ class GroupWriter:
         future: Future[Any] = Future()
         self._queue.put((payload, future))
         if callable(payload):  # a caller about to wait for it (e.g. a crawl's last step)
-            self._waiting.set()
+            self.flush_soon()
         return future
 
     def submit_callback(self, payload: Any,

@@ -209,9 +209,7 @@ class StorePipeline:
     def spider_idle(self, spider: Spider | None = None) -> None:
         """Nothing is downloading: the last items need not wait for more to join their group
         (a Redis worker's last pages stay unacknowledged, and the crawl open, until then)."""
-        writer = getattr(self, "writer", None)
-        if writer is not None:
-            writer.flush_soon()
+        self.writer.flush_soon()
 
     def close_spider(self, spider: Spider | None = None) -> None:
         """Before spider_closed: wait until every item handed over is committed, so that

@@ -7,6 +7,7 @@ import http.client
 import re
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -71,6 +72,12 @@ def test_other_methods_get_405_and_close(site: FixtureSite) -> None:
     assert answer.startswith(b"HTTP/1.1 405") and b"Allow: GET, HEAD\r\n" in answer
     assert answer.count(b"HTTP/1.1 ") == 1
     assert site.requests[-1] == ("DELETE", "/jobs/")
+
+
+def test_stopped_right_after_start() -> None:
+    started = time.monotonic()
+    start_fixture_site(n_jobs=2, n_ads=0, engine="asyncio").stop()  # maybe before it serves
+    assert time.monotonic() - started < 5
 
 
 def test_https() -> None:

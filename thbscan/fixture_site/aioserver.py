@@ -26,7 +26,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 
-from .render import Page
+from .render import Page, not_found_page
 from .routes import not_modified, resolve
 
 SERVER_NAME = b"thbscan-fixture-site/1.0"
@@ -36,6 +36,10 @@ IDLE_TIMEOUT = 60.0  # s an idle keep-alive connection stays open
 
 def _status_line(status: int) -> bytes:
     return f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n".encode("ascii")
+
+
+def _validators(page: Page) -> bytes:
+    return f"ETag: {page.etag}\r\nLast-Modified: {page.last_modified}\r\n".encode("latin-1")
 
 
 class _Clock:
@@ -58,24 +62,31 @@ class _Connection(asyncio.Protocol):
         self.server = server
         self.transport: Any = None
         self.buffer = b""
+        self.active = 0.0  # loop time of the last data received
         self.idle: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
         self.server.connections.add(transport)
-        self._arm()
+        self.active = self.server.loop.time()
+        self._watch()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self.transport)
         if self.idle is not None:
             self.idle.cancel()
 
-    def _arm(self) -> None:
-        if self.idle is not None:
-            self.idle.cancel()
-        self.idle = self.server.loop.call_later(IDLE_TIMEOUT, self.transport.close)
+    def _watch(self) -> None:
+        """Close the connection once idle for IDLE_TIMEOUT. One timer per connection, set
+        again only when it fires early (not a new timer for every request)."""
+        left = self.active + IDLE_TIMEOUT - self.server.loop.time()
+        if left <= 0:
+            self.transport.close()
+        else:
+            self.idle = self.server.loop.call_later(left, self._watch)
 
     def data_received(self, data: bytes) -> None:
+        self.active = self.server.loop.time()
         self.buffer += data
         while not self.transport.is_closing():
             end = self.buffer.find(b"\r\n\r\n")
@@ -88,7 +99,6 @@ class _Connection(asyncio.Protocol):
             if not self._handle(head):
                 self.transport.close()
                 return
-        self._arm()
 
     def _bad_request(self) -> None:
         self.transport.write(self.server.simple(HTTPStatus.BAD_REQUEST, close=True))
@@ -134,7 +144,7 @@ class AsyncioFixtureServer:
                  ssl_context: ssl.SSLContext | None = None) -> None:
         self.scheme = "https" if ssl_context is not None else "http"
         self.pages: dict[str, Page] = {}
-        self.not_found: Page | None = None  # set by the caller, with the pages
+        self.not_found = not_found_page()
         self.request_log: list[tuple[str, str]] = []
         self.request_times: list[float] = []
         self.connections: set[Any] = set()
@@ -154,48 +164,44 @@ class AsyncioFixtureServer:
             raise
         self.server_address = self.socket.getsockname()
         self._server: asyncio.base_events.Server | None = None
-        self._stopping: asyncio.Event | None = None
+        self._stopping = asyncio.Event()  # set by shutdown(), even before serving began
         self._closed = False
 
     def record(self, method: str, path: str) -> None:
         self.request_log.append((method, path))
         self.request_times.append(time.monotonic())
 
+    def _start(self, status: int, close: bool) -> bytes:
+        """Status line, Server, Date and, if the connection ends, Connection: close."""
+        return (_status_line(status) + b"Server: " + SERVER_NAME + b"\r\n"
+                + self._clock.header() + (b"Connection: close\r\n" if close else b""))
+
     def simple(self, status: int, *, close: bool, extra: bytes = b"") -> bytes:
         """A response without a body."""
-        return (_status_line(status) + b"Server: " + SERVER_NAME + b"\r\n"
-                + self._clock.header() + extra + b"Content-Length: 0\r\n"
-                + (b"Connection: close\r\n" if close else b"") + b"\r\n")
+        return self._start(status, close) + extra + b"Content-Length: 0\r\n\r\n"
 
     def _head(self, page: Page, status: int) -> bytes:
         """The header lines of a response with ``page`` as its body (no Date, no end)."""
         key = (id(page), status)
         head = self._heads.get(key)
         if head is None:
-            validators = (f"ETag: {page.etag}\r\nLast-Modified: {page.last_modified}\r\n"
-                          if status == HTTPStatus.OK else "")
+            validators = _validators(page) if status == HTTPStatus.OK else b""
             head = self._heads[key] = (
                 f"Content-Type: {page.content_type}\r\nContent-Length: {len(page.body)}\r\n"
-                f"{validators}").encode("latin-1")
+                .encode("latin-1") + validators)
         return head
 
     def answer(self, send_body: bool, target: str, headers: dict[str, str],
                keep: bool) -> list[bytes]:
-        assert self.not_found is not None
         status, page, location = resolve(self.pages, self.not_found, target)
-        close = b"" if keep else b"Connection: close\r\n"
-        start = _status_line(status) + b"Server: " + SERVER_NAME + b"\r\n" \
-            + self._clock.header() + close
         if location is not None:
-            return [start, b"Location: ", location.encode("latin-1"),
-                    b"\r\nContent-Length: 0\r\n\r\n"]
+            return [self.simple(status, close=not keep,
+                                extra=b"Location: " + location.encode("latin-1") + b"\r\n")]
         if status == HTTPStatus.OK and not_modified(page, headers.get("if-none-match"),
                                                     headers.get("if-modified-since")):
-            return [_status_line(HTTPStatus.NOT_MODIFIED) + b"Server: " + SERVER_NAME
-                    + b"\r\n" + self._clock.header() + close,
-                    f"ETag: {page.etag}\r\nLast-Modified: {page.last_modified}\r\n\r\n"
-                    .encode("latin-1")]
-        return [start, self._head(page, status), b"\r\n", page.body if send_body else b""]
+            return [self._start(HTTPStatus.NOT_MODIFIED, not keep), _validators(page), b"\r\n"]
+        return [self._start(status, not keep), self._head(page, status), b"\r\n",
+                page.body if send_body else b""]
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         """Serve on this thread until :meth:`shutdown` (``poll_interval`` is unused: the
@@ -207,18 +213,17 @@ class AsyncioFixtureServer:
             self._close_all()
 
     async def _serve(self) -> None:
-        self._stopping = asyncio.Event()
         self._server = await self.loop.create_server(
             lambda: _Connection(self), sock=self.socket, ssl=self._ssl)
         await self._stopping.wait()
 
     def shutdown(self) -> None:
-        """Stop serving (from another thread); returns once the loop has stopped."""
+        """Stop serving (from another thread); returns once the loop has taken the request
+        (:meth:`serve_forever` then closes everything and returns)."""
         done = threading.Event()
 
         def stop() -> None:
-            if self._stopping is not None:
-                self._stopping.set()
+            self._stopping.set()
             done.set()
 
         with contextlib.suppress(RuntimeError):  # the loop has already ended
@@ -237,9 +242,12 @@ class AsyncioFixtureServer:
         self._closed = True
 
     def server_close(self) -> None:
-        """Close the listening socket (when :meth:`serve_forever` never ran)."""
+        """Close the listening socket and the loop (when :meth:`serve_forever` never ran)."""
         if not self._closed:
             self.socket.close()
+            if not self.loop.is_running():
+                self.loop.close()
+            self._closed = True
 
     def close_connections(self) -> None:
         """Nothing left to close: the loop's end closed every connection."""

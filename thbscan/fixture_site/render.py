@@ -5,6 +5,7 @@ Every text that comes from the data files or listings goes through ``html.escape
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -258,6 +259,12 @@ def render_private() -> str:
 
 def render_not_found() -> str:
     return _layout("Not found", "<h1>Not found</h1>\n<p>No page at this address.</p>")
+
+
+@functools.cache
+def not_found_page() -> Page:
+    """The 404 page both servers answer with (the same bytes on every start)."""
+    return make_page(render_not_found(), HTML_TYPE, datetime(2025, 1, 1, tzinfo=UTC))
 
 
 def render_robots(base_url: str) -> str:

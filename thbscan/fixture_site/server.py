@@ -11,7 +11,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -20,19 +19,12 @@ from typing import Any
 from .aioserver import AsyncioFixtureServer
 from .errors import NonLoopbackHostError
 from .generate import FixtureListing, generate_listings, ground_truth
-from .render import (
-    HTML_TYPE,
-    Page,
-    build_pages,
-    make_page,
-    render_not_found,
-)
+from .render import Page, build_pages, not_found_page
 from .routes import not_modified, resolve
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
-_EPOCH = parsedate_to_datetime("Wed, 01 Jan 2025 00:00:00 GMT")
 
 
 def loopback_address(host: str) -> tuple[str, socket.AddressFamily]:
@@ -126,17 +118,25 @@ class _FixtureHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], family: socket.AddressFamily) -> None:
+    def __init__(self, address: tuple[str, int], family: socket.AddressFamily,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.address_family = family
         self.scheme = "http"
         self.pages: dict[str, Page] = {}
-        self.not_found = make_page(render_not_found(), HTML_TYPE, _EPOCH)
+        self.not_found = not_found_page()
         self.request_log: list[tuple[str, str]] = []
         self.request_times: list[float] = []  # time.monotonic() of each request_log entry
         self._log_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+        if ssl_context is not None:  # HTTPS: the handshake happens as a connection is accepted
+            try:
+                self.socket = ssl_context.wrap_socket(self.socket, server_side=True)
+            except BaseException:
+                self.server_close()
+                raise
+            self.scheme = "https"
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind would call socket.getfqdn(), a name lookup we do not need.
@@ -246,17 +246,9 @@ def _create_server(
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     listings = generate_listings(n_jobs, n_ads, seed)
-    server: Any
-    if engine == "asyncio":
-        server = AsyncioFixtureServer((address, port), family, ssl_context)
-        server.not_found = make_page(render_not_found(), HTML_TYPE, _EPOCH)
-    else:
-        server = _FixtureHTTPServer((address, port), family)
+    server_class = AsyncioFixtureServer if engine == "asyncio" else _FixtureHTTPServer
+    server: Any = server_class((address, port), family, ssl_context)
     try:
-        if ssl_context is not None and engine == "threads":
-            # HTTPS: the handshake happens as a connection is accepted
-            server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
-            server.scheme = "https"
         bound_host, bound_port = server.server_address[:2]
         shown = f"[{bound_host}]" if family == socket.AF_INET6 else bound_host
         server.pages = build_pages(listings, f"{server.scheme}://{shown}:{bound_port}",
