@@ -20,8 +20,9 @@ from sklearn.base import clone
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+from spacy.tokens import Doc
 
-from nlp.features import TokenHashVectorizer
+from nlp.features import TokenHashVectorizer, doc_for_text
 
 CONFIG_PATH = Path(__file__).with_name("config.toml")
 
@@ -104,6 +105,61 @@ def _fast_word_ngrams(vectorizer: HashingVectorizer) -> HashingVectorizer | None
     return fast
 
 
+@dataclass(frozen=True)
+class _LinearTokenModel:
+    """TokenHashVectorizer -> TfidfTransformer -> binary LogisticRegression, computed from
+    the feature occurrences directly: the same probabilities as ``predict_proba`` (to
+    rounding; tests/unit/models checks it) without building the sparse matrices, sorting
+    them twice and validating them in each step (about 3x faster per batch)."""
+
+    vectorizer: TokenHashVectorizer
+    sublinear_tf: bool
+    idf: np.ndarray | None
+    norm: str | None
+    coef: np.ndarray
+    intercept: float
+
+    @classmethod
+    def of(cls, estimator: Any) -> _LinearTokenModel | None:
+        steps = getattr(estimator, "steps", None)
+        if not steps or len(steps) != 3:
+            return None
+        vec, tfidf, clf = (step for _, step in steps)
+        if not (isinstance(vec, TokenHashVectorizer) and type(tfidf) is TfidfTransformer
+                and type(clf) is LogisticRegression):
+            return None
+        coef = getattr(clf, "coef_", None)
+        if coef is None or coef.shape != (1, int(vec.n_features)) or len(clf.classes_) != 2 \
+                or tfidf.norm not in ("l2", "l1", None):
+            return None
+        idf = tfidf.idf_ if tfidf.use_idf else None
+        return cls(vec, bool(tfidf.sublinear_tf), idf, tfidf.norm,
+                   np.ascontiguousarray(coef[0], dtype=np.float64), float(clf.intercept_[0]))
+
+    def probabilities(self, docs: Sequence[Any]) -> np.ndarray:
+        rows, columns = self.vectorizer.columns(docs)
+        n = len(docs)
+        logits = np.full(n, self.intercept)
+        if len(columns):
+            # Count each (row, column) once: sort the pairs, cut where they change.
+            keys = np.sort(rows * int(self.vectorizer.n_features) + columns)
+            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            counts = np.diff(np.append(starts, len(keys))).astype(np.float64)
+            keys = keys[starts]
+            rows, columns = np.divmod(keys, int(self.vectorizer.n_features))
+            weights = 1.0 + np.log(counts) if self.sublinear_tf else counts
+            if self.idf is not None:
+                weights = weights * self.idf[columns]
+            dot = np.bincount(rows, weights=weights * self.coef[columns], minlength=n)
+            if self.norm is not None:
+                size = (np.bincount(rows, weights=weights * weights, minlength=n) ** 0.5
+                        if self.norm == "l2"
+                        else np.bincount(rows, weights=np.abs(weights), minlength=n))
+                dot = np.divide(dot, size, out=np.zeros_like(dot), where=size > 0)
+            logits += dot
+        return 1.0 / (1.0 + np.exp(-logits))
+
+
 @dataclass
 class TextModel:
     """A fitted estimator with its version; ``probability`` is P(flag-worthy)."""
@@ -114,10 +170,14 @@ class TextModel:
         default=None, init=False, repr=False, compare=False
     )
 
+    _linear: _LinearTokenModel | None = field(default=None, init=False, repr=False,
+                                              compare=False)
+
     def __post_init__(self) -> None:
         steps = getattr(self.estimator, "steps", None)
         if steps and isinstance(steps[0][1], HashingVectorizer):
             self._fast_vectorizer = _fast_word_ngrams(steps[0][1])
+        self._linear = _LinearTokenModel.of(self.estimator)
 
     @property
     def accepts_docs(self) -> bool:
@@ -131,6 +191,9 @@ class TextModel:
             raise TypeError("probabilities() takes a sequence of texts, not one string")
         if not len(texts):
             return np.zeros(0)
+        if self._linear is not None:
+            return self._linear.probabilities(
+                [t if isinstance(t, Doc) else doc_for_text(str(t)) for t in texts])
         if self._fast_vectorizer is not None:
             features = self._fast_vectorizer.transform(list(texts))
             return self.estimator[1:].predict_proba(features)[:, 1]

@@ -76,29 +76,30 @@ class TokenHashVectorizer(TransformerMixin, BaseEstimator):
             raise ValueError(f"n_features {self.n_features!r} must be in 1..2**31-1")
 
     def transform(self, X: Sequence[Any]) -> sp.csr_matrix:
-        self._check_params()
         docs = [x if isinstance(x, Doc) else doc_for_text(str(x)) for x in X]
         shape = (len(docs), int(self.n_features))
-        arrays = [doc.to_array([LOWER]).ravel() for doc in docs if len(doc)]
+        rows, columns = self.columns(docs)
+        data = np.ones(len(columns), dtype=np.float64)
+        matrix = sp.csr_matrix((data, (rows, columns)), shape=shape)
+        matrix.sum_duplicates()
+        return matrix
+
+    def columns(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of every feature occurrence (one per token, one per adjacent
+        pair), repeats included: the count matrix without building it."""
+        self._check_params()
+        arrays = [doc.to_array(LOWER) for doc in docs if len(doc)]
         if not arrays:
-            return sp.csr_matrix(shape, dtype=np.float64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         lengths = np.fromiter((len(doc) for doc in docs), dtype=np.int64, count=len(docs))
         n = np.uint64(int(self.n_features))
         tokens = np.concatenate(arrays)
-        matrix = self._rows(tokens % n, lengths, shape)
+        doc_ids = np.arange(len(docs), dtype=np.int64)
+        rows = [np.repeat(doc_ids, lengths)]
+        columns = [(tokens % n).astype(np.int64)]
         if tuple(self.ngram_range) == (1, 2) and len(tokens) > 1:
             pairs = tokens[:-1] * _BIGRAM_MULTIPLIER + tokens[1:]
-            ends = np.cumsum(lengths)[lengths > 0] - 1  # no bigram across two listings
-            keep = np.ones(len(pairs), dtype=bool)
-            keep[ends[ends < len(pairs)]] = False
-            matrix = matrix + self._rows(pairs[keep] % n, np.maximum(lengths - 1, 0), shape)
-        return matrix
-
-    @staticmethod
-    def _rows(columns: np.ndarray, lengths: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
-        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        data = np.ones(len(columns), dtype=np.float64)
-        matrix = sp.csr_matrix((data, columns.astype(np.int64), indptr), shape=shape)
-        matrix.sum_duplicates()
-        return matrix
+            keep = rows[0][:-1] == rows[0][1:]  # no bigram across two listings
+            rows.append(rows[0][:-1][keep])
+            columns.append((pairs[keep] % n).astype(np.int64))
+        return np.concatenate(rows), np.concatenate(columns)

@@ -202,7 +202,7 @@ class Scorer:
         for lang, idx in by_lang.items():
             nlp = self.pipeline(lang)
             docs_in = (make_doc(nlp, combined[i], normalised[i]) for i in idx)
-            for i, doc in zip(idx, nlp.pipe(docs_in), strict=True):
+            for i, doc in zip(idx, nlp.pipe(docs_in, batch_size=len(idx)), strict=True):
                 docs[i] = doc
         probabilities: Sequence[float | None]
         if self.model is not None:

@@ -1,5 +1,6 @@
-"""TextModel's faster word analyzer (for scikit-learn hashing models, up to 1.0.0) gives
-exactly the estimator's own probabilities."""
+"""TextModel's fast paths give the estimator's own probabilities: the faster word analyzer
+(scikit-learn hashing models, up to 1.0.0) exactly, the direct linear computation (token-hash
+models, from 1.1.0) to rounding."""
 
 from __future__ import annotations
 
@@ -45,3 +46,33 @@ def test_fast_probabilities_equal_the_estimators(texts):
     assert model._fast_vectorizer is not None
     assert np.array_equal(model.probabilities(texts),
                           model.estimator.predict_proba(texts)[:, 1])
+
+
+# Models from 1.1.0: hashed spaCy tokens, TF-IDF, logistic regression, computed directly.
+@settings(max_examples=40, deadline=None)
+@given(st.lists(words | st.text(max_size=120), min_size=1, max_size=20),
+       st.sampled_from([{}, {"sublinear_tf": False}, {"norm": "l1"}, {"norm": None},
+                        {"use_idf": False}]))
+def test_linear_probabilities_equal_the_estimators(texts, tfidf):
+    from nlp.features import doc_for_text
+
+    config = {**load_config(), "tfidf": {**load_config().get("tfidf", {}), **tfidf}}
+    model = TextModel(train(TEXTS, LABELS, config), "test")
+    assert model._linear is not None
+    docs = [doc_for_text(t) for t in texts]
+    expected = model.estimator.predict_proba(docs)[:, 1]
+    assert np.allclose(model.probabilities(docs), expected, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(model.probabilities(texts), model.probabilities(docs))
+
+
+def test_linear_path_only_for_the_plain_token_hash_pipeline():
+    from sklearn.calibration import CalibratedClassifierCV
+
+    estimator = train(TEXTS, LABELS)
+    assert TextModel(estimator, "test")._linear is not None
+    assert TextModel(train(TEXTS, LABELS, SKLEARN_CONFIG), "test")._linear is None
+    estimator.steps[2] = ("classifier", CalibratedClassifierCV(cv=2).fit(
+        estimator[:2].transform(TEXTS * 2), LABELS * 2))
+    model = TextModel(estimator, "test")
+    assert model._linear is None  # any other classifier: scikit-learn computes it
+    assert model.probabilities(TEXTS).shape == (len(TEXTS),)
