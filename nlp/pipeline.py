@@ -36,7 +36,7 @@ from typing import Any
 
 import spacy
 import srsly
-from spacy.attrs import IS_STOP, LIKE_EMAIL, LIKE_NUM, LIKE_URL, NORM, ORTH, SHAPE
+from spacy.attrs import LANG, LOWER, NORM, ORTH
 from spacy.language import Language
 from spacy.lookups import Table, load_lookups
 from spacy.matcher import PhraseMatcher
@@ -61,8 +61,8 @@ NORMALISED_KEY = "thbscan_normalised"
 LEMMA_LANGS = {"da", "en", "ro", "es"}  # spacy-lookups-data tables usable without a tagger
 SPACY_LANGS = {"da", "en", "ro", "pl", "bg", "uk", "es"}
 MAX_REGEX_CHARS = 20_000
-# Lexical attributes not computed for new words (see _drop_costly_lexeme_attrs).
-UNUSED_LEXEME_ATTRS = frozenset({LIKE_URL, LIKE_NUM, LIKE_EMAIL, SHAPE, IS_STOP})
+# The only lexical attributes computed for new words (see _drop_unread_lexeme_attrs).
+READ_LEXEME_ATTRS = frozenset({LOWER, NORM, LANG})
 COMPONENTS = ("thbscan_indicator_ruler_v1", "thbscan_raw_patterns_v1",
               "thbscan_counter_filter_v1", "thbscan_extractor_v1")
 
@@ -539,18 +539,19 @@ def make_lemma_norms(nlp: Language, name: str, mode: str, overwrite: bool) -> Le
     return LemmaNorms(nlp.vocab, None, name, mode=mode, overwrite=overwrite)
 
 
-def _drop_costly_lexeme_attrs(nlp: Language) -> None:
-    """Stop computing the lexical attributes nothing here reads and that cost most.
+def _drop_unread_lexeme_attrs(nlp: Language) -> None:
+    """Compute for each new word only the lexical attributes the pipelines read.
 
-    spaCy computes every attribute of :data:`UNUSED_LEXEME_ATTRS` for each new word it meets
-    (names, addresses, prices: about two per listing), in Python: about 7 of the 10 µs a new
-    word costs. The pipelines read ``ORTH`` and ``LOWER`` (matchers, text-model features) and
-    ``NORM`` (lemma matching); on these pipelines ``token.like_num``, ``like_url``, ``like_email``,
-    ``is_stop`` and ``shape_`` are left at their empty defaults.
+    spaCy computes about twenty attributes for each new word it meets (names, addresses,
+    prices: about two per listing), each in Python: 12 µs a word, 6 without them. The
+    pipelines read ``ORTH`` and ``LOWER`` (matchers, text-model features) and ``NORM`` (lemma
+    matching), and ``LANG``; on these pipelines ``token.is_punct``, ``is_alpha``,
+    ``like_num``, ``shape_``, ``prefix_`` and the other lexical attributes of a word are
+    left at their empty defaults.
     """
     getters = nlp.vocab.lex_attr_getters
     nlp.vocab.lex_attr_getters = {
-        attr: getter for attr, getter in getters.items() if attr not in UNUSED_LEXEME_ATTRS
+        attr: getter for attr, getter in getters.items() if attr in READ_LEXEME_ATTRS
     }
 
 
@@ -559,7 +560,7 @@ def blank(lang: str, *, lemmas: bool = False) -> Language:
     NORM, :class:`LemmaNorms`) where spacy-lookups-data has tables."""
     nlp = spacy.blank(lang if lang in SPACY_LANGS else "xx")
     nlp.tokenizer.max_cache_size = TOKENIZER_CACHE_CHUNKS
-    _drop_costly_lexeme_attrs(nlp)
+    _drop_unread_lexeme_attrs(nlp)
     _drop_whitespace_special_cases(nlp)
     if lemmas and lang in LEMMA_LANGS:
         try:

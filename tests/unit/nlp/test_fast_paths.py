@@ -50,11 +50,20 @@ def test_number_word_precheck_changes_nothing(text):
 
 @settings(max_examples=400, deadline=None)
 @given(texts)
+@example("a \n\n b  c\n")
+@example("  a\u2003 \n")
 def test_whitespace_regex_is_the_plain_one(text):
     plain = re.compile(r"\s{2,}|[^\S ]")
-    assert [m.span() for m in normalise_mod._SPACE_RE.finditer(text)] == [
-        m.span() for m in plain.finditer(text)
-    ]
+    spans = [m.span() for m in plain.finditer(text)]
+    assert [m.span() for m in normalise_mod._SPACE_RE.finditer(text)] == spans
+    assert normalise_mod._space_runs(text) == spans
+
+
+def test_other_spaces_are_every_whitespace_but_space_and_newline():
+    every = {chr(i) for i in range(0x110000) if chr(i).isspace()}
+    listed = set(normalise_mod._OTHER_ASCII_SPACES + normalise_mod._OTHER_SPACES)
+    assert listed == every - {" ", "\n"}
+    assert all(ch.isascii() for ch in normalise_mod._OTHER_ASCII_SPACES)
 
 
 PLAIN_NUM = (
@@ -338,23 +347,25 @@ def test_whitespace_step_deletes_like_the_plain_edits(text, as_array):
 
 
 def test_dropping_unused_lexeme_attributes_changes_no_assessment(monkeypatch):
-    """The scorer's pipelines skip costly lexical attributes: every assessment of the 360
-    fixture listings (and a few made-up ones) is the same as with spaCy's full set."""
+    """The scorer's pipelines compute only the lexical attributes they read: every assessment
+    of the 360 fixture listings (and a few made-up ones) is the same as with spaCy's full
+    set."""
     import nlp.pipeline as pipeline_mod
     from models.registry import ModelRegistry
-    from nlp.pipeline import UNUSED_LEXEME_ATTRS
+    from nlp.pipeline import READ_LEXEME_ATTRS
     from nlp.scorer import Scorer
 
-    assert UNUSED_LEXEME_ATTRS.isdisjoint(blank("da").vocab.lex_attr_getters)
+    assert set(blank("da").vocab.lex_attr_getters) <= READ_LEXEME_ATTRS
     listings = [(listing.title, listing.text) for listing in generate_listings(seed=7)]
     listings += [("Ny i byen 🔥", "Ring 2 0 5 5 1 2 3 4, 22 år, 1.500 kr. www.x.dk"),
                  ("", "Visa sponsorship, no experience needed, whatsapp +4520551234")]
     catalogue, model = load_catalogue(), ModelRegistry().load()
     trimmed = [(a.to_check_dict(), a.explanation(), a.extracted)
                for a in Scorer(catalogue, model).assess_many(listings)]
-    monkeypatch.setattr(pipeline_mod, "_drop_costly_lexeme_attrs", lambda nlp: None)
+    monkeypatch.setattr(pipeline_mod, "_drop_unread_lexeme_attrs", lambda nlp: None)
     full_scorer = Scorer(catalogue, model)
-    assert set(full_scorer.pipeline("da").vocab.lex_attr_getters) >= UNUSED_LEXEME_ATTRS
+    assert len(set(full_scorer.pipeline("da").vocab.lex_attr_getters)
+               - READ_LEXEME_ATTRS) >= 10
     full = [(a.to_check_dict(), a.explanation(), a.extracted)
             for a in full_scorer.assess_many(listings)]
     assert trimmed == full
