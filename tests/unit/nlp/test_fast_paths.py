@@ -171,6 +171,43 @@ def test_one_token_special_cases_no_longer_stop_the_cache():
     assert [t.text for t in plain.make_doc("(kr.")] == ["(", "kr."]
 
 
+SUFFIX_PIECES = ["a", "Z", "1", "9", ".", "..", ",", "'s", "n't", "km", "kr", "%", "°", "C",
+                 ")", "]", '"', "'", "€", "$", "²", "-", "ă", "лв", "…", "!", ":", "\n", " ",
+                 "Karovikvej", "\u2028"]
+
+
+@pytest.mark.parametrize("lang", ["da", "en", "ro", "pl", "bg", "uk", "es", "xx"])
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(SUFFIX_PIECES), max_size=8).map("".join)
+       | st.text(max_size=12))
+@example(text="km°\n")
+@example(text="x...")
+def test_tail_suffix_search_finds_what_spacys_finds(lang, text):
+    from nlp.pipeline import TailSuffixSearch
+
+    fast = _blank_pair(lang)[0].tokenizer.suffix_search
+    assert isinstance(fast, TailSuffixSearch)
+    a, b = fast(text), _blank_pair(lang)[1].tokenizer.suffix_search(text)
+    assert (a and a.span()) == (b and b.span())
+
+
+@functools.cache
+def _blank_pair(lang):
+    import spacy
+
+    return blank(lang), spacy.blank(lang)
+
+
+def test_tail_suffix_search_is_saved_as_spacys_pattern():
+    ours, plain = _blank_pair("da")
+    loaded = blank("da")
+    loaded.tokenizer.from_bytes(ours.tokenizer.to_bytes())
+    assert loaded.tokenizer.suffix_search.__self__.pattern == \
+        plain.tokenizer.suffix_search.__self__.pattern
+    text = "Løn 180 kr., (ca. 25 km²) ..."
+    assert [t.text for t in loaded.make_doc(text)] == [t.text for t in ours.make_doc(text)]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.sets(st.text(alphabet="ab.1(\\", min_size=1, max_size=5), min_size=1, max_size=12),
        st.text(alphabet="ab.1(\\", max_size=6))
