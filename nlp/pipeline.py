@@ -543,10 +543,12 @@ class TailSuffixSearch:
                     by_char.setdefault(ch, []).append(alternative)
         self.other = _TailSearch(anywhere, regex.flags) if anywhere else None
         groups: dict[tuple[str, ...], _TailSearch] = {}
-        self.by_char = {
-            ch: groups.setdefault(tuple(alts), _TailSearch(alts + anywhere, regex.flags))
-            for ch, alts in by_char.items()
-        }
+        self.by_char = {}
+        for ch, alts in by_char.items():
+            key = tuple(alts)
+            if key not in groups:  # a range of characters shares one group
+                groups[key] = _TailSearch(alts + anywhere, regex.flags)
+            self.by_char[ch] = groups[key]
 
     def __call__(self, text: str) -> re.Match[str] | None:
         if not text or text[-1] == "\n":
