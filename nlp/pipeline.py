@@ -558,9 +558,13 @@ class TailSuffixSearch:
 
 
 def _fast_suffix_search(nlp: Language) -> None:
+    """Give the tokenizer a :class:`TailSuffixSearch` for its suffix regex, unless the regex
+    is one the grouping by last character cannot take: case-insensitive, or with references
+    between groups (split into alternatives, their numbers would change)."""
     search = nlp.tokenizer.suffix_search
     regex = getattr(search, "__self__", None)
     if isinstance(regex, re.Pattern) and getattr(search, "__name__", "") == "search" \
+            and not regex.flags & re.IGNORECASE \
             and "\\" + "1" not in regex.pattern and "(?P=" not in regex.pattern:
         nlp.tokenizer.suffix_search = TailSuffixSearch(regex)
 

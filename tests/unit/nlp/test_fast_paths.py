@@ -198,6 +198,32 @@ def _blank_pair(lang):
     return blank(lang), spacy.blank(lang)
 
 
+SUFFIX_ALTERNATIVES = ["a$", "(?<=[0-9])km$", r"\.\.+$", "[a-c]$", r"\d$", "x*$", "(?:ab|cd)$",
+                       "[^a]$", "é$", "(?<=°)[CF]$", ".$", "b+$", "(?=a)a$", r"\b'$", "(?:a|\\d)$"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(SUFFIX_ALTERNATIVES), min_size=1, max_size=6, unique=True),
+       st.lists(st.text(alphabet="abcdx.é°CF1'\n ", max_size=6), min_size=1, max_size=8))
+def test_tail_suffix_search_of_any_suffix_regex_is_the_plain_search(alternatives, texts):
+    from nlp.pipeline import TailSuffixSearch
+
+    regex = re.compile("|".join(alternatives))
+    fast = TailSuffixSearch(regex)
+    for text in texts:
+        a, b = fast(text), regex.search(text)
+        assert (a and a.span()) == (b and b.span()), (regex.pattern, text)
+
+
+def test_case_insensitive_suffix_regexes_keep_the_plain_search():
+    from nlp.pipeline import TailSuffixSearch, _fast_suffix_search
+
+    nlp = blank("da")
+    nlp.tokenizer.suffix_search = re.compile("(?i)kr$").search
+    _fast_suffix_search(nlp)
+    assert not isinstance(nlp.tokenizer.suffix_search, TailSuffixSearch)
+
+
 def test_tail_suffix_search_is_saved_as_spacys_pattern():
     ours, plain = _blank_pair("da")
     loaded = blank("da")
