@@ -110,7 +110,8 @@ class _LinearTokenModel:
     """TokenHashVectorizer -> TfidfTransformer -> binary LogisticRegression, computed from
     the feature occurrences directly: the same probabilities as ``predict_proba`` (to
     rounding; tests/unit/models checks it) without building the sparse matrices, sorting
-    them twice and validating them in each step (about 3x faster per batch)."""
+    them twice and validating them in each step (the model's step in the scorer: 19 µs a
+    listing instead of 28)."""
 
     vectorizer: TokenHashVectorizer
     sublinear_tf: bool

@@ -146,11 +146,9 @@ def _phones(original: str, norm: Normalised, region: str) -> list[tuple[str, int
         # Valid numbers anywhere; merely possible ones (right length, unallocated range)
         # only in international form or right after a phone cue ("ring", "WhatsApp"):
         # ads use unallocated and foreign ranges, while a bare 8-digit run may be a CVR.
-        # (The cue is looked for only when a number is not valid: most are.)
-        value = _phone_value(raw, region, False)
-        if value is None and (raw.startswith("+") or _PHONE_CUE_RE.search(
-                text, max(0, start - 30), start) is not None):
-            value = _phone_value(raw, region, True)
+        lenient = raw.startswith("+") or bool(_PHONE_CUE_RE.search(text, max(0, start - 30),
+                                                                       start))
+        value = _phone_value(raw, region, lenient)
         if value is None:
             continue
         found.append((value, *norm.to_original(start, end)))

@@ -573,42 +573,6 @@ _SPACE_RE = re.compile(r"\s(?:\s+|(?<=[^\S ]))")
 _ODD_SPACES = ("  ", "\n", "\t", "\r", "\x0b", "\x0c", "\u1680", "\u2028", "\u2029")
 
 
-# Every character ``\\s`` matches (str.isspace) but " " and "\\n"; the non-ASCII ones apart.
-_OTHER_ASCII_SPACES = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f"
-_OTHER_SPACES = "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200b))) + \
-    "\u2028\u2029\u202f\u205f\u3000"
-
-
-def _space_runs(text: str) -> list[tuple[int, int]]:
-    """The spans of ``_SPACE_RE.finditer(text)``: runs of two or more whitespace characters
-    and single ones other than " ".
-
-    Where the only whitespace is " " and "\\n" (most listings), these are the runs of spaces
-    and line breaks that hold a line break or two spaces, found with ``str.find`` (the
-    regex tries every space: about 3x slower).
-    """
-    if any(ch in text for ch in _OTHER_ASCII_SPACES) or (
-            not text.isascii() and any(ch in text for ch in _OTHER_SPACES)):
-        return [m.span() for m in _SPACE_RE.finditer(text)]
-    spans = []
-    n = len(text)
-    pos = 0
-    while True:
-        newline = text.find("\n", pos)
-        double = text.find("  ", pos, newline if newline != -1 else n)
-        at = newline if double == -1 else double
-        if at == -1:
-            return spans
-        start = at
-        while start > pos and text[start - 1] == " ":
-            start -= 1
-        end = at + 1
-        while end < n and text[end] in " \n":
-            end += 1
-        spans.append((start, end))
-        pos = end
-
-
 def _step_whitespace(text: str, starts: Sequence[int], ends: Sequence[int]):
     n = len(text)
     if any(odd in text for odd in _ODD_SPACES):
@@ -618,11 +582,12 @@ def _step_whitespace(text: str, starts: Sequence[int], ends: Sequence[int]):
         pieces: list[str] = []
         cuts: list[tuple[int, int, bool]] = []
         pos = 0
-        for a, b in _space_runs(text):
+        for m in _SPACE_RE.finditer(text):
+            a, b = m.span()
             if a == 0 or b == n:
                 new = ""
             else:
-                run = text[a:b]
+                run = m.group()
                 new = "\n" if "\n" in run else " "
                 if run == new:
                     continue  # a lone line break stays as it is
