@@ -142,8 +142,9 @@ class _LinearTokenModel:
         n = len(docs)
         logits = np.full(n, self.intercept)
         if len(columns):
-            # Count each (row, column) once: sort the pairs, cut where they change.
-            keys = np.sort(rows * int(self.vectorizer.n_features) + columns)
+            # Count each (row, column) once: sort the pairs, cut where they change. The
+            # stable sort (radix or merge) takes about half the time of the default here.
+            keys = np.sort(rows * int(self.vectorizer.n_features) + columns, kind="stable")
             starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
             counts = np.diff(np.append(starts, len(keys))).astype(np.float64)
             keys = keys[starts]

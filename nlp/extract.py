@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 import phonenumbers
 from phonenumbers import PhoneNumberFormat
 
+from nlp.casefold import ignorecase_lowers
 from nlp.normalise import Normalised, normalise
 
 __all__ = ["KINDS", "MAX_CHARS", "Extracted", "extract"]
@@ -482,6 +483,26 @@ _AMOUNT_RE = re.compile(
 )
 _CUR_AFTER_RE = re.compile(rf"\s?(?P<cur>{_CUR_ALT})(?!\w)", re.IGNORECASE)
 _CUR_BEFORE_RE = re.compile(rf"(?<!\w)(?P<cur>{_CUR_ALT})\s?$", re.IGNORECASE)
+# Pre-checks of a few characters (most amounts have no currency next to them: times, phone
+# digit groups): _CUR_AFTER_RE can match only where a currency's first character follows
+# the amount (after at most one whitespace), _CUR_BEFORE_RE only where a currency's last
+# character is among the three characters before it ("kr. 150"; "kr.\n 150", as "\s?$"
+# also matches before a final newline).
+_CUR_FIRST = ignorecase_lowers(cur[0] for cur in _CURRENCIES)
+_CUR_LAST = ignorecase_lowers(cur[-1] for cur in _CURRENCIES)
+
+
+def _currency_after(text: str, end: int) -> re.Match[str] | None:
+    first = end + 1 if text[end : end + 1].isspace() else end
+    if _CUR_FIRST is not None and _CUR_FIRST.isdisjoint(text[first : first + 1].lower()):
+        return None
+    return _CUR_AFTER_RE.match(text, end)
+
+
+def _currency_before(text: str, start: int) -> re.Match[str] | None:
+    if _CUR_LAST is not None and _CUR_LAST.isdisjoint(text[max(0, start - 3) : start].lower()):
+        return None
+    return _CUR_BEFORE_RE.search(text, max(0, start - 9), start)
 
 
 def _parse_amount(raw: str) -> Decimal | None:
@@ -516,11 +537,11 @@ def _money(norm: Normalised) -> Iterator[tuple[str, int, int]]:
         if a > 0 and (text[a - 1].isalnum() or text[a - 1] in ".,"):
             continue
         start, end = a, b
-        after = _CUR_AFTER_RE.match(text, b)
+        after = _currency_after(text, b)
         if after is not None:
             cur, end = after.group("cur"), after.end()
         else:
-            before = _CUR_BEFORE_RE.search(text, max(0, a - 9), a)
+            before = _currency_before(text, a)
             if before is None:
                 continue
             cur, start = before.group("cur"), before.start()

@@ -99,6 +99,38 @@ def test_age_precheck_changes_nothing(text):
     assert fast == slow
 
 
+@pytest.mark.parametrize("which", ["first", "last"])
+def test_currency_character_prechecks_cover_every_character_ignorecase_matches(which):
+    chars = {cur[0] if which == "first" else cur[-1] for cur in extract_mod._CURRENCIES}
+    precheck = extract_mod._CUR_FIRST if which == "first" else extract_mod._CUR_LAST
+    charset = re.compile("[" + "".join(map(re.escape, sorted(chars))) + "]", re.IGNORECASE)
+    missed = [hex(i) for i in range(0x110000)
+              if charset.match(chr(i)) and precheck.isdisjoint(chr(i).lower())]
+    assert missed == []
+
+
+MONEY_PIECES = ["150", "1.500", "2 000", "12,50", " ", "  ", "\n", "-", " til ", "kr", "Kr.",
+                "KR", "DKK", "€", "$", "£", "lei", "zł", "ZŁ", "лв.", "ЛВ", "грн", "Euro", "x",
+                "ı", "ſ", "İ", "\u212a", "Ron", "a", "(", ":"]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from(MONEY_PIECES), max_size=14).map("".join) | numbers | texts)
+@example("kr. \n150")  # "\s?$" before a final newline: the currency ends three back
+@example("150 \u212ar")  # the Kelvin sign is "k" to re.IGNORECASE
+def test_currency_prechecks_never_hide_a_currency(text):
+    for m in extract_mod._AMOUNT_RE.finditer(text):
+        a, b = m.span()
+        plain_after = extract_mod._CUR_AFTER_RE.match(text, b)
+        plain_before = extract_mod._CUR_BEFORE_RE.search(text, max(0, a - 9), a)
+        assert _span(extract_mod._currency_after(text, b)) == _span(plain_after)
+        assert _span(extract_mod._currency_before(text, a)) == _span(plain_before)
+
+
+def _span(match):
+    return None if match is None else match.span("cur")
+
+
 def test_extract_with_a_normalised_text_is_the_same():
     text = "Anna, 22 år. Ring 2 0 5 5 1 2 3 4 eller +45 20 55 12 34, løn 1.500,00 kr."
     assert extract(text, normalised=normalise(text)) == extract(text)
