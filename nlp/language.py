@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlp.scan import letter_runs
+
 __all__ = ["SUPPORTED", "LanguageGuess", "detect_language", "detect_many"]
 
 
@@ -90,8 +92,6 @@ _UK_WORDS = _words("і та що для це від ми не ви як або �
 _BG_WORDS = _words("и е са от със като който която които ще се за да но това")
 _RU_ONLY = "ыэё"
 
-_WORD_RE = re.compile(r"[^\W\d_]+")
-_ASCII_WORD_RE = re.compile(r"[^\W\d_]+", re.ASCII)  # the same on ASCII text, faster
 # Any character at or beyond U+0250: only then can a word be other than Latin.
 _BEYOND_LATIN_RE = re.compile("[^\x00-\u024f]")
 
@@ -117,7 +117,7 @@ class _Evidence:
 
 def _evidence(window: str) -> _Evidence:
     low = window.lower()
-    words = (_ASCII_WORD_RE if low.isascii() else _WORD_RE).findall(low)
+    words = letter_runs(low)  # re.findall(r"[^\W\d_]+", low), compiled where built
     if _BEYOND_LATIN_RE.search(low) is None:  # the usual case: only Latin script
         cyr_words: list[str] = []
         lat_words = words

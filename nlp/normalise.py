@@ -32,6 +32,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from nlp.errors import InputError
+from nlp.scan import (
+    homoglyph_hint,
+    leet_hint,
+    number_hint,
+    space_runs,
+    spaced_letters,
+    unit_run,
+)
 
 __all__ = ["Normalised", "normalise", "normalise_many"]
 
@@ -229,11 +237,8 @@ _HOMOGLYPHS = {
     "Χ": "X",
 }
 _HOMOGLYPH_TABLE = str.maketrans(_HOMOGLYPHS)
+_HOMOGLYPH_CHARS = "".join(_HOMOGLYPHS)
 _HOMOGLYPH_WORD_RE = re.compile(r"\w*[" + "".join(_HOMOGLYPHS) + r"]\w*")
-# A look-alike next to a Latin letter: the only case worth a closer look.
-_HOMOGLYPH_HINT_RE = re.compile(
-    "[" + "".join(_HOMOGLYPHS) + "](?:(?<=[A-Za-z\u00c0-\u024f].)|(?=[A-Za-z\u00c0-\u024f]))"
-)
 
 
 def _is_latin_letter(ch: str) -> bool:
@@ -241,7 +246,8 @@ def _is_latin_letter(ch: str) -> bool:
 
 
 def _step_homoglyphs(text: str, starts: Sequence[int], ends: Sequence[int]):
-    if not _HOMOGLYPH_HINT_RE.search(text):
+    # A look-alike next to a Latin letter: the only case worth a closer look (nlp.scan).
+    if not homoglyph_hint(text, _HOMOGLYPH_CHARS):
         return text, starts, ends
     edits: list[_Edit] = []
     for m in _HOMOGLYPH_WORD_RE.finditer(text):
@@ -345,20 +351,19 @@ def _step_leet(text: str, starts: Sequence[int], ends: Sequence[int]):
 # --- 4. Letter-spaced words ----------------------------------------------------------------
 
 _SPACED_RE = re.compile(r"(?<![\w.\-])(?:[^\W\d_][ .\-]){3,}[^\W\d_](?![\w])")
-_SPACED_HINT_RE = re.compile(r"[ .\-][^\W\d_][ .\-][^\W\d_][ .\-]")
 
 
 def _step_despace(text: str, starts: Sequence[int], ends: Sequence[int]):
     edits: list[_Edit] = []
     pos = 0
     while True:
-        hint = _SPACED_HINT_RE.search(text, pos)
-        if hint is None:
+        hint = spaced_letters(text, pos)  # " w h": separator, letter, separator, letter, ...
+        if hint < 0:
             break
         # The hint covers the second and third letters: a run starts one character earlier.
-        m = _SPACED_RE.match(text, max(hint.start() - 1, 0))
+        m = _SPACED_RE.match(text, max(hint - 1, 0))
         if m is None:
-            pos = hint.start() + 1
+            pos = hint + 1
             continue
         a, b = m.span()
         idx = range(a, b, 2)
@@ -461,19 +466,19 @@ _UNAMBIGUOUS_WORDS = frozenset(
     if word not in _AMBIGUOUS_WORDS
     for form in (word, word.capitalize(), word.upper())
 )
-# Cheap pre-checks: spaced single digits, or a number word that is not also common prose.
-_DIGIT_HINT_RE = re.compile(r"\d[ \t.\-/]{1,3}\d(?!\d)")
 
 
 # Tokens that can be part of an edited run: a single ASCII digit or a number word. A run is
 # edited only when it has at least four tokens and all its digit tokens are single digits.
 _UNIT_TOKENS = frozenset(_NUMBER_WORDS) | frozenset("0123456789")
+_UNIT_MAX_LEN = max(map(len, _UNIT_TOKENS))
+_UNAMBIGUOUS_LENGTHS = (min(map(len, _UNAMBIGUOUS_WORDS)), max(map(len, _UNAMBIGUOUS_WORDS)))
 
 
 def _has_unit_run(text: str) -> bool:
-    """Necessary condition for step 5 to edit: four consecutive unit tokens."""
-    tokens = map(str.lower, _NUM_WORD_TOKEN_RE.findall(text))
-    return b"\1\1\1\1" in bytes(map(_UNIT_TOKENS.__contains__, tokens))
+    """Necessary condition for step 5 to edit: four consecutive unit tokens (tokens of
+    _NUM_WORD_TOKEN_RE that are, lowercased, in _UNIT_TOKENS)."""
+    return unit_run(text, _UNIT_TOKENS, _UNIT_MAX_LEN)
 
 
 def _number_value(token: str) -> str | None:
@@ -483,7 +488,10 @@ def _number_value(token: str) -> str | None:
 
 
 def _step_number_words(text: str, starts: Sequence[int], ends: Sequence[int]):
-    if not _DIGIT_HINT_RE.search(text) and _UNAMBIGUOUS_WORDS.isdisjoint(text.split()):
+    # Cheap pre-checks: spaced single digits (r"\d[ \t.\-/]{1,3}\d(?!\d)") or a number word
+    # that is not also common prose (a whitespace-separated word in _UNAMBIGUOUS_WORDS): one
+    # compiled scan where built (nlp.scan).
+    if not number_hint(text, _UNAMBIGUOUS_WORDS, *_UNAMBIGUOUS_LENGTHS):
         return text, starts, ends
     if not _has_unit_run(text):
         return text, starts, ends
@@ -566,8 +574,6 @@ def _step_emoji(text: str, starts: Sequence[int], ends: Sequence[int]):
 
 # --- 7. Whitespace -------------------------------------------------------------------------
 
-# r"\s{2,}|[^\S ]" written to start with \s, which the regex engine scans for quickly.
-_SPACE_RE = re.compile(r"\s(?:\s+|(?<=[^\S ]))")
 # Whitespace other than single spaces that can remain after step 1 (NFKC turns most Unicode
 # spaces into " ", and control characters have become " ").
 _ODD_SPACES = ("  ", "\n", "\t", "\r", "\x0b", "\x0c", "\u1680", "\u2028", "\u2029")
@@ -582,12 +588,11 @@ def _step_whitespace(text: str, starts: Sequence[int], ends: Sequence[int]):
         pieces: list[str] = []
         cuts: list[tuple[int, int, bool]] = []
         pos = 0
-        for m in _SPACE_RE.finditer(text):
-            a, b = m.span()
+        for a, b in space_runs(text):  # r"\s{2,}|[^\S ]" (nlp.scan)
             if a == 0 or b == n:
                 new = ""
             else:
-                run = m.group()
+                run = text[a:b]
                 new = "\n" if "\n" in run else " "
                 if run == new:
                     continue  # a lone line break stays as it is
@@ -634,7 +639,7 @@ def normalise(text: str) -> Normalised:
     t, starts, ends = _step_unicode(t, starts, ends)
     if not ascii_only:
         t, starts, ends = _step_homoglyphs(t, starts, ends)
-    if _LEET_HINT_RE.search(t):
+    if leet_hint(t):  # _LEET_HINT_RE finds something (nlp.scan)
         t, starts, ends = _step_leet(t, starts, ends)
     t, starts, ends = _step_despace(t, starts, ends)
     t, starts, ends = _step_number_words(t, starts, ends)

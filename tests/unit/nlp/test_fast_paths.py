@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import nlp.extract as extract_mod
 import nlp.normalise as normalise_mod
+import nlp.scan as scan_mod
 from indicator_lists import load_catalogue
 from nlp.extract import extract
 from nlp.language import detect_language
@@ -52,7 +53,7 @@ def test_number_word_precheck_changes_nothing(text):
 @given(texts)
 def test_whitespace_regex_is_the_plain_one(text):
     plain = re.compile(r"\s{2,}|[^\S ]")
-    assert [m.span() for m in normalise_mod._SPACE_RE.finditer(text)] == [
+    assert scan_mod.space_runs_py(text) == [
         m.span() for m in plain.finditer(text)
     ]
 
@@ -64,7 +65,7 @@ PLAIN_NUM = (
 )
 numbers = st.lists(
     st.sampled_from(["1", "12", "123", "1234", "12345", ".", ",", " ", "\u00a0", "-", "kr",
-                     "to", "år", "a", "€"]),
+                     "to", "år", "a", "€", "٣", "٣٤", "—", " til "]),
     max_size=30,
 ).map("".join)
 
@@ -83,6 +84,14 @@ def test_extract_regexes_are_the_plain_ones(text):
     assert [m.span() for m in extract_mod._TWO_DIGITS_RE.finditer(text)] == [
         m.span() for m in plain_two.finditer(text)
     ]
+    # What the extractors run: the same matches from the runs of digits.
+    for runs in (scan_mod.digit_runs(text), scan_mod.digit_runs_py(text)):
+        assert [m.groups() + m.span() for m in extract_mod._amounts(text, runs)] == [
+            m.groups() + m.span() for m in plain_amount.finditer(text)
+        ]
+        assert list(extract_mod._two_digit_numbers(text, runs)) == [
+            m.span() for m in plain_two.finditer(text)
+        ]
 
 
 @settings(max_examples=300, deadline=None)
@@ -129,6 +138,24 @@ def test_currency_prechecks_never_hide_a_currency(text):
 
 def _span(match):
     return None if match is None else match.span("cur")
+
+
+HANDLE_PIECES = ["wa", "tg", "sc", "ig", "xwa", "_tg", ":", "=", "@", " ", "\t", "\n", "  ",
+                 "a", "1", "é", "08:00", "sc @", "ig=", "wa\u00a0:"]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from(HANDLE_PIECES), max_size=12).map("".join) | texts)
+@example("wa :")
+@example("xwa:")
+def test_short_app_hint_is_found_exactly_when_the_plain_regex_is(text):
+    plain = re.compile(r"\b(?:wa|tg|sc|ig)\s?[:=@]")
+    assert bool(extract_mod._SHORT_APP_HINT_RE.search(text)) == bool(plain.search(text))
+
+
+def test_every_long_app_name_holds_a_hint():
+    for name in extract_mod._LONG_APP_NAMES:
+        assert any(hint in name for hint in extract_mod._LONG_APP_HINTS), name
 
 
 def test_extract_with_a_normalised_text_is_the_same():

@@ -1,0 +1,213 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""Compiled versions of the character scans in :mod:`nlp.scan`.
+
+Each function returns exactly what its reference in ``nlp/scan.py`` returns (tests/unit/nlp
+compares them on arbitrary text). They read the characters of the ``str`` directly and
+create a string only for a word that may be looked up, where the regex engine and
+``str.split`` create one per match or word: 3-8 times faster on listings.
+
+Character classes are those of the ``re`` module for ``str`` patterns: ``\\w`` is
+``Py_UNICODE_ISALNUM`` or "_", ``\\d`` is ``Py_UNICODE_ISDECIMAL``, ``\\s`` (and
+``str.split()``) is ``Py_UNICODE_ISSPACE``.
+"""
+
+from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
+
+
+cdef inline bint _alnum(Py_UCS4 ch) noexcept:
+    """``[^\\W_]``: a character of a word, not "_"."""
+    if ch < 128:
+        return (48 <= ch <= 57) or (65 <= ch <= 90) or (97 <= ch <= 122)
+    return Py_UNICODE_ISALNUM(ch)
+
+
+cdef inline bint _letter(Py_UCS4 ch) noexcept:
+    """``[^\\W\\d_]``: a character of a word, not a decimal digit, not "_"."""
+    if ch < 128:
+        return (65 <= ch <= 90) or (97 <= ch <= 122)
+    return Py_UNICODE_ISALNUM(ch) and not Py_UNICODE_ISDECIMAL(ch)
+
+
+cdef inline bint _decimal(Py_UCS4 ch) noexcept:
+    if ch < 128:
+        return 48 <= ch <= 57
+    return Py_UNICODE_ISDECIMAL(ch)
+
+
+cdef inline bint _space(Py_UCS4 ch) noexcept:
+    return Py_UNICODE_ISSPACE(ch)
+
+
+cdef inline bint _digit_gap(Py_UCS4 ch) noexcept:
+    """``[ \\t.\\-/]``"""
+    return ch == 32 or ch == 9 or ch == 46 or ch == 45 or ch == 47
+
+
+def letter_runs(str text):
+    """``re.findall(r"[^\\W\\d_]+", text)``."""
+    cdef Py_ssize_t i, n = len(text), start = -1
+    cdef list out = []
+    for i in range(n):
+        if _letter(text[i]):
+            if start < 0:
+                start = i
+        elif start >= 0:
+            out.append(text[start:i])
+            start = -1
+    if start >= 0:
+        out.append(text[start:n])
+    return out
+
+
+def number_hint(str text, frozenset words, Py_ssize_t min_len, Py_ssize_t max_len):
+    """``re.search(r"\\d[ \\t.\\-/]{1,3}\\d(?!\\d)", text) is not None or not
+    words.isdisjoint(text.split())``, for ``words`` of ``min_len`` to ``max_len``
+    characters."""
+    cdef Py_ssize_t i, k, n = len(text), start = -1
+    cdef Py_UCS4 ch
+    # Spaced digits first: a scan without any string created.
+    for i in range(n):
+        if not _decimal(text[i]):
+            continue
+        k = 0
+        while k < 4 and i + 1 + k < n and _digit_gap(text[i + 1 + k]):
+            k += 1
+        # {1,3} is greedy and the gap characters are no digits: only the longest gap can
+        # be followed by a digit.
+        if 1 <= k <= 3 and i + 1 + k < n and _decimal(text[i + 1 + k]) and (
+                i + 2 + k >= n or not _decimal(text[i + 2 + k])):
+            return True
+    for i in range(n + 1):
+        if i < n and not _space(text[i]):
+            if start < 0:
+                start = i
+            continue
+        if start >= 0:
+            if min_len <= i - start <= max_len and text[start:i] in words:
+                return True
+            start = -1
+    return False
+
+
+def unit_run(str text, frozenset units, Py_ssize_t max_len):
+    """True when four consecutive tokens of ``re.findall(r"[^\\W_]+(?:['’][^\\W_]+)?",
+    text)`` are, lowercased, in ``units``: ASCII digits "0"-"9" and words of at most
+    ``max_len`` characters (lowercasing never shortens a string)."""
+    cdef Py_ssize_t i = 0, j, n = len(text), run = 0
+    cdef Py_UCS4 ch
+    cdef bint unit
+    while i < n:
+        if not _alnum(text[i]):
+            i += 1
+            continue
+        j = i + 1
+        while j < n and _alnum(text[j]):
+            j += 1
+        if j + 1 < n and (text[j] == u"'" or text[j] == u"\u2019") and _alnum(text[j + 1]):
+            j += 2
+            while j < n and _alnum(text[j]):
+                j += 1
+        if j - i == 1:
+            ch = text[i]
+            unit = 48 <= ch <= 57
+        else:
+            unit = j - i <= max_len and text[i:j].lower() in units
+        if unit:
+            run += 1
+            if run >= 4:
+                return True
+        else:
+            run = 0
+        i = j
+    return False
+
+
+cdef inline bint _spacer(Py_UCS4 ch) noexcept:
+    """``[ .\\-]``"""
+    return ch == 32 or ch == 46 or ch == 45
+
+
+def spaced_letters(str text, Py_ssize_t pos):
+    """The start of ``re.compile(r"[ .\\-][^\\W\\d_][ .\\-][^\\W\\d_][ .\\-]").search(text,
+    pos)``, or -1."""
+    cdef Py_ssize_t p, n = len(text)
+    if pos < 0:
+        pos = 0
+    for p in range(pos, n - 4):
+        if (_spacer(text[p]) and _letter(text[p + 1]) and _spacer(text[p + 2])
+                and _letter(text[p + 3]) and _spacer(text[p + 4])):
+            return p
+    return -1
+
+
+def space_runs(str text):
+    """``[m.span() for m in re.finditer(r"\\s{2,}|[^\\S ]", text)]``: runs of two or more
+    whitespace characters, and single whitespace characters other than " "."""
+    cdef Py_ssize_t p = 0, q, n = len(text)
+    cdef list out = []
+    while p < n:
+        if not _space(text[p]):
+            p += 1
+            continue
+        q = p + 1
+        while q < n and _space(text[q]):
+            q += 1
+        if q - p >= 2 or text[p] != u" ":
+            out.append((p, q))
+        p = q
+    return out
+
+
+cdef inline bint _latin_letter(Py_UCS4 ch) noexcept:
+    """``[A-Za-z\\u00c0-\\u024f]``"""
+    return (65 <= ch <= 90) or (97 <= ch <= 122) or (0xC0 <= ch <= 0x24F)
+
+
+def homoglyph_hint(str text, str homoglyphs):
+    """``re.search("[" + homoglyphs + "](?:(?<=[A-Za-z\\u00c0-\\u024f].)|(?=[A-Za-z\\u00c0-
+    \\u024f]))", text) is not None``: a look-alike next to a Latin letter (``homoglyphs``
+    holds characters at or beyond U+0250 only)."""
+    cdef Py_ssize_t p, n = len(text)
+    cdef Py_UCS4 ch
+    for p in range(n):
+        ch = text[p]
+        if ch < 0x250:
+            continue
+        if ((p > 0 and _latin_letter(text[p - 1])) or (p + 1 < n and _latin_letter(text[p + 1]))) \
+                and ch in homoglyphs:
+            return True
+    return False
+
+
+def leet_hint(str text):
+    """``re.search(r"[013457@$](?:(?<=[^\\W\\d_].)(?=[^\\W\\d_])|(?<=\\$)(?=[^\\W\\d_]{2}))",
+    text) is not None``: a leet character inside a word ("y0ung"), or "$" before two
+    letters."""
+    cdef Py_ssize_t p, n = len(text)
+    cdef Py_UCS4 ch
+    for p in range(n):
+        ch = text[p]
+        if not (ch == u"0" or ch == u"1" or ch == u"3" or ch == u"4" or ch == u"5" or ch == u"7"
+                or ch == u"@" or ch == u"$"):
+            continue
+        if p > 0 and _letter(text[p - 1]) and p + 1 < n and _letter(text[p + 1]):
+            return True
+        if ch == u"$" and p + 2 < n and _letter(text[p + 1]) and _letter(text[p + 2]):
+            return True
+    return False
+
+
+def digit_runs(str text):
+    """The spans of ``re.finditer(r"\\d+", text)``: runs of decimal digits (any script)."""
+    cdef Py_ssize_t p = 0, q, n = len(text)
+    cdef list out = []
+    while p < n:
+        if not _decimal(text[p]):
+            p += 1
+            continue
+        q = p + 1
+        while q < n and _decimal(text[q]):
+            q += 1
+        out.append((p, q))
+        p = q
+    return out

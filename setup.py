@@ -1,0 +1,20 @@
+"""Builds the optional compiled scans (nlp/_scan.pyx); everything else is in pyproject.toml.
+
+The extension is optional: where Cython or a C compiler is missing, the install succeeds and
+``nlp.scan`` runs its plain-Python references (same results, slower).
+"""
+
+from setuptools import Extension, setup
+
+try:
+    from Cython.Build import cythonize
+except ImportError:  # no Cython: no extension
+    ext_modules = []
+else:
+    ext_modules = cythonize(
+        [Extension("nlp._scan", ["nlp/_scan.pyx"], optional=True)],
+        compiler_directives={"language_level": "3"},
+        quiet=True,
+    )
+
+setup(ext_modules=ext_modules)

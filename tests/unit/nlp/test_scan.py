@@ -1,0 +1,148 @@
+"""The compiled scans (nlp/_scan.pyx) give exactly what their plain-Python references give."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import nlp.scan as scan
+from nlp.normalise import _HOMOGLYPHS, _UNAMBIGUOUS_WORDS, _UNIT_TOKENS
+
+# Characters where Unicode's classes differ from ASCII intuition: other scripts' digits,
+# superscripts, fractions, Roman numerals, "_", apostrophes, unusual spaces, combining marks,
+# letters whose lowercase is longer or depends on context.
+ODD = ["٣", "۵", "²", "½", "Ⅻ", "_", "'", "’", "\x1c", "\x1f", "\x85", "\u00a0", "\u2028",
+       "\u3000", "\u200b", "\u0301", "İ", "Σ", "ß", "ǅ", "ﬁ", "\t", "\n", " ", "-", ".", "/"]
+WORDS = ["two", "Two", "TWO", "fem", "FEM", "to", "en", "п'ять", "п’ять", "дев'ять", "dwa",
+         "dziewięć", "DZIEWIĘĆ", "пет", "x", "ab", "5", "0", "12", "2024", "kr", "Σ", "İki"]
+pieces = st.lists(st.sampled_from(ODD + WORDS), max_size=40).map("".join)
+any_text = pieces | st.text(max_size=300)
+
+pytestmark = pytest.mark.skipif(
+    not scan.COMPILED and not os.environ.get("THBSCAN_REQUIRE_COMPILED"),
+    reason="nlp._scan is not built (no C compiler at install): the references run",
+)
+
+UNAMBIGUOUS = frozenset(_UNAMBIGUOUS_WORDS)
+MIN_LEN = min(map(len, UNAMBIGUOUS))
+MAX_LEN = max(map(len, UNAMBIGUOUS))
+UNIT_MAX = max(map(len, _UNIT_TOKENS))
+
+
+def test_the_compiled_scans_are_in_use():
+    assert scan.COMPILED
+    assert scan.letter_runs is not scan.letter_runs_py
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text)
+@example("a²b ½ Ⅻx_y ٣z")
+def test_letter_runs(text):
+    assert scan.letter_runs(text) == scan.letter_runs_py(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text | st.lists(st.sampled_from(["1", "2", " ", "  ", "\t", ".", "-", "/", "--",
+                                            "٣", "x", "12"]), max_size=12).map("".join))
+@example("2 0")
+@example("2 - 0")
+@example("2 -- 05")  # the digit after the gap is followed by a digit
+@example("2    0")  # a gap of four
+@example("٣ ۵")
+@example("x TWO y")
+def test_number_hint(text):
+    assert scan.number_hint(text, UNAMBIGUOUS, MIN_LEN, MAX_LEN) == scan.number_hint_py(
+        text, UNAMBIGUOUS, MIN_LEN, MAX_LEN)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text | st.lists(st.sampled_from(["to", "fem", "5", "0", " ", "-", "'", "’", "x",
+                                            "12", "TWO", "п'ять"]), max_size=14).map("".join))
+@example("to fem 5 0")
+@example("to fem 5 x 0")
+@example("п'ять п’ять два 1")
+@example("5'5 1 2 3")  # one token "5'5"
+@example("İki two two two")
+def test_unit_run(text):
+    assert scan.unit_run(text, _UNIT_TOKENS, UNIT_MAX) == scan.unit_run_py(
+        text, _UNIT_TOKENS, UNIT_MAX)
+
+
+HOMOGLYPHS = "".join(_HOMOGLYPHS)
+spaced = st.lists(st.sampled_from([" ", ".", "-", "a", "é", "5", "_", "ж", "ab", "\t"]),
+                  max_size=20).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text | spaced, st.integers(min_value=-2, max_value=30))
+@example("w h a t s", 0)
+@example("x.y.z.w.", 1)
+def test_spaced_letters(text, pos):
+    assert scan.spaced_letters(text, pos) == scan.spaced_letters_py(text, pos)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text)
+@example("a  b\tc \n")
+@example(" \u00a0x\u2028")
+def test_space_runs(text):
+    assert scan.space_runs(text) == scan.space_runs_py(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text | st.lists(st.sampled_from(["а", "о", "x", "é", "ж", " ", "ǅ", "ɐ", "Ζ"]),
+                           max_size=12).map("".join))
+@example("whаtsapp")  # a Cyrillic "а" between Latin letters
+@example("аb")
+@example("жа")
+def test_homoglyph_hint(text):
+    assert scan.homoglyph_hint(text, HOMOGLYPHS) == scan.homoglyph_hint_py(text, HOMOGLYPHS)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text | st.lists(st.sampled_from(["y", "0", "1", "3", "$", "@", "ab", "²", "_", " "]),
+                           max_size=12).map("".join))
+@example("y0ung")
+@example("$ex")
+@example("$e")
+@example("a@b")
+def test_leet_hint(text):
+    assert scan.leet_hint(text) == scan.leet_hint_py(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text)
+@example("a12b٣٤5 ²")
+def test_digit_runs(text):
+    assert scan.digit_runs(text) == scan.digit_runs_py(text)
+
+
+def test_scans_agree_on_the_fixture_listings():
+    from thbscan.fixture_site.generate import generate_listings
+
+    for listing in generate_listings():
+        text = f"{listing.title}\n\n{listing.text}"
+        assert scan.letter_runs(text.lower()) == scan.letter_runs_py(text.lower())
+        assert scan.number_hint(text, UNAMBIGUOUS, MIN_LEN, MAX_LEN) == scan.number_hint_py(
+            text, UNAMBIGUOUS, MIN_LEN, MAX_LEN)
+        assert scan.unit_run(text, _UNIT_TOKENS, UNIT_MAX) == scan.unit_run_py(
+            text, _UNIT_TOKENS, UNIT_MAX)
+        assert scan.space_runs(text) == scan.space_runs_py(text)
+        assert scan.spaced_letters(text, 0) == scan.spaced_letters_py(text, 0)
+        assert scan.homoglyph_hint(text, HOMOGLYPHS) == scan.homoglyph_hint_py(text, HOMOGLYPHS)
+        assert scan.leet_hint(text) == scan.leet_hint_py(text)
+        assert scan.digit_runs(text) == scan.digit_runs_py(text)
+
+
+def test_the_leet_hint_is_the_one_the_leet_step_scans_with():
+    import nlp.normalise as normalise_mod
+
+    assert scan._LEET_RE.pattern == normalise_mod._LEET_HINT_RE.pattern
+
+
+def test_homoglyphs_are_beyond_latin():
+    # homoglyph_hint skips characters before U+0250 without looking them up.
+    assert all(ord(ch) >= 0x250 for ch in HOMOGLYPHS)
