@@ -211,3 +211,32 @@ def digit_runs(str text):
         out.append((p, q))
         p = q
     return out
+
+
+cdef inline bint _phone_char(Py_UCS4 ch) noexcept:
+    """``[\\d \\t().\\-/]``"""
+    return (_decimal(ch) or ch == 32 or ch == 9 or ch == 40 or ch == 41 or ch == 46
+            or ch == 45 or ch == 47)
+
+
+def phone_core(str text, Py_ssize_t pos):
+    """The span of ``re.compile(r"\\d[\\d \\t().\\-/]{4,24}\\d(?!\\d)").search(text, pos)``, or
+    None: a digit, 4 to 24 digits or separators, and a digit that ends a run of digits."""
+    cdef Py_ssize_t p, r, length, end, n = len(text)
+    if pos < 0:
+        pos = 0
+    for p in range(pos, n):
+        if not _decimal(text[p]):
+            continue
+        r = 0  # characters of the class after p, as many as the repeat and a digit can use
+        while r < 25 and p + 1 + r < n and _phone_char(text[p + 1 + r]):
+            r += 1
+        # The repeat is greedy: the longest length whose next character is a digit that
+        # no digit follows.
+        length = r - 1 if r - 1 < 24 else 24
+        while length >= 4:
+            end = p + 1 + length
+            if _decimal(text[end]) and (end + 1 >= n or not _decimal(text[end + 1])):
+                return (p, end + 1)
+            length -= 1
+    return None

@@ -13,7 +13,7 @@ import functools
 import re
 
 __all__ = ["COMPILED", "digit_runs", "homoglyph_hint", "leet_hint", "letter_runs", "number_hint",
-           "space_runs", "spaced_letters", "unit_run"]
+           "phone_core", "space_runs", "spaced_letters", "unit_run"]
 
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
 _SPACED_DIGITS_RE = re.compile(r"\d[ \t.\-/]{1,3}\d(?!\d)")
@@ -23,6 +23,7 @@ _SPACE_RUN_RE = re.compile(r"\s(?:\s+|(?<=[^\S ]))")  # r"\s{2,}|[^\S ]", scanne
 _LEET_RE = re.compile(r"[013457@$](?:(?<=[^\W\d_].)(?=[^\W\d_])|(?<=\$)(?=[^\W\d_]{2}))")
 _LATIN = "A-Za-z\u00c0-\u024f"
 _DIGITS_RE = re.compile(r"\d+")
+_PHONE_CORE_RE = re.compile(r"\d[\d \t().\-/]{4,24}\d(?![\d])")
 
 
 def letter_runs_py(text: str) -> list[str]:
@@ -79,6 +80,13 @@ def digit_runs_py(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _DIGITS_RE.finditer(text)]
 
 
+def phone_core_py(text: str, pos: int) -> tuple[int, int] | None:
+    """The first span at or after ``pos`` of a digit, 4 to 24 digits or separators
+    (" ", tab, "(", ")", ".", "-", "/") and a digit that no digit follows; or None."""
+    m = _PHONE_CORE_RE.search(text, max(pos, 0))
+    return None if m is None else m.span()
+
+
 letter_runs = letter_runs_py
 number_hint = number_hint_py
 unit_run = unit_run_py
@@ -87,6 +95,7 @@ space_runs = space_runs_py
 homoglyph_hint = homoglyph_hint_py
 leet_hint = leet_hint_py
 digit_runs = digit_runs_py
+phone_core = phone_core_py
 COMPILED = False
 try:
     from nlp._scan import (
@@ -95,6 +104,7 @@ try:
         leet_hint,
         letter_runs,
         number_hint,
+        phone_core,
         space_runs,
         spaced_letters,
         unit_run,

@@ -385,6 +385,24 @@ def test_danish_numbers_without_parse_are_what_parse_gives(raw, lenient):
     assert extract_mod._phone_value(raw, "DK", lenient) == expected
 
 
+def test_danish_validity_regex_is_phonenumbers_validation():
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(4)
+    checked = 0
+    for prefix in range(10, 100):  # every two-digit prefix, with three-digit ones inside
+        for third in range(10):
+            for _ in range(3):
+                national = f"{prefix}{third}{rng.randrange(10**5):05d}"
+                number = phonenumbers.PhoneNumber(country_code=45, national_number=int(national))
+                expected = phonenumbers.is_valid_number(number)
+                assert bool(extract_mod._DK_VALID.fullmatch(national)) == expected, national
+                checked += 1
+    assert checked == 2700
+
+
 EMAIL_PIECES = ["a", "b", "Z", "9", "_", ".", "%", "+", "-", "@", "x.com", "dk", "co", "@@", " ",
                 "é", "a" * 30, "(at)", "ø", "\n", "mail.dk", "ab_c"]
 

@@ -120,6 +120,26 @@ def test_digit_runs(text):
     assert scan.digit_runs(text) == scan.digit_runs_py(text)
 
 
+phoneish = st.lists(st.sampled_from(["1", "2", "45", "٣", " ", "  ", "\t", "(", ")", ".", "-",
+                                     "/", "+", "x", "20 55 12 34", "1234567890123456789"]),
+                    max_size=16).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(any_text | phoneish, st.integers(min_value=-2, max_value=40))
+@example("12345678901234567890123456789", 0)  # longer than the repeat: starts inside
+@example("1 2 3 4 5", 0)
+@example("(20) 55-12/34", 1)
+def test_phone_core(text, pos):
+    assert scan.phone_core(text, pos) == scan.phone_core_py(text, pos)
+
+
+def test_the_phone_core_is_the_extractors():
+    import nlp.extract as extract_mod
+
+    assert scan._PHONE_CORE_RE.pattern == extract_mod._PHONE_CORE_RE.pattern
+
+
 def test_scans_agree_on_the_fixture_listings():
     from thbscan.fixture_site.generate import generate_listings
 
@@ -135,6 +155,7 @@ def test_scans_agree_on_the_fixture_listings():
         assert scan.homoglyph_hint(text, HOMOGLYPHS) == scan.homoglyph_hint_py(text, HOMOGLYPHS)
         assert scan.leet_hint(text) == scan.leet_hint_py(text)
         assert scan.digit_runs(text) == scan.digit_runs_py(text)
+        assert scan.phone_core(text, 0) == scan.phone_core_py(text, 0)
 
 
 def test_the_leet_hint_is_the_one_the_leet_step_scans_with():
