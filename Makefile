@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.thbscan-installed
 
 .PHONY: install demo demo-json test lint unit integration bench audit clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py nlp/_scan.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres,redis,scrapyd]'

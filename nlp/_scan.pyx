@@ -240,3 +240,73 @@ def phone_core(str text, Py_ssize_t pos):
                 return (p, end + 1)
             length -= 1
     return None
+
+
+cdef inline bint _control(Py_UCS4 ch) noexcept:
+    """``[\\x00-\\x08\\x0e-\\x1f\\x7f-\\x9f\\u200d\\u200b\\u200c\\u2060\\ufeff\\u00ad\\u180e]``"""
+    if ch < 0xA0:
+        return ch <= 8 or 0x0E <= ch <= 0x1F or ch >= 0x7F
+    return (ch == 0xAD or ch == 0x180E or ch == 0x200B or ch == 0x200C or ch == 0x200D
+            or ch == 0x2060 or ch == 0xFEFF)
+
+
+def control_positions(str text):
+    """The positions of control and zero-width characters: ``[m.start() for m in
+    re.finditer("[\\x00-\\x08\\x0e-\\x1f\\x7f-\\x9f\\u200d\\u200b\\u200c\\u2060\\ufeff\\u00ad
+    \\u180e]", text)]``."""
+    cdef Py_ssize_t p, n = len(text)
+    cdef list out = []
+    for p in range(n):
+        if _control(text[p]):
+            out.append(p)
+    return out
+
+
+cdef inline bint _emoji_base(Py_UCS4 ch) noexcept:
+    """``[\\U0001f000-\\U0001faff\\u2600-\\u27bf\\u2b00-\\u2bff\\u2300-\\u23ff]``"""
+    return ((0x1F000 <= ch <= 0x1FAFF) or (0x2600 <= ch <= 0x27BF) or (0x2B00 <= ch <= 0x2BFF)
+            or (0x2300 <= ch <= 0x23FF))
+
+
+def emoji_spans(str text):
+    """The spans of ``re.finditer(EMOJI, text)``, EMOJI being ``[\\U0001f000-\\U0001faff
+    \\u2600-\\u27bf\\u2b00-\\u2bff\\u2300-\\u23ff](?:[\\ufe0f\\U0001f3fb-\\U0001f3ff]|\\u200d
+    [\\U0001f000-\\U0001faff\\u2600-\\u27bf])*``: an emoji with its variation selectors, skin
+    tones and joined emoji."""
+    cdef Py_ssize_t p = 0, q, n = len(text)
+    cdef Py_UCS4 ch
+    cdef list out = []
+    while p < n:
+        if not _emoji_base(text[p]):
+            p += 1
+            continue
+        q = p + 1
+        while q < n:
+            ch = text[q]
+            if ch == 0xFE0F or 0x1F3FB <= ch <= 0x1F3FF:
+                q += 1
+            elif ch == 0x200D and q + 1 < n and (
+                    0x1F000 <= text[q + 1] <= 0x1FAFF or 0x2600 <= text[q + 1] <= 0x27BF):
+                q += 2
+            else:
+                break
+        out.append((p, q))
+        p = q
+    return out
+
+
+def char_counts(str text, str chars):
+    """How often each character of ``chars`` occurs in ``text``, as a list in the order of
+    ``chars`` (``[text.count(ch) for ch in chars]``), for characters beyond ASCII."""
+    cdef Py_ssize_t p, k, n = len(text), m = len(chars)
+    cdef Py_UCS4 ch
+    cdef list counts = [0] * m
+    for p in range(n):
+        ch = text[p]
+        if ch < 128:
+            continue
+        for k in range(m):
+            if chars[k] == ch:
+                counts[k] += 1
+                break
+    return counts

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp.scan import letter_runs
+from nlp.scan import char_counts, letter_runs
 
 __all__ = ["SUPPORTED", "LanguageGuess", "detect_language", "detect_many"]
 
@@ -84,7 +83,7 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 _DIACRITICS: dict[str, str] = {"da": "æøå", "ro": "ăâîșşțţ", "pl": "ąęłśżźćń", "es": "ñ¿¡áéíú"}
 _DIACRITIC_WEIGHT = 0.75
 _DIACRITIC_LANG = {ch: lang for lang, chars in _DIACRITICS.items() for ch in chars}
-_DIACRITIC_RE = re.compile("[" + "".join(sorted(_DIACRITIC_LANG)) + "]")
+_DIACRITIC_CHARS = "".join(sorted(_DIACRITIC_LANG))
 
 _UK_LETTERS = "їєіґ"
 _BG_LETTERS = "ъѝ"
@@ -132,10 +131,15 @@ def _evidence(window: str) -> _Evidence:
             for lang, weight in weights[word]:
                 latin[lang] += weight
         if not low.isascii():
-            found = _DIACRITIC_RE.findall(low)
-            if found:  # one addition per language, as many as it has diacritics
-                for lang, count in Counter(map(_DIACRITIC_LANG.__getitem__, found)).items():
-                    latin[lang] += _DIACRITIC_WEIGHT * count
+            # One addition per language, as many as it has diacritics.
+            counts: dict[str, int] = {}
+            for ch, count in zip(_DIACRITIC_CHARS, char_counts(low, _DIACRITIC_CHARS),
+                                 strict=True):
+                if count:
+                    lang = _DIACRITIC_LANG[ch]
+                    counts[lang] = counts.get(lang, 0) + count
+            for lang, count in counts.items():
+                latin[lang] += _DIACRITIC_WEIGHT * count
     russian = False
     if cyr_words:
         cyrillic["uk"] = float(sum(map(low.count, _UK_LETTERS)))

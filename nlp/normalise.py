@@ -33,6 +33,9 @@ from dataclasses import dataclass
 
 from nlp.errors import InputError
 from nlp.scan import (
+    ZERO_WIDTH,
+    control_positions,
+    emoji_spans,
     homoglyph_hint,
     leet_hint,
     number_hint,
@@ -111,16 +114,14 @@ def _apply(
 
 # --- 1. Unicode clean-up -------------------------------------------------------------------
 
-_ZERO_WIDTH = "\u200b\u200c\u2060\ufeff\u00ad\u180e"
-_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200d" + _ZERO_WIDTH + "]")
+_ZERO_WIDTH = ZERO_WIDTH
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
 
 
 def _step_unicode(text: str, starts: Sequence[int], ends: Sequence[int]):
     edits: list[_Edit] = []
-    for m in _CONTROL_RE.finditer(text):
-        a = m.start()
-        ch = m.group()
+    for a in control_positions(text):  # control and zero-width characters (nlp.scan)
+        ch = text[a]
         if ch == "\u200d":  # zero-width joiner: keep it inside emoji sequences
             if 0 < a < len(text) - 1 and text[a - 1].isalnum() and text[a + 1].isalnum():
                 edits.append((a, a + 1, "", (), ()))
@@ -545,22 +546,16 @@ def _step_number_words(text: str, starts: Sequence[int], ends: Sequence[int]):
 
 # --- 6. Emoji ------------------------------------------------------------------------------
 
-_EMOJI_RE = re.compile(
-    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]"
-    "(?:[\ufe0f\U0001f3fb-\U0001f3ff]|\u200d[\U0001f000-\U0001faff\u2600-\u27bf])*"
-)
-
 
 def _step_emoji(text: str, starts: Sequence[int], ends: Sequence[int]):
     edits: list[_Edit] = []
     n = len(text)
-    for m in _EMOJI_RE.finditer(text):
-        a, b = m.span()
+    for a, b in emoji_spans(text):  # nlp.scan.EMOJI_RE
         before = a > 0 and not text[a - 1].isspace()
         after = b < n and not text[b].isspace()
         if not (before or after):
             continue
-        new = (" " if before else "") + m.group() + (" " if after else "")
+        new = (" " if before else "") + text[a:b] + (" " if after else "")
         new_starts = ([starts[a]] if before else []) + list(starts[a:b])
         new_ends = ([starts[a]] if before else []) + list(ends[a:b])
         if after:

@@ -4,15 +4,18 @@ Each function is written here in plain Python (the reference) and, where the ext
 ``nlp._scan`` is built (``pip install`` builds it with Cython and a C compiler), replaced by
 its compiled version, which gives exactly the same results (tests/unit/nlp compares them on
 arbitrary text) 3-8 times faster. Without a compiler the install still succeeds and these
-references run; :data:`COMPILED` says which is in use.
+references run; :data:`COMPILED` says which is in use. ``THBSCAN_PURE_PYTHON_SCANS=1`` in the
+environment makes the references run although the extension is built.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 
-__all__ = ["COMPILED", "digit_runs", "homoglyph_hint", "leet_hint", "letter_runs", "number_hint",
+__all__ = ["COMPILED", "EMOJI_RE", "ZERO_WIDTH", "char_counts", "control_positions", "digit_runs",
+           "emoji_spans", "homoglyph_hint", "leet_hint", "letter_runs", "number_hint",
            "phone_core", "space_runs", "spaced_letters", "unit_run"]
 
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
@@ -24,6 +27,12 @@ _LEET_RE = re.compile(r"[013457@$](?:(?<=[^\W\d_].)(?=[^\W\d_])|(?<=\$)(?=[^\W\d
 _LATIN = "A-Za-z\u00c0-\u024f"
 _DIGITS_RE = re.compile(r"\d+")
 _PHONE_CORE_RE = re.compile(r"\d[\d \t().\-/]{4,24}\d(?![\d])")
+ZERO_WIDTH = "\u200b\u200c\u2060\ufeff\u00ad\u180e"
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200d" + ZERO_WIDTH + "]")
+EMOJI_RE = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]"
+    "(?:[\ufe0f\U0001f3fb-\U0001f3ff]|\u200d[\U0001f000-\U0001faff\u2600-\u27bf])*"
+)
 
 
 def letter_runs_py(text: str) -> list[str]:
@@ -87,6 +96,23 @@ def phone_core_py(text: str, pos: int) -> tuple[int, int] | None:
     return None if m is None else m.span()
 
 
+def control_positions_py(text: str) -> list[int]:
+    """The positions of control characters (but tab, line breaks, form feed) and of
+    zero-width characters (:data:`ZERO_WIDTH`, and the joiner U+200D)."""
+    return [m.start() for m in _CONTROL_RE.finditer(text)]
+
+
+def emoji_spans_py(text: str) -> list[tuple[int, int]]:
+    """The spans of :data:`EMOJI_RE`: an emoji with its variation selectors, skin tones and
+    joined emoji."""
+    return [m.span() for m in EMOJI_RE.finditer(text)]
+
+
+def char_counts_py(text: str, chars: str) -> list[int]:
+    """How often each character of ``chars`` (all beyond ASCII) occurs in ``text``."""
+    return [text.count(ch) for ch in chars]
+
+
 letter_runs = letter_runs_py
 number_hint = number_hint_py
 unit_run = unit_run_py
@@ -96,10 +122,18 @@ homoglyph_hint = homoglyph_hint_py
 leet_hint = leet_hint_py
 digit_runs = digit_runs_py
 phone_core = phone_core_py
+control_positions = control_positions_py
+emoji_spans = emoji_spans_py
+char_counts = char_counts_py
 COMPILED = False
 try:
+    if os.environ.get("THBSCAN_PURE_PYTHON_SCANS") == "1":  # to compare, or to rule it out
+        raise ImportError("THBSCAN_PURE_PYTHON_SCANS=1")
     from nlp._scan import (
+        char_counts,
+        control_positions,
         digit_runs,
+        emoji_spans,
         homoglyph_hint,
         leet_hint,
         letter_runs,

@@ -140,6 +140,38 @@ def test_the_phone_core_is_the_extractors():
     assert scan._PHONE_CORE_RE.pattern == extract_mod._PHONE_CORE_RE.pattern
 
 
+controls = st.lists(st.sampled_from(["a", " ", "\x00", "\x08", "\t", "\n", "\x0e", "\x1f",
+                                     "\x7f", "\x9f", "\xa0", "\u200b", "\u200d", "\u2060",
+                                     "\ufeff", "\u00ad", "\u180e", "\u200e"]),
+                    max_size=16).map("".join)
+emoji = st.lists(st.sampled_from(["🔥", "👍", "🏻", "\ufe0f", "\u200d", "❤", "☎", "⌚", "⬛", "x",
+                                  " ", "\U0001faff", "\U0001fb00", "\u27c0", "\u2bff"]),
+                 max_size=16).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text | controls)
+def test_control_positions(text):
+    assert scan.control_positions(text) == scan.control_positions_py(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text | emoji)
+@example("👍🏻\u200d🔥\ufe0f")
+@example("☎\u200d⬛")  # a joiner before an emoji outside the joined range ends the emoji
+def test_emoji_spans(text):
+    assert scan.emoji_spans(text) == scan.emoji_spans_py(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text | st.text(alphabet="æøåăâșțąęłñé aeZ", max_size=60))
+def test_char_counts(text):
+    from nlp.language import _DIACRITIC_CHARS
+
+    assert not any(ch.isascii() for ch in _DIACRITIC_CHARS)  # char_counts skips ASCII
+    assert scan.char_counts(text, _DIACRITIC_CHARS) == scan.char_counts_py(text, _DIACRITIC_CHARS)
+
+
 def test_scans_agree_on_the_fixture_listings():
     from thbscan.fixture_site.generate import generate_listings
 
@@ -156,6 +188,8 @@ def test_scans_agree_on_the_fixture_listings():
         assert scan.leet_hint(text) == scan.leet_hint_py(text)
         assert scan.digit_runs(text) == scan.digit_runs_py(text)
         assert scan.phone_core(text, 0) == scan.phone_core_py(text, 0)
+        assert scan.control_positions(text) == scan.control_positions_py(text)
+        assert scan.emoji_spans(text) == scan.emoji_spans_py(text)
 
 
 def test_the_leet_hint_is_the_one_the_leet_step_scans_with():
