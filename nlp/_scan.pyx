@@ -43,22 +43,6 @@ cdef inline bint _digit_gap(Py_UCS4 ch) noexcept:
     return ch == 32 or ch == 9 or ch == 46 or ch == 45 or ch == 47
 
 
-def letter_runs(str text):
-    """``re.findall(r"[^\\W\\d_]+", text)``."""
-    cdef Py_ssize_t i, n = len(text), start = -1
-    cdef list out = []
-    for i in range(n):
-        if _letter(text[i]):
-            if start < 0:
-                start = i
-        elif start >= 0:
-            out.append(text[start:i])
-            start = -1
-    if start >= 0:
-        out.append(text[start:n])
-    return out
-
-
 def number_hint(str text, frozenset words, Py_ssize_t min_len, Py_ssize_t max_len):
     """``re.search(r"\\d[ \\t.\\-/]{1,3}\\d(?!\\d)", text) is not None or not
     words.isdisjoint(text.split())``, for ``words`` of ``min_len`` to ``max_len``
@@ -295,18 +279,77 @@ def emoji_spans(str text):
     return out
 
 
-def char_counts(str text, str chars):
-    """How often each character of ``chars`` occurs in ``text``, as a list in the order of
-    ``chars`` (``[text.count(ch) for ch in chars]``), for characters beyond ASCII."""
-    cdef Py_ssize_t p, k, n = len(text), m = len(chars)
-    cdef Py_UCS4 ch
-    cdef list counts = [0] * m
-    for p in range(n):
-        ch = text[p]
-        if ch < 128:
+def script_evidence(str low, dict weights, Py_ssize_t n_langs, str diacritics,
+                    tuple diacritic_langs, double diacritic_weight, str uk_letters,
+                    str bg_letters, str ru_letters, frozenset uk_words, frozenset bg_words):
+    """Language evidence of a lowercased text in one pass: see ``script_evidence_py`` in
+    nlp/scan.py, whose results (floats included) these are."""
+    cdef Py_ssize_t i, k, n = len(low), start = -1, n_cyr = 0, n_lat = 0
+    cdef Py_ssize_t uk_count = 0, bg_count = 0, uk_hits = 0, bg_hits = 0
+    cdef Py_UCS4 ch, first, d_min = 0x10FFFF, d_max = 0
+    cdef bint russian = False, ascii_only = True
+    cdef double scores[16]
+    cdef Py_ssize_t d_counts[16]
+    cdef Py_ssize_t n_d = len(diacritics)
+    cdef tuple entry
+    cdef str word
+    if n_langs > 16:
+        raise ValueError("at most 16 languages")
+    for k in range(n_langs):
+        scores[k] = 0.0
+        d_counts[k] = 0
+    for k in range(n_d):
+        ch = diacritics[k]
+        if ch < d_min:
+            d_min = ch
+        if ch > d_max:
+            d_max = ch
+    for i in range(n + 1):
+        if i < n:
+            ch = low[i]
+            if ch >= 128:
+                ascii_only = False
+                if d_min <= ch <= d_max:
+                    for k in range(n_d):
+                        if diacritics[k] == ch:
+                            d_counts[<Py_ssize_t>diacritic_langs[k]] += 1
+                            break
+                elif 0x400 <= ch <= 0x4FF:
+                    if ch in uk_letters:
+                        uk_count += 1
+                    if ch in bg_letters:
+                        bg_count += 1
+                    if ch in ru_letters:
+                        russian = True
+            if _letter(ch):
+                if start < 0:
+                    start = i
+                continue
+        if start < 0:
             continue
-        for k in range(m):
-            if chars[k] == ch:
-                counts[k] += 1
-                break
-    return counts
+        first = low[start]
+        if first < 0x250:
+            n_lat += 1
+            entry = weights.get(low[start:i])
+            if entry is not None:
+                for k, weight in entry:
+                    scores[k] += weight
+        elif 0x400 <= first <= 0x4FF:
+            n_cyr += 1
+            word = low[start:i]
+            if word in uk_words:
+                uk_hits += 1
+            if word in bg_words:
+                bg_hits += 1
+        start = -1
+    if n_lat and not ascii_only:
+        for k in range(n_langs):
+            if d_counts[k]:
+                scores[k] += diacritic_weight * d_counts[k]
+    uk = bg = 0.0
+    if n_cyr:
+        uk = <double>uk_count + uk_hits
+        bg = 1.5 * bg_count + bg_hits
+    else:
+        russian = False
+    return n_cyr, n_lat, [scores[k] for k in range(n_langs)], uk, bg, russian

@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 import phonenumbers
 from phonenumbers import PhoneNumberFormat
 
-from nlp.casefold import ignorecase_lowers
+from nlp.casefold import PATTERN_FOLD_RE, ignorecase_lowers, lowered
 from nlp.normalise import Normalised, normalise
 from nlp.scan import digit_runs, phone_core
 
@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 MAX_CHARS = 20_000
 _PHONE_MAX_TRIES = 200
 KINDS = ("phone", "email", "handle", "url", "money", "age")
+_KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +219,22 @@ def _email_matches(text: str) -> Iterator[re.Match[str]]:
         pos = found.end()
 
 
-def _emails(original: str) -> Iterator[tuple[str, int, int]]:
+def _obfuscation_hinted(original: str, low: str) -> bool:
+    """``any(hint in low for hint in _OBFUSCATION_HINTS)`` for ``low = original.lower()``.
+
+    Every hint but " dot " and "snabel" holds a bracket, which lowercasing keeps as it is:
+    four one-character searches usually rule six of the eight hints out.
+    """
+    if any(bracket in original for bracket in ")]}>"):
+        return any(hint in low for hint in _OBFUSCATION_HINTS)
+    return " dot " in low or "snabel" in low
+
+
+def _emails(original: str, low: str | None = None) -> Iterator[tuple[str, int, int]]:
     if "@" in original:
         for m in _email_matches(original):
             yield f"{m.group(1)}@{m.group(2)}".lower(), m.start(), m.end()
-    low = original.lower()
-    if not any(hint in low for hint in _OBFUSCATION_HINTS):
+    if not _obfuscation_hinted(original, original.lower() if low is None else low):
         return
     for m in _EMAIL_OBFUSCATED_RE.finditer(original):
         matched = m.group()
@@ -659,11 +670,33 @@ _AGE_BEFORE_LAST_WORDS = (
 
 
 def _age_before_possible(text: str, start: int, end: int) -> bool:
-    """False only when no rule's "before" text can end at ``end`` (a cheap pre-check)."""
+    """False only when no rule's "before" text can end at ``end`` (a cheap pre-check).
+
+    Lowercasing stands in for re.IGNORECASE on ASCII text, and on other text without the
+    characters re.IGNORECASE matches to more than their lowercase ("ı", "ſ", "ᲀ" for "в").
+    """
     window = text[start:end]
-    if not window.isascii():
+    if window.isascii():
+        low = window.lower()
+    else:
+        low = lowered(window)
+        if low is None or PATTERN_FOLD_RE is None or PATTERN_FOLD_RE.search(low):
+            return True
+    return low.rstrip().rstrip(":=").rstrip().endswith(_AGE_BEFORE_LAST_WORDS)
+
+
+# The first character, after whitespace, of every rule's "after" text when it has no
+# "before" text (years, yrs, y.o., yo, år, de ani, ani, lat, -годишна, річна, років,
+# años): no other character can start a match of _AGE_ANY_AFTER_RE (tests/unit/nlp checks).
+_AGE_AFTER_FIRST = ignorecase_lowers("-yådalгр")
+
+
+def _age_after_possible(text: str, end: int) -> bool:
+    """False only when _AGE_ANY_AFTER_RE cannot match at ``end`` (a cheap pre-check)."""
+    if _AGE_AFTER_FIRST is None:
         return True
-    return window.lower().rstrip().rstrip(":=").rstrip().endswith(_AGE_BEFORE_LAST_WORDS)
+    first = text[end : end + _AGE_CONTEXT].lstrip()[:1]
+    return not _AGE_AFTER_FIRST.isdisjoint(first.lower())
 
 
 # "i 10 år", "for 10 år": a duration, not an age.
@@ -687,7 +720,8 @@ def _ages(norm: Normalised, runs: list[tuple[int, int]] | None = None
         if not 13 <= age <= 99:
             continue
         context_start = max(0, a - _AGE_CONTEXT)
-        if _AGE_ANY_AFTER_RE.match(text, b, b + _AGE_CONTEXT) is None and (
+        if (not _age_after_possible(text, b)
+                or _AGE_ANY_AFTER_RE.match(text, b, b + _AGE_CONTEXT) is None) and (
                 not _age_before_possible(text, context_start, a)
                 or _AGE_ANY_BEFORE_RE.search(text, context_start, a) is None):
             continue
@@ -722,11 +756,13 @@ def _safe(kind: str, produce: Callable[[], Iterator[tuple[str, int, int]] | list
 
 
 def extract(
-    text: str, *, region: str = "DK", normalised: Normalised | None = None
+    text: str, *, region: str = "DK", normalised: Normalised | None = None,
+    lowered: str | None = None,
 ) -> list[Extracted]:
     """Extract phones, e-mails, handles, URLs, money and ages, ordered by start offset.
 
-    ``normalised`` may pass ``normalise(text)`` when the caller has it already.
+    ``normalised`` may pass ``normalise(text)`` and ``lowered`` ``text[:MAX_CHARS].lower()``
+    when the caller has them already.
     """
     if not isinstance(text, str) or not text:
         return []
@@ -740,17 +776,18 @@ def extract(
         norm = Normalised(original, range(n), range(1, n + 1), n)
     region = (region or "DK").upper()
 
+    low = lowered if lowered is not None and len(lowered) == len(original) else None
     runs = digit_runs(norm.text)  # for amounts and ages
     phones = _safe("phone", lambda: _phones(original, norm, region))
     results: list[Extracted] = []
     seen_phones: set[str] = set()
-    for value, start, end in sorted(phones, key=lambda p: (p[1], p[2])):
+    for value, start, end in sorted(phones, key=lambda p: (p[1], p[2])) if phones else ():
         if value not in seen_phones:
             seen_phones.add(value)
             results.append(Extracted("phone", value, start, end, original[start:end]))
 
     other: list[tuple[str, list[tuple[str, int, int]]]] = [
-        ("email", _safe("email", lambda: _emails(original))),
+        ("email", _safe("email", lambda: _emails(original, low))),
         ("handle", _safe("handle", lambda: _handles(original, norm, phones, region))),
         ("url", _safe("url", lambda: _urls(original))),
         ("money", _safe("money", lambda: _money(norm, runs))),
@@ -758,11 +795,14 @@ def extract(
     ]
     seen: set[tuple[str, str, int]] = set()
     for kind, items in other:
+        if not items:
+            continue
         for value, start, end in sorted(items, key=lambda item: (item[1], -item[2])):
             key = (kind, value, start)
             if key in seen or not 0 <= start <= end <= len(original):
                 continue
             seen.add(key)
             results.append(Extracted(kind, value, start, end, original[start:end]))
-    results.sort(key=lambda r: (r.start, r.end, KINDS.index(r.kind)))
+    if len(results) > 1:
+        results.sort(key=lambda r: (r.start, r.end, _KIND_ORDER[r.kind]))
     return results

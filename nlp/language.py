@@ -17,13 +17,12 @@ text (for example a Danish advert with an English paragraph).
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp.scan import char_counts, letter_runs
+from nlp.scan import script_evidence
 
 __all__ = ["SUPPORTED", "LanguageGuess", "detect_language", "detect_many"]
 
@@ -91,8 +90,6 @@ _UK_WORDS = _words("і та що для це від ми не ви як або �
 _BG_WORDS = _words("и е са от със като който която които ще се за да но това")
 _RU_ONLY = "ыэё"
 
-# Any character at or beyond U+0250: only then can a word be other than Latin.
-_BEYOND_LATIN_RE = re.compile("[^\x00-\u024f]")
 
 # word -> list of (language, weight); a word shared by k languages gives each 1/k.
 _WORD_WEIGHTS: dict[str, tuple[tuple[str, float], ...]] = {}
@@ -115,43 +112,23 @@ class _Evidence:
 
 
 def _evidence(window: str) -> _Evidence:
-    low = window.lower()
-    words = letter_runs(low)  # re.findall(r"[^\W\d_]+", low), compiled where built
-    if _BEYOND_LATIN_RE.search(low) is None:  # the usual case: only Latin script
-        cyr_words: list[str] = []
-        lat_words = words
-    else:
-        cyr_words = [w for w in words if "\u0400" <= w[0] <= "\u04ff"]
-        lat_words = [w for w in words if w[0] < "\u0250"]
-    latin = dict.fromkeys(_STOPWORDS, 0.0)
-    cyrillic = {"uk": 0.0, "bg": 0.0}
-    if lat_words:
-        weights = _WORD_WEIGHTS
-        for word in filter(weights.__contains__, lat_words):
-            for lang, weight in weights[word]:
-                latin[lang] += weight
-        if not low.isascii():
-            # One addition per language, as many as it has diacritics.
-            counts: dict[str, int] = {}
-            for ch, count in zip(_DIACRITIC_CHARS, char_counts(low, _DIACRITIC_CHARS),
-                                 strict=True):
-                if count:
-                    lang = _DIACRITIC_LANG[ch]
-                    counts[lang] = counts.get(lang, 0) + count
-            for lang, count in counts.items():
-                latin[lang] += _DIACRITIC_WEIGHT * count
-    russian = False
-    if cyr_words:
-        cyrillic["uk"] = float(sum(map(low.count, _UK_LETTERS)))
-        cyrillic["bg"] = 1.5 * sum(map(low.count, _BG_LETTERS))
-        for word in cyr_words:
-            if word in _UK_WORDS:
-                cyrillic["uk"] += 1.0
-            if word in _BG_WORDS:
-                cyrillic["bg"] += 1.0
-        russian = any(ch in low for ch in _RU_ONLY)
-    return _Evidence(len(cyr_words), len(lat_words), latin, cyrillic, russian)
+    """Stop words, diacritics and Cyrillic letters of ``window``, in one pass over it
+    (nlp.scan.script_evidence, compiled where built)."""
+    n_cyr, n_lat, scores, uk, bg, russian = script_evidence(
+        window.lower(), _WORD_WEIGHT_INDEX, len(_LATIN_LANGS), _DIACRITIC_CHARS,
+        _DIACRITIC_INDEX, _DIACRITIC_WEIGHT, _UK_LETTERS, _BG_LETTERS, _RU_ONLY, _UK_WORDS,
+        _BG_WORDS)
+    return _Evidence(n_cyr, n_lat, dict(zip(_LATIN_LANGS, scores, strict=True)),
+                     {"uk": uk, "bg": bg}, russian)
 
+
+# The same tables for script_evidence: languages by index.
+_LATIN_LANGS = tuple(_STOPWORDS)
+_WORD_WEIGHT_INDEX = {
+    word: tuple((_LATIN_LANGS.index(lang), weight) for lang, weight in pairs)
+    for word, pairs in _WORD_WEIGHTS.items()
+}
+_DIACRITIC_INDEX = tuple(_LATIN_LANGS.index(_DIACRITIC_LANG[ch]) for ch in _DIACRITIC_CHARS)
 
 _ORDER = {lang: i for i, lang in enumerate(SUPPORTED)}  # ties go to the earlier language
 

@@ -57,6 +57,9 @@ RAW_HITS_KEY = "thbscan_raw_hits"  # [(indicator id, start, end)] in original of
 CANCELLED_KEY = "thbscan_cancelled"  # indicators cancelled by counter-patterns
 EXTRACTED_KEY = "thbscan_extracted"
 ORIGINAL_KEY = "thbscan_original"
+# The original text (cut at MAX_REGEX_CHARS) lowercased, when lowercased matching is safe
+# (nlp.casefold.lowered): the raw-pattern scanner makes it, the extractor reuses it.
+LOWERED_KEY = "thbscan_lowered"
 NORMALISED_KEY = "thbscan_normalised"
 LEMMA_LANGS = {"da", "en", "ro", "es"}  # spacy-lookups-data tables usable without a tagger
 SPACY_LANGS = {"da", "en", "ro", "pl", "bg", "uk", "es"}
@@ -298,10 +301,12 @@ class RawPatternScanner(_DataComponent):
         self.regexes = [_RawRegex(rx, ids) for rx, ids in by_pattern.items()]
         self.emoji = [(ind_id, e) for ind_id, es in data["emoji"].items() for e in es if e]
 
-    def scan(self, text: str) -> list[tuple[str, int, int]]:
+    def scan(self, text: str, low: str | None = None) -> list[tuple[str, int, int]]:
+        """Hits in ``text``; ``low`` may pass ``lowered(text[:MAX_REGEX_CHARS])``."""
         text = text[:MAX_REGEX_CHARS]
         hits = []
-        low = lowered(text) if any(r.lowered for r in self.regexes) else None
+        if low is None and any(r.lowered for r in self.regexes):
+            low = lowered(text)
         for rx in self.regexes:
             for m in rx.finditer(text, low):
                 if m.end() > m.start():
@@ -318,7 +323,11 @@ class RawPatternScanner(_DataComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         original = doc.user_data.get(ORIGINAL_KEY)  # not get(key, doc.text): that builds
-        doc.user_data[RAW_HITS_KEY] = self.scan(doc.text if original is None else original)
+        text = (doc.text if original is None else original)[:MAX_REGEX_CHARS]
+        low = lowered(text)
+        if low is not None:
+            doc.user_data[LOWERED_KEY] = low
+        doc.user_data[RAW_HITS_KEY] = self.scan(text, low)
         return doc
 
 
@@ -360,7 +369,8 @@ class Extractor:
         if original is None:
             original = doc.text
         doc.user_data[EXTRACTED_KEY] = extract(
-            original, region=self.region, normalised=doc.user_data.get(NORMALISED_KEY)
+            original, region=self.region, normalised=doc.user_data.get(NORMALISED_KEY),
+            lowered=doc.user_data.get(LOWERED_KEY),
         )
         return doc
 

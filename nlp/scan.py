@@ -14,9 +14,9 @@ import functools
 import os
 import re
 
-__all__ = ["COMPILED", "EMOJI_RE", "ZERO_WIDTH", "char_counts", "control_positions", "digit_runs",
-           "emoji_spans", "homoglyph_hint", "leet_hint", "letter_runs", "number_hint",
-           "phone_core", "space_runs", "spaced_letters", "unit_run"]
+__all__ = ["COMPILED", "EMOJI_RE", "ZERO_WIDTH", "control_positions", "digit_runs", "emoji_spans",
+           "homoglyph_hint", "leet_hint", "number_hint", "phone_core",
+           "script_evidence", "space_runs", "spaced_letters", "unit_run"]
 
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
 _SPACED_DIGITS_RE = re.compile(r"\d[ \t.\-/]{1,3}\d(?!\d)")
@@ -33,11 +33,6 @@ EMOJI_RE = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]"
     "(?:[\ufe0f\U0001f3fb-\U0001f3ff]|\u200d[\U0001f000-\U0001faff\u2600-\u27bf])*"
 )
-
-
-def letter_runs_py(text: str) -> list[str]:
-    """The runs of letters in ``text``: ``re.findall(r"[^\\W\\d_]+", text)``."""
-    return _LETTERS_RE.findall(text)
 
 
 def number_hint_py(text: str, words: frozenset[str], min_len: int, max_len: int) -> bool:
@@ -108,12 +103,48 @@ def emoji_spans_py(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in EMOJI_RE.finditer(text)]
 
 
-def char_counts_py(text: str, chars: str) -> list[int]:
-    """How often each character of ``chars`` (all beyond ASCII) occurs in ``text``."""
-    return [text.count(ch) for ch in chars]
+def script_evidence_py(
+    low: str, weights: dict[str, tuple[tuple[int, float], ...]], n_langs: int,
+    diacritics: str, diacritic_langs: tuple[int, ...], diacritic_weight: float,
+    uk_letters: str, bg_letters: str, ru_letters: str, uk_words: frozenset[str],
+    bg_words: frozenset[str],
+) -> tuple[int, int, list[float], float, float, bool]:
+    """The language evidence of a lowercased text (nlp/language.py): the number of words
+    starting in Cyrillic and in Latin script; for Latin-script languages the stop-word
+    weights (``weights``: word -> (language index, weight) pairs, added word by word) and,
+    when the text has Latin words and is not ASCII, ``diacritic_weight`` times the number of
+    each language's diacritics; for Ukrainian and Bulgarian, when there are Cyrillic words,
+    their letters (Bulgarian's counting 1.5) and words; and whether a letter only Russian
+    has is there."""
+    words = _LETTERS_RE.findall(low)
+    cyr_words = [w for w in words if "\u0400" <= w[0] <= "\u04ff"]
+    lat_words = [w for w in words if w[0] < "\u0250"]
+    scores = [0.0] * n_langs
+    if lat_words:
+        for word in filter(weights.__contains__, lat_words):
+            for index, weight in weights[word]:
+                scores[index] += weight
+        if not low.isascii():
+            counts = [0] * n_langs
+            for ch, index in zip(diacritics, diacritic_langs, strict=True):
+                counts[index] += low.count(ch)
+            for index, count in enumerate(counts):
+                if count:
+                    scores[index] += diacritic_weight * count
+    uk = bg = 0.0
+    russian = False
+    if cyr_words:
+        uk = float(sum(map(low.count, uk_letters)))
+        bg = 1.5 * sum(map(low.count, bg_letters))
+        for word in cyr_words:
+            if word in uk_words:
+                uk += 1.0
+            if word in bg_words:
+                bg += 1.0
+        russian = any(ch in low for ch in ru_letters)
+    return len(cyr_words), len(lat_words), scores, uk, bg, russian
 
 
-letter_runs = letter_runs_py
 number_hint = number_hint_py
 unit_run = unit_run_py
 spaced_letters = spaced_letters_py
@@ -124,21 +155,20 @@ digit_runs = digit_runs_py
 phone_core = phone_core_py
 control_positions = control_positions_py
 emoji_spans = emoji_spans_py
-char_counts = char_counts_py
+script_evidence = script_evidence_py
 COMPILED = False
 try:
     if os.environ.get("THBSCAN_PURE_PYTHON_SCANS") == "1":  # to compare, or to rule it out
         raise ImportError("THBSCAN_PURE_PYTHON_SCANS=1")
     from nlp._scan import (
-        char_counts,
         control_positions,
         digit_runs,
         emoji_spans,
         homoglyph_hint,
         leet_hint,
-        letter_runs,
         number_hint,
         phone_core,
+        script_evidence,
         space_runs,
         spaced_letters,
         unit_run,

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_scoring_benchmark_runs_and_reports_each_contender(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_score", "--n", "200", "--slow-n", "20",
-         "--rounds", "2", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+         "--rounds", "2", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])

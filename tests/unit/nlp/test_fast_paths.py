@@ -99,12 +99,13 @@ def test_extract_regexes_are_the_plain_ones(text):
 def test_age_precheck_changes_nothing(text):
     norm = normalise(text)
     fast = list(extract_mod._ages(norm))
-    after, before = extract_mod._AGE_ANY_AFTER_RE, extract_mod._AGE_ANY_BEFORE_RE
+    after, first = extract_mod._AGE_ANY_AFTER_RE, extract_mod._AGE_AFTER_FIRST
     extract_mod._AGE_ANY_AFTER_RE = re.compile("")  # matches everywhere: no pre-check
+    extract_mod._AGE_AFTER_FIRST = None
     try:
         slow = list(extract_mod._ages(norm))
     finally:
-        extract_mod._AGE_ANY_AFTER_RE, extract_mod._AGE_ANY_BEFORE_RE = after, before
+        extract_mod._AGE_ANY_AFTER_RE, extract_mod._AGE_AFTER_FIRST = after, first
     assert fast == slow
 
 
@@ -417,10 +418,21 @@ def test_email_scan_from_each_at_sign_is_the_plain_regex(text):
     ]
 
 
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from([*EMAIL_PIECES, "AT)", "(at]", " DOT ", "Dot]", "SNABEL", "at>",
+                                 "}", "İ"]), max_size=20).map("".join) | texts)
+def test_obfuscation_hint_precheck_is_the_plain_one(text):
+    low = text.lower()
+    plain = any(hint in low for hint in extract_mod._OBFUSCATION_HINTS)
+    assert extract_mod._obfuscation_hinted(text, low) == plain
+    assert all(hint in (" dot ", "snabel") or any(b in hint for b in ")]}>")
+               for hint in extract_mod._OBFUSCATION_HINTS)
+
+
 AGE_PIECES = ["Age", "AGED", "age", "alder", "ALDER", "I AM", "i am", "I'm", "im", "Jeg er",
               "jeg  er", "TENGO", "mam", "на", "НА", "вік", "ВІК", "мені", "vârsta", "VARSTA",
               "lat", "ani", ":", "=", " ", "  ", "\n", "\t", "12", "x", "ı", "ſ", "wiek", "edad",
-              "stage", "camera", "er", "Am", "\u00a0", "\u2028"]
+              "stage", "camera", "er", "Am", "\u00a0", "\u2028", "ᲀік", "ВІК", "ø", "ă"]
 
 
 ASCII_AGE_PIECES = [p for p in AGE_PIECES if p.isascii()]
@@ -432,6 +444,19 @@ ASCII_AGE_PIECES = [p for p in AGE_PIECES if p.isascii()]
 def test_age_before_precheck_never_hides_a_match(window):
     if not extract_mod._age_before_possible(window, 0, len(window)):
         assert extract_mod._AGE_ANY_BEFORE_RE.search(window, 0, len(window)) is None
+
+
+AFTER_PIECES = ["years old", "Years", "YRS", "y.o.", "yo", "år", "ÅR", "de ani", "ani", "lat",
+                "lata", "-годишна", "річна", "років", "años", " ", "  ", "\t", "\n", "-", "x",
+                "\u212b", "ı", "kr", "a", "d"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(AFTER_PIECES), max_size=6).map("".join))
+def test_age_after_precheck_never_hides_a_match(after):
+    text = "25" + after
+    if not extract_mod._age_after_possible(text, 2):
+        assert extract_mod._AGE_ANY_AFTER_RE.match(text, 2, 2 + extract_mod._AGE_CONTEXT) is None
 
 
 def _plain_step_whitespace(text, starts, ends):
