@@ -11,7 +11,12 @@ Character classes are those of the ``re`` module for ``str`` patterns: ``\\w`` i
 ``str.split()``) is ``Py_UNICODE_ISSPACE``.
 """
 
+from cpython cimport array
 from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
+
+import array as _array
+
+cdef array.array _Q = _array.array("q")
 
 
 cdef inline bint _alnum(Py_UCS4 ch) noexcept:
@@ -122,24 +127,6 @@ def spaced_letters(str text, Py_ssize_t pos):
                 and _letter(text[p + 3]) and _spacer(text[p + 4])):
             return p
     return -1
-
-
-def space_runs(str text):
-    """``[m.span() for m in re.finditer(r"\\s{2,}|[^\\S ]", text)]``: runs of two or more
-    whitespace characters, and single whitespace characters other than " "."""
-    cdef Py_ssize_t p = 0, q, n = len(text)
-    cdef list out = []
-    while p < n:
-        if not _space(text[p]):
-            p += 1
-            continue
-        q = p + 1
-        while q < n and _space(text[q]):
-            q += 1
-        if q - p >= 2 or text[p] != u" ":
-            out.append((p, q))
-        p = q
-    return out
 
 
 cdef inline bint _latin_letter(Py_UCS4 ch) noexcept:
@@ -353,3 +340,87 @@ def script_evidence(str low, dict weights, Py_ssize_t n_langs, str diacritics,
     else:
         russian = False
     return n_cyr, n_lat, [scores[k] for k in range(n_langs)], uk, bg, russian
+
+
+cdef inline bint _odd_space(Py_UCS4 ch) noexcept:
+    """A whitespace character other than " " that can remain after NFKC (nlp/normalise.py's
+    _ODD_SPACES, but for two spaces in a row)."""
+    return (ch == 10 or ch == 9 or ch == 13 or ch == 11 or ch == 12 or ch == 0x1680
+            or ch == 0x2028 or ch == 0x2029)
+
+
+def collapse_whitespace(str text, starts, ends):
+    """nlp/normalise.py's whitespace step (see ``collapse_whitespace_py`` in nlp/scan.py):
+    ``(text, starts, ends)`` with runs of whitespace collapsed and the ends stripped;
+    ``starts`` and ``ends`` are arrays of "q" (or anything with that buffer)."""
+    cdef Py_ssize_t n = len(text), p, q, k, m = 0, lead, trail
+    cdef const long long[:] s_in = starts
+    cdef const long long[:] e_in = ends
+    cdef bint has_odd = False, newline
+    cdef Py_UCS4 ch
+    for p in range(n):
+        ch = text[p]
+        if _odd_space(ch) or (ch == 32 and p + 1 < n and text[p + 1] == 32):
+            has_odd = True
+            break
+    cdef list pieces = []
+    cdef Py_ssize_t pos = 0
+    cdef array.array s_out = array.clone(_Q, n, zero=False)
+    cdef array.array e_out = array.clone(_Q, n, zero=False)
+    cdef long long[:] so = s_out
+    cdef long long[:] eo = e_out
+    p = 0
+    while p < n:
+        ch = text[p]
+        if not (has_odd and _space(ch)):
+            so[m] = s_in[p]
+            eo[m] = e_in[p]
+            m += 1
+            p += 1
+            continue
+        q = p + 1
+        while q < n and _space(text[q]):
+            q += 1
+        if q - p == 1 and ch == 32:  # a single space: no match of r"\s{2,}|[^\S ]"
+            so[m] = s_in[p]
+            eo[m] = e_in[p]
+            m += 1
+            p = q
+            continue
+        if p == 0 or q == n:  # dropped
+            pieces.append(text[pos:p])
+            pos = q
+        else:
+            newline = False
+            for k in range(p, q):
+                if text[k] == 10:
+                    newline = True
+                    break
+            if q - p == 1 and newline:  # a lone line break stays as it is
+                so[m] = s_in[p]
+                eo[m] = e_in[p]
+                m += 1
+                p = q
+                continue
+            pieces.append(text[pos:p])
+            pieces.append(u"\n" if newline else u" ")
+            pos = q
+            so[m] = s_in[p]  # the run's first start and last end
+            eo[m] = e_in[q - 1]
+            m += 1
+        p = q
+    if pos:
+        pieces.append(text[pos:])
+        out = u"".join(pieces)
+    else:
+        out = text
+    # One leading and one trailing space go (runs are single characters by now).
+    lead = 0
+    trail = m
+    if m and (out[0] == u" " or out[m - 1] == u" "):
+        lead = 1 if out[0] == u" " else 0
+        trail = m - 1 if out[m - 1] == u" " and m - 1 >= lead else m
+        out = out[lead:trail]
+    if pos == 0 and lead == 0 and trail == n:
+        return text, starts, ends  # nothing changed
+    return out, s_out[lead:trail], e_out[lead:trail]

@@ -471,6 +471,9 @@ def _phone_value(raw: str, region: str, lenient: bool = False) -> str | None:
         national = str(number.national_number)
         if _DK_VALID.fullmatch(national):
             return "+45" + national
+        if not (lenient and phonenumbers.is_possible_number(number)):
+            return None  # not valid (the regex is is_valid_number), and not let pass
+        return phonenumbers.format_number(number, PhoneNumberFormat.E164)
     if number is None:
         try:
             number = phonenumbers.parse(raw, region)

@@ -34,12 +34,12 @@ from dataclasses import dataclass
 from nlp.errors import InputError
 from nlp.scan import (
     ZERO_WIDTH,
+    collapse_whitespace,
     control_positions,
     emoji_spans,
     homoglyph_hint,
     leet_hint,
     number_hint,
-    space_runs,
     spaced_letters,
     unit_run,
 )
@@ -569,57 +569,10 @@ def _step_emoji(text: str, starts: Sequence[int], ends: Sequence[int]):
 
 # --- 7. Whitespace -------------------------------------------------------------------------
 
-# Whitespace other than single spaces that can remain after step 1 (NFKC turns most Unicode
-# spaces into " ", and control characters have become " ").
-_ODD_SPACES = ("  ", "\n", "\t", "\r", "\x0b", "\x0c", "\u1680", "\u2028", "\u2029")
-
-
 def _step_whitespace(text: str, starts: Sequence[int], ends: Sequence[int]):
-    n = len(text)
-    if any(odd in text for odd in _ODD_SPACES):
-        # Every edit keeps at most one character of its run, so the offset arrays are
-        # edited by deleting in place, from the last run back (cheaper than _apply's
-        # rebuilding; paragraph breaks make several runs in most listings).
-        pieces: list[str] = []
-        cuts: list[tuple[int, int, bool]] = []
-        pos = 0
-        for a, b in space_runs(text):  # r"\s{2,}|[^\S ]" (nlp.scan)
-            if a == 0 or b == n:
-                new = ""
-            else:
-                run = text[a:b]
-                new = "\n" if "\n" in run else " "
-                if run == new:
-                    continue  # a lone line break stays as it is
-            pieces.append(text[pos:a])
-            pieces.append(new)
-            pos = b
-            cuts.append((a, b, bool(new)))
-        if cuts:
-            pieces.append(text[pos:])
-            text = "".join(pieces)
-            given = starts
-            starts, ends = _as_array(starts), _as_array(ends)
-            if starts is given:
-                starts, ends = starts[:], ends[:]
-            for a, b, keep in reversed(cuts):
-                if keep:  # the run's first start and last end
-                    del starts[a + 1 : b]
-                    del ends[a : b - 1]
-                else:
-                    del starts[a:b]
-                    del ends[a:b]
-    return _strip_spaces(text, starts, ends)
-
-
-def _strip_spaces(text: str, starts: Sequence[int], ends: Sequence[int]):
-    """Drop one leading and one trailing space (runs are single spaces by now)."""
-    n = len(text)
-    if n and (text[0] == " " or text[-1] == " "):
-        lead = 1 if text[0] == " " else 0
-        trail = n - 1 if text[-1] == " " and n - 1 >= lead else n
-        text, starts, ends = text[lead:trail], starts[lead:trail], ends[lead:trail]
-    return text, starts, ends
+    """Runs of whitespace collapse to one space (one line break if the run had one), and
+    the text is stripped (nlp.scan.collapse_whitespace, compiled where built)."""
+    return collapse_whitespace(text, _as_array(starts), _as_array(ends))
 
 
 def normalise(text: str) -> Normalised:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import functools
 import os
 import re
+from array import array
 
-__all__ = ["COMPILED", "EMOJI_RE", "ZERO_WIDTH", "control_positions", "digit_runs", "emoji_spans",
+__all__ = ["COMPILED", "EMOJI_RE", "ODD_SPACES", "ZERO_WIDTH", "collapse_whitespace",
+           "control_positions", "digit_runs", "emoji_spans",
            "homoglyph_hint", "leet_hint", "number_hint", "phone_core",
-           "script_evidence", "space_runs", "spaced_letters", "unit_run"]
+           "script_evidence", "spaced_letters", "unit_run"]
 
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
 _SPACED_DIGITS_RE = re.compile(r"\d[ \t.\-/]{1,3}\d(?!\d)")
@@ -56,7 +58,7 @@ def spaced_letters_py(text: str, pos: int) -> int:
     return -1 if m is None else m.start()
 
 
-def space_runs_py(text: str) -> list[tuple[int, int]]:
+def _space_runs(text: str) -> list[tuple[int, int]]:
     """The spans of ``re.finditer(r"\\s{2,}|[^\\S ]", text)``: runs of two or more whitespace
     characters, and single whitespace characters other than " "."""
     return [m.span() for m in _SPACE_RUN_RE.finditer(text)]
@@ -101,6 +103,53 @@ def emoji_spans_py(text: str) -> list[tuple[int, int]]:
     """The spans of :data:`EMOJI_RE`: an emoji with its variation selectors, skin tones and
     joined emoji."""
     return [m.span() for m in EMOJI_RE.finditer(text)]
+
+
+# Whitespace other than single spaces that can remain after NFKC (nlp/normalise.py step 1:
+# NFKC turns most Unicode spaces into " ", and control characters have become " ").
+ODD_SPACES = ("  ", "\n", "\t", "\r", "\x0b", "\x0c", "\u1680", "\u2028", "\u2029")
+
+
+def collapse_whitespace_py(text: str, starts: array, ends: array) -> tuple[str, array, array]:
+    """Runs of whitespace collapsed to one space, or one line break if the run had one, a
+    lone line break kept, runs at either end dropped, then one leading and one trailing
+    space dropped; ``starts`` and ``ends`` (arrays of "q", not changed) edited alike: a
+    collapsed run keeps its first start and its last end. Texts without :data:`ODD_SPACES`
+    are only stripped. The inputs come back when nothing changes."""
+    n = len(text)
+    if any(odd in text for odd in ODD_SPACES):
+        pieces: list[str] = []
+        cuts: list[tuple[int, int, bool]] = []
+        pos = 0
+        for a, b in _space_runs(text):
+            if a == 0 or b == n:
+                new = ""
+            else:
+                run = text[a:b]
+                new = "\n" if "\n" in run else " "
+                if run == new:
+                    continue  # a lone line break stays as it is
+            pieces.append(text[pos:a])
+            pieces.append(new)
+            pos = b
+            cuts.append((a, b, bool(new)))
+        if cuts:
+            pieces.append(text[pos:])
+            text = "".join(pieces)
+            starts, ends = starts[:], ends[:]
+            for a, b, keep in reversed(cuts):
+                if keep:  # the run's first start and last end
+                    del starts[a + 1 : b]
+                    del ends[a : b - 1]
+                else:
+                    del starts[a:b]
+                    del ends[a:b]
+    n = len(text)
+    if n and (text[0] == " " or text[-1] == " "):
+        lead = 1 if text[0] == " " else 0
+        trail = n - 1 if text[-1] == " " and n - 1 >= lead else n
+        text, starts, ends = text[lead:trail], starts[lead:trail], ends[lead:trail]
+    return text, starts, ends
 
 
 def script_evidence_py(
@@ -148,7 +197,6 @@ def script_evidence_py(
 number_hint = number_hint_py
 unit_run = unit_run_py
 spaced_letters = spaced_letters_py
-space_runs = space_runs_py
 homoglyph_hint = homoglyph_hint_py
 leet_hint = leet_hint_py
 digit_runs = digit_runs_py
@@ -156,11 +204,13 @@ phone_core = phone_core_py
 control_positions = control_positions_py
 emoji_spans = emoji_spans_py
 script_evidence = script_evidence_py
+collapse_whitespace = collapse_whitespace_py
 COMPILED = False
 try:
     if os.environ.get("THBSCAN_PURE_PYTHON_SCANS") == "1":  # to compare, or to rule it out
         raise ImportError("THBSCAN_PURE_PYTHON_SCANS=1")
     from nlp._scan import (
+        collapse_whitespace,
         control_positions,
         digit_runs,
         emoji_spans,
@@ -169,7 +219,6 @@ try:
         number_hint,
         phone_core,
         script_evidence,
-        space_runs,
         spaced_letters,
         unit_run,
     )

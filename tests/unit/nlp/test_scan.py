@@ -77,12 +77,29 @@ def test_spaced_letters(text, pos):
     assert scan.spaced_letters(text, pos) == scan.spaced_letters_py(text, pos)
 
 
-@settings(max_examples=1500, deadline=None)
-@given(any_text)
-@example("a  b\tc \n")
-@example(" \u00a0x\u2028")
-def test_space_runs(text):
-    assert scan.space_runs(text) == scan.space_runs_py(text)
+spaces = st.lists(st.sampled_from([" ", "  ", "\n", "\n\n", " \n ", "\t", "\r", "\x0b", "\u2028",
+                                   "\u1680", "\u00a0", "a", "bc", "é"]), max_size=14).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(any_text | spaces, st.booleans())
+@example("a  b\tc \n", False)
+@example("  ", False)
+@example(" a ", False)  # no odd space: only stripped
+@example("a\nb", False)  # a lone line break stays
+@example("\n", True)
+def test_collapse_whitespace(text, shifted):
+    from array import array
+
+    n = len(text)
+    starts = array("q", range(3, 3 * n + 3, 3) if shifted else range(n))
+    ends = array("q", (s + (2 if shifted else 1) for s in starts))
+    copies = (starts[:], ends[:])
+    fast = scan.collapse_whitespace(text, starts, ends)
+    plain = scan.collapse_whitespace_py(text, starts, ends)
+    assert fast[0] == plain[0]
+    assert list(fast[1]) == list(plain[1]) and list(fast[2]) == list(plain[2])
+    assert (starts, ends) == copies  # the inputs are not changed
 
 
 @settings(max_examples=1500, deadline=None)
@@ -216,6 +233,8 @@ def test_language_evidence_is_what_it_was(text):
 
 
 def test_scans_agree_on_the_fixture_listings():
+    from array import array
+
     from thbscan.fixture_site.generate import generate_listings
 
     for listing in generate_listings():
@@ -224,7 +243,11 @@ def test_scans_agree_on_the_fixture_listings():
             text, UNAMBIGUOUS, MIN_LEN, MAX_LEN)
         assert scan.unit_run(text, _UNIT_TOKENS, UNIT_MAX) == scan.unit_run_py(
             text, _UNIT_TOKENS, UNIT_MAX)
-        assert scan.space_runs(text) == scan.space_runs_py(text)
+        starts, ends = array("q", range(len(text))), array("q", range(1, len(text) + 1))
+        fast, plain = (scan.collapse_whitespace(text, starts, ends),
+                       scan.collapse_whitespace_py(text, starts, ends))
+        assert (fast[0], list(fast[1]), list(fast[2])) == (plain[0], list(plain[1]),
+                                                           list(plain[2]))
         assert scan.spaced_letters(text, 0) == scan.spaced_letters_py(text, 0)
         assert scan.homoglyph_hint(text, HOMOGLYPHS) == scan.homoglyph_hint_py(text, HOMOGLYPHS)
         assert scan.leet_hint(text) == scan.leet_hint_py(text)
