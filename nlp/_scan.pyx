@@ -16,6 +16,18 @@ from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICOD
 
 import array as _array
 
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object text)
+    void* PyUnicode_DATA(object text)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
+
+
+cdef inline Py_UCS4 _read(str text, Py_ssize_t index) noexcept:
+    """``text[index]`` without the checks of ``str`` indexing (every caller keeps
+    ``0 <= index < len(text)``)."""
+    return PyUnicode_READ(PyUnicode_KIND(text), PyUnicode_DATA(text), index)
+
 cdef array.array _Q = _array.array("q")
 
 
@@ -56,18 +68,18 @@ def number_hint(str text, frozenset words, Py_ssize_t min_len, Py_ssize_t max_le
     cdef Py_UCS4 ch
     # Spaced digits first: a scan without any string created.
     for i in range(n):
-        if not _decimal(text[i]):
+        if not _decimal(_read(text, i)):
             continue
         k = 0
-        while k < 4 and i + 1 + k < n and _digit_gap(text[i + 1 + k]):
+        while k < 4 and i + 1 + k < n and _digit_gap(_read(text, i + 1 + k)):
             k += 1
         # {1,3} is greedy and the gap characters are no digits: only the longest gap can
         # be followed by a digit.
-        if 1 <= k <= 3 and i + 1 + k < n and _decimal(text[i + 1 + k]) and (
-                i + 2 + k >= n or not _decimal(text[i + 2 + k])):
+        if 1 <= k <= 3 and i + 1 + k < n and _decimal(_read(text, i + 1 + k)) and (
+                i + 2 + k >= n or not _decimal(_read(text, i + 2 + k))):
             return True
     for i in range(n + 1):
-        if i < n and not _space(text[i]):
+        if i < n and not _space(_read(text, i)):
             if start < 0:
                 start = i
             continue
@@ -86,18 +98,18 @@ def unit_run(str text, frozenset units, Py_ssize_t max_len):
     cdef Py_UCS4 ch
     cdef bint unit
     while i < n:
-        if not _alnum(text[i]):
+        if not _alnum(_read(text, i)):
             i += 1
             continue
         j = i + 1
-        while j < n and _alnum(text[j]):
+        while j < n and _alnum(_read(text, j)):
             j += 1
-        if j + 1 < n and (text[j] == u"'" or text[j] == u"\u2019") and _alnum(text[j + 1]):
+        if j + 1 < n and (_read(text, j) == u"'" or _read(text, j) == u"\u2019") and _alnum(_read(text, j + 1)):
             j += 2
-            while j < n and _alnum(text[j]):
+            while j < n and _alnum(_read(text, j)):
                 j += 1
         if j - i == 1:
-            ch = text[i]
+            ch = _read(text, i)
             unit = 48 <= ch <= 57
         else:
             unit = j - i <= max_len and text[i:j].lower() in units
@@ -123,8 +135,8 @@ def spaced_letters(str text, Py_ssize_t pos):
     if pos < 0:
         pos = 0
     for p in range(pos, n - 4):
-        if (_spacer(text[p]) and _letter(text[p + 1]) and _spacer(text[p + 2])
-                and _letter(text[p + 3]) and _spacer(text[p + 4])):
+        if (_spacer(_read(text, p)) and _letter(_read(text, p + 1)) and _spacer(_read(text, p + 2))
+                and _letter(_read(text, p + 3)) and _spacer(_read(text, p + 4))):
             return p
     return -1
 
@@ -141,10 +153,10 @@ def homoglyph_hint(str text, str homoglyphs):
     cdef Py_ssize_t p, n = len(text)
     cdef Py_UCS4 ch
     for p in range(n):
-        ch = text[p]
+        ch = _read(text, p)
         if ch < 0x250:
             continue
-        if ((p > 0 and _latin_letter(text[p - 1])) or (p + 1 < n and _latin_letter(text[p + 1]))) \
+        if ((p > 0 and _latin_letter(_read(text, p - 1))) or (p + 1 < n and _latin_letter(_read(text, p + 1)))) \
                 and ch in homoglyphs:
             return True
     return False
@@ -157,13 +169,13 @@ def leet_hint(str text):
     cdef Py_ssize_t p, n = len(text)
     cdef Py_UCS4 ch
     for p in range(n):
-        ch = text[p]
+        ch = _read(text, p)
         if not (ch == u"0" or ch == u"1" or ch == u"3" or ch == u"4" or ch == u"5" or ch == u"7"
                 or ch == u"@" or ch == u"$"):
             continue
-        if p > 0 and _letter(text[p - 1]) and p + 1 < n and _letter(text[p + 1]):
+        if p > 0 and _letter(_read(text, p - 1)) and p + 1 < n and _letter(_read(text, p + 1)):
             return True
-        if ch == u"$" and p + 2 < n and _letter(text[p + 1]) and _letter(text[p + 2]):
+        if ch == u"$" and p + 2 < n and _letter(_read(text, p + 1)) and _letter(_read(text, p + 2)):
             return True
     return False
 
@@ -173,11 +185,11 @@ def digit_runs(str text):
     cdef Py_ssize_t p = 0, q, n = len(text)
     cdef list out = []
     while p < n:
-        if not _decimal(text[p]):
+        if not _decimal(_read(text, p)):
             p += 1
             continue
         q = p + 1
-        while q < n and _decimal(text[q]):
+        while q < n and _decimal(_read(text, q)):
             q += 1
         out.append((p, q))
         p = q
@@ -197,17 +209,17 @@ def phone_core(str text, Py_ssize_t pos):
     if pos < 0:
         pos = 0
     for p in range(pos, n):
-        if not _decimal(text[p]):
+        if not _decimal(_read(text, p)):
             continue
         r = 0  # characters of the class after p, as many as the repeat and a digit can use
-        while r < 25 and p + 1 + r < n and _phone_char(text[p + 1 + r]):
+        while r < 25 and p + 1 + r < n and _phone_char(_read(text, p + 1 + r)):
             r += 1
         # The repeat is greedy: the longest length whose next character is a digit that
         # no digit follows.
         length = r - 1 if r - 1 < 24 else 24
         while length >= 4:
             end = p + 1 + length
-            if _decimal(text[end]) and (end + 1 >= n or not _decimal(text[end + 1])):
+            if _decimal(_read(text, end)) and (end + 1 >= n or not _decimal(_read(text, end + 1))):
                 return (p, end + 1)
             length -= 1
     return None
@@ -228,7 +240,7 @@ def control_positions(str text):
     cdef Py_ssize_t p, n = len(text)
     cdef list out = []
     for p in range(n):
-        if _control(text[p]):
+        if _control(_read(text, p)):
             out.append(p)
     return out
 
@@ -248,16 +260,16 @@ def emoji_spans(str text):
     cdef Py_UCS4 ch
     cdef list out = []
     while p < n:
-        if not _emoji_base(text[p]):
+        if not _emoji_base(_read(text, p)):
             p += 1
             continue
         q = p + 1
         while q < n:
-            ch = text[q]
+            ch = _read(text, q)
             if ch == 0xFE0F or 0x1F3FB <= ch <= 0x1F3FF:
                 q += 1
             elif ch == 0x200D and q + 1 < n and (
-                    0x1F000 <= text[q + 1] <= 0x1FAFF or 0x2600 <= text[q + 1] <= 0x27BF):
+                    0x1F000 <= _read(text, q + 1) <= 0x1FAFF or 0x2600 <= _read(text, q + 1) <= 0x27BF):
                 q += 2
             else:
                 break
@@ -293,7 +305,7 @@ def script_evidence(str low, dict weights, Py_ssize_t n_langs, str diacritics,
             d_max = ch
     for i in range(n + 1):
         if i < n:
-            ch = low[i]
+            ch = _read(low, i)
             if ch >= 128:
                 ascii_only = False
                 if d_min <= ch <= d_max:
@@ -314,7 +326,7 @@ def script_evidence(str low, dict weights, Py_ssize_t n_langs, str diacritics,
                 continue
         if start < 0:
             continue
-        first = low[start]
+        first = _read(low, start)
         if first < 0x250:
             n_lat += 1
             entry = weights.get(low[start:i])
@@ -359,8 +371,8 @@ def collapse_whitespace(str text, starts, ends):
     cdef bint has_odd = False, newline
     cdef Py_UCS4 ch
     for p in range(n):
-        ch = text[p]
-        if _odd_space(ch) or (ch == 32 and p + 1 < n and text[p + 1] == 32):
+        ch = _read(text, p)
+        if _odd_space(ch) or (ch == 32 and p + 1 < n and _read(text, p + 1) == 32):
             has_odd = True
             break
     cdef list pieces = []
@@ -371,7 +383,7 @@ def collapse_whitespace(str text, starts, ends):
     cdef long long[:] eo = e_out
     p = 0
     while p < n:
-        ch = text[p]
+        ch = _read(text, p)
         if not (has_odd and _space(ch)):
             so[m] = s_in[p]
             eo[m] = e_in[p]
@@ -379,7 +391,7 @@ def collapse_whitespace(str text, starts, ends):
             p += 1
             continue
         q = p + 1
-        while q < n and _space(text[q]):
+        while q < n and _space(_read(text, q)):
             q += 1
         if q - p == 1 and ch == 32:  # a single space: no match of r"\s{2,}|[^\S ]"
             so[m] = s_in[p]
@@ -393,7 +405,7 @@ def collapse_whitespace(str text, starts, ends):
         else:
             newline = False
             for k in range(p, q):
-                if text[k] == 10:
+                if _read(text, k) == 10:
                     newline = True
                     break
             if q - p == 1 and newline:  # a lone line break stays as it is
