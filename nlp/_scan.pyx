@@ -284,7 +284,7 @@ def script_evidence(str low, dict weights, Py_ssize_t n_langs, str diacritics,
     """Language evidence of a lowercased text in one pass: see ``script_evidence_py`` in
     nlp/scan.py, whose results (floats included) these are."""
     cdef Py_ssize_t i, k, n = len(low), start = -1, n_cyr = 0, n_lat = 0
-    cdef Py_ssize_t uk_count = 0, bg_count = 0, uk_hits = 0, bg_hits = 0
+    cdef Py_ssize_t uk_count = 0, bg_count = 0, uk_hits = 0, bg_hits = 0, index
     cdef Py_UCS4 ch, first, d_min = 0x10FFFF, d_max = 0
     cdef bint russian = False, ascii_only = True
     cdef double scores[16]
@@ -292,8 +292,10 @@ def script_evidence(str low, dict weights, Py_ssize_t n_langs, str diacritics,
     cdef Py_ssize_t n_d = len(diacritics)
     cdef tuple entry
     cdef str word
-    if n_langs > 16:
-        raise ValueError("at most 16 languages")
+    if not 0 <= n_langs <= 16:
+        raise ValueError(f"{n_langs} languages: at most 16")
+    if len(diacritic_langs) != n_d:
+        raise ValueError("one language index for each diacritic")
     for k in range(n_langs):
         scores[k] = 0.0
         d_counts[k] = 0
@@ -311,7 +313,11 @@ def script_evidence(str low, dict weights, Py_ssize_t n_langs, str diacritics,
                 if d_min <= ch <= d_max:
                     for k in range(n_d):
                         if diacritics[k] == ch:
-                            d_counts[<Py_ssize_t>diacritic_langs[k]] += 1
+                            index = diacritic_langs[k]
+                            if not 0 <= index < n_langs:
+                                raise ValueError(f"language index {index} of {ch!r}: not "
+                                                 f"below {n_langs}")
+                            d_counts[index] += 1
                             break
                 elif 0x400 <= ch <= 0x4FF:
                     if ch in uk_letters:
@@ -332,6 +338,9 @@ def script_evidence(str low, dict weights, Py_ssize_t n_langs, str diacritics,
             entry = weights.get(low[start:i])
             if entry is not None:
                 for k, weight in entry:
+                    if not 0 <= k < n_langs:
+                        raise ValueError(f"language index {k} of {low[start:i]!r}: not below "
+                                         f"{n_langs}")
                     scores[k] += weight
         elif 0x400 <= first <= 0x4FF:
             n_cyr += 1
@@ -370,6 +379,9 @@ def collapse_whitespace(str text, starts, ends):
     cdef const long long[:] e_in = ends
     cdef bint has_odd = False, newline
     cdef Py_UCS4 ch
+    if s_in.shape[0] != n or e_in.shape[0] != n:
+        raise ValueError(f"offset arrays of {s_in.shape[0]} and {e_in.shape[0]} entries for "
+                         f"a text of {n} characters: one start and one end per character")
     for p in range(n):
         ch = _read(text, p)
         if _odd_space(ch) or (ch == 32 and p + 1 < n and _read(text, p + 1) == 32):

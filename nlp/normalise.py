@@ -114,7 +114,6 @@ def _apply(
 
 # --- 1. Unicode clean-up -------------------------------------------------------------------
 
-_ZERO_WIDTH = ZERO_WIDTH
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
 
 
@@ -125,7 +124,7 @@ def _step_unicode(text: str, starts: Sequence[int], ends: Sequence[int]):
         if ch == "\u200d":  # zero-width joiner: keep it inside emoji sequences
             if 0 < a < len(text) - 1 and text[a - 1].isalnum() and text[a + 1].isalnum():
                 edits.append((a, a + 1, "", (), ()))
-        elif ch in _ZERO_WIDTH:
+        elif ch in ZERO_WIDTH:
             edits.append((a, a + 1, "", (), ()))
         else:
             edits.append((a, a + 1, " ", starts[a : a + 1], ends[a : a + 1]))

@@ -24,8 +24,8 @@ def load_scorer(lists: str | Path | None = None, *, model: bool = True,
     if not scan.COMPILED:
         logger.warning(
             "the compiled scans (nlp/_scan.pyx) are not in use: scoring runs their plain-Python "
-            "versions, with the same results, about a fifth slower; install a C compiler and "
-            "run `make install` again (or unset THBSCAN_PURE_PYTHON_SCANS)")
+            "versions, with the same results, in about 1.4 times the time; install a C compiler "
+            "and run `make install` again (or unset THBSCAN_PURE_PYTHON_SCANS)")
     text_model = None
     registry = config.registry()
     if model and os.environ.get("THBSCAN_NO_MODEL") != "1":
