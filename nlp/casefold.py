@@ -61,7 +61,6 @@ def lowered(text: str) -> str | None:
     return low
 
 
-
 def ignorecase_lowers(chars: Iterable[str]) -> frozenset[str] | None:
     """Characters such that ``not result.isdisjoint(text.lower())`` holds for every ``text``
     holding a character that ``re.IGNORECASE`` matches to one of ``chars``: a pre-check of a
@@ -72,5 +71,5 @@ def ignorecase_lowers(chars: Iterable[str]) -> frozenset[str] | None:
     for group in _FOLD_GROUPS:  # "ı" and "ſ" match "i" and "s"; they are their own lowercase
         if any(member.lower() in lowers for member in group):
             lowers |= {member.lower() for member in group}
-    # "İ" matches "i": its simple lowercase is "i", and str.lower gives "i" and a dot.
+    # "İ" matches "i" too; it needs nothing here: str.lower gives "i" and a dot.
     return frozenset(lowers)

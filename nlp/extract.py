@@ -780,7 +780,7 @@ def extract(
     region = (region or "DK").upper()
 
     low = lowered if lowered is not None and len(lowered) == len(original) else None
-    runs = digit_runs(norm.text)  # for amounts and ages
+    runs = _safe("digit", lambda: digit_runs(norm.text))  # for amounts and ages
     phones = _safe("phone", lambda: _phones(original, norm, region))
     results: list[Extracted] = []
     seen_phones: set[str] = set()

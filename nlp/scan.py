@@ -3,7 +3,7 @@
 Each function is written here in plain Python (the reference) and, where the extension
 ``nlp._scan`` is built (``pip install`` builds it with Cython and a C compiler), replaced by
 its compiled version, which gives exactly the same results (tests/unit/nlp compares them on
-arbitrary text) 3-8 times faster. Without a compiler the install still succeeds and these
+arbitrary text) several times faster. Without a compiler the install still succeeds and these
 references run; :data:`COMPILED` says which is in use. ``THBSCAN_PURE_PYTHON_SCANS=1`` in the
 environment makes the references run although the extension is built.
 """
@@ -16,9 +16,8 @@ import re
 from array import array
 
 __all__ = ["COMPILED", "EMOJI_RE", "ODD_SPACES", "ZERO_WIDTH", "collapse_whitespace",
-           "control_positions", "digit_runs", "emoji_spans",
-           "homoglyph_hint", "leet_hint", "number_hint", "phone_core",
-           "script_evidence", "spaced_letters", "unit_run"]
+           "control_positions", "digit_runs", "emoji_spans", "homoglyph_hint", "leet_hint",
+           "number_hint", "phone_core", "script_evidence", "spaced_letters", "unit_run"]
 
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
 _SPACED_DIGITS_RE = re.compile(r"\d[ \t.\-/]{1,3}\d(?!\d)")
