@@ -302,3 +302,15 @@ def test_scoring_with_the_references_gives_the_same_assessments(monkeypatch):
                 swapped += 1
     assert swapped >= 11  # every compiled scan the scorer uses
     assert assess() == compiled
+
+
+def test_the_references_run_when_asked(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "THBSCAN_PURE_PYTHON_SCANS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", "import nlp.scan as s; print(s.COMPILED, s.digit_runs.__name__)"],
+        env=env, capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.split()
+    assert out == ["False", "digit_runs_py"]
