@@ -57,6 +57,16 @@ cdef inline bint _space(Py_UCS4 ch) noexcept:
     return Py_UNICODE_ISSPACE(ch)
 
 
+ctypedef bint (*_CharTest)(Py_UCS4) noexcept
+
+
+cdef inline Py_ssize_t _run_end(str text, Py_ssize_t i, Py_ssize_t n, _CharTest test) noexcept:
+    """The end of the run of characters from ``i`` on that pass ``test``."""
+    while i < n and test(_read(text, i)):
+        i += 1
+    return i
+
+
 cdef inline bint _digit_gap(Py_UCS4 ch) noexcept:
     """``[ \\t.\\-/]``"""
     return ch == 32 or ch == 9 or ch == 46 or ch == 45 or ch == 47
@@ -103,14 +113,10 @@ def unit_run(str text, frozenset units, Py_ssize_t max_len):
         if not _alnum(_read(text, i)):
             i += 1
             continue
-        j = i + 1
-        while j < n and _alnum(_read(text, j)):
-            j += 1
+        j = _run_end(text, i + 1, n, _alnum)
         if j + 1 < n and (_read(text, j) == u"'" or _read(text, j) == u"\u2019") \
                 and _alnum(_read(text, j + 1)):
-            j += 2
-            while j < n and _alnum(_read(text, j)):
-                j += 1
+            j = _run_end(text, j + 2, n, _alnum)
         if j - i == 1:
             ch = _read(text, i)
             unit = 48 <= ch <= 57
@@ -191,9 +197,7 @@ def digit_runs(str text):
         if not _decimal(_read(text, p)):
             p += 1
             continue
-        q = p + 1
-        while q < n and _decimal(_read(text, q)):
-            q += 1
+        q = _run_end(text, p + 1, n, _decimal)
         out.append((p, q))
         p = q
     return out
@@ -405,9 +409,7 @@ def collapse_whitespace(str text, starts, ends):
             m += 1
             p += 1
             continue
-        q = p + 1
-        while q < n and _space(_read(text, q)):
-            q += 1
+        q = _run_end(text, p + 1, n, _space)
         if q - p == 1 and ch == 32:  # a single space: no match of r"\s{2,}|[^\S ]"
             so[m] = s_in[p]
             eo[m] = e_in[p]

@@ -31,7 +31,7 @@ from phonenumbers import PhoneNumberFormat
 
 from nlp.casefold import PATTERN_FOLD_RE, ignorecase_lowers, lowered
 from nlp.normalise import Normalised, normalise
-from nlp.scan import digit_runs, phone_core
+from nlp.scan import PHONE_CORE_RE, digit_runs, phone_core
 
 __all__ = ["KINDS", "MAX_CHARS", "Extracted", "extract"]
 
@@ -74,9 +74,8 @@ _CURRENCY_NEAR_RE = re.compile(
 _RANGE_RE = re.compile(r"^\d{3,6}\s?[-–]\s?\d{3,6}$")
 
 
-# The part of a candidate from its first digit on. It starts with a digit, so the regex engine
-# scans for it quickly; :func:`_phone_candidate_spans` adds the prefix and the look-behind.
-_PHONE_CORE_RE = re.compile(r"\d[\d \t().\-/]{4,24}\d(?![\d])")
+# The part of a candidate from its first digit on is nlp.scan.PHONE_CORE_RE (found by a
+# compiled scan where built); :func:`_phone_candidate_spans` adds the prefix and look-behind.
 # What (?:\+|00)?\(? can match, in the order the regex engine tries it.
 _PHONE_PREFIXES = ("+(", "+", "00(", "00", "(", "")
 
@@ -85,7 +84,7 @@ def _phone_match_at(text: str, start: int) -> int | None:
     """The end of ``_PHONE_CANDIDATE_RE.match(text, start)`` without its look-behind."""
     for prefix in _PHONE_PREFIXES:
         if text.startswith(prefix, start):
-            m = _PHONE_CORE_RE.match(text, start + len(prefix))
+            m = PHONE_CORE_RE.match(text, start + len(prefix))
             if m is not None:
                 return m.end()
     return None
@@ -94,7 +93,7 @@ def _phone_match_at(text: str, start: int) -> int | None:
 def _phone_candidate_spans(text: str) -> Iterator[tuple[int, int]]:
     """The spans ``_PHONE_CANDIDATE_RE.finditer(text)`` gives, found about 2x faster.
 
-    Every match holds a core match (:data:`_PHONE_CORE_RE`) that starts at most two
+    Every match holds a core match (:data:`PHONE_CORE_RE`) that starts at most two
     characters ("+(") after the match; "00" is digits, so the leftmost core starts at or
     before it. So for the leftmost core the three starts before and at it are tried in
     order, with the look-behind; when none matches, the search goes on from the next
@@ -103,7 +102,7 @@ def _phone_candidate_spans(text: str) -> Iterator[tuple[int, int]]:
     pos = 0
     n = len(text)
     while pos < n:
-        found = phone_core(text, pos)  # _PHONE_CORE_RE.search, compiled where built
+        found = phone_core(text, pos)  # PHONE_CORE_RE.search, compiled where built
         if found is None:
             return
         core = found[0]

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 from nlp.errors import InputError
 from nlp.scan import (
+    LEET_HINT_RE,
+    WORD_TOKEN_RE,
     ZERO_WIDTH,
     collapse_whitespace,
     control_positions,
@@ -272,7 +274,6 @@ def _step_homoglyphs(text: str, starts: Sequence[int], ends: Sequence[int]):
 
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 # Written to start with a character set, which the regex engine scans for quickly.
-_LEET_HINT_RE = re.compile(r"[013457@$](?:(?<=[^\W\d_].)(?=[^\W\d_])|(?<=\$)(?=[^\W\d_]{2}))")
 _VOWELS = frozenset("aeiouyæøåąęóAEIOUYÆØÅ")
 
 
@@ -325,7 +326,7 @@ def _step_leet(text: str, starts: Sequence[int], ends: Sequence[int]):
     edits: list[_Edit] = []
     n = len(text)
     last_end = -1
-    for hint in _LEET_HINT_RE.finditer(text):
+    for hint in LEET_HINT_RE.finditer(text):
         if hint.start() < last_end:
             continue
         a = hint.start()
@@ -456,7 +457,6 @@ _NUMBER_WORDS = {
     "дев'ять": "9",
     "дев’ять": "9",
 }
-_NUM_WORD_TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _NUM_GAP_RE = re.compile(r"[ \t]?[-./]?[ \t]?")
 # Number words that are also frequent ordinary words in a supported language.
 _AMBIGUOUS_WORDS = frozenset({"en", "et", "to", "ni", "oh", "one", "fire", "opt", "dos", "ocho"})
@@ -477,7 +477,7 @@ _UNAMBIGUOUS_LENGTHS = (min(map(len, _UNAMBIGUOUS_WORDS)), max(map(len, _UNAMBIG
 
 def _has_unit_run(text: str) -> bool:
     """Necessary condition for step 5 to edit: four consecutive unit tokens (tokens of
-    _NUM_WORD_TOKEN_RE that are, lowercased, in _UNIT_TOKENS)."""
+    WORD_TOKEN_RE that are, lowercased, in _UNIT_TOKENS)."""
     return unit_run(text, _UNIT_TOKENS, _UNIT_MAX_LEN)
 
 
@@ -498,7 +498,7 @@ def _step_number_words(text: str, starts: Sequence[int], ends: Sequence[int]):
     # Runs of consecutive number tokens separated by at most " - " / "." / "/".
     runs: list[list[tuple[int, int, str, bool]]] = []
     run: list[tuple[int, int, str, bool]] = []
-    for m in _NUM_WORD_TOKEN_RE.finditer(text):
+    for m in WORD_TOKEN_RE.finditer(text):
         a, b = m.span()
         token = m.group()
         value = _number_value(token)
@@ -586,7 +586,7 @@ def normalise(text: str) -> Normalised:
     t, starts, ends = _step_unicode(t, starts, ends)
     if not ascii_only:
         t, starts, ends = _step_homoglyphs(t, starts, ends)
-    if leet_hint(t):  # _LEET_HINT_RE finds something (nlp.scan)
+    if leet_hint(t):  # LEET_HINT_RE finds something (nlp.scan)
         t, starts, ends = _step_leet(t, starts, ends)
     t, starts, ends = _step_despace(t, starts, ends)
     t, starts, ends = _step_number_words(t, starts, ends)

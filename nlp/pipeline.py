@@ -301,12 +301,13 @@ class RawPatternScanner(_DataComponent):
         self.regexes = [_RawRegex(rx, ids) for rx, ids in by_pattern.items()]
         self.emoji = [(ind_id, e) for ind_id, es in data["emoji"].items() for e in es if e]
 
-    def scan(self, text: str, low: str | None = None) -> list[tuple[str, int, int]]:
-        """Hits in ``text``; ``low`` may pass ``lowered(text[:MAX_REGEX_CHARS])``."""
+    def scan(self, text: str) -> list[tuple[str, int, int]]:
         text = text[:MAX_REGEX_CHARS]
+        return self._scan(text, lowered(text))
+
+    def _scan(self, text: str, low: str | None) -> list[tuple[str, int, int]]:
+        """Hits in ``text`` (already cut), given ``low = lowered(text)``."""
         hits = []
-        if low is None and any(r.lowered for r in self.regexes):
-            low = lowered(text)
         for rx in self.regexes:
             for m in rx.finditer(text, low):
                 if m.end() > m.start():
@@ -327,7 +328,7 @@ class RawPatternScanner(_DataComponent):
         low = lowered(text)
         if low is not None:
             doc.user_data[LOWERED_KEY] = low
-        doc.user_data[RAW_HITS_KEY] = self.scan(text, low)
+        doc.user_data[RAW_HITS_KEY] = self._scan(text, low)
         return doc
 
 

@@ -15,19 +15,23 @@ import os
 import re
 from array import array
 
-__all__ = ["COMPILED", "EMOJI_RE", "ODD_SPACES", "ZERO_WIDTH", "collapse_whitespace",
+__all__ = ["COMPILED", "EMOJI_RE", "LEET_HINT_RE", "ODD_SPACES", "PHONE_CORE_RE", "WORD_TOKEN_RE",
+           "ZERO_WIDTH", "collapse_whitespace",
            "control_positions", "digit_runs", "emoji_spans", "homoglyph_hint", "leet_hint",
            "number_hint", "phone_core", "script_evidence", "spaced_letters", "unit_run"]
 
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
 _SPACED_DIGITS_RE = re.compile(r"\d[ \t.\-/]{1,3}\d(?!\d)")
-_TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+# Word tokens: runs of letters and digits, two of them joined by an apostrophe ("п'ять").
+WORD_TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _SPACED_LETTERS_RE = re.compile(r"[ .\-][^\W\d_][ .\-][^\W\d_][ .\-]")
 _SPACE_RUN_RE = re.compile(r"\s(?:\s+|(?<=[^\S ]))")  # r"\s{2,}|[^\S ]", scanned faster
-_LEET_RE = re.compile(r"[013457@$](?:(?<=[^\W\d_].)(?=[^\W\d_])|(?<=\$)(?=[^\W\d_]{2}))")
+# A leet character inside a word ("y0ung"), or "$" before two letters.
+LEET_HINT_RE = re.compile(r"[013457@$](?:(?<=[^\W\d_].)(?=[^\W\d_])|(?<=\$)(?=[^\W\d_]{2}))")
 _LATIN = "A-Za-z\u00c0-\u024f"
 _DIGITS_RE = re.compile(r"\d+")
-_PHONE_CORE_RE = re.compile(r"\d[\d \t().\-/]{4,24}\d(?![\d])")
+# The core of a phone number: a digit, 4-24 digits or separators, a digit ending its run.
+PHONE_CORE_RE = re.compile(r"\d[\d \t().\-/]{4,24}\d(?![\d])")
 ZERO_WIDTH = "\u200b\u200c\u2060\ufeff\u00ad\u180e"
 _CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200d" + ZERO_WIDTH + "]")
 EMOJI_RE = re.compile(
@@ -46,7 +50,7 @@ def unit_run_py(text: str, units: frozenset[str], max_len: int) -> bool:
     """True when four consecutive word tokens of ``text`` (runs of letters and digits, two
     of them joined by an apostrophe) are, lowercased, in ``units`` (single ASCII digits and
     words of at most ``max_len`` characters)."""
-    tokens = map(str.lower, _TOKEN_RE.findall(text))
+    tokens = map(str.lower, WORD_TOKEN_RE.findall(text))
     return b"\1\1\1\1" in bytes(map(units.__contains__, tokens))
 
 
@@ -77,7 +81,7 @@ def homoglyph_hint_py(text: str, homoglyphs: str) -> bool:
 def leet_hint_py(text: str) -> bool:
     """True when one of "013457@$" stands between two letters ("y0ung"), or "$" before two
     letters ("$ex")."""
-    return _LEET_RE.search(text) is not None
+    return LEET_HINT_RE.search(text) is not None
 
 
 def digit_runs_py(text: str) -> list[tuple[int, int]]:
@@ -88,7 +92,7 @@ def digit_runs_py(text: str) -> list[tuple[int, int]]:
 def phone_core_py(text: str, pos: int) -> tuple[int, int] | None:
     """The first span at or after ``pos`` of a digit, 4 to 24 digits or separators
     (" ", tab, "(", ")", ".", "-", "/") and a digit that no digit follows; or None."""
-    m = _PHONE_CORE_RE.search(text, max(pos, 0))
+    m = PHONE_CORE_RE.search(text, max(pos, 0))
     return None if m is None else m.span()
 
 
