@@ -8,7 +8,6 @@ from .errors import CatalogueError, Problem
 from .export import export, verify_export
 from .listing import format_table, rows
 from .loader import load_catalogue, load_list_file
-from .matching import Hit, ReferenceMatcher
 from .model import (
     CATEGORIES,
     FORMS,
@@ -34,12 +33,10 @@ __all__ = [
     "CatalogueError",
     "ChangelogEntry",
     "Examples",
-    "Hit",
     "Indicator",
     "IndicatorList",
     "LanguagePatterns",
     "Problem",
-    "ReferenceMatcher",
     "Rule",
     "diff",
     "export",

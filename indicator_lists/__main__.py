@@ -1,4 +1,5 @@
-"""``python -m indicator_lists validate [PATH]`` and ``python -m indicator_lists lock [PATH]``."""
+"""``python -m indicator_lists validate [PATH]``, ``... lock [PATH]`` and
+``... forms LANGUAGE TERM`` (the word forms a lexicon term matches)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,23 @@ import sys
 
 from .validate import lock, validate
 
-USAGE = "usage: python -m indicator_lists {validate,lock} [PATH]"
+USAGE = ("usage: python -m indicator_lists {validate,lock} [PATH]\n"
+         "       python -m indicator_lists forms LANGUAGE TERM")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 3 and args[0] == "forms":
+        from .compile import _Inflector, _term_words, expand_term
+
+        entry = expand_term(args[2], _Inflector(args[1], _term_words([args[2]])))
+        if entry["kind"] == "word":
+            print(" ".join(sorted(entry["keys"])))
+        elif entry["kind"] == "phrase":
+            print(" + ".join("{" + " ".join(sorted(p)) + "}" for p in entry["parts"]))
+        else:
+            print(f"{entry['kind']}: {entry['key']}")
+        return 0
     if not args or args[0] not in {"validate", "lock"} or len(args) > 2:
         print(USAGE, file=sys.stderr)
         return 2

@@ -46,6 +46,28 @@ def _field_changes(old: dict[str, Any], new: dict[str, Any], skip: set[str]) -> 
     }
 
 
+def _concept_changes(a: Catalogue, b: Catalogue) -> dict[str, Any]:
+    old, new = a.section("concepts"), b.section("concepts")
+    return {"added": sorted(set(new) - set(old)), "removed": sorted(set(old) - set(new)),
+            "changed": sorted(c for c in set(old) & set(new) if old[c] != new[c])}
+
+
+def _lexicon_changes(a: Catalogue, b: Catalogue) -> dict[str, dict[str, Any]]:
+    """Terms added and removed, by language and concept."""
+    out: dict[str, dict[str, Any]] = {}
+    old_lex, new_lex = a.lexicons(), b.lexicons()
+    for lang in sorted(set(old_lex) | set(new_lex)):
+        before = old_lex[lang].sections.get("lexicon", {}) if lang in old_lex else {}
+        after = new_lex[lang].sections.get("lexicon", {}) if lang in new_lex else {}
+        for concept in sorted(set(before) | set(after)):
+            old_terms = set(before.get(concept, {}).get("terms", []))
+            new_terms = set(after.get(concept, {}).get("terms", []))
+            if old_terms != new_terms:
+                out.setdefault(lang, {})[concept] = {"added": sorted(new_terms - old_terms),
+                                                     "removed": sorted(old_terms - new_terms)}
+    return out
+
+
 def diff(old: Source, new: Source) -> dict[str, Any]:
     """Indicators and rules added, removed and changed (field by field) from OLD to NEW."""
     a, b = _as_catalogue(old), _as_catalogue(new)
@@ -70,6 +92,8 @@ def diff(old: Source, new: Source) -> dict[str, Any]:
     return {
         "old_versions": a.versions(),
         "new_versions": b.versions(),
+        "concepts": _concept_changes(a, b),
+        "lexicons": _lexicon_changes(a, b),
         "added": sorted(set(new_ind) - set(old_ind)),
         "removed": sorted(set(old_ind) - set(new_ind)),
         "changed": changed,
@@ -98,6 +122,14 @@ def format_diff(d: dict[str, Any]) -> str:
                     lines += [f"    patterns[{lang}] - {p}" for p in pc["removed"]]
             else:
                 lines.append(f"    {key}: {change['old']!r} -> {change['new']!r}")
+    concepts = d.get("concepts", {})
+    lines += [f"+ concept {c}" for c in concepts.get("added", [])]
+    lines += [f"- concept {c}" for c in concepts.get("removed", [])]
+    lines += [f"~ concept {c}" for c in concepts.get("changed", [])]
+    for lang, per_concept in d.get("lexicons", {}).items():
+        for concept, change in per_concept.items():
+            lines += [f"  lexicon[{lang}] {concept} + {t}" for t in change["added"]]
+            lines += [f"  lexicon[{lang}] {concept} - {t}" for t in change["removed"]]
     rules = d["rules"]
     lines += [f"+ rule {r}" for r in rules["added"]]
     lines += [f"- rule {r}" for r in rules["removed"]]

@@ -1,4 +1,10 @@
-"""Partner exports: indicator definitions only (R26), never listing text, identifiers or cases."""
+"""Partner exports: indicator definitions only (R26), never listing text, identifiers or cases.
+
+An export holds the selected indicator lists with the concept inventory and every
+language's lexicon (``indicators.json`` or ``indicators.csv``), the compiled catalogue
+(``compiled.json``) and the reference matcher (``thbscan_matcher/``, Python's standard library
+only), so a partner gets exactly thbscan's indicator results without installing thbscan.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import hashlib
 import html
 import io
 import json
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +25,9 @@ from .model import Catalogue, Indicator, IndicatorList
 from .schema import EXPORT_FORMAT, export_json_schema
 
 PROFILES_FILE = Path(__file__).resolve().parent / "profiles.yaml"
+MATCHER_DIR = Path(__file__).resolve().parent / "matcher"
+MATCHER_PACKAGE = "thbscan_matcher"
+COMPILED_FILE = "compiled.json"
 MANIFEST = "manifest.json"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
@@ -78,7 +88,7 @@ def select(catalogue: Catalogue, profile: str) -> list[IndicatorList]:
     for lst in catalogue.lists:
         inds = tuple(i for i in lst.indicators if i.id in chosen)
         rules = tuple(r for r in lst.rules if set(r.indicator_ids) <= chosen)
-        if inds or rules:
+        if inds or rules or lst.sections:  # concepts and lexicons always go along
             out.append(replace(lst, indicators=inds, rules=rules, path=None))
     return out
 
@@ -112,15 +122,23 @@ numbers, names or other identifiers, and no cases.
         else ", one row per indicator, language and pattern"
     }.
 - `catalogue.html`: a readable catalogue of every indicator with description, sources, grade,
-  patterns and examples.
+  expressions, patterns and examples.
+- `compiled.json`: the catalogue compiled for matching (every lexicon term expanded into its
+  word forms).
+- `thbscan_matcher/`: the reference matcher, the code thbscan itself runs.
 - `manifest.json`: SHA-256 of every file; check it before use.
 
 ## How to run it
-Install thbscan and point it at this directory:
+Without thbscan (Python 3.11 or newer, standard library only), from this directory:
 
-    thbscan check --lists DIR
+    python -m thbscan_matcher --compiled compiled.json < listings.jsonl > results.jsonl
 
-where `DIR` is this directory. A JSON export loads directly (`load_catalogue(DIR)` in Python).
+Each input line is `{{"title": "...", "text": "...", "id": "..."}}` (`"lang"` optional);
+each output line gives `score`, `flagged`, `band`, `categories`, `possible_minor`,
+`indicators` with the matched text, `language` and `kind`: the same results as
+`thbscan check --no-model --lists DIR` (thbscan may also name a language this matcher
+reports as `und`). With thbscan installed: `thbscan check --lists DIR`, where `DIR` is this
+directory.
 
 ## How to use the results
 Scores and matched indicators are **suggestions for human review only**. A single indicator is weak
@@ -157,6 +175,13 @@ def _html(profile: str, lists: list[IndicatorList]) -> str:
                 f"bias audit: {ind.bias_audit}</p>"
             )
             parts.append(f"<p>{e(ind.description)}</p><p><em>Why:</em> {e(ind.rationale)}</p>")
+            for label, value in (("Matches", ind.match), ("Unless", ind.unless),
+                                 ("Requires", ind.requires)):
+                if value is not None:
+                    parts.append(f"<p>{label}: <code>{e(json.dumps(value, ensure_ascii=False))}"
+                                 "</code></p>")
+            if ind.kinds:
+                parts.append(f"<p>Kinds of listing: {e(', '.join(ind.kinds))}</p>")
             parts.append(
                 "<p>Sources:</p><ul>" + "".join(f"<li>{e(s)}</li>" for s in ind.sources) + "</ul>"
             )
@@ -186,6 +211,13 @@ def _html(profile: str, lists: list[IndicatorList]) -> str:
                     + "</ul>"
                 )
             parts.append("</section>")
+        for name, concept in sorted(lst.sections.get("concepts", {}).items()):
+            parts.append(f"<p><code>{e(name)}</code>: {e(concept['description'])}</p>")
+        lexicon = lst.sections.get("lexicon", {})
+        if lexicon:
+            parts.append("<ul>" + "".join(
+                f"<li><code>{e(name)}</code>: {e(', '.join(entry['terms']))}</li>"
+                for name, entry in sorted(lexicon.items())) + "</ul>")
         if lst.rules:
             parts.append("<h3>Rules</h3><ul>")
             for rule in lst.rules:
@@ -223,15 +255,30 @@ def _csv(lists: list[IndicatorList]) -> str:
                 rows += [[lang, "regex", p] for p in pats.regex]
                 rows += [[lang, "emoji", p] for p in pats.emoji]
                 rows += [[lang, "counter", p] for p in ind.counter_patterns.get(lang, ())]
+            for key in ("match", "unless", "requires"):
+                value = getattr(ind, key)
+                if value is not None:
+                    rows.append(["", key, json.dumps(value, ensure_ascii=False)])
             for row in rows or [["", "", ""]]:
                 writer.writerow([escape_cell(v) for v in base + row])
+        language = lst.sections.get("language", "")
+        for concept, entry in sorted(lst.sections.get("lexicon", {}).items()):
+            for term in entry["terms"]:
+                writer.writerow([escape_cell(v) for v in (
+                    lst.name, lst.version, concept, "lexicon", "", "", "", "", "", "",
+                    language, "term", term)])
     return buf.getvalue()
 
 
 def export(
-    catalogue: Catalogue, profile: str, fmt: Literal["json", "csv"], out_dir: str | Path
+    catalogue: Catalogue, profile: str, fmt: Literal["json", "csv"], out_dir: str | Path,
+    *, scoring: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a partner export for ``profile`` to ``out_dir`` and return the directory."""
+    """Write a partner export for ``profile`` to ``out_dir`` and return the directory.
+    ``scoring`` holds ``evidence_scale``, ``threshold`` and ``bands`` (thbscan's scoring
+    settings), so that the reference matcher flags as thbscan does."""
+    from .compile import compile_catalogue
+
     if fmt not in ("json", "csv"):
         raise CatalogueError(f"unknown export format {fmt!r}; use 'json' or 'csv'")
     lists = select(catalogue, profile)
@@ -257,6 +304,18 @@ def export(
     else:
         (out / "indicators.csv").write_text(_csv(lists), encoding="utf-8", newline="")
         written.append("indicators.csv")
+    selected = Catalogue(tuple(lists))
+    compiled = compile_catalogue(selected, **(scoring or {}))
+    (out / COMPILED_FILE).write_text(json.dumps(compiled, ensure_ascii=False, sort_keys=True)
+                                     + "\n", encoding="utf-8")
+    written.append(COMPILED_FILE)
+    package = out / MATCHER_PACKAGE
+    if package.exists():
+        shutil.rmtree(package)
+    package.mkdir()
+    for source in sorted(MATCHER_DIR.glob("*.py")):
+        shutil.copyfile(source, package / source.name)
+        written.append(f"{MATCHER_PACKAGE}/{source.name}")
     (out / "README.md").write_text(_readme(profile, description, lists, fmt), encoding="utf-8")
     (out / "catalogue.html").write_text(_html(profile, lists), encoding="utf-8")
     written += ["README.md", "catalogue.html"]
@@ -265,7 +324,7 @@ def export(
         "format": fmt,
         "created": created,
         "versions": {lst.name: lst.version for lst in lists},
-        "fingerprint": Catalogue(tuple(lists)).fingerprint(),
+        "fingerprint": selected.fingerprint(),
         "files": {name: _sha256(out / name) for name in sorted(written)},
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -290,12 +349,15 @@ def verify_export(directory: str | Path) -> list[Problem]:
     problems = []
     for name, digest in sorted(files.items()):
         path = root / name
-        if Path(name).name != name:
+        parts = Path(name).parts
+        if Path(name).is_absolute() or ".." in parts or not parts or (
+                len(parts) > 1 and parts[0] != MATCHER_PACKAGE) or len(parts) > 2:
             problems.append(
                 Problem(
                     str(manifest_path),
                     0,
-                    f"manifest names a path {name!r}; only plain file names are allowed",
+                    f"manifest names a path {name!r}; only file names, and files of "
+                    f"{MATCHER_PACKAGE}/, are allowed",
                 )
             )
         elif not path.is_file():
@@ -309,7 +371,10 @@ def verify_export(directory: str | Path) -> list[Problem]:
                     "was changed after export: re-create the export",
                 )
             )
-    for path in sorted(root.iterdir()):
-        if path.name != MANIFEST and path.name not in files:
+    for path in sorted(root.rglob("*")):
+        if path.is_dir() or "__pycache__" in path.parts:
+            continue
+        name = path.relative_to(root).as_posix()
+        if name != MANIFEST and name not in files:
             problems.append(Problem(str(path), 0, "file is not in the manifest; remove it"))
     return problems

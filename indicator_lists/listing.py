@@ -8,12 +8,14 @@ from .model import Catalogue
 
 
 def rows(catalogue: Catalogue, category: str | None = None, lang: str | None = None) -> list[dict]:
-    """One row per indicator, optionally only a category and/or indicators with a language."""
+    """One row per indicator, optionally only a category and/or indicators that work in a
+    language."""
     out: list[dict[str, Any]] = []
     for ind in catalogue.indicators():
         if category is not None and ind.category != category:
             continue
-        if lang is not None and lang not in ind.patterns:
+        languages = catalogue.indicator_languages(ind)
+        if lang is not None and lang not in languages:
             continue
         out.append(
             {
@@ -22,7 +24,7 @@ def rows(catalogue: Catalogue, category: str | None = None, lang: str | None = N
                 "title": ind.title,
                 "grade": ind.grade,
                 "weight": ind.weight,
-                "languages": ",".join(ind.languages),
+                "languages": ",".join(languages),
             }
         )
     return out

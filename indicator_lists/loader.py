@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from . import _yamlpos
 from .errors import CatalogueError, Problem
 from .model import (
+    CONCEPT_SECTIONS,
+    LEXICON_SECTIONS,
     Catalogue,
     ChangelogEntry,
     Examples,
@@ -78,6 +80,12 @@ def from_document(doc: ListDoc, path: Path | None = None) -> IndicatorList:
                 for lang, e in i.examples.items()
             },
             list_name=name,
+            match=_plain(i.match),
+            unless=_plain(i.unless),
+            unless_scope=i.unless_scope,
+            requires=_plain(i.requires),
+            kinds=tuple(i.kinds),
+            not_kinds=tuple(i.not_kinds),
         )
         for i in doc.indicators
     )
@@ -104,7 +112,34 @@ def from_document(doc: ListDoc, path: Path | None = None) -> IndicatorList:
         indicators=indicators,
         rules=rules,
         path=path,
+        sections=_sections(doc),
     )
+
+
+def _plain(value: Any) -> Any:
+    """An expression as plain JSON data (pydantic models dumped, defaults left out)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    data = value.model_dump(exclude_defaults=True)
+    for key in ("all", "any"):
+        if key in data:
+            data[key] = [_plain(v) for v in getattr(value, key)]
+    if "of" in data:
+        data["of"] = _plain(value.of)
+    return data
+
+
+def _sections(doc: ListDoc) -> dict[str, Any]:
+    """The concepts and lexicon sections a document has, as plain data."""
+    out: dict[str, Any] = {}
+    dumped = doc.model_dump(include=set(CONCEPT_SECTIONS + LEXICON_SECTIONS),
+                            exclude_defaults=True)
+    for key in CONCEPT_SECTIONS + LEXICON_SECTIONS:
+        if key in dumped:
+            out[key] = dumped[key]
+    return out
 
 
 def parse_list_file(path: Path) -> tuple[ListDoc | None, yaml.Node | None, list[Problem]]:
@@ -167,8 +202,10 @@ def _status(path: Path) -> str | None:
     return data.get("status") if isinstance(data, dict) else None
 
 
-def select_versions(lists_dir: Path, versions: dict[str, str] | None = None) -> dict[str, Path]:
-    """Pick one file per list: the pinned version, else the highest approved version."""
+def select_versions(lists_dir: Path, versions: dict[str, str] | None = None, *,
+                    drafts: bool = False) -> dict[str, Path]:
+    """Pick one file per list: the pinned version, else the highest approved version (with
+    ``drafts``, the highest version whatever its status: for trying a draft out)."""
     found = version_files(lists_dir)
     pins = dict(versions or {})
     problems: list[Problem] = []
@@ -197,7 +234,7 @@ def select_versions(lists_dir: Path, versions: dict[str, str] | None = None) -> 
                 continue
             chosen[name] = files[pins[name]]
             continue
-        approved = [v for v, f in files.items() if _status(f) == "approved"]
+        approved = [v for v, f in files.items() if drafts or _status(f) == "approved"]
         if not approved:
             problems.append(
                 Problem(
@@ -215,9 +252,11 @@ def select_versions(lists_dir: Path, versions: dict[str, str] | None = None) -> 
 
 
 def load_catalogue(
-    path: str | Path | None = None, *, versions: dict[str, str] | None = None
+    path: str | Path | None = None, *, versions: dict[str, str] | None = None,
+    drafts: bool = False,
 ) -> Catalogue:
-    """Load a catalogue from a lists directory (default: the shipped one) or a partner export."""
+    """Load a catalogue from a lists directory (default: the shipped one) or a partner export.
+    ``drafts``: take each list's highest version even when it is not approved yet."""
     root = Path(path) if path is not None else LISTS_DIR
     if not root.exists():
         raise CatalogueError([Problem(str(root), 0, "catalogue path does not exist")])
@@ -230,7 +269,7 @@ def load_catalogue(
         if versions:
             lists = [lst for lst in lists if versions.get(lst.name, lst.version) == lst.version]
         return Catalogue(tuple(lists))
-    chosen = select_versions(root, versions)
+    chosen = select_versions(root, versions, drafts=drafts)
     problems: list[Problem] = []
     loaded = []
     for file in chosen.values():

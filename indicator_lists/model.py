@@ -15,11 +15,31 @@ FORMS: tuple[str, ...] = (
     "forced_criminality",
     "slavery_like_practices",
 )
-CATEGORIES: tuple[str, ...] = (*FORMS, "possible_minor", "contact", "linking")
+# "context": counter-evidence about the listing as a whole (a warning notice, fair terms).
+CATEGORIES: tuple[str, ...] = (*FORMS, "possible_minor", "contact", "linking", "context")
 GRADES: tuple[str, ...] = ("strong", "moderate", "weak", "counter")
 SIGNALS: tuple[str, ...] = ("text", "field", "cross_listing")
 STATUSES: tuple[str, ...] = ("draft", "approved")
-LANGUAGES: frozenset[str] = frozenset({"da", "en", "ro", "pl", "bg", "uk", "es"})
+LANGUAGES: frozenset[str] = frozenset({"da", "en", "ro", "pl", "bg", "uk", "es", "ru"})
+# The sections of the concepts list and of the lexicon lists (kept as validated plain data).
+CONCEPT_SECTIONS: tuple[str, ...] = ("concepts", "kinds", "kind_default", "kind_min_score",
+                                     "pay_floors", "pay_ceilings")
+LEXICON_SECTIONS: tuple[str, ...] = ("language", "numbers", "lexicon")
+
+
+def expression_names(expr: Any) -> set[str]:
+    """The concept names an indicator expression (plain data) refers to."""
+    if expr is None:
+        return set()
+    if isinstance(expr, str):
+        return {expr}
+    if isinstance(expr, list):
+        return {n for e in expr for n in expression_names(e)}
+    names: set[str] = set()
+    for key in ("all", "any", "of"):
+        if key in expr:
+            names |= expression_names(expr[key])
+    return names
 
 
 @dataclass(frozen=True)
@@ -58,6 +78,13 @@ class Indicator:
     counter_patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     examples: dict[str, Examples] = field(default_factory=dict)
     list_name: str = ""
+    # The concept form (JSON-like expressions, see indicator_lists.matcher.engine).
+    match: Any = None
+    unless: Any = None
+    unless_scope: str = "sentence"
+    requires: Any = None
+    kinds: tuple[str, ...] = ()
+    not_kinds: tuple[str, ...] = ()
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -79,6 +106,12 @@ class Indicator:
             "patterns": {k: v.to_dict() for k, v in sorted(self.patterns.items())},
             "counter_patterns": {k: list(v) for k, v in sorted(self.counter_patterns.items())},
             "examples": {k: v.to_dict() for k, v in sorted(self.examples.items())},
+            **({"match": self.match} if self.match is not None else {}),
+            **({"unless": self.unless} if self.unless is not None else {}),
+            **({"unless_scope": self.unless_scope} if self.unless_scope != "sentence" else {}),
+            **({"requires": self.requires} if self.requires is not None else {}),
+            **({"kinds": list(self.kinds)} if self.kinds else {}),
+            **({"not_kinds": list(self.not_kinds)} if self.not_kinds else {}),
         }
 
 
@@ -142,6 +175,8 @@ class IndicatorList:
     indicators: tuple[Indicator, ...]
     rules: tuple[Rule, ...]
     path: Path | None = None
+    # The concepts list's and the lexicon lists' sections, as plain validated data.
+    sections: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The list as a document in the catalogue schema (what a YAML or JSON file holds)."""
@@ -154,6 +189,7 @@ class IndicatorList:
             "description": self.description,
             "indicators": [i.to_dict() for i in self.indicators],
             "rules": [r.to_dict() for r in self.rules],
+            **self.sections,
         }
 
 
@@ -193,7 +229,38 @@ class Catalogue:
         return {lst.name: lst.version for lst in self.lists}
 
     def languages(self) -> set[str]:
-        return {lang for ind in self.indicators() for lang in ind.patterns}
+        """Languages the catalogue can match: those with a lexicon, or with patterns."""
+        lexicons = {lst.sections["language"] for lst in self.lists
+                    if lst.sections.get("language")}
+        return lexicons | {lang for ind in self.indicators() for lang in ind.patterns}
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A concepts-list section (``concepts``, ``kinds``, ``pay_floors``...), merged over
+        the lists that have it."""
+        merged: dict[str, Any] = {}
+        for lst in self.lists:
+            value = lst.sections.get(name)
+            if isinstance(value, dict):
+                merged.update(value)
+            elif value is not None:
+                return value
+        return merged
+
+    def indicator_languages(self, ind: Indicator) -> tuple[str, ...]:
+        """The languages an indicator works in: those whose lexicon has words for every
+        concept it needs (or, for one written in phrases, its pattern languages)."""
+        if ind.match is None:
+            return ind.languages
+        needed = (expression_names(ind.match) | expression_names(ind.requires)) \
+            & set(self.section("concepts"))
+        return tuple(sorted(
+            lang for lang, lst in self.lexicons().items()
+            if all(lst.sections.get("lexicon", {}).get(c, {}).get("terms") for c in needed)))
+
+    def lexicons(self) -> dict[str, IndicatorList]:
+        """The lexicon lists by language."""
+        return {lst.sections["language"]: lst for lst in self.lists
+                if lst.sections.get("language")}
 
     def fingerprint(self) -> str:
         """Short sha256 over the canonical content of the loaded lists."""

@@ -23,12 +23,13 @@ from .loader import (
     semver_key,
     version_files,
 )
-from .matching import ReferenceMatcher
-from .model import LANGUAGES, Catalogue
-from .schema import ListDoc
+from .model import LANGUAGES, Catalogue, expression_names
+from .schema import CONCEPT_NAME, ListDoc
 
 LOCK_NAME = "releases.lock.json"
 MIN_EXAMPLES = 2
+MIN_CONCEPT_EXAMPLES = 1
+CONCEPTS_LIST = "concepts"
 
 
 def file_sha256(path: Path) -> str:
@@ -48,10 +49,12 @@ def _read_lock(lock_path: Path) -> dict[str, str]:
 class _FileCheck:
     """Semantic checks of one parsed list document."""
 
-    def __init__(self, doc: ListDoc, node: yaml.Node | None, file: str) -> None:
+    def __init__(self, doc: ListDoc, node: yaml.Node | None, file: str,
+                 concepts: ListDoc | None = None) -> None:
         self.doc = doc
         self.node = node
         self.file = file
+        self.concepts = concepts  # the concept inventory lexicons are checked against
         self.problems: list[Problem] = []
 
     def add(self, loc: Sequence[Any], message: str, *, value: bool = False) -> None:
@@ -108,14 +111,22 @@ class _FileCheck:
                             f"unknown language code {lang!r} in "
                             f"{ind.id}.{section}; use one of {', '.join(sorted(LANGUAGES))}",
                         )
-            if ind.signal == "text" and not any(
+            if ind.signal == "text" and ind.match is None and not any(
                 p.phrases or p.regex or p.emoji for p in ind.patterns.values()
             ):
                 self.add(
-                    [*base, "patterns"],
-                    f"text indicator {ind.id} has no patterns; add "
-                    "phrases for at least Danish and English",
+                    [*base, "match"],
+                    f"text indicator {ind.id} has neither a match expression nor patterns; "
+                    "add a match written in concepts",
                 )
+            if ind.match is not None:
+                for lang in ("en", "da"):
+                    ex = ind.examples.get(lang)
+                    if ex is None or len(ex.positive) < MIN_EXAMPLES \
+                            or len(ex.negative) < MIN_EXAMPLES:
+                        self.add([*base, "examples"],
+                                 f"{ind.id} needs at least {MIN_EXAMPLES} positive and "
+                                 f"{MIN_EXAMPLES} negative examples in {lang}; add them")
             for lang, pats in ind.patterns.items():
                 for k, rx in enumerate(pats.regex):
                     try:
@@ -170,31 +181,122 @@ class _FileCheck:
                     f"rule {rule.id} needs min={rule.min} of only "
                     f"{len(rule.any_of)} any_of ids; lower min or add ids",
                 )
-        if examples_ok:
+        if doc.lexicon or doc.language:
+            self._check_lexicon()
+        if doc.kinds:
+            for kind, spec in doc.kinds.items():
+                for concept in spec.cues:
+                    if concept not in doc.concepts:
+                        self.add(["kinds", kind, "cues", concept],
+                                 f"kind {kind!r} names unknown concept {concept!r}; add it to "
+                                 "concepts or fix the name")
+        if examples_ok and any(ind.patterns and ind.match is None for ind in doc.indicators) \
+                and not doc.concepts:
             self._check_examples()
         return self.problems
 
+    def _check_lexicon(self) -> None:
+        doc = self.doc
+        if doc.language not in LANGUAGES:
+            self.add(["language"], f"language {doc.language!r} is not supported; use one of "
+                                   f"{', '.join(sorted(LANGUAGES))}")
+            return
+        known = set(self.concepts.concepts) if self.concepts is not None else None
+        for concept, entry in doc.lexicon.items():
+            base = ["lexicon", concept]
+            if not re.match(CONCEPT_NAME, concept):
+                self.add(base, f"concept name {concept!r} must be upper case (A-Z, 0-9, _)")
+            elif known is not None and concept not in known:
+                self.add(base, f"concept {concept!r} is not in the concept inventory "
+                               f"(lists/{CONCEPTS_LIST}); add it there or fix the name")
+            for k, term in enumerate(entry.terms):
+                problem = _term_problem(term)
+                if problem:
+                    self.add([*base, "terms", k], f"{concept} ({doc.language}) term "
+                                                  f"{term!r}: {problem}", value=True)
+            ex = entry.examples
+            if len(ex.positive) < MIN_CONCEPT_EXAMPLES or len(ex.negative) < MIN_CONCEPT_EXAMPLES:
+                self.add([*base, "examples"],
+                         f"{concept} ({doc.language}) needs at least {MIN_CONCEPT_EXAMPLES} "
+                         "positive and one negative example sentence; add them")
+        if self.concepts is None or self.problems:
+            return
+        from .compile import compile_catalogue
+        from .matcher import Engine
+
+        lists = (from_document(self.concepts), from_document(doc))
+        engine = Engine(compile_catalogue(Catalogue(lists), cache=False))
+        for concept, entry in doc.lexicon.items():
+            for kind, sentences, want in (("positive", entry.examples.positive, True),
+                                          ("negative", entry.examples.negative, False)):
+                for k, sentence in enumerate(sentences):
+                    found = engine.find_concepts(sentence, doc.language)
+                    if (concept in found) != want:
+                        detail = "" if want else f" (found in {found[concept]!r})"
+                        verb = "does not contain" if want else "contains"
+                        self.add(["lexicon", concept, "examples", kind, k],
+                                 f"{kind} example {k} of {concept} ({doc.language}) {verb} "
+                                 f"the concept{detail}: {sentence!r}; fix the terms or the "
+                                 "example", value=True)
+
     def _check_examples(self) -> None:
+        """Examples of indicators written with phrase patterns, on this list alone."""
         lst = from_document(self.doc)
-        matcher = ReferenceMatcher(Catalogue((lst,)))
+        problems = example_problems(Catalogue((lst,)), only=lst.name)
         for n, ind in enumerate(lst.indicators):
-            for lang, ex in ind.examples.items():
-                if lang not in ind.patterns:
-                    continue
-                for kind, sentences, want in (
-                    ("positive", ex.positive, True),
-                    ("negative", ex.negative, False),
-                ):
-                    for k, sentence in enumerate(sentences):
-                        hit = any(h.indicator_id == ind.id for h in matcher.match(sentence, lang))
-                        if hit != want:
-                            verb = "does not match" if want else "matches"
-                            self.add(
-                                ["indicators", n, "examples", lang, kind, k],
-                                f"{kind} example {k} of {ind.id} ({lang}) {verb} the "
-                                f"indicator: {sentence!r}; fix the patterns or the example",
-                                value=True,
-                            )
+            for lang, kind, k, message in problems.get(ind.id, []):
+                self.add(["indicators", n, "examples", lang, kind, k], message, value=True)
+
+
+def example_problems(catalogue: Catalogue, *, only: str | None = None
+                     ) -> dict[str, list[tuple[str, str, int, str]]]:
+    """Indicator examples the catalogue gets wrong: a positive example in which the
+    indicator is not found, or a negative one in which it is, in the example's language;
+    by indicator id: ``(language, "positive"|"negative", index, message)``."""
+    from .compile import compile_catalogue
+    from .matcher import Engine
+
+    engine = Engine(compile_catalogue(catalogue, cache=False))
+    out: dict[str, list[tuple[str, str, int, str]]] = {}
+    for ind in catalogue.indicators():
+        if ind.signal != "text" or (only is not None and ind.list_name != only):
+            continue
+        for lang, ex in ind.examples.items():
+            if ind.match is None and lang not in ind.patterns:
+                continue
+            for kind, sentences, want in (("positive", ex.positive, True),
+                                          ("negative", ex.negative, False)):
+                for k, sentence in enumerate(sentences):
+                    hits = engine.analyse("", sentence, lang=lang).hits
+                    if any(h.id == ind.id for h in hits) != want:
+                        verb = "does not find" if want else "finds"
+                        out.setdefault(ind.id, []).append((lang, kind, k, (
+                            f"{kind} example {k} of {ind.id} ({lang}): the catalogue {verb} "
+                            f"the indicator in {sentence!r}; fix the lexicon, the expression "
+                            "or the example")))
+    return out
+
+
+def _term_problem(term: str) -> str | None:
+    """What is wrong with a lexicon term, or None."""
+    if term.startswith("!"):
+        term = term[1:]
+    stripped = term.strip()
+    if not stripped:
+        return "empty term; remove it"
+    if stripped != term:
+        return "leading or trailing spaces; remove them"
+    if stripped.startswith("*") and stripped.endswith("*"):
+        if len(stripped) - 2 < 4:
+            return "an *infix* needs at least 4 letters (shorter ones match too many words)"
+        return None
+    if stripped.startswith("*"):
+        return "a leading * needs a trailing one too (*part*); or write stem*"
+    if stripped.endswith("*") and len(stripped) - 1 < 3:
+        return "a stem* needs at least 3 letters"
+    if "*" in stripped[:-1]:
+        return "* only at the end (stem*) or at both ends (*part*)"
+    return None
 
 
 def _cross_checks(docs: list[tuple[ListDoc, yaml.Node | None, str]]) -> list[Problem]:
@@ -299,6 +401,7 @@ def validate(
         return [Problem(str(root), 0, "no <list>/<version>.yaml files found; check the path")]
     problems: list[Problem] = []
     parsed: dict[Path, tuple[ListDoc, yaml.Node | None]] = {}
+    concepts = _concept_inventory(root)
     for name, versions in files.items():
         for version, file in versions.items():
             doc, node, errs = parse_list_file(file)
@@ -306,7 +409,7 @@ def validate(
             if doc is None:
                 continue
             parsed[file] = (doc, node)
-            problems.extend(_FileCheck(doc, node, str(file)).run(name, version))
+            problems.extend(_FileCheck(doc, node, str(file), concepts).run(name, version))
     current: list[tuple[ListDoc, yaml.Node | None, str]] = []
     for versions in files.values():
         ok = [(v, f) for v, f in versions.items() if f in parsed]
@@ -316,9 +419,79 @@ def validate(
             _v, f = max(pool, key=lambda vf: semver_key(vf[0]))
             current.append((parsed[f][0], parsed[f][1], str(f)))
     problems.extend(_cross_checks(current))
+    problems.extend(_concept_checks(current))
+    if not problems:
+        problems.extend(_catalogue_example_checks(current))
     lock_file = Path(lock_path) if lock_path is not None else default_lock
     problems.extend(_lock_checks(files, {f: d for f, (d, _n) in parsed.items()}, lock_file))
     return sorted(problems, key=lambda p: (p.file, p.line, p.message))
+
+
+ENGINE_CONCEPTS = frozenset({"AMOUNT"})  # made by the matcher from quantities
+
+
+def _concept_checks(docs: list[tuple[ListDoc, yaml.Node | None, str]]) -> list[Problem]:
+    """Expressions name only concepts of the inventory, and every concept a text indicator
+    uses has words in every language that has a lexicon: a full catalogue per language."""
+    problems: list[Problem] = []
+    inventory: set[str] = set()
+    lexicons: dict[str, set[str]] = {}
+    for doc, _node, _file in docs:
+        inventory |= set(doc.concepts)
+        if doc.language:
+            lexicons[doc.language] = {c for c, e in doc.lexicon.items() if e.terms}
+    if not inventory:
+        return problems  # a catalogue of phrase lists only
+    for doc, node, file in docs:
+        for n, ind in enumerate(doc.indicators):
+            if ind.signal != "text" or ind.match is None:
+                continue
+            for key in ("match", "unless", "requires"):
+                value = getattr(ind, key)
+                plain = value.model_dump() if hasattr(value, "model_dump") else value
+                names = expression_names(plain)
+                for name in sorted(names - inventory - ENGINE_CONCEPTS):
+                    problems.append(Problem(file, _yamlpos.line_of(node, ["indicators", n, key]),
+                                            f"{ind.id}.{key} names unknown concept {name!r}; "
+                                            "add it to lists/concepts or fix the name"))
+                if key == "unless":
+                    continue
+                for lang, covered in sorted(lexicons.items()):
+                    for name in sorted(names & inventory - covered):
+                        problems.append(Problem(
+                            file, _yamlpos.line_of(node, ["indicators", n, key]),
+                            f"{ind.id} uses concept {name} that lexicon_{lang} has no words "
+                            f"for; add them, so that the indicator works in {lang}"))
+    return problems
+
+
+def _catalogue_example_checks(docs: list[tuple[ListDoc, yaml.Node | None, str]]
+                              ) -> list[Problem]:
+    """Every indicator example, run through the whole current catalogue."""
+    lists = tuple(from_document(doc) for doc, _n, _f in docs)
+    catalogue = Catalogue(lists)
+    if not catalogue.section("concepts"):
+        return []
+    found = example_problems(catalogue)
+    problems = []
+    for doc, node, file in docs:
+        for n, ind in enumerate(doc.indicators):
+            for lang, kind, k, message in found.get(ind.id, []):
+                problems.append(Problem(file, _yamlpos.value_line(
+                    node, ["indicators", n, "examples", lang, kind, k]), message))
+    return problems
+
+
+def _concept_inventory(root: Path) -> ListDoc | None:
+    """The newest concept inventory next to ``root`` (a lists directory, a list directory
+    or a file in one), or None."""
+    for lists_dir in (root, root.parent, root.parent.parent):
+        files = version_files(lists_dir) if lists_dir.is_dir() else {}
+        versions = files.get(CONCEPTS_LIST)
+        if versions:
+            doc, _node, _errs = parse_list_file(versions[max(versions, key=semver_key)])
+            return doc
+    return None
 
 
 def _validate_export(root: Path) -> list[Problem]:

@@ -173,7 +173,7 @@ def test_failing_example(tmp_path: Path) -> None:
         "negative: [No costs for you., No placement fee at all.]",
     )
     path = write(tmp_path, text)
-    problem = only(validate(tmp_path / "lists"), "negative example 1 of fl.test_fee (en) matches")
+    problem = only(validate(tmp_path / "lists"), "negative example 1 of fl.test_fee (en):")
     assert (problem.file, problem.line) == (str(path), line_of(text, "No placement fee at all"))
 
 
