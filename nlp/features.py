@@ -1,6 +1,7 @@
 """Text-model features from the scorer's own tokens: hashed word unigrams and bigrams.
 
-The scorer tokenizes every listing once (spaCy, per language, on the normalised text).
+The scorer tokenizes every listing once (spaCy, with the reference matcher's tokenizer, on
+the normalised text).
 :class:`TokenHashVectorizer` turns those tokens into a sparse count matrix without a second
 tokenization: each token's ``LOWER`` attribute is already a 64-bit hash (spaCy's string
 store), so unigram features are ``hash % n_features`` and bigram features hash the pair of
@@ -9,8 +10,8 @@ hashes. All of it is NumPy arithmetic over the whole batch, a few microseconds p
 string in Python, about 60 µs per listing here).
 
 Training and scoring see the same features: given strings, :meth:`transform` builds the docs
-the way the scorer does (:func:`doc_for_text`: normalise, identify the language, that
-language's blank tokenizer); given docs, it uses them as they are. Every token counts,
+the way the scorer does (:func:`doc_for_text`: the scorer's tokenizer,
+:mod:`nlp.tokenizer`); given docs, it uses them as they are. Every token counts,
 punctuation and line breaks included (scikit-learn's default pattern drops them; filtering
 costs more here than the few extra features, which TF-IDF weighs down anyway).
 """
@@ -27,31 +28,26 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from spacy.attrs import LOWER
 from spacy.tokens import Doc
 
-from nlp.language import detect_language
-from nlp.normalise import normalise
-
 __all__ = ["TokenHashVectorizer", "doc_for_text"]
 
 _BIGRAM_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: mixes the first token's hash
-_TOKENIZERS: dict[str, Any] = {}
-_TOKENIZERS_LOCK = threading.Lock()
-
-
-def _tokenizer_for(lang: str) -> Any:
-    nlp = _TOKENIZERS.get(lang)
-    if nlp is None:
-        from nlp.pipeline import blank  # the scorer's own blank pipelines
-
-        with _TOKENIZERS_LOCK:
-            nlp = _TOKENIZERS.setdefault(lang, blank(lang))
-    return nlp
+_NLP: Any = None
+_NLP_LOCK = threading.Lock()
 
 
 def doc_for_text(text: str) -> Doc:
-    """The doc the scorer would tokenize for ``text``: normalised, in its language."""
-    norm = normalise(text)
-    lang = detect_language(norm.text, mixed=False).lang
-    return _tokenizer_for(lang).make_doc(norm.text)
+    """The doc the scorer would make of ``text``: normalised and tokenized by the matcher."""
+    global _NLP
+    if _NLP is None:
+        import spacy
+
+        import nlp.tokenizer  # noqa: F401 (registers thbscan.tokenizer.v1)
+
+        with _NLP_LOCK:
+            if _NLP is None:
+                _NLP = spacy.blank("xx", config={"nlp": {"tokenizer": {
+                    "@tokenizers": "thbscan.tokenizer.v1"}}})
+    return _NLP.make_doc(text)
 
 
 class TokenHashVectorizer(TransformerMixin, BaseEstimator):

@@ -18,9 +18,8 @@ from array import array
 __all__ = ["COMPILED", "EMOJI_RE", "LEET_HINT_RE", "ODD_SPACES", "PHONE_CORE_RE", "WORD_TOKEN_RE",
            "ZERO_WIDTH", "collapse_whitespace",
            "control_positions", "digit_runs", "emoji_spans", "homoglyph_hint", "leet_hint",
-           "number_hint", "phone_core", "script_evidence", "spaced_letters", "unit_run"]
+           "number_hint", "phone_core", "spaced_letters", "unit_run"]
 
-_LETTERS_RE = re.compile(r"[^\W\d_]+")
 _SPACED_DIGITS_RE = re.compile(r"\d[ \t.\-/]{1,3}\d(?!\d)")
 # Word tokens: runs of letters and digits, two of them joined by an apostrophe ("п'ять").
 WORD_TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
@@ -155,48 +154,6 @@ def collapse_whitespace_py(text: str, starts: array, ends: array) -> tuple[str, 
     return text, starts, ends
 
 
-def script_evidence_py(
-    low: str, weights: dict[str, tuple[tuple[int, float], ...]], n_langs: int,
-    diacritics: str, diacritic_langs: tuple[int, ...], diacritic_weight: float,
-    uk_letters: str, bg_letters: str, ru_letters: str, uk_words: frozenset[str],
-    bg_words: frozenset[str],
-) -> tuple[int, int, list[float], float, float, bool]:
-    """The language evidence of a lowercased text (nlp/language.py): the number of words
-    starting in Cyrillic and in Latin script; for Latin-script languages the stop-word
-    weights (``weights``: word -> (language index, weight) pairs, added word by word) and,
-    when the text has Latin words and is not ASCII, ``diacritic_weight`` times the number of
-    each language's diacritics; for Ukrainian and Bulgarian, when there are Cyrillic words,
-    their letters (Bulgarian's counting 1.5) and words; and whether a letter only Russian
-    has is there."""
-    words = _LETTERS_RE.findall(low)
-    cyr_words = [w for w in words if "\u0400" <= w[0] <= "\u04ff"]
-    lat_words = [w for w in words if w[0] < "\u0250"]
-    scores = [0.0] * n_langs
-    if lat_words:
-        for word in filter(weights.__contains__, lat_words):
-            for index, weight in weights[word]:
-                scores[index] += weight
-        if not low.isascii():
-            counts = [0] * n_langs
-            for ch, index in zip(diacritics, diacritic_langs, strict=True):
-                counts[index] += low.count(ch)
-            for index, count in enumerate(counts):
-                if count:
-                    scores[index] += diacritic_weight * count
-    uk = bg = 0.0
-    russian = False
-    if cyr_words:
-        uk = float(sum(map(low.count, uk_letters)))
-        bg = 1.5 * sum(map(low.count, bg_letters))
-        for word in cyr_words:
-            if word in uk_words:
-                uk += 1.0
-            if word in bg_words:
-                bg += 1.0
-        russian = any(ch in low for ch in ru_letters)
-    return len(cyr_words), len(lat_words), scores, uk, bg, russian
-
-
 number_hint = number_hint_py
 unit_run = unit_run_py
 spaced_letters = spaced_letters_py
@@ -206,7 +163,6 @@ digit_runs = digit_runs_py
 phone_core = phone_core_py
 control_positions = control_positions_py
 emoji_spans = emoji_spans_py
-script_evidence = script_evidence_py
 collapse_whitespace = collapse_whitespace_py
 COMPILED = False
 try:
@@ -221,7 +177,6 @@ try:
         leet_hint,
         number_hint,
         phone_core,
-        script_evidence,
         spaced_letters,
         unit_run,
     )

@@ -1,29 +1,30 @@
 """From a listing to an explained risk assessment.
 
-Steps per listing: bound the text, normalise (offset-mapped), identify the
-language, run the language's spaCy pipeline (indicator ruler, counter filter),
-extract identifiers, apply combination rules, add the text model's view, and
-explain every contribution with its indicator, weight and text spans.
+Steps per listing: the pipeline (:mod:`nlp.pipeline`) normalises and tokenizes it, runs
+the reference matcher (language, listing kind, concepts, indicators, rules, evidence) and
+extracts identifiers; the text model adds its probability; the score, the band and the
+flag follow, and every contribution is explained with its indicator, weight and text spans.
+A listing is flagged only when its score reaches the threshold and it names at least one
+form of exploitation (contact and youth signals aggravate a form, never stand alone).
 """
 
 from __future__ import annotations
 
 import math
 import tomllib
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from indicator_lists import FORMS, Catalogue, Indicator
+from indicator_lists import Catalogue
+from indicator_lists.compile import compile_catalogue
+from indicator_lists.matcher import Analysis, band_of
 from nlp.calibration import Calibration
-from nlp.language import detect_language
-from nlp.normalise import normalise
-from nlp.pipeline import EXTRACTED_KEY, HITS_KEY, RAW_HITS_KEY, build_pipeline, make_doc
+from nlp.language import name_language
+from nlp.pipeline import ANALYSIS_KEY, EXTRACTED_KEY, build_pipeline, make_doc
 
 SCORING_CONFIG = Path(__file__).with_name("scoring.toml")
-MAX_CHARS = 20_000  # text-length cap before NLP (R13)
 YOUTH_CATEGORY = "possible_minor"
 
 
@@ -73,6 +74,8 @@ class Assessment:
     model_probability: float | None
     versions: dict[str, Any]
     extracted: tuple[Any, ...] = field(default=(), repr=False)
+    kind: str = "classified"  # job, escort, classified or social
+    language_supported: bool = True
 
     def to_check_dict(self) -> dict[str, Any]:
         """The stable ``thbscan check`` output object."""
@@ -86,8 +89,11 @@ class Assessment:
             "language": self.language,
             "versions": self.versions,
             # Added after the first version of this interface: the score before
-            # calibration, on which the threshold and bands are set.
+            # calibration, on which the threshold and bands are set; the kind of listing;
+            # whether the language is one the catalogue has full lexicons for.
             "raw_score": round(self.raw_score, 4),
+            "kind": self.kind,
+            "language_supported": self.language_supported,
         }
 
     def explanation(self) -> dict[str, Any]:
@@ -132,19 +138,10 @@ class Scorer:
         self.threshold = float(self.config["threshold"])
         self.model_weight = float(self.config["model_weight"]) if model is not None else 0.0
         self.evidence_scale = float(self.config["evidence_scale"])
-        self.indicators: dict[str, Indicator] = {i.id: i for i in catalogue.indicators()}
-        self.rules = catalogue.rules()
-        # Rules that can fire, by indicator id (a rule needs one of its indicators present,
-        # unless it asks for none).
-        self._rules_by_indicator: dict[str, set[int]] = defaultdict(set)
-        self._unconditional_rules: set[int] = set()
-        for index, rule in enumerate(self.rules):
-            for ind_id in rule.indicator_ids:
-                self._rules_by_indicator[ind_id].add(index)
-            if not rule.all_of and (not rule.any_of or rule.min_any <= 0):
-                self._unconditional_rules.add(index)
-        self._pipelines: dict[str, Any] = {}
-        self.lemmas = bool(self.config.get("pipeline", {}).get("lemmas", False))
+        self.compiled = compile_catalogue(
+            catalogue, evidence_scale=self.evidence_scale, threshold=self.threshold,
+            bands=dict(self.config["bands"]))
+        self.nlp = build_pipeline(self.compiled)
         self.versions = {
             "scorer": self.config["scorer_version"],
             "model": model.version if model is not None else "none",
@@ -154,19 +151,11 @@ class Scorer:
             f"{self.config['scorer_version']}|model:{self.versions['model']}"
             f"|lists:{catalogue.fingerprint()}"
         )
-        if self.lemmas:  # matching by lemma finds more: scores differ, so the key does
-            self.versions["scorer"] += "+lemmas"
-            self.scorer_key += "|lemmas"
         # What a calibration is fitted for (nlp/calibration.py): the key without it.
         self.raw_scorer_key = self.scorer_key
         self.versions["calibration"] = calibration.version if calibration else "none"
         if calibration is not None:  # other numbers: the archive is re-scored
             self.scorer_key += f"|cal:{calibration.version}"
-
-    def pipeline(self, lang: str) -> Any:
-        if lang not in self._pipelines:
-            self._pipelines[lang] = build_pipeline(lang, self.catalogue, lemmas=self.lemmas)
-        return self._pipelines[lang]
 
     # -- public API ---------------------------------------------------------
     def assess(self, title: str, text: str) -> Assessment:
@@ -186,107 +175,56 @@ class Scorer:
 
     # -- internals ----------------------------------------------------------
     def _assess_batch(self, batch: list[tuple[str, str]]) -> list[Assessment]:
-        combined = []
-        title_lengths = []
-        for title, text in batch:
-            title = (title or "")[:1000]
-            body = (text or "")[:MAX_CHARS]
-            combined.append(f"{title}\n\n{body}" if title else body)
-            title_lengths.append(len(title) + 2 if title else 0)
-        normalised = [normalise(t) for t in combined]
-        languages = [detect_language(n.text, mixed=False).lang for n in normalised]
-        by_lang: dict[str, list[int]] = defaultdict(list)
-        for i, lang in enumerate(languages):
-            by_lang[lang].append(i)
-        docs: list[Any] = [None] * len(batch)
-        for lang, idx in by_lang.items():
-            nlp = self.pipeline(lang)
-            docs_in = (make_doc(nlp, combined[i], normalised[i]) for i in idx)
-            for i, doc in zip(idx, nlp.pipe(docs_in, batch_size=len(idx)), strict=True):
-                docs[i] = doc
+        docs = list(self.nlp.pipe(make_doc(self.nlp, title or "", text or "")
+                                  for title, text in batch))
         probabilities: Sequence[float | None]
         if self.model is not None:
             # A model on the scorer's tokens takes the docs: one tokenization per listing.
-            inputs = docs if getattr(self.model, "accepts_docs", False) else combined
+            if getattr(self.model, "accepts_docs", False):
+                inputs: Sequence[Any] = docs
+            else:
+                inputs = [doc.user_data.get("thbscan_original", doc.text) for doc in docs]
             probabilities = [float(p) for p in self.model.probabilities(inputs)]
         else:
             probabilities = [None] * len(batch)
-        return [
-            self._assess_one(combined[i], title_lengths[i], normalised[i], docs[i],
-                             languages[i], probabilities[i])
-            for i in range(len(batch))
-        ]
+        return [self._assess_one(doc, p) for doc, p in zip(docs, probabilities, strict=True)]
 
-    def _span(self, original: str, title_len: int, start: int, end: int) -> TextSpan:
-        if title_len and start < title_len:
-            return TextSpan(start, min(end, title_len - 2), original[start:end], "title")
-        return TextSpan(start - title_len, end - title_len, original[start:end], "text")
-
-    def _assess_one(
-        self, original: str, title_len: int, norm: Any, doc: Any, lang: str,
-        probability: float | None,
-    ) -> Assessment:
-        spans_by_ind: dict[str, list[TextSpan]] = defaultdict(list)
-        for span in doc.spans.get(HITS_KEY, []):
-            start, end = norm.to_original(span.start_char, span.end_char)
-            spans_by_ind[span.label_].append(self._span(original, title_len, start, end))
-        for ind_id, start, end in doc.user_data.get(RAW_HITS_KEY, ()):
-            spans_by_ind[ind_id].append(self._span(original, title_len, start, end))
-        present = set(spans_by_ind)
-        fired = self._fired_rules(present)
-        in_rules = {i for r in fired for i in r.indicator_ids}
-
+    def _assess_one(self, doc: Any, probability: float | None) -> Assessment:
+        analysis: Analysis = doc.user_data[ANALYSIS_KEY]
         indicators, counter, suppressed = [], [], []
-        for ind_id in sorted(present):
-            ind = self.indicators.get(ind_id)
-            if ind is None:
-                continue
-            spans = tuple(sorted(set(spans_by_ind[ind_id]), key=lambda s: (s.field, s.start)))
-            contribution = Contribution(ind.id, ind.category, ind.weight, ind.grade, ind.title,
+        for hit in analysis.hits:
+            spans = tuple(TextSpan(start, end, text, fld) for fld, start, end, text in hit.spans)
+            contribution = Contribution(hit.id, hit.category, hit.weight, hit.grade, hit.title,
                                         spans)
-            if ind.weight < 0 or ind.grade == "counter":
+            if hit.weight < 0 or hit.grade == "counter":
                 counter.append(contribution)
-            elif ind.combination_only and ind_id not in in_rules:
-                suppressed.append(contribution)
-            else:
+            elif hit.counted:
                 indicators.append(contribution)
-        rules = [Contribution(r.id, r.category, r.weight, "rule", r.description) for r in fired]
-
-        total = sum(c.weight for c in (*indicators, *rules, *counter)
-                    if c.category != "linking")
-        evidence = 1.0 - math.exp(-max(0.0, total) / self.evidence_scale)
+            else:
+                suppressed.append(contribution)
+        rules = [Contribution(r.id, r.category, r.weight, "rule", r.title)
+                 for r in analysis.rules]
+        evidence = analysis.evidence
         if probability is None or not math.isfinite(probability):
             score = evidence
         else:
             score = (1 - self.model_weight) * evidence + self.model_weight * probability
         raw = min(1.0, max(0.0, score))
         score = raw if self.calibration is None else self.calibration(raw)
-        flagged = raw >= self.threshold  # policy stays on the raw score (nlp/calibration.py)
-        possible_minor = any(c.category == YOUTH_CATEGORY for c in indicators)
-        categories = tuple(sorted(
-            {c.category for c in (*indicators, *rules) if c.category in FORMS}
-        ))
+        categories = analysis.categories
+        flagged = raw >= self.threshold and bool(categories)  # policy on the raw score
+        language = name_language(analysis.language, analysis.normalised.text)
+        band = band_of(raw, self.config["bands"], form_named=bool(categories),
+                       urgent_minor=analysis.possible_minor and flagged)
         return Assessment(
-            score=score, raw_score=raw, flagged=flagged,
-            band=self.band(raw, possible_minor and flagged),
-            categories=categories, possible_minor=possible_minor, indicators=tuple(indicators),
-            rules=tuple(rules), counter=tuple(counter), suppressed=tuple(suppressed),
-            language=lang, evidence=evidence, model_probability=probability,
-            versions=self.versions, extracted=tuple(doc.user_data.get(EXTRACTED_KEY, ())),
+            score=score, raw_score=raw, flagged=flagged, band=band,
+            categories=categories, possible_minor=analysis.possible_minor,
+            indicators=tuple(indicators), rules=tuple(rules), counter=tuple(counter),
+            suppressed=tuple(suppressed), language=language.code, evidence=evidence,
+            model_probability=probability, versions=self.versions,
+            extracted=tuple(doc.user_data.get(EXTRACTED_KEY, ())), kind=analysis.kind,
+            language_supported=language.supported,
         )
 
-    def _fired_rules(self, present: set[str]) -> list[Any]:
-        candidates = set(self._unconditional_rules)
-        for ind_id in present:
-            candidates.update(self._rules_by_indicator.get(ind_id, ()))
-        return [self.rules[i] for i in sorted(candidates) if self.rules[i].fires(present)]
-
     def band(self, score: float, urgent_minor: bool = False) -> str:
-        bands = self.config["bands"]
-        if urgent_minor or score >= bands["urgent"]:
-            return "urgent"
-        if score >= bands["high"]:
-            return "high"
-        if score >= bands["medium"]:
-            return "medium"
-        return "low"
+        return band_of(score, self.config["bands"], urgent_minor=urgent_minor)

@@ -78,6 +78,41 @@ def migrated_engine(db_url: str):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def catalogue():
+    """The shipped indicator catalogue, loaded once per test run."""
+    from indicator_lists import load_catalogue
+
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def compiled(catalogue):
+    """The shipped catalogue compiled for the matcher, with the scorer's settings."""
+    from indicator_lists.compile import compile_catalogue
+    from nlp.scorer import load_scoring_config
+
+    config = load_scoring_config()
+    return compile_catalogue(catalogue, evidence_scale=float(config["evidence_scale"]),
+                             threshold=float(config["threshold"]), bands=dict(config["bands"]))
+
+
+@pytest.fixture(scope="session")
+def engine(compiled):
+    """The reference matcher on the shipped catalogue."""
+    from indicator_lists.matcher import Engine
+
+    return Engine(compiled)
+
+
+@pytest.fixture(scope="session")
+def scorer(catalogue):
+    """The scorer on the shipped catalogue, without a text model."""
+    from nlp.scorer import Scorer
+
+    return Scorer(catalogue)
+
+
 @pytest.fixture(scope="module")
 def fixture_site():
     from thbscan.fixture_site import start_fixture_site

@@ -144,7 +144,8 @@ def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
                            capture_output=True, text=True, env=env, timeout=300, check=False)
     out = json.loads(check.stdout)
     assert out["versions"]["calibration"] == "c1"
-    assert out["score"] == pytest.approx(cal(out["raw_score"]), abs=1e-4)
+    # both printed to 4 decimals: the rounding of raw_score moves cal() by up to its slope
+    assert out["score"] == pytest.approx(cal(out["raw_score"]), abs=1e-3)
 
     # Fitted for another scorer (here: without the text model): not applied, and said so.
     other = subprocess.run([sys.executable, "-m", "thbscan", "check", "--json"], input=line,

@@ -69,11 +69,9 @@ def test_scorer_docs_give_the_texts_features_and_probabilities():
     from thbscan.fixture_site import generate_listings
 
     scorer = Scorer(load_catalogue(), ModelRegistry().load())
-    texts = [f"{x.title}\n\n{x.text}" for x in generate_listings()][:120]
-    docs = []
-    for text in texts:
-        lang = doc_for_text(text).lang_
-        docs.append(make_doc(scorer.pipeline(lang), text))
+    listings = generate_listings()[:120]
+    texts = [f"{x.title}\n\n{x.text}" for x in listings]
+    docs = [make_doc(scorer.nlp, x.title, x.text) for x in listings]
     vec = TokenHashVectorizer()
     assert (vec.transform(docs) != vec.transform(texts)).nnz == 0
     model = scorer.model
