@@ -10,7 +10,6 @@ from pathlib import Path
 
 from indicator_lists import Catalogue, load_catalogue
 from models.errors import ModelError
-from nlp import scan
 from nlp.pseudonym import Pseudonymiser
 from nlp.scorer import Scorer
 from thbscan import config
@@ -19,13 +18,8 @@ logger = logging.getLogger(__name__)
 
 
 def load_scorer(lists: str | Path | None = None, *, model: bool = True,
-                model_version: str | None = None) -> Scorer:
-    catalogue: Catalogue = load_catalogue(lists)
-    if not scan.COMPILED:
-        logger.warning(
-            "the compiled scans (nlp/_scan.pyx) are not in use: scoring runs their plain-Python "
-            "versions, with the same results, in about 1.4 times the time; install a C compiler "
-            "and run `make install` again (or unset THBSCAN_PURE_PYTHON_SCANS)")
+                model_version: str | None = None, drafts: bool = False) -> Scorer:
+    catalogue: Catalogue = load_catalogue(lists, drafts=drafts)
     text_model = None
     registry = config.registry()
     if model and os.environ.get("THBSCAN_NO_MODEL") != "1":

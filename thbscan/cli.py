@@ -159,10 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Reads {\"title\": ..., \"text\": ...} per line on stdin and "
                                    "writes one result per line, in order. With --json each "
                                    "result is a JSON object: score, flagged, band, categories, "
-                                   "possible_minor, indicators, language, versions, raw_score; "
-                                   "a bad line gives {\"line\": N, \"error\": ...} and "
-                                   "processing goes on.")
+                                   "possible_minor, indicators, language, versions, raw_score, "
+                                   "kind, language_supported; a bad line (invalid UTF-8 or "
+                                   "JSON, a lone surrogate, deep nesting) or a listing whose "
+                                   "scoring fails gives {\"line\": N, \"error\": ...}, every "
+                                   "other line is scored, and the exit status is 1.")
     p.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
+    p.add_argument("--no-model", action="store_true",
+                   help="indicators only, no text model (what a partner's reference matcher "
+                        "gives)")
     p.add_argument("--batch-size", type=int, default=256)
     _json(p)
     p.set_defaults(func=_lazy("scoring", "run_check"))
@@ -265,6 +270,42 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--lists", metavar="DIR", help="lists directory (default: bundled)")
     _json(q)
     q.set_defaults(func=_lazy("indicators", "run_export"))
+    q = isub.add_parser(
+        "evaluate", help="recall, precision and false flags on the blind evaluation corpus",
+        description="Scores the evaluation corpus (written blind: its writers saw only the "
+                    "indicator titles and descriptions) end to end and prints recall, "
+                    "precision and the false-flag rate per language, form and kind, and "
+                    "writes an HTML report with charts and the listings missed. Tune on the "
+                    "dev split; the test split is locked and scored once per catalogue "
+                    "release. With --real-data, also the false-flag rate on real ordinary "
+                    "listings found there (EMSCAD CSV, jobtext JSONL, Kompetencer CoNLL, "
+                    "saved HTML job pages).")
+    q.add_argument("--split", choices=["dev", "test"], default="dev")
+    q.add_argument("--real-data", metavar="DIR",
+                   help="a directory of real ordinary listings for the false-flag rate")
+    q.add_argument("--report", metavar="FILE",
+                   help="HTML report path (default: indicator-evaluation-SPLIT.html)")
+    q.add_argument("--lists", metavar="DIR", help="lists directory or partner export")
+    q.add_argument("--no-model", action="store_true", help="indicators only, no text model")
+    q.add_argument("--drafts", action="store_true",
+                   help="use each list's newest version even if not approved yet")
+    _json(q)
+    q.set_defaults(func=_lazy("indicators", "run_evaluate"))
+    q = isub.add_parser(
+        "explain", help="what the matcher finds in a text: language, kind, concepts, "
+                        "quantities, indicators",
+        description="Shows, for one listing, every concept the lexicons find (with the words), "
+                    "the quantities read (hours, pay, ages), the listing's kind and language, "
+                    "and the indicators and rules that fire: for writing and checking "
+                    "lexicons and indicators.")
+    q.add_argument("text", nargs="?", help="the listing (default: read from stdin)")
+    q.add_argument("--title", default="")
+    q.add_argument("--lang", help="take this language instead of identifying it")
+    q.add_argument("--lists", metavar="DIR", help="lists directory or partner export")
+    q.add_argument("--drafts", action="store_true",
+                   help="use each list's newest version even if not approved yet")
+    _json(q)
+    q.set_defaults(func=_lazy("indicators", "run_explain"))
     return parser
 
 

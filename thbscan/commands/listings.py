@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from indicator_lists.matcher.jsonl import read_jsonl
 from review_queue.db import session_factory
 from review_queue.services.errors import InvalidInput
 from review_queue.services.listings import ListingInput, content_hash, store_listing
 from thbscan.commands.common import emit_json, err, open_db
-from thbscan.jsonl import read_jsonl
 
 KNOWN = {"title", "text", "url", "id", "fields"}
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+from typing import Any
 
+from indicator_lists.matcher.jsonl import read_jsonl
 from review_queue.db import session_factory
 from review_queue.services.scoring import DEFAULT_SAMPLE_RATE
 from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
 from thbscan.commands.common import EXIT_STOP_SWITCH, emit_json, err, open_db
 from thbscan.control import is_stopped
-from thbscan.jsonl import read_jsonl
 from thbscan.scoring_job import score_archive
+
+logger = logging.getLogger(__name__)
 
 
 def run_score(args: argparse.Namespace) -> int:
@@ -55,18 +59,34 @@ def run_score(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """JSON lines in, JSON lines out, in order; a bad line yields an error object."""
-    scorer = load_scorer(args.lists)
+    """JSON lines in, JSON lines out, in order; a bad line, or a listing whose scoring
+    fails, yields an error object for that line and every other line is still scored."""
+    scorer = load_scorer(args.lists, model=not args.no_model)
     pending: list[tuple[int, dict]] = []
     status = 0
     emit = emit_json if args.json else print_human
 
     def flush() -> None:
-        assessments = scorer.assess_many(
-            (str(v.get("title") or ""), str(v.get("text") or "")) for _n, v in pending
-        )
-        for (number, value), assessment in zip(pending, assessments, strict=True):
-            out = assessment.to_check_dict()
+        nonlocal status
+        listings = [(str(v.get("title") or ""), str(v.get("text") or "")) for _n, v in pending]
+        try:
+            results: list[Any] = list(scorer.assess_many(listings))
+        except Exception:  # one listing broke the batch: score them one by one
+            results = []
+            for listing in listings:
+                try:
+                    results.append(scorer.assess(*listing))
+                except Exception as exc:
+                    logger.exception("scoring one listing failed")
+                    results.append(exc)
+        for (number, value), result in zip(pending, results, strict=True):
+            if isinstance(result, Exception):
+                status = 1
+                emit({"line": number, "error": f"line {number}: scoring failed "
+                                               f"({type(result).__name__}); the listing was "
+                                               "not scored, the others were"})
+                continue
+            out = result.to_check_dict()
             if "id" in value:
                 out = {"id": value["id"], **out}
             out["line"] = number
