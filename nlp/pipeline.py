@@ -68,7 +68,9 @@ class IndicatorComponent:
     def __call__(self, doc: Doc) -> Doc:
         if self.engine is None:
             raise ValueError(f"{self.name} is not initialised: call nlp.initialize first")
-        original = doc.user_data.get(ORIGINAL_KEY, doc.text)
+        original = doc.user_data.get(ORIGINAL_KEY)
+        if original is None:  # doc.text joins every token: only when needed
+            original = doc.text
         analysis = self.engine.analyse_text(
             original, int(doc.user_data.get(TITLE_KEY, 0)), norm=normalised_of(doc),
             tokens=tokens_of(doc))
@@ -102,7 +104,9 @@ class Extractor:
         self.region = region
 
     def __call__(self, doc: Doc) -> Doc:
-        original = doc.user_data.get(ORIGINAL_KEY, doc.text)
+        original = doc.user_data.get(ORIGINAL_KEY)
+        if original is None:  # doc.text joins every token: only when needed
+            original = doc.text
         doc.user_data[EXTRACTED_KEY] = extract(original, region=self.region)
         return doc
 

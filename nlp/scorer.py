@@ -183,7 +183,7 @@ class Scorer:
             if getattr(self.model, "accepts_docs", False):
                 inputs: Sequence[Any] = docs
             else:
-                inputs = [doc.user_data.get("thbscan_original", doc.text) for doc in docs]
+                inputs = [doc.user_data.get("thbscan_original") or doc.text for doc in docs]
             probabilities = [float(p) for p in self.model.probabilities(inputs)]
         else:
             probabilities = [None] * len(batch)

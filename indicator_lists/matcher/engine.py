@@ -28,8 +28,10 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
+from types import MappingProxyType
 from typing import Any
 
 from .language import SUPPORTED, LanguageGuess, identify
@@ -42,6 +44,8 @@ __all__ = ["FORMS", "MAX_CHARS", "Analysis", "Engine", "Hit", "band_of", "combin
 FORMS = ("sexual_exploitation", "forced_labour", "forced_criminality", "slavery_like_practices")
 YOUTH = "possible_minor"
 _KIND_ORDER = {"escort": 0, "job": 1, "social": 2, "classified": 3}  # ties between kinds
+_NO_CONCEPTS: frozenset[str] = frozenset()
+_NO_ROLE: Mapping[str, str] = MappingProxyType({})  # shared by tokens with no role
 MAX_CHARS = 20_000  # text-length cap before matching (R13)
 MAX_TITLE = 1_000
 DEFAULT_WITHIN = 8
@@ -52,6 +56,7 @@ _SPACED_GAPS = frozenset({" ", ".", "-", "_", "*", ". ", " . ", " - "})
 _LEET_CHARS = frozenset("013457@$")
 _LATIN_TO_CYRILLIC = str.maketrans("aeiopcxy", "аеіорсху")
 _CACHE_LIMIT = 100_000
+_VIEW_CACHE_LIMIT = 20_000  # per set of languages, of which a long run meets dozens
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +104,7 @@ class _Match:
 
 
 class _Lexicon:
-    """The lexicons of a set of languages, merged, with a cache of looked-up keys."""
+    """The lexicon of one language (or of symbols), with a cache of looked-up keys."""
 
     def __init__(self, parts: list[dict[str, Any]]) -> None:
         self.words: dict[str, set[str]] = defaultdict(set)
@@ -153,6 +158,47 @@ class _Lexicon:
         return key in self.known or bool(self.concepts(key))
 
 
+class _Lexicons:
+    """The lexicons of a set of languages, looked up one after the other (each language's
+    is built once; merging them per set of languages would copy them for every set)."""
+
+    def __init__(self, parts: list[_Lexicon]) -> None:
+        self.parts = parts
+        self._cache: dict[str, frozenset[str]] = {}
+        self.numbers: dict[str, str] = {}
+        for part in parts:
+            self.numbers.update(part.numbers)
+
+    def concepts(self, key: str) -> frozenset[str]:
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        found = _NO_CONCEPTS
+        for part in self.parts:
+            more = part.concepts(key)
+            if more:
+                found = more if not found else found | more
+        if len(self._cache) > _VIEW_CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = found
+        return found
+
+    def symbol_concepts(self, key: str) -> frozenset[str] | set[str]:
+        found: frozenset[str] | set[str] = _NO_CONCEPTS
+        for part in self.parts:
+            more = part.words.get(key)
+            if more:
+                found = more if not found else found | more
+        return found
+
+    def phrases(self, key: str) -> list[dict[str, list[tuple[str, tuple[frozenset[str], ...]]]]]:
+        return [by_second for part in self.parts
+                if (by_second := part.phrases.get(key)) is not None]
+
+    def knows(self, key: str) -> bool:
+        return any(part.knows(key) for part in self.parts)
+
+
 class Engine:
     """Matches listings against a compiled catalogue (see the module documentation)."""
 
@@ -176,11 +222,13 @@ class Engine:
         self.floors: dict[str, dict[str, float]] = compiled.get("pay_floors", {})
         self.ceilings: dict[str, dict[str, float]] = compiled.get("pay_ceilings", {})
         self.indicators: list[dict[str, Any]] = compiled["indicators"]
+        self._needs = [_needs(ind["match"]) for ind in self.indicators]
         self.rules: list[dict[str, Any]] = compiled["rules"]
         self.evidence_scale = float(compiled.get("evidence_scale", 3.0))
         self.threshold = float(compiled.get("threshold", 0.5))
         self.bands: dict[str, float] = dict(compiled.get("bands", DEFAULT_BANDS))
-        self._merged: dict[frozenset[str], _Lexicon] = {}
+        self._built: dict[str, _Lexicon] = {}  # one per language
+        self._merged: dict[frozenset[str], _Lexicons] = {}
 
     # -- public -----------------------------------------------------------------------
     def analyse(self, title: str, text: str, lang: str | None = None) -> Analysis:
@@ -204,7 +252,7 @@ class Engine:
         tokens, occurrences, roles = self._concepts(norm.text, tokens, lexicon)
         quantities = find_quantities(tokens, roles)
         if quantities:
-            occurrences["#quantity"] = [_Match(0, 0, ())]  # present, for _possible
+            occurrences["#quantity"] = [_Match(0, 0, ())]  # present, for _needs
         for q in quantities:
             if q.name == "amount":
                 occurrences["AMOUNT"].append(_Match(q.first, q.last, ((q.first, q.last),)))
@@ -215,8 +263,8 @@ class Engine:
         context = _Context(tokens, occurrences, quantities, self)
         hits = []
         present = {name for name, found in occurrences.items() if found}
-        for ind in self.indicators:
-            if not _possible(ind["match"], present):
+        for ind, needs in zip(self.indicators, self._needs, strict=True):
+            if any(need.isdisjoint(present) for need in needs):
                 continue  # a concept it cannot do without is absent
             matches = context.indicator_matches(ind, kind, kinds_seen)
             if matches:
@@ -241,7 +289,7 @@ class Engine:
         return found
 
     # -- steps ------------------------------------------------------------------------
-    def _lexicon(self, guess: LanguageGuess) -> _Lexicon:
+    def _lexicon(self, guess: LanguageGuess) -> _Lexicons:
         """The lexicons for a listing: its language's, English (cue words in English count
         everywhere) and any other language with substantial evidence; for an undetermined
         language, those of every candidate, or all when there is no evidence at all."""
@@ -254,15 +302,21 @@ class Engine:
         return self._merged_lexicon(
             frozenset(lang for lang in langs if lang in self.lexicons) | {"*"})
 
-    def _merged_lexicon(self, langs: frozenset[str]) -> _Lexicon:
-        lexicon = self._merged.get(langs)
-        if lexicon is None:
-            lexicon = _Lexicon([self.lexicons[lang] for lang in sorted(langs)
-                                if lang in self.lexicons])
-            self._merged[langs] = lexicon
-        return lexicon
+    def _merged_lexicon(self, langs: frozenset[str]) -> _Lexicons:
+        view = self._merged.get(langs)
+        if view is None:
+            parts = []
+            for lang in sorted(langs):
+                if lang not in self.lexicons:
+                    continue
+                part = self._built.get(lang)
+                if part is None:
+                    part = self._built[lang] = _Lexicon([self.lexicons[lang]])
+                parts.append(part)
+            view = self._merged[langs] = _Lexicons(parts)
+        return view
 
-    def _concepts(self, text: str, tokens: list[Token], lexicon: _Lexicon):
+    def _concepts(self, text: str, tokens: list[Token], lexicon: _Lexicons):
         tokens = _join_spaced_letters(text, tokens, lexicon)  # a new list
         occurrences: dict[str, list[_Match]] = defaultdict(list)
         n = len(tokens)
@@ -280,11 +334,10 @@ class Engine:
             key = tok.key
             if in_digit_group[i]:
                 continue  # "CVR 36 88 10 52", a phone number: not "10" of something
-            concepts = lexicon.concepts(key) if tok.is_word else lexicon.words.get(key, ())
+            concepts = lexicon.concepts(key) if tok.is_word else lexicon.symbol_concepts(key)
             for concept in concepts:
                 occurrences[concept].append(_Match(i, i, ((i, i),)))
-            by_second = lexicon.phrases.get(key)
-            if by_second:
+            for by_second in lexicon.phrases(key):
                 j = i + 1 if i + 1 < n and not tokens[i + 1].is_word \
                     and tokens[i + 1].key in by_second else _next_word(tokens, i, n)
                 if j is not None:
@@ -303,16 +356,17 @@ class Engine:
             if concept in occurrences:
                 occurrences[concept] = [m for m in occurrences[concept] if not any(
                     a <= m.first and m.last <= b for a, b in covered)]
-        roles: list[dict[str, str]] = [{} for _ in tokens]
-        for concept, matches in occurrences.items():
+        roles: list[Mapping[str, str]] = [_NO_ROLE] * n  # a dict only where there are roles
+        for concept in sorted(occurrences):  # in a fixed order: a later role value wins
+            matches = occurrences[concept]
             role = self.roles.get(concept)
             if role:
                 for m in matches:
                     for k in range(m.first, m.last + 1):
-                        roles[k].update(role)
+                        roles[k] = {**roles[k], **role}
         for i, tok in enumerate(tokens):
             if tok.text == "+" and i + 1 < n and tokens[i + 1].is_number:
-                roles[i]["contact"] = "plus"
+                roles[i] = {**roles[i], "contact": "plus"}
         return tokens, occurrences, roles
 
     def _kind(self, tokens: list[Token], occurrences: dict[str, list[_Match]]
@@ -537,21 +591,22 @@ class _Context:
         return out
 
 
-def _possible(expr: Any, present: set[str]) -> bool:
-    """Whether an expression can match given the concepts present (quantities and detectors
-    under names of their own: "#quantity", "@obfuscated_phone"): a cheap test before the
-    evaluation."""
+def _needs(expr: Any) -> tuple[frozenset[str], ...]:
+    """Sets of names (concepts; quantities as "#quantity", detectors as "@name") each of
+    which must meet the names present for ``expr`` to be able to match: a cheap test before
+    the evaluation (necessary, not sufficient)."""
     if isinstance(expr, str):
-        return expr in present
+        return (frozenset((expr,)),)
     if "all" in expr:
-        return all(_possible(sub, present) for sub in expr["all"])
-    if "any" in expr:
-        return any(_possible(sub, present) for sub in expr["any"])
+        return tuple(need for sub in expr["all"] for need in _needs(sub))
+    if "any" in expr:  # one of the alternatives: any name any of them needs
+        return (frozenset(name for sub in expr["any"] for need in _needs(sub)
+                          for name in need),)
     if "at_least" in expr:
-        return _possible(expr["of"], present)
+        return _needs(expr["of"])
     if "quantity" in expr:
-        return "#quantity" in present
-    return "@" + expr["detector"] in present
+        return (frozenset(("#quantity",)),)
+    return (frozenset(("@" + expr["detector"],)),)
 
 
 def _same_scope(tokens: list[Token], a: int, b: int, scope: str) -> bool:
@@ -621,7 +676,7 @@ def _token_range(tokens: list[Token], start: int, end: int) -> tuple[int, int] |
     return (inside[0], inside[-1]) if inside else None
 
 
-def _join_spaced_letters(text: str, tokens: list[Token], lexicon: _Lexicon) -> list[Token]:
+def _join_spaced_letters(text: str, tokens: list[Token], lexicon: _Lexicons) -> list[Token]:
     """Join letter-spaced or dotted words ("f e e", "p.a.s.s.p.o.r.t") into one token when
     the joined word is in the lexicon."""
     out: list[Token] = []

@@ -19,10 +19,12 @@ THBSCAN = [sys.executable, "-m", "thbscan"]
 COMPARED = ("score", "flagged", "band", "categories", "possible_minor", "indicators", "kind")
 
 
-def _run(cmd: list[str], stdin: bytes, cwd: Path | None = None) -> list[dict]:
+def _run(cmd: list[str], stdin: bytes, cwd: Path | None = None,
+         hash_seed: str = "random") -> list[dict]:
     proc = subprocess.run(cmd, input=stdin, capture_output=True, cwd=cwd, check=False,
                           timeout=600, env={"PATH": "/usr/bin:/bin", "THBSCAN_MODE": "test",
-                                            "HOME": str(Path.home())})
+                                            "HOME": str(Path.home()),
+                                            "PYTHONHASHSEED": hash_seed})
     assert proc.returncode in (0, 1), proc.stderr.decode()[-2000:]
     return [json.loads(line) for line in proc.stdout.decode().splitlines()]
 
@@ -81,3 +83,11 @@ def test_check_never_loses_a_line() -> None:
     errors = {o["line"] for o in out if "error" in o}
     assert errors == set(bad)
     assert all("score" in o for o in out if o["line"] not in bad)
+
+
+def test_results_do_not_depend_on_the_hash_seed() -> None:
+    """Sets iterate in an order that changes with PYTHONHASHSEED: no result may follow it."""
+    data = _input()
+    first, second = (_run([*THBSCAN, "check", "--json", "--no-model"], data, cwd=REPO,
+                          hash_seed=seed) for seed in ("1", "2"))
+    assert first == second
