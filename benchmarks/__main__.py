@@ -10,7 +10,7 @@ import importlib.util
 import subprocess
 import sys
 
-BENCHMARKS = ("bench_score", "bench_crawl", "bench_normalise_extract")
+BENCHMARKS = ("bench_score", "bench_crawl")
 
 
 def main(argv: list[str] | None = None) -> int:

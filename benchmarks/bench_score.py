@@ -1,31 +1,15 @@
-"""Scoring throughput and peak memory, end to end, against three reference scanners.
+"""Scoring throughput, latency and peak memory, end to end, and the cost of each stage.
 
 Generates ``--n`` (default 100,000) seeded listings of about 80 words in Danish, English,
 Romanian, Polish and Bulgarian (and a few Ukrainian and Spanish), built from the fixture
 site's templates and the catalogue's indicator examples with varied slots (names, phones,
-prices, e-mail addresses), about 15 % with indicator phrases and some with obfuscated phone
-numbers. Each contender runs in its own subprocess pinned to one core, on the same listings,
-and reports listings per second and its peak RSS:
-
-- ``ours``: ``thbscan.assets.load_scorer().assess_many`` (language, normalisation, spaCy
-  components, extraction, text model, evidence and explanation), on 10 %, 50 % and 100 % of
-  the listings for the linearity check;
-- ``(a) tokenizer+PhraseMatcher``: ``spacy.blank`` tokenizer and a PhraseMatcher on LOWER
-  holding every phrase of the catalogue (the practical limit);
-- ``(b) re alternation``: one case-insensitive, word-boundaried ``re`` alternation of the same
-  phrases (the scanner a newcomer writes);
-- ``(c) newcomer pipeline, end to end``: the same job done the way a newcomer writes it, per
-  listing and unbatched: ``langdetect.detect`` on the full text, one ``nlp(text)`` call with
-  the same PhraseMatcher as a component, ``phonenumbers.PhoneNumberMatcher`` and an e-mail
-  regex for extraction, and the text model's ``predict_proba([text])`` (model 1.0.0, a
-  scikit-learn HashingVectorizer on the raw text). The 10x target is against this one.
-- ``(c0) newcomer, matching only``: (c) without extraction and model (langdetect and one
-  ``nlp(text)`` per listing): the narrower reading of (c), reported for information.
-
-The slow contenders (b) and (c) run on a stated subset. Figures vary 30-40 % between runs on
-a shared machine, and drift within one: (a) and ours on all listings run in turn, three
-rounds by default, and their medians count (each round's ratio is printed too); compare the
-ratios of one run.
+prices, e-mail addresses), about 15 % with indicator wording and some with obfuscated phone
+numbers. The scorer (``thbscan.assets.load_scorer().assess_many``: normalisation, language,
+the spaCy pipeline with the reference matcher and the extractor, the text model, the score
+and its explanation) runs in its own process pinned to one core, on 10 % and on all of the
+listings, ``--rounds`` times on all (the median counts: a shared machine's speed drifts), and
+reports listings per second, the 95th percentile of one listing's time (``assess`` called on
+single listings) and peak RSS. A last run times each stage on its own.
 
     python -m benchmarks.bench_score [--n 100000] [--rounds 3] [--quick] [--json]
 
@@ -41,6 +25,7 @@ import os
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,20 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench-results" / "score.json"
 
 TARGET_RATE = 2_000.0
-TARGET_VS_TOKENIZER = 0.25  # at least a quarter of (a)
-TARGET_VS_REGEX = 3.0
-TARGET_VS_NEWCOMER = 10.0
 TARGET_RSS_MB = 1_024.0
 LINEARITY_TOLERANCE = 1.3  # µs/listing at the largest size at most this times the smallest's
 WARMUP = 200
-
-CONTENDERS = {
-    "ours": "ours (load_scorer().assess_many, end to end)",
-    "tokenizer": "(a) spaCy tokenizer + PhraseMatcher",
-    "regex": "(b) re alternation of the phrases",
-    "newcomer_full": "(c) newcomer pipeline, end to end",
-    "newcomer": "(c0) newcomer, phrase matching only",
-}
+LATENCY_SAMPLE = 2_000
 
 # The fixture site has no Ukrainian or Spanish templates: a few plain job-ad sentences.
 EXTRA_SENTENCES = {
@@ -226,299 +201,167 @@ def _combined(listings: list[tuple[str, str]]) -> list[str]:
     return [f"{title}\n\n{text}" if title else text for title, text in listings]
 
 
-# --- contenders (each in its own subprocess) -------------------------------------------------
+# --- runs (each in its own process, on one core) --------------------------------------------
 
-def _phrases() -> list[str]:
-    from indicator_lists import load_catalogue
-    from nlp.pipeline import catalogue_patterns
-
-    phrases = catalogue_patterns(load_catalogue())["phrases"]
-    return sorted({p for ps in phrases.values() for p in ps})
-
-
-def _phrase_matcher(nlp: Any, phrases: list[str]) -> Any:
-    from spacy.matcher import PhraseMatcher
-
-    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-    matcher.add("PHRASE", list(nlp.tokenizer.pipe(phrases)))
-    return matcher
-
-
-def _run_ours(listings: list[tuple[str, str]], warmup: list[tuple[str, str]]):
-    from thbscan.assets import load_scorer
-
-    scorer = load_scorer()
-    for _ in scorer.assess_many(warmup):
-        pass
-
-    def run() -> int:
-        return sum(a.flagged for a in scorer.assess_many(listings))
-    return run
-
-
-def _run_tokenizer(listings: list[tuple[str, str]], warmup: list[tuple[str, str]]):
-    import spacy
-
-    nlp = spacy.blank("en")
-    matcher = _phrase_matcher(nlp, _phrases())
-    texts = _combined(listings)
-    for doc in nlp.tokenizer.pipe(_combined(warmup)):
-        matcher(doc)
-
-    def run() -> int:
-        return sum(bool(matcher(doc)) for doc in nlp.tokenizer.pipe(texts))
-    return run
-
-
-def _run_regex(listings: list[tuple[str, str]], warmup: list[tuple[str, str]]):
-    phrases = sorted(_phrases(), key=len, reverse=True)
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, phrases)) + r")\b", re.IGNORECASE)
-    texts = _combined(listings)
-    for text in _combined(warmup):
-        pattern.findall(text)
-
-    def run() -> int:
-        return sum(bool(pattern.findall(text)) for text in texts)
-    return run
-
-
-def _newcomer_scorer():
-    """langdetect on the full text, then one ``nlp(text)`` call per listing with a
-    PhraseMatcher component; returns ``score(text) -> bool`` (any phrase found)."""
-    import spacy
-    from langdetect import DetectorFactory, detect
-    from langdetect.lang_detect_exception import LangDetectException
-    from spacy.language import Language
-
-    DetectorFactory.seed = 0
-    phrases = _phrases()
-    pipelines: dict[str, Any] = {}
-
-    @Language.component("bench_newcomer_matcher")
-    def _component(doc: Any) -> Any:
-        doc.user_data["matches"] = pipelines[doc.lang_]["matcher"](doc)
-        return doc
-
-    def pipeline(lang: str) -> Any:
-        lang = lang if lang in ("da", "en", "ro", "pl", "bg", "uk", "es") else "xx"
-        if lang not in pipelines:
-            nlp = spacy.blank(lang)
-            pipelines[nlp.lang] = {"matcher": _phrase_matcher(nlp, phrases)}
-            nlp.add_pipe("bench_newcomer_matcher")
-            pipelines[lang]["nlp"] = nlp
-        return pipelines[lang]["nlp"]
-
-    def score(text: str) -> bool:
-        try:
-            lang = detect(text)
-        except LangDetectException:
-            lang = "en"
-        return bool(pipeline(lang)(text).user_data["matches"])
-
-    return score
-
-
-def _one_by_one(score: Any, listings: list[tuple[str, str]], warmup: list[tuple[str, str]]):
-    """A runner that calls ``score(text)`` on each listing, after warming it up."""
-    texts = _combined(listings)
-    for text in _combined(warmup):
-        score(text)
-
-    def run() -> int:
-        return sum(score(text) for text in texts)
-    return run
-
-
-def _run_newcomer(listings: list[tuple[str, str]], warmup: list[tuple[str, str]]):
-    return _one_by_one(_newcomer_scorer(), listings, warmup)
-
-
-_NEWCOMER_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-
-
-def _run_newcomer_full(listings: list[tuple[str, str]], warmup: list[tuple[str, str]]):
-    """(c) with the rest of the job done the same naive way: per listing, phonenumbers'
-    PhoneNumberMatcher and an e-mail regex for extraction, and the scikit-learn text model
-    (1.0.0: HashingVectorizer on the raw text) called on that one listing."""
-    import phonenumbers
-
-    from models import ModelRegistry
-
-    estimator = ModelRegistry().load("1.0.0").estimator
-    score_phrases = _newcomer_scorer()
-
-    def score(text: str) -> bool:
-        hit = score_phrases(text)
-        phones = [phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
-                  for m in phonenumbers.PhoneNumberMatcher(text, "DK")]
-        emails = _NEWCOMER_EMAIL_RE.findall(text)
-        probability = estimator.predict_proba([text])[0, 1]
-        return hit or (bool(phones or emails) and bool(probability > 0.5))
-
-    return _one_by_one(score, listings, warmup)
-
-
-RUNNERS = {"ours": _run_ours, "tokenizer": _run_tokenizer, "regex": _run_regex,
-           "newcomer": _run_newcomer, "newcomer_full": _run_newcomer_full}
-
-
-def worker(name: str, path: Path, size: int, cpu: int) -> dict[str, Any]:
-    """Run one contender on the first ``size`` listings of ``path``; one core, one process."""
+def _pin(cpu: int) -> None:
     if hasattr(os, "sched_setaffinity"):
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {cpu})
+
+
+def _read(path: Path) -> list[tuple[str, str]]:
     with path.open(encoding="utf-8") as fh:
-        rows = [tuple(json.loads(line)) for line in fh]
-    listings = rows[WARMUP:WARMUP + size]
-    warmup = rows[:WARMUP]
-    run = RUNNERS[name](listings, warmup)
+        return [tuple(json.loads(line)) for line in fh]
+
+
+def run_throughput(path: Path, size: int) -> dict[str, Any]:
+    """Listings per second over ``size`` listings, and the p95 of single ``assess`` calls."""
+    from thbscan.assets import load_scorer
+
+    rows = _read(path)
+    listings, warmup = rows[WARMUP:WARMUP + size], rows[:WARMUP]
+    scorer = load_scorer()
+    for _ in scorer.assess_many(warmup):
+        pass
     start_cpu, start = time.process_time(), time.perf_counter()
-    positives = run()
+    flagged = sum(a.flagged for a in scorer.assess_many(listings))
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - start_cpu
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    single = []
+    for title, text in listings[:LATENCY_SAMPLE]:
+        t0 = time.perf_counter()
+        scorer.assess(title, text)
+        single.append(time.perf_counter() - t0)
+    single.sort()
     return {
-        "contender": name,
-        "listings": len(listings),
-        "seconds": round(seconds, 3),
+        "listings": len(listings), "seconds": round(seconds, 3),
         "cpu_seconds": round(cpu_seconds, 3),
         "listings_per_s": round(len(listings) / seconds, 1),
         "us_per_listing": round(1e6 * seconds / len(listings), 1),
-        "peak_rss_mb": round(rss_kb / 1024, 1),
-        "positives": positives,
+        "p95_ms_single": round(1e3 * single[int(0.95 * (len(single) - 1))], 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "flagged": flagged,
     }
 
 
-def _spawn(name: str, path: Path, size: int, cpu: int) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "benchmarks.bench_score", "--worker", name,
+def run_stages(path: Path, size: int) -> dict[str, float]:
+    """µs per listing of each stage, timed on its own over ``size`` listings."""
+    from indicator_lists.matcher import identify, normalise, tokenize
+    from indicator_lists.matcher.engine import combine
+    from nlp.extract import extract
+    from nlp.pipeline import make_doc
+    from thbscan.assets import load_scorer
+
+    rows = _read(path)[WARMUP:WARMUP + size]
+    scorer = load_scorer()
+    engine = scorer.nlp.get_pipe("thbscan_indicators_v1").engine
+    texts = [combine(title, text) for title, text in rows]
+    list(scorer.assess_many(rows[:WARMUP]))
+
+    def timed(fn: Any, items: list[Any]) -> float:
+        start = time.perf_counter()
+        for item in items:
+            fn(item)
+        return round(1e6 * (time.perf_counter() - start) / len(items), 1)
+
+    norms = [normalise(t) for t, _n in texts]
+    tokens = [tokenize(n.text) for n in norms]
+    words = [[t.text.lower() for t in ts if t.is_word] for ts in tokens]
+    stages = {
+        "normalise": timed(lambda t: normalise(t[0]), texts),
+        "tokenize": timed(lambda n: tokenize(n.text), norms),
+        "language": timed(identify, words),
+        "matcher, whole (language, concepts, quantities, kind, indicators, rules)": timed(
+            lambda i: engine.analyse_text(texts[i][0], texts[i][1], norm=norms[i],
+                                          tokens=tokens[i]), range(len(rows))),
+        "spaCy doc (tokenizer, doc)": timed(lambda r: make_doc(scorer.nlp, *r), rows),
+        "extraction (phones, e-mails, handles, URLs, money, ages)": timed(
+            lambda t: extract(t[0]), texts),
+    }
+    if scorer.model is not None:
+        docs = [make_doc(scorer.nlp, *r) for r in rows]
+        start = time.perf_counter()
+        for i in range(0, len(docs), 512):
+            scorer.model.probabilities(docs[i:i + 512])
+        stages["text model"] = round(1e6 * (time.perf_counter() - start) / len(docs), 1)
+    start = time.perf_counter()
+    for _ in scorer.assess_many(rows):
+        pass
+    stages["end to end (assess_many)"] = round(1e6 * (time.perf_counter() - start) / len(rows), 1)
+    return stages
+
+
+def _spawn(kind: str, path: Path, size: int, cpu: int) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks.bench_score", "--worker", kind,
            "--listings-file", str(path), "--n", str(size), "--cpu", str(cpu)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise SystemExit(f"contender {name} failed (exit {proc.returncode}):\n{proc.stderr}")
+        raise SystemExit(f"the {kind} run failed (exit {proc.returncode}):\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 # --- report ----------------------------------------------------------------------------------
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
-def representative(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One run per contender and size: the median one by rate where it ran in several rounds
-    (the lower middle of an even number), in the order of first appearance."""
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for r in runs:
-        groups.setdefault((r["contender"], r["listings"]), []).append(r)
-    picked = []
-    for group in groups.values():
-        ordered = sorted(group, key=lambda r: r["listings_per_s"])
-        picked.append({**ordered[(len(ordered) - 1) // 2], "rounds": len(group)})
-    return picked
-
-
-def paired_ratios(runs: list[dict[str, Any]], n: int) -> list[float]:
-    """ours / (a) in each round, from the two runs of that round (next to each other)."""
-    by_round: dict[int, dict[str, float]] = {}
-    for r in runs:
-        if r.get("round") is not None and r["listings"] == n:
-            by_round.setdefault(r["round"], {})[r["contender"]] = r["listings_per_s"]
-    return [round(v["ours"] / v["tokenizer"], 3) for _, v in sorted(by_round.items())
-            if "ours" in v and "tokenizer" in v]
-
-
-def evaluate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The targets of the issue, each with the measured value and PASS/MISS (on the
-    representative runs: medians where a contender ran in several rounds)."""
-    runs = representative(runs)
-    ours = [r for r in runs if r["contender"] == "ours"]
-    full = max(ours, key=lambda r: r["listings"])
-    rate = {r["contender"]: r["listings_per_s"] for r in runs if r["contender"] != "ours"}
+def evaluate(runs: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """The targets, each with the measured value (the median of the rounds on all)."""
+    full = [r for r in runs if r["listings"] == n]
+    median = sorted(full, key=lambda r: r["listings_per_s"])[(len(full) - 1) // 2]
+    small = min(runs, key=lambda r: r["listings"])
+    peak = max(r["peak_rss_mb"] for r in runs)
+    growth = median["us_per_listing"] / small["us_per_listing"]
     checks = [
-        ("listings/s on one core", full["listings_per_s"], f">= {TARGET_RATE:,.0f}",
-         full["listings_per_s"] >= TARGET_RATE),
+        ("listings/s on one core", median["listings_per_s"], f">= {TARGET_RATE:,.0f}",
+         median["listings_per_s"] >= TARGET_RATE),
+        ("p95 of one listing (ms, assess on single listings)", median["p95_ms_single"], "-",
+         None),
+        ("peak RSS (MB)", peak, f"< {TARGET_RSS_MB:,.0f}", peak < TARGET_RSS_MB),
+        (f"linearity: µs/listing at {n:,} / at {small['listings']:,}", round(growth, 3),
+         f"<= {LINEARITY_TOLERANCE}", growth <= LINEARITY_TOLERANCE),
     ]
-    if "tokenizer" in rate:
-        ratio = full["listings_per_s"] / rate["tokenizer"]
-        checks.append(("ours / (a) tokenizer+PhraseMatcher", round(ratio, 3),
-                       f">= {TARGET_VS_TOKENIZER}", ratio >= TARGET_VS_TOKENIZER))
-    if "regex" in rate:
-        ratio = full["listings_per_s"] / rate["regex"]
-        checks.append(("ours / (b) re alternation", round(ratio, 2), f">= {TARGET_VS_REGEX}",
-                       ratio >= TARGET_VS_REGEX))
-    if "newcomer_full" in rate:
-        ratio = full["listings_per_s"] / rate["newcomer_full"]
-        checks.append(("ours / (c) newcomer pipeline, end to end", round(ratio, 2),
-                       f">= {TARGET_VS_NEWCOMER}", ratio >= TARGET_VS_NEWCOMER))
-    if "newcomer" in rate:  # for information: the same ratio to its matching part alone
-        ratio = full["listings_per_s"] / rate["newcomer"]
-        checks.append(("ours / (c0) newcomer, matching only (information)", round(ratio, 2),
-                       "-", True))
-    peak = max(r["peak_rss_mb"] for r in ours)
-    checks.append(("peak RSS of ours (MB)", peak, f"< {TARGET_RSS_MB:,.0f}", peak < TARGET_RSS_MB))
-    if len(ours) > 1:
-        small = min(ours, key=lambda r: r["listings"])
-        growth = full["us_per_listing"] / small["us_per_listing"]
-        checks.append((
-            f"linearity: µs/listing at {full['listings']:,} / at {small['listings']:,}",
-            round(growth, 3), f"<= {LINEARITY_TOLERANCE}", growth <= LINEARITY_TOLERANCE,
-        ))
     return [{"target": t, "value": v, "required": req,
-             "result": _verdict(ok) if req != "-" else "-"} for t, v, req, ok in checks]
+             "result": "-" if ok is None else ("PASS" if ok else "MISS")}
+            for t, v, req, ok in checks]
 
 
-def report(runs: list[dict[str, Any]], checks: list[dict[str, Any]], n: int, slow_n: int) -> str:
-    rounds = max((r["rounds"] for r in representative(runs)), default=1)
-    lines = [
-        f"Scoring benchmark: {n:,} generated listings (~80 words; da/en/ro/pl/bg, some uk/es), "
-        "one core per contender, each in its own process.",
-        f"Slow contenders (b) and (c) run on the first {slow_n:,} of the same listings.",
-    ]
-    if rounds > 1:
-        lines.append(f"(a) and ours on all {n:,} ran in turn, {rounds} rounds (the machine's "
-                     "speed drifts): their medians are shown.")
-    lines += [
-        "",
-        f"{'contender':48s} {'listings':>9s} {'listings/s':>11s} {'µs/listing':>11s} "
-        f"{'peak RSS MB':>12s}",
-    ]
-    for r in representative(runs):
-        lines.append(
-            f"{CONTENDERS[r['contender']]:48s} {r['listings']:>9,} {r['listings_per_s']:>11,.0f} "
-            f"{r['us_per_listing']:>11,.1f} {r['peak_rss_mb']:>12,.0f}"
-        )
-    paired = paired_ratios(runs, n)
-    if len(paired) > 1:
-        lines += ["", "ours / (a) in each round: " + ", ".join(f"{p:.3f}" for p in paired)]
+def report(runs: list[dict[str, Any]], stages: dict[str, float], checks: list[dict[str, Any]],
+           n: int) -> str:
+    lines = [f"Scoring benchmark: {n:,} generated listings (~80 words; da/en/ro/pl/bg, some "
+             "uk/es), one core, each run in its own process.", "",
+             f"{'run':>14s} {'listings/s':>11s} {'µs/listing':>11s} {'p95 ms':>8s} "
+             f"{'peak RSS MB':>12s}"]
+    for r in runs:
+        lines.append(f"{r['listings']:>14,} {r['listings_per_s']:>11,.0f} "
+                     f"{r['us_per_listing']:>11,.1f} {r['p95_ms_single']:>8.2f} "
+                     f"{r['peak_rss_mb']:>12,.0f}")
+    lines += ["", "µs per listing, stage by stage (each timed on its own):"]
+    lines += [f"  {name:70s} {us:>8,.1f}" for name, us in stages.items()]
     lines += ["", f"{'target':52s} {'value':>10s} {'required':>10s}  result"]
-    for c in checks:
-        lines.append(f"{c['target']:52s} {c['value']:>10} {c['required']:>10s}  {c['result']}")
+    lines += [f"{c['target']:52s} {c['value']:>10} {c['required']:>10s}  {c['result']}"
+              for c in checks]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000, help="listings for ours and (a)")
+    parser.add_argument("--n", type=int, default=100_000, help="listings")
     parser.add_argument("--quick", action="store_true", help="a smoke run on 10,000 listings")
-    parser.add_argument("--slow-n", type=int, default=None,
-                        help="listings for the slow contenders (b), (c); default 5,000")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--cpu", type=int, default=0, help="the core every contender runs on")
+    parser.add_argument("--cpu", type=int, default=0, help="the core every run is pinned to")
     parser.add_argument("--rounds", type=int, default=None,
-                        help="rounds of (a) and ours on all listings, run in turn; medians "
-                        "count (default 3, with --quick 1)")
+                        help="runs on all listings; the median counts (default 3, --quick 1)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["throughput", "stages"], help=argparse.SUPPRESS)
     parser.add_argument("--listings-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
-        print(json.dumps(worker(args.worker, args.listings_file, args.n, args.cpu)))
+        _pin(args.cpu)
+        run = run_throughput if args.worker == "throughput" else run_stages
+        print(json.dumps(run(args.listings_file, args.n)))
         return 0
 
     n = 10_000 if args.quick else args.n
-    slow_n = min(n, args.slow_n or (2_000 if args.quick else 5_000))
-    sizes = sorted({max(1, n // 10), max(1, n // 2), n})
+    rounds = max(1, args.rounds or (1 if args.quick else 3))
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
     say(f"generating {n:,} listings (seed {args.seed}) ...")
     with tempfile.TemporaryDirectory(prefix="thbscan-bench-") as tmp:
@@ -526,32 +369,24 @@ def main(argv: list[str] | None = None) -> int:
         with path.open("w", encoding="utf-8") as fh:
             for listing in make_listings(n + WARMUP, args.seed):
                 fh.write(json.dumps(listing, ensure_ascii=False) + "\n")
-        rounds = max(1, args.rounds or (1 if args.quick else 3))
-        # (a) and ours on all listings in turn, round after round: the ratio of the two is
-        # then not skewed by the machine's speed drifting between them.
-        plan: list[tuple[str, int, int | None]] = []
-        for r in range(rounds):
-            plan += [("tokenizer", n, r), ("ours", n, r)]
-        plan += [*(("ours", s, None) for s in sizes if s != n), ("regex", slow_n, None),
-                 ("newcomer_full", slow_n, None), ("newcomer", slow_n, None)]
         runs = []
-        for name, size, r in plan:
-            label = f" (round {r + 1} of {rounds})" if rounds > 1 and r is not None else ""
-            say(f"running {CONTENDERS[name]} on {size:,} listings{label} ...")
-            runs.append({**_spawn(name, path, size, args.cpu), "round": r})
-    checks = evaluate(runs)
-    result = {
-        "benchmark": "score", "n": n, "slow_n": slow_n, "seed": args.seed,
-        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "runs": runs, "representative": representative(runs),
-        "paired_ratios": paired_ratios(runs, n), "checks": checks,
-    }
+        for size in [max(1, n // 10)] + [n] * rounds:
+            say(f"scoring {size:,} listings ...")
+            runs.append(_spawn("throughput", path, size, args.cpu))
+        say("timing each stage ...")
+        stages = _spawn("stages", path, min(n, 10_000), args.cpu)
+    checks = evaluate(runs, n)
+    result = {"benchmark": "score", "n": n, "seed": args.seed, "rounds": rounds,
+              "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+              "runs": runs, "stages_us": stages, "checks": checks,
+              "median_listings_per_s": statistics.median(
+                  r["listings_per_s"] for r in runs if r["listings"] == n)}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(report(runs, checks, n, slow_n))
+        print(report(runs, stages, checks, n))
         print(f"\nresults written to {RESULTS.relative_to(ROOT)}")
     return 0
 
