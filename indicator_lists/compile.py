@@ -100,16 +100,13 @@ class _Inflector:
         if not table:
             self.lemma_of: dict[str, str] = {}
             return
-        lemmas = {fold(table.get(w, table.get(w.lower(), w))) for w in words} | {
-            fold(w) for w in words}
-        self.lemma_of = {}
+        self.lemma_of = {w: fold(table.get(w, table.get(w.lower(), w))) for w in words}
+        lemmas = set(self.lemma_of.values()) | {fold(w) for w in words}
         folded_lemma = _folded_lemmas(lang)
         for form, lemma in _raw_items(table):
             folded = folded_lemma[lemma]
             if folded in lemmas:
                 self.forms[folded].add(fold(_text(form)))
-        for w in words:
-            self.lemma_of[w] = fold(table.get(w, table.get(w.lower(), w)))
 
     def expand(self, word: str) -> set[str]:
         key = fold(word)

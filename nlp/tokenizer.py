@@ -71,26 +71,19 @@ def _words_and_spaces(text: str, tokens: list[Token]) -> tuple[list[str], list[b
     words: list[str] = []
     spaces: list[bool] = []
     pos = 0
-    for tok in tokens:
-        gap = text[pos:tok.start]
-        if gap:
-            if words and gap[0] == " ":
-                spaces[-1] = True
-                gap = gap[1:]
-            if gap:
-                words.append(gap)
-                spaces.append(False)
-        words.append(tok.text)
-        spaces.append(False)
-        pos = tok.end
-    gap = text[pos:]
-    if gap:
-        if words and gap[0] == " ":
+    for start, end, word in [*((t.start, t.end, t.text) for t in tokens),
+                             (len(text), len(text), None)]:
+        gap = text[pos:start]
+        if gap and words and gap[0] == " ":
             spaces[-1] = True
             gap = gap[1:]
         if gap:
             words.append(gap)
             spaces.append(False)
+        if word is not None:
+            words.append(word)
+            spaces.append(False)
+        pos = end
     return words, spaces
 
 
