@@ -95,7 +95,8 @@ def _hit_dict(hit: Hit) -> dict[str, Any]:
 
 
 # A match: the token ranges that make it, and whether it holds a negation it asked for.
-@dataclass(frozen=True, slots=True)
+# (Never changed once made; not frozen, which would make it slower to create.)
+@dataclass(slots=True)
 class _Match:
     first: int
     last: int
@@ -164,36 +165,32 @@ class _Lexicons:
 
     def __init__(self, parts: list[_Lexicon]) -> None:
         self.parts = parts
-        self._cache: dict[str, frozenset[str]] = {}
+        self.looked_up: dict[str, tuple[frozenset[str], tuple[Any, ...]]] = {}  # by lookup
         self.numbers: dict[str, str] = {}
         for part in parts:
             self.numbers.update(part.numbers)
 
-    def concepts(self, key: str) -> frozenset[str]:
-        found = self._cache.get(key)
+    def lookup(self, key: str) -> tuple[frozenset[str], tuple[Any, ...]]:
+        """The concepts of a token's key and the phrases that start with it (tables by
+        their second word). A symbol ("&", "€") has the concepts of its entry alone."""
+        found = self.looked_up.get(key)
         if found is not None:
             return found
-        found = _NO_CONCEPTS
+        concepts: frozenset[str] = _NO_CONCEPTS
+        word = key[:1].isalnum()
         for part in self.parts:
-            more = part.concepts(key)
+            more = part.concepts(key) if word else part.words.get(key)
             if more:
-                found = more if not found else found | more
-        if len(self._cache) > _VIEW_CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[key] = found
+                concepts = frozenset(more) if not concepts else concepts | more
+        tables = tuple(by_second for part in self.parts
+                       if (by_second := part.phrases.get(key)) is not None)
+        if len(self.looked_up) > _VIEW_CACHE_LIMIT:
+            self.looked_up.clear()
+        found = self.looked_up[key] = (concepts, tables)
         return found
 
-    def symbol_concepts(self, key: str) -> frozenset[str] | set[str]:
-        found: frozenset[str] | set[str] = _NO_CONCEPTS
-        for part in self.parts:
-            more = part.words.get(key)
-            if more:
-                found = more if not found else found | more
-        return found
-
-    def phrases(self, key: str) -> list[dict[str, list[tuple[str, tuple[frozenset[str], ...]]]]]:
-        return [by_second for part in self.parts
-                if (by_second := part.phrases.get(key)) is not None]
+    def concepts(self, key: str) -> frozenset[str]:
+        return self.lookup(key)[0]
 
     def knows(self, key: str) -> bool:
         return any(part.knows(key) for part in self.parts)
@@ -222,7 +219,7 @@ class Engine:
         self.floors: dict[str, dict[str, float]] = compiled.get("pay_floors", {})
         self.ceilings: dict[str, dict[str, float]] = compiled.get("pay_ceilings", {})
         self.indicators: list[dict[str, Any]] = compiled["indicators"]
-        self._needs = [_needs(ind["match"]) for ind in self.indicators]
+        self._triggers = _triggers(self.indicators)
         self.rules: list[dict[str, Any]] = compiled["rules"]
         self.evidence_scale = float(compiled.get("evidence_scale", 3.0))
         self.threshold = float(compiled.get("threshold", 0.5))
@@ -251,8 +248,8 @@ class Engine:
         lexicon = self._lexicon(guess)
         tokens, occurrences, roles = self._concepts(norm.text, tokens, lexicon)
         quantities = find_quantities(tokens, roles)
-        if quantities:
-            occurrences["#quantity"] = [_Match(0, 0, ())]  # present, for _needs
+        for q in quantities:  # present, for the indicators' conjunctions
+            occurrences.setdefault("#" + q.name, [_Match(0, 0, ())])
         for q in quantities:
             if q.name == "amount":
                 occurrences["AMOUNT"].append(_Match(q.first, q.last, ((q.first, q.last),)))
@@ -263,9 +260,10 @@ class Engine:
         context = _Context(tokens, occurrences, quantities, self)
         hits = []
         present = {name for name, found in occurrences.items() if found}
-        for ind, needs in zip(self.indicators, self._needs, strict=True):
-            if any(need.isdisjoint(present) for need in needs):
-                continue  # a concept it cannot do without is absent
+        candidates = {index for name in present for names, index in self._triggers.get(name, ())
+                      if names <= present}  # the others lack a concept they cannot do without
+        for index in sorted(candidates):
+            ind = self.indicators[index]
             matches = context.indicator_matches(ind, kind, kinds_seen)
             if matches:
                 hits.append((ind, matches))
@@ -330,14 +328,17 @@ class Engine:
                 if unleet != key and lexicon.knows(unleet):
                     tokens[i] = replace(tok, key=unleet)
         in_digit_group = _digit_groups(tokens)
+        lookup, looked_up = lexicon.lookup, lexicon.looked_up
         for i, tok in enumerate(tokens):
             key = tok.key
             if in_digit_group[i]:
                 continue  # "CVR 36 88 10 52", a phone number: not "10" of something
-            concepts = lexicon.concepts(key) if tok.is_word else lexicon.symbol_concepts(key)
-            for concept in concepts:
-                occurrences[concept].append(_Match(i, i, ((i, i),)))
-            for by_second in lexicon.phrases(key):
+            concepts, tables = looked_up.get(key) or lookup(key)
+            if concepts:
+                match = _Match(i, i, ((i, i),))
+                for concept in concepts:
+                    occurrences[concept].append(match)
+            for by_second in tables:
                 j = i + 1 if i + 1 < n and not tokens[i + 1].is_word \
                     and tokens[i + 1].key in by_second else _next_word(tokens, i, n)
                 if j is not None:
@@ -591,22 +592,43 @@ class _Context:
         return out
 
 
-def _needs(expr: Any) -> tuple[frozenset[str], ...]:
-    """Sets of names (concepts; quantities as "#quantity", detectors as "@name") each of
-    which must meet the names present for ``expr`` to be able to match: a cheap test before
-    the evaluation (necessary, not sufficient)."""
+def _conjunctions(expr: Any) -> list[frozenset[str]]:
+    """The sets of names (concepts; quantities as "#name", detectors as "@name") one of
+    which must be present in full for ``expr`` to be able to match: every part of an
+    ``all``, one of an ``any`` (a necessary condition, not a sufficient one)."""
     if isinstance(expr, str):
-        return (frozenset((expr,)),)
+        return [frozenset((expr,))]
+    if "any" in expr:
+        return [names for sub in expr["any"] for names in _conjunctions(sub)]
     if "all" in expr:
-        return tuple(need for sub in expr["all"] for need in _needs(sub))
-    if "any" in expr:  # one of the alternatives: any name any of them needs
-        return (frozenset(name for sub in expr["any"] for need in _needs(sub)
-                          for name in need),)
+        out = [frozenset[str]()]
+        for sub in expr["all"]:
+            out = [a | b for a in out for b in _conjunctions(sub)]
+        return out
     if "at_least" in expr:
-        return _needs(expr["of"])
-    if "quantity" in expr:
-        return (frozenset(("#quantity",)),)
-    return (frozenset(("@" + expr["detector"],)),)
+        return _conjunctions(expr["of"])
+    return [frozenset(("#" + expr["quantity"],) if "quantity" in expr
+                      else ("@" + expr["detector"],))]
+
+
+def _triggers(indicators: list[dict[str, Any]]) -> dict[str, list[tuple[frozenset[str], int]]]:
+    """For each name, the indicators (by index) a listing with that name may match, with
+    all the names each needs: every conjunction of an indicator (of ``match`` and
+    ``requires``) filed under its rarest name, so a listing looks up only the names it has."""
+    needed = set()
+    for index, ind in enumerate(indicators):
+        conjunctions = _conjunctions(ind["match"])
+        if ind.get("requires") is not None:
+            conjunctions = [a | b for a in conjunctions for b in _conjunctions(ind["requires"])]
+        needed.update((names, index) for names in conjunctions)
+    uses: dict[str, int] = defaultdict(int)
+    for names, _index in needed:
+        for name in names:
+            uses[name] += 1
+    triggers: dict[str, list[tuple[frozenset[str], int]]] = defaultdict(list)
+    for names, index in sorted(needed, key=lambda entry: (entry[1], sorted(entry[0]))):
+        triggers[min(names, key=lambda name: (uses[name], name))].append((names, index))
+    return dict(triggers)
 
 
 def _same_scope(tokens: list[Token], a: int, b: int, scope: str) -> bool:
@@ -636,6 +658,9 @@ def _digit_groups(tokens: list[Token]) -> list[bool]:
     out = [False] * len(tokens)
     start = 0
     n = len(tokens)
+    numbers = [i for i, tok in enumerate(tokens) if tok.is_number]
+    if not any(b - a == 2 for a, b in zip(numbers, numbers[2:], strict=False)):
+        return out  # no three numbers in a row
     while start < n:
         end = start
         while end < n and tokens[end].is_number and (
@@ -679,6 +704,9 @@ def _token_range(tokens: list[Token], start: int, end: int) -> tuple[int, int] |
 def _join_spaced_letters(text: str, tokens: list[Token], lexicon: _Lexicons) -> list[Token]:
     """Join letter-spaced or dotted words ("f e e", "p.a.s.s.p.o.r.t") into one token when
     the joined word is in the lexicon."""
+    singles = [i for i, tok in enumerate(tokens) if len(tok.key) == 1 and tok.is_word]
+    if not any(c - a <= 4 for a, c in zip(singles, singles[2:], strict=False)):
+        return list(tokens)  # no three single letters close together
     out: list[Token] = []
     i, n = 0, len(tokens)
     while i < n:

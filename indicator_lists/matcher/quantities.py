@@ -106,6 +106,10 @@ def find_quantities(tokens: list[Token], roles: list[dict[str, str]]) -> list[Qu
     n = len(tokens)
     i = 0
     while i < n:
+        tok = tokens[i]
+        if not tok.is_number and (not tok.is_word or tok.key.isalpha()):
+            i += 1  # no digit: no number
+            continue
         parsed = _number_at(r, i)
         if parsed is None:
             i += 1
@@ -256,7 +260,7 @@ def _working_time(r: _Roles) -> list[Quantity]:
     (a range of times of day within four tokens after a working-time word)."""
     tokens, out = r.tokens, []
     n = len(tokens)
-    for w in range(n):
+    for w in [k for k, roles in enumerate(r.roles) if roles.get("worktime")]:
         if not r.role(w, "worktime") or (w > 0 and r.role(w - 1, "worktime")):
             continue  # the first word of "working hours" only
         for i in range(w + 1, min(n, w + 8)):  # "Arbejdstid 7-19", "График 5/2 с 9 до 18"
@@ -367,13 +371,11 @@ def obfuscated_phones(text: str, tokens: list[Token], numbers: dict[str, str],
     Versions and decimals ("7.1/6.2"), amounts and measures are not phone numbers."""
     runs: list[tuple[int, int]] = []
     n = len(tokens)
-    if not any(t.is_word and (t.key in numbers or any(c.isdigit() for c in t.key))
-               for t in tokens):
-        return runs
     i = 0
     while i < n:
-        if not tokens[i].is_word or (not tokens[i].is_number and tokens[i].key not in numbers
-                                     and not any(c.isdigit() for c in tokens[i].key)):
+        tok = tokens[i]
+        if not tok.is_word or (not tok.is_number and tok.key not in numbers
+                               and not _has_digit(tok.key)):
             i += 1
             continue
         digits, tricks, singles, first, last = _run(text, tokens, numbers, i)
@@ -387,6 +389,10 @@ def obfuscated_phones(text: str, tokens: list[Token], numbers: dict[str, str],
     return runs
 
 
+def _has_digit(key: str) -> bool:
+    return not key.isalpha() and any(c.isdigit() for c in key)
+
+
 def _digits_of(tok: Token, numbers: dict[str, str]) -> tuple[str, bool] | None:
     """The digits a token stands for and whether it hides them; None if it is no digit."""
     if tok.is_number:
@@ -394,7 +400,7 @@ def _digits_of(tok: Token, numbers: dict[str, str]) -> tuple[str, bool] | None:
         return (digits, False) if digits.isdigit() else None
     if tok.key in numbers:
         return numbers[tok.key], True
-    if tok.is_word and any(c.isdigit() for c in tok.key):
+    if tok.is_word and _has_digit(tok.key):
         out = []
         for ch in tok.key:
             if ch.isdigit():
