@@ -58,7 +58,7 @@ CLOSESPIDER_PAGECOUNT = 20_000
 CLOSESPIDER_TIMEOUT = 4 * 3600
 RETRY_TIMES = 2
 MEDIA_ALLOW_REDIRECTS = False
-CONCURRENT_ITEMS = 10  # faster than the default 100 here (FINDINGS.md)
+CONCURRENT_ITEMS = 10  # measured faster than the default 100 on two cores
 THBSCAN_MAX_LINKS_PER_PAGE = 500
 
 # SSRF guard (R12): URL checks before scheduling and a connect-time check in the resolver.

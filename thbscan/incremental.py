@@ -1,4 +1,4 @@
-"""Incremental re-crawls (issue 5, point 5): fetch only what changed where the site allows.
+"""Incremental re-crawls: fetch only what changed where the site allows.
 
 A downloader middleware, wired by ``thbscan.crawl``. For every page already
 stored it sends ``If-None-Match`` / ``If-Modified-Since``; a 304 counts the

@@ -45,7 +45,7 @@ def redis_settings(settings: Any, source: str, domains: int = 1) -> dict[str, An
         "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.ReliableFifoQueue",
         "SCHEDULER_QUEUE_KEY": f"{base}:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{base}:dupefilter",
-        # Without persist the first worker to finish wipes the shared frontier (FINDINGS.md).
+        # Without persist the first worker to finish wipes the shared frontier.
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
         "THBSCAN_REDIS_KEY_BASE": base,

@@ -1,4 +1,4 @@
-"""The crawl-runs page: recorded crawl runs with a small bar chart (issue point 6)."""
+"""The crawl-runs page: recorded crawl runs with a small bar chart."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
-"""Generic extraction on real saved job-board pages (../shared/data/html).
+"""Generic extraction on real saved job-board pages.
 
-The pages are read where they are (never copied into the repository); without
-them the tests skip. No network: each page is fed to the spider's own parse
-callback as a Scrapy response.
+The pages are read where they are, from ``html/`` in the directory THBSCAN_REAL_DATA
+names (they are never copied into the repository); without them the tests skip. No
+network: each page is fed to the spider's own parse callback as a Scrapy response.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -20,10 +21,12 @@ from crawler.extraction import main_text, page_title
 from crawler.items import ListingItem
 from crawler.spiders.jobposting import JobPostingSpider
 
-HTML_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "html"
-WORKBC = sorted((HTML_DIR / "workbc").glob("detail-*.html"))
-CAREERS = sorted((HTML_DIR / "careers").glob("*.html"))
-MISSING = f"real saved pages not found at {HTML_DIR.resolve()} (../shared/data/html)"
+REAL_DATA = os.environ.get("THBSCAN_REAL_DATA", "")
+HTML_DIR = Path(REAL_DATA) / "html"
+WORKBC = sorted((HTML_DIR / "workbc").glob("detail-*.html")) if REAL_DATA else []
+CAREERS = sorted((HTML_DIR / "careers").glob("*.html")) if REAL_DATA else []
+MISSING = ("real saved job-board pages not given: set THBSCAN_REAL_DATA to a directory with "
+           "html/workbc/detail-*.html and html/careers/*.html")
 
 pytestmark = pytest.mark.skipif(not (WORKBC and CAREERS), reason=MISSING)
 
