@@ -1,8 +1,7 @@
 """Crawl throughput and crawler memory on loopback, four contenders in one run.
 
 The fixture site (``--n`` job listings, 20 per listing page, no ads) runs in its own
-subprocess so its CPU and memory are not the crawler's, on its asyncio server by default
-(``--server``: a third of the threaded server's CPU per request; it shares the two cores).
+subprocess so its CPU and memory are not the crawler's (it shares the two cores).
 Politeness delays are off (the fixture source has ``download_delay = 0``). Contenders, each
 in its own process:
 
@@ -31,7 +30,7 @@ first measures what the machine gives a second process of CPU-bound crawler work
 (:data:`PROBE`) and the two / one that follows from it.
 
     python -m benchmarks.bench_crawl [--n 10000] [--rounds 3] [--quick] [--discovery both]
-                                     [--server asyncio|threads] [--json]
+                                     [--json]
 
 Results also go to ``bench-results/crawl.json``, every round included.
 """
@@ -101,9 +100,8 @@ print(json.dumps({"pages": s.get("downloader/response_count", 0),
 
 SERVER = r'''
 import json, sys
-from thbscan.fixture_site import start_fixture_site
-site = start_fixture_site(port=int(sys.argv[1]), n_jobs=int(sys.argv[2]), n_ads=0,
-                          engine=sys.argv[3])
+from fixture_site import start_fixture_site
+site = start_fixture_site(port=int(sys.argv[1]), n_jobs=int(sys.argv[2]), n_ads=0)
 print("ready", flush=True)
 seen = 0
 for _line in sys.stdin:  # one line after each run: the requests served since the last one
@@ -127,8 +125,8 @@ site.stop()
 PROBE = r'''
 import json, sys, time
 from parsel import Selector
-from thbscan.fixture_site.generate import generate_listings
-from thbscan.fixture_site.render import build_pages
+from fixture_site.generate import generate_listings
+from fixture_site.render import build_pages
 pages = build_pages(generate_listings(50, 0, 7), "http://127.0.0.1:1", 20)
 bodies = [p.body.decode() for k, p in pages.items() if k.startswith("/jobs/job-")]
 seconds, n = float(sys.argv[1]), 0
@@ -428,10 +426,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3,
                     help="times every contender runs, in turn; medians are reported "
                     "(default 3; 1 with --quick)")
-    ap.add_argument("--server", choices=("asyncio", "threads"), default="asyncio",
-                    help="the fixture site's server: asyncio (default; about a third of the "
-                    "CPU per request) or threads (http.server, what the tests use); it shares "
-                    "the cores with the crawlers")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args(argv)
     if args.rounds < 1:
@@ -441,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     modes = ("pages", "sitemap") if args.discovery == "both" else (args.discovery,)
 
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(n), args.server],
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(n)],
                               cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None and server.stdin is not None
     server.stdout.readline()
@@ -449,8 +443,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "THBSCAN_MODE": "test"}
     env.pop("THBSCAN_REDIS_URL", None)
     results: dict[str, Any] = {"input": {"listings": n, "listing_pages": -(-n // 20),
-                                         "rounds": rounds,
-                                         "server": args.server}}
+                                         "rounds": rounds}}
     runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -473,8 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results))
         return 0
     print(f"\ncrawl benchmark: {n:,} listings + {results['input']['listing_pages']} listing "
-          f"pages on loopback, delays off; {rounds} round(s), the contenders in turn; "
-          f"fixture site on {args.server}")
+          f"pages on loopback, delays off; {rounds} round(s), the contenders in turn")
     for mode in modes:
         _print_mode(mode, results[mode])
     return 0

@@ -83,8 +83,8 @@ class _Generator:
     """Seeded listings from fixture templates and catalogue examples, slots varied."""
 
     def __init__(self, seed: int) -> None:
+        from fixture_site.loader import load_site_data
         from indicator_lists import load_catalogue
-        from thbscan.fixture_site.loader import load_site_data
 
         self.rng = random.Random(seed)
         self.data = load_site_data()

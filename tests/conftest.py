@@ -113,7 +113,7 @@ def scorer(catalogue):
 
 @pytest.fixture(scope="module")
 def fixture_site():
-    from thbscan.fixture_site import start_fixture_site
+    from fixture_site import start_fixture_site
 
     site = start_fixture_site("127.0.0.1", 0)
     yield site

@@ -14,6 +14,7 @@ import pytest
 from rq_helpers import PASSWORD, make_item
 from sqlalchemy import select
 
+from fixture_site import generate_listings
 from models.registry import ARTIFACTS
 from review_queue.db import ReviewItem, Score, create_engine_for, session_factory
 from review_queue.db.models import Listing, ListingVersion
@@ -21,7 +22,6 @@ from review_queue.services import queue
 from review_queue.services.outcomes import decided_outcomes
 from review_queue.services.scoring import ScoreInput, enqueue, record_score
 from review_queue.services.users import add_user
-from thbscan.fixture_site import generate_listings
 
 pytestmark = pytest.mark.slow
 

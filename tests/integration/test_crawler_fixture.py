@@ -16,11 +16,11 @@ import pytest
 from crawlhelp import REPO, last_json, run_thbscan, write_source
 from sqlalchemy import select
 
+from fixture_site import start_fixture_site
 from review_queue.db import CrawlJob, Listing, ListingVersion, create_engine_for, upgrade
 from review_queue.db.models import AuditEvent
 from thbscan.control import set_stopped
 from thbscan.crawljobs import acquire_lock
-from thbscan.fixture_site import start_fixture_site
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ import pytest
 from crawlhelp import REPO, last_json
 from sqlalchemy import func, select
 
+from fixture_site import start_fixture_site
 from review_queue.db import Listing, create_engine_for, upgrade
-from thbscan.fixture_site import start_fixture_site
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 REDIS_URL = "redis://127.0.0.1:6379/0"

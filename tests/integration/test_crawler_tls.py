@@ -6,13 +6,11 @@ store (here a test CA given through SSL_CERT_FILE, which OpenSSL reads) and the 
 
 from __future__ import annotations
 
-import ssl
-
 import pytest
 import trustme
 from crawlhelp import last_json, run_thbscan
 
-from thbscan.fixture_site import start_fixture_site
+from fixture_site import start_fixture_site
 
 pytestmark = pytest.mark.slow
 
@@ -22,10 +20,11 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-def _server_context(ca: trustme.CA, name: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(name).configure_cert(context)
-    return context
+def _server_pem(tmp_path, ca: trustme.CA, name: str) -> str:
+    """A certificate for ``name`` issued by ``ca``, with its key, in one PEM file."""
+    pem = tmp_path / f"server-{name}.pem"
+    ca.issue_cert(name).private_key_and_cert_chain_pem.write_to_path(str(pem))
+    return str(pem)
 
 
 def _crawl(site_url: str, db: str, env: dict[str, str] | None = None) -> tuple[dict, str]:
@@ -37,7 +36,7 @@ def _crawl(site_url: str, db: str, env: dict[str, str] | None = None) -> tuple[d
 
 def test_a_certificate_from_an_unknown_authority_is_refused(tmp_path, ca):
     with start_fixture_site(n_jobs=3, n_ads=0,
-                            ssl_context=_server_context(ca, "127.0.0.1")) as site:
+                            ssl_certfile=_server_pem(tmp_path, ca, "127.0.0.1")) as site:
         assert site.url.startswith("https://")
         result, err = _crawl(site.url, f"sqlite:///{tmp_path / 'a.db'}")
         served = [path for _method, path in site.requests]
@@ -52,7 +51,7 @@ def _crawl_trusting_ca(tmp_path, ca: trustme.CA, certificate_name: str) -> tuple
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     with start_fixture_site(n_jobs=3, n_ads=0,
-                            ssl_context=_server_context(ca, certificate_name)) as site:
+                            ssl_certfile=_server_pem(tmp_path, ca, certificate_name)) as site:
         result, _err = _crawl(site.url, f"sqlite:///{tmp_path / 'trusted.db'}",
                               env={"SSL_CERT_FILE": str(ca_file)})
         served = [path for _method, path in site.requests]

@@ -14,8 +14,8 @@ import sys
 import pytest
 from sqlalchemy import select
 
+from fixture_site import ground_truth
 from review_queue.db import Listing, ListingVersion, ReviewItem, Score, create_engine_for
-from thbscan.fixture_site import ground_truth
 
 pytestmark = pytest.mark.slow
 

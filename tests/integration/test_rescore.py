@@ -12,8 +12,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from fixture_site import generate_listings
 from review_queue.db import Score, create_engine_for
-from thbscan.fixture_site import generate_listings
 
 pytestmark = pytest.mark.slow
 

@@ -22,8 +22,8 @@ import pytest
 from crawlhelp import REPO
 from sqlalchemy import func, select
 
+from fixture_site import start_fixture_site
 from review_queue.db import CrawlJob, Listing, create_engine_for, upgrade
-from thbscan.fixture_site import start_fixture_site
 
 pytestmark = [pytest.mark.slow]
 

@@ -203,7 +203,7 @@ def run_crawl_jobs(args: argparse.Namespace) -> int:
 
 
 def run_fixture_site(args: argparse.Namespace) -> int:
-    from thbscan.fixture_site import serve_forever
+    from fixture_site import serve_forever
 
     print(f"fixture site on http://{args.host}:{args.port}/ (Ctrl-C stops)")
     serve_forever(args.host, args.port)

@@ -10,7 +10,7 @@ from thbscan.commands.common import emit_json
 
 
 def fixture_corpus() -> tuple[list[str], list[int]]:
-    from thbscan.fixture_site import generate_listings
+    from fixture_site import generate_listings
 
     listings = generate_listings()
     texts = [f"{x.title}\n\n{x.text}" for x in listings]

@@ -1,5 +1,6 @@
 import json
 
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from parsel import Selector
@@ -42,7 +43,7 @@ def test_element_text_keeps_paragraphs_and_drops_scripts() -> None:
     assert element_text(sel.css("div.body")) == "First para.\n\nSecond para."
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.text(max_size=3000))
 def test_hostile_markup_never_crashes(markup: str) -> None:
     page = f"<html><body><div class='body'>{markup}</div>" \

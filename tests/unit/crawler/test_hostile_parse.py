@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scrapy import Request, Spider
@@ -97,7 +98,7 @@ def run_all_callbacks(body: bytes, content_type: bytes | None) -> None:
                 consume(spider.parse_detail(resp))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=bodies, content_type=content_types)
 def test_hostile_bytes_never_crash_the_callbacks(body: bytes, content_type: bytes | None
                                                  ) -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from thbscan.fixture_site import FixtureListing, generate_listings, ground_truth
+from fixture_site import FixtureListing, generate_listings, ground_truth
 
 FORMS = {"sexual_exploitation", "forced_labour", "forced_criminality", "slavery_like_practices"}
 LOOKALIKE_PHRASES = [

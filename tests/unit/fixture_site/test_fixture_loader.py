@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from thbscan.fixture_site import FixtureDataError, NonLoopbackHostError
-from thbscan.fixture_site.loader import LANGS, _parse_template, load_site_data
-from thbscan.fixture_site.server import loopback_address
+from fixture_site import FixtureDataError, NonLoopbackHostError
+from fixture_site.loader import LANGS, _parse_template, load_site_data
+from fixture_site.server import loopback_address
 
 
 def _template(**overrides: object) -> dict:

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from thbscan.fixture_site import FixtureListing, generate_listings
-from thbscan.fixture_site.render import Page, build_pages, job_posting_json_ld
+from fixture_site import FixtureListing, generate_listings
+from fixture_site.render import Page, build_pages, job_posting_json_ld
 
 BASE = "http://127.0.0.1:8765"
 

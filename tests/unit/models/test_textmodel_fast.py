@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,13 +34,13 @@ words = st.lists(
 ).map(" ".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(words | st.text(max_size=200))
 def test_fast_tokens_are_the_default_tokens(text):
     assert _FAST_WORD_RE.findall(text) == re.findall(_SKLEARN_WORD_PATTERN, text)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(words | st.text(max_size=120), min_size=1, max_size=20))
 def test_fast_probabilities_equal_the_estimators(texts):
     model = TextModel(train(TEXTS, LABELS, SKLEARN_CONFIG), "test")
@@ -49,7 +50,7 @@ def test_fast_probabilities_equal_the_estimators(texts):
 
 
 # Models from 1.1.0: hashed spaCy tokens, TF-IDF, logistic regression, computed directly.
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(words | st.text(max_size=120), min_size=1, max_size=20),
        st.sampled_from([{}, {"sublinear_tf": False}, {"norm": "l1"}, {"norm": None},
                         {"use_idf": False}]))

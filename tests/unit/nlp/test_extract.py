@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -194,7 +195,7 @@ def test_input_capped():
     assert values(text, "phone") == []
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=400))
 def test_arbitrary_text_never_raises_and_spans_in_bounds(text):
     for item in extract(text):
@@ -202,7 +203,7 @@ def test_arbitrary_text_never_raises_and_spans_in_bounds(text):
         assert text[item.start : item.end] == item.text
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(
         st.sampled_from(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from budget import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,7 @@ PIECES = [
 texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join) | st.text(max_size=200)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(texts)
 def test_number_word_precheck_changes_nothing(text):
     fast = normalise(text)
@@ -44,7 +45,7 @@ def test_number_word_precheck_changes_nothing(text):
     assert list(fast.ends) == list(slow.ends)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(texts)
 def test_whitespace_regex_is_the_plain_one(text):
     plain = re.compile(r"\s{2,}|[^\S ]")
@@ -65,7 +66,7 @@ numbers = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(numbers | texts)
 def test_extract_regexes_are_the_plain_ones(text):
     plain_amount = re.compile(
@@ -89,7 +90,7 @@ def test_extract_regexes_are_the_plain_ones(text):
         ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(numbers | texts)
 def test_age_precheck_changes_nothing(text):
     norm = normalise(text)
@@ -119,7 +120,7 @@ MONEY_PIECES = ["150", "1.500", "2 000", "12,50", " ", "  ", "\n", "-", " til ",
                 "ı", "ſ", "İ", "\u212a", "Ron", "a", "(", ":"]
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=examples(800), deadline=None)
 @given(st.lists(st.sampled_from(MONEY_PIECES), max_size=14).map("".join) | numbers | texts)
 @example("kr. \n150")  # "\s?$" before a final newline: the currency ends three back
 @example("150 \u212ar")  # the Kelvin sign is "k" to re.IGNORECASE
@@ -140,7 +141,7 @@ HANDLE_PIECES = ["wa", "tg", "sc", "ig", "xwa", "_tg", ":", "=", "@", " ", "\t",
                  "a", "1", "é", "08:00", "sc @", "ig=", "wa\u00a0:"]
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=examples(800), deadline=None)
 @given(st.lists(st.sampled_from(HANDLE_PIECES), max_size=12).map("".join) | texts)
 @example("wa :")
 @example("xwa:")
@@ -164,7 +165,7 @@ PHONE_PIECES = ["0", "00", "1", "2", "45", "12345678", "+", "+45", "(", ")", "+(
 phone_texts = st.lists(st.sampled_from(PHONE_PIECES), max_size=30).map("".join)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(phone_texts | numbers | texts)
 def test_phone_candidate_scan_is_the_plain_regex(text):
     assert list(extract_mod._phone_candidate_spans(text)) == [
@@ -172,7 +173,7 @@ def test_phone_candidate_scan_is_the_plain_regex(text):
     ]
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(st.lists(st.sampled_from(["+45", "+46", "+", "(", ")", " ", "-", ".", "/", "0", "2",
                                  "3", "4", "5", "6", "7", "8", "9", "1", "20", "55", "12",
                                  "34", "(+45)"]), max_size=14).map("".join),
@@ -214,7 +215,7 @@ EMAIL_PIECES = ["a", "b", "Z", "9", "_", ".", "%", "+", "-", "@", "x.com", "dk",
                 "é", "a" * 30, "(at)", "ø", "\n", "mail.dk", "ab_c"]
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(st.lists(st.sampled_from(EMAIL_PIECES), max_size=30).map("".join) | texts)
 @example("é%a@x.com")  # the look-behind holds after "%" inside a local part
 @example("_%b@mail.dk x-%c@x.com")
@@ -224,7 +225,7 @@ def test_email_scan_from_each_at_sign_is_the_plain_regex(text):
     ]
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=examples(800), deadline=None)
 @given(st.lists(st.sampled_from([*EMAIL_PIECES, "AT)", "(at]", " DOT ", "Dot]", "SNABEL", "at>",
                                  "}", "İ"]), max_size=20).map("".join) | texts)
 def test_obfuscation_hint_precheck_is_the_plain_one(text):
@@ -244,7 +245,7 @@ AGE_PIECES = ["Age", "AGED", "age", "alder", "ALDER", "I AM", "i am", "I'm", "im
 ASCII_AGE_PIECES = [p for p in AGE_PIECES if p.isascii()]
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(st.lists(st.sampled_from(ASCII_AGE_PIECES), max_size=8).map("".join)
        | st.lists(st.sampled_from(AGE_PIECES), max_size=12).map("".join))
 def test_age_before_precheck_never_hides_a_match(window):
@@ -257,7 +258,7 @@ AFTER_PIECES = ["years old", "Years", "YRS", "y.o.", "yo", "år", "ÅR", "de ani
                 "\u212b", "ı", "kr", "a", "d"]
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(st.lists(st.sampled_from(AFTER_PIECES), max_size=6).map("".join))
 def test_age_after_precheck_never_hides_a_match(after):
     text = "25" + after
@@ -288,7 +289,7 @@ def _plain_step_whitespace(text, starts, ends):
     return text, starts, ends
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(texts, st.booleans())
 def test_whitespace_step_deletes_like_the_plain_edits(text, as_array):
     n = len(text)

@@ -8,6 +8,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +35,7 @@ def _reference_counts(text: str, n_features: int, bigrams: bool) -> Counter:
     return counts
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(texts_strategy, st.sampled_from([(1, 1), (1, 2)]), st.sampled_from([97, 2**18]))
 def test_matrix_equals_a_plain_count(texts, ngram_range, n_features):
     matrix = TokenHashVectorizer(n_features=n_features, ngram_range=ngram_range).transform(texts)
@@ -63,10 +64,10 @@ def test_bad_parameters_are_named(bad):
 
 def test_scorer_docs_give_the_texts_features_and_probabilities():
     """The scorer passes its own docs to a token-hash model: same numbers as from text."""
+    from fixture_site import generate_listings
     from indicator_lists import load_catalogue
     from models import ModelRegistry
     from nlp.scorer import Scorer
-    from thbscan.fixture_site import generate_listings
 
     scorer = Scorer(load_catalogue(), ModelRegistry().load())
     listings = generate_listings()[:120]

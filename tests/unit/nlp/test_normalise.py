@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,7 +111,7 @@ def test_normalise_many_and_empty():
     assert normalise("").to_original(0, 0) == (0, 0)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=300))
 def test_offsets_always_within_bounds(text):
     norm = normalise(text)
@@ -122,7 +123,7 @@ def test_offsets_always_within_bounds(text):
     assert 0 <= s <= e <= len(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.sampled_from(["y0ung", "w h a t s", "two", "0", "5", "🔥", "а", "  ", "x"])))
 def test_mapped_characters_come_from_the_original(parts):
     original = " ".join(parts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from budget import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +38,7 @@ def test_the_compiled_scans_are_in_use():
     assert scan.number_hint is not scan.number_hint_py
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(any_text | st.lists(st.sampled_from(["1", "2", " ", "  ", "\t", ".", "-", "/", "--",
                                             "٣", "x", "12"]), max_size=12).map("".join))
 @example("2 0")
@@ -51,7 +52,7 @@ def test_number_hint(text):
         text, UNAMBIGUOUS, MIN_LEN, MAX_LEN)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(any_text | st.lists(st.sampled_from(["to", "fem", "5", "0", " ", "-", "'", "’", "x",
                                             "12", "TWO", "п'ять"]), max_size=14).map("".join))
 @example("to fem 5 0")
@@ -69,7 +70,7 @@ spaced = st.lists(st.sampled_from([" ", ".", "-", "a", "é", "5", "_", "ж", "ab
                   max_size=20).map("".join)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(any_text | spaced, st.integers(min_value=-2, max_value=30))
 @example("w h a t s", 0)
 @example("x.y.z.w.", 1)
@@ -81,7 +82,7 @@ spaces = st.lists(st.sampled_from([" ", "  ", "\n", "\n\n", " \n ", "\t", "\r", 
                                    "\u1680", "\u00a0", "a", "bc", "é"]), max_size=14).map("".join)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(any_text | spaces, st.booleans())
 @example("a  b\tc \n", False)
 @example("  ", False)
@@ -102,7 +103,7 @@ def test_collapse_whitespace(text, shifted):
     assert (starts, ends) == copies  # the inputs are not changed
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(any_text | st.lists(st.sampled_from(["а", "о", "x", "é", "ж", " ", "ǅ", "ɐ", "Ζ"]),
                            max_size=12).map("".join))
 @example("whаtsapp")  # a Cyrillic "а" between Latin letters
@@ -112,7 +113,7 @@ def test_homoglyph_hint(text):
     assert scan.homoglyph_hint(text, HOMOGLYPHS) == scan.homoglyph_hint_py(text, HOMOGLYPHS)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(any_text | st.lists(st.sampled_from(["y", "0", "1", "3", "$", "@", "ab", "²", "_", " "]),
                            max_size=12).map("".join))
 @example("y0ung")
@@ -123,7 +124,7 @@ def test_leet_hint(text):
     assert scan.leet_hint(text) == scan.leet_hint_py(text)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(any_text)
 @example("a12b٣٤5 ²")
 def test_digit_runs(text):
@@ -135,7 +136,7 @@ phoneish = st.lists(st.sampled_from(["1", "2", "45", "٣", " ", "  ", "\t", "(",
                     max_size=16).map("".join)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(any_text | phoneish, st.integers(min_value=-2, max_value=40))
 @example("12345678901234567890123456789", 0)  # longer than the repeat: starts inside
 @example("1 2 3 4 5", 0)
@@ -153,13 +154,13 @@ emoji = st.lists(st.sampled_from(["🔥", "👍", "🏻", "\ufe0f", "\u200d", "�
                  max_size=16).map("".join)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(any_text | controls)
 def test_control_positions(text):
     assert scan.control_positions(text) == scan.control_positions_py(text)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(any_text | emoji)
 @example("👍🏻\u200d🔥\ufe0f")
 @example("☎\u200d⬛")  # a joiner before an emoji outside the joined range ends the emoji
@@ -170,7 +171,7 @@ def test_emoji_spans(text):
 def test_scans_agree_on_the_fixture_listings():
     from array import array
 
-    from thbscan.fixture_site.generate import generate_listings
+    from fixture_site.generate import generate_listings
 
     for listing in generate_listings():
         text = f"{listing.title}\n\n{listing.text}"
@@ -203,10 +204,10 @@ def test_scoring_with_the_references_gives_the_same_assessments(monkeypatch):
     with the compiled ones."""
     import nlp.extract as extract_mod
     import nlp.normalise as normalise_mod
+    from fixture_site.generate import generate_listings
     from indicator_lists import load_catalogue
     from models.registry import ModelRegistry
     from nlp.scorer import Scorer
-    from thbscan.fixture_site.generate import generate_listings
 
     listings = [(listing.title, listing.text) for listing in generate_listings(seed=7)]
     listings += [("Ny i byen 🔥", "Ring 2 0 5 5 1 2 3 4, 22 år, 1.500 kr. www.x.dk\t\t\n\n"),

@@ -109,7 +109,13 @@ def test_hostile_and_empty_input(scorer: Scorer) -> None:
                         ("a" * 5000, "b " * 100_000), ("", "\u202e\u200b" * 1000),
                         ("", "&#1114112; &#0; &amp;" * 100)]:
         a = scorer.assess(title, text)
-        assert 0.0 <= a.score <= 1.0
+        assert not a.flagged and a.band == "low" and not a.indicators, (title[:20], text[:20])
+        for item in a.extracted:  # spans stay inside the (bounded) listing text
+            assert 0 <= item.start <= item.end <= len(text)
+    # A hostile body around real indicator wording is still read, and only up to the bound.
+    fee = scorer.assess("", "\x00<script>" + FEE["en"] + " " + "🌹" * 50_000)
+    assert fee.flagged and "forced_labour" in fee.categories
+    assert scorer.assess("", "🌹" * 50_000 + FEE["en"]).indicators == ()  # beyond the bound
 
 
 def test_pipeline_serialises_with_its_data(tmp_path, scorer: Scorer,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from fixture_site import generate_listings
 from indicator_lists import load_catalogue
 from nlp.scorer import Scorer
 from thbscan.cli import main
-from thbscan.fixture_site import generate_listings
 
 LISTS = Path(__file__).resolve().parents[3] / "indicator_lists" / "lists"
 

@@ -103,7 +103,7 @@ def _generate_board(
     seed: int,
     used_phones: set[str],
 ) -> Iterator[FixtureListing]:
-    rng = random.Random(f"thbscan.fixture_site:{seed}:{board}")
+    rng = random.Random(f"fixture_site:{seed}:{board}")
     order = [t for t, q in zip(templates, _quotas(templates, n), strict=True) for _ in range(q)]
     rng.shuffle(order)
     for number, template in enumerate(order, start=1):

@@ -8,7 +8,7 @@ class FixtureSiteError(Exception):
 
 
 class FixtureDataError(FixtureSiteError, ValueError):
-    """A data file under ``thbscan/fixture_site/data/`` cannot be used."""
+    """A data file under ``fixture_site/data/`` cannot be used."""
 
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)

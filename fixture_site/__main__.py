@@ -1,4 +1,4 @@
-"""Run the fixture site: ``python -m thbscan.fixture_site [--port 8765]``; Ctrl-C stops it."""
+"""Run the fixture site: ``python -m fixture_site [--port 8765]``; Ctrl-C stops it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .server import DEFAULT_PORT, FixtureSite, serve_forever
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m thbscan.fixture_site", description="Serve the local fixture listing site."
+        prog="python -m fixture_site", description="Serve the local fixture listing site."
     )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
