@@ -9,7 +9,7 @@ in its own process:
   Python's default garbage-collector settings) doing the same crawl, parsel +
   ``json.loads`` of the JSON-LD (``scrapy.Spider``, or ``SitemapSpider`` for the sitemap);
 - ``ours``: ``python -m thbscan crawl`` of the same site with every middleware and the
-  SQLite storage pipeline (and its storage process);
+  SQLite storage pipeline;
 - ``ours x2``: two such processes sharing a Redis frontier (``THBSCAN_REDIS_URL``, a
   per-run key prefix, deleted afterwards).
 
@@ -222,7 +222,7 @@ def _redis_cpu_s() -> float | None:
 
 def _children_cpu_s() -> float:
     """CPU seconds of this process's ended and reaped descendants (the crawler processes
-    and, reaped by them, their storage processes)."""
+    and their children)."""
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
 
@@ -230,7 +230,7 @@ def _children_cpu_s() -> float:
 def _run(cmds: list[list[str]], env: dict[str, str],
          server: subprocess.Popen[str]) -> dict[str, Any]:
     """Start the processes together; poll their RSS until all end; account the CPU time of
-    the crawlers (with their storage processes), the fixture server and Redis; split the
+    the crawlers, the fixture server and Redis; split the
     wall time at the first and the last request the site served: start-up (interpreter,
     imports, storage, robots.txt), crawl, and wind-down."""
     server_pid = server.pid
@@ -377,7 +377,7 @@ def _ratios(r: dict[str, Any]) -> dict[str, float | None]:
         "two_vs_one_ceiling_measured_cost": round(1000 * CORES / x2_cost / o, 2)
         if o and x2_cost else None,
         # At the machine's measured scaling: one process keeps one_busy cores busy (its
-        # crawler thread one core, its storage process and the site a part of the other);
+        # crawler thread one core, its writer thread and the site a part of the other);
         # two ask for twice that, and the two cores give what two probe processes get.
         "machine_scaling": scaling,
         "two_vs_one_ceiling_machine": round(scaling * CORES / 2 / one_busy, 2)
@@ -513,7 +513,7 @@ def _print_mode(mode: str, result: dict[str, Any]) -> None:
     print(f"  peak RSS {tg['peak_rss_mb']} MB (< 300: {tg['peak_rss_ok']})")
     print(f"ceiling on {CORES} cores for two/one: {tg['two_vs_one_ceiling_same_cost']} at "
           f"the one-process CPU per page, {tg['two_vs_one_ceiling_measured_cost']} at the "
-          "two workers' (CPU: crawlers with their storage processes, fixture server, Redis)")
+          "two workers' (CPU: crawlers, fixture server, Redis)")
     scalings = [r["machine"]["scaling"] for r in result["rounds"]]
     print(f"the machine: two processes of CPU-bound parsing ran {scalings} times one "
           f"(median {tg['machine_scaling']}); at that, two/one can reach about "

@@ -27,7 +27,7 @@ EXTENSIONS = {
 }
 EXTRA_DOWNLOADER_MIDDLEWARES = {"thbscan.incremental.ConditionalRequestMiddleware": 585}
 ENV_SETTINGS = ("THBSCAN_REDIS_URL", "THBSCAN_REDIS_PREFIX", "THBSCAN_REDIS_RUN",
-                "THBSCAN_REDIS_WORKER_TTL", "THBSCAN_STORE_PROCESS", "THBSCAN_STORE_MAX_IN_FLIGHT",
+                "THBSCAN_REDIS_WORKER_TTL",
                 "THBSCAN_DENYLIST_FILE", "THBSCAN_SOURCES_DIR")
 
 logger = logging.getLogger(__name__)
@@ -50,18 +50,6 @@ def crawl_gc() -> Iterator[None]:
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
-
-
-def prestart_storage(database_url: str, settings: Settings) -> None:
-    """Start the crawl's storage process now, so that its imports overlap the crawl's
-    start-up; the pipeline takes it over (same setting, same decision: in-memory SQLite
-    or ``THBSCAN_STORE_PROCESS=0`` store on a thread). :func:`run_crawls` stops it if
-    unused."""
-    from thbscan import storeproc
-    from thbscan.pipelines import STORE_SETUP, uses_store_process
-
-    if uses_store_process(database_url, settings.getbool("THBSCAN_STORE_PROCESS", True)):
-        storeproc.prestart(database_url, *STORE_SETUP)
 
 
 def apply_thbscan(settings: Settings, database_url: str) -> Settings:
@@ -104,7 +92,6 @@ def run_crawls(
     # then filters nothing by itself: applied to Scrapy's loggers, records below it (a
     # DEBUG line per page and per item) are not even created.
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    prestart_storage(database_url, settings)
     process = CrawlerProcess(settings)  # (resets the "scrapy" logger to DEBUG)
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawlers = {}
@@ -112,11 +99,6 @@ def run_crawls(
         crawler = process.create_crawler(SPIDERS[source.spider])
         crawlers[source.name] = crawler
         process.crawl(crawler, source=source)
-    try:
-        with crawl_gc():
-            process.start()
-    finally:
-        from thbscan import storeproc
-
-        storeproc.discard_prestarted()
+    with crawl_gc():
+        process.start()
     return {name: dict(c.stats.get_stats()) if c.stats else {} for name, c in crawlers.items()}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from review_queue.db import CrawlJob, create_engine_for, session_factory
 from review_queue.db.models import CrawlLock
 from review_queue.services import audit
-from thbscan.groupwriter import with_retries
+from thbscan.pipelines import with_retries
 
 
 def lock_holder() -> str:

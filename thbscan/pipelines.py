@@ -5,15 +5,23 @@ storage or scoring packages; the ``thbscan crawl`` command switches it on.
 It checks the host denylist again at ingest (R18), records HTTP validators for
 incremental re-crawls, and after a complete crawl marks listings that were not
 seen as removed (never deleted).
+
+Items are stored in group commits on one writer thread per database (SQLite has one
+writer): ``process_item`` is a coroutine that hands its item to the group now gathering
+and returns once that group is committed. So an item is done, and on a shared Redis
+frontier its page acknowledged, only after its commit; and Scrapy's own limit on the
+responses being processed (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) holds the crawl back when the
+database is slower than the crawl.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import deque
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,19 +30,16 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy import update
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.denylist import Denylist
-from crawler.distributed import ack
 from review_queue.db import Listing, create_engine_for, session_factory
 from review_queue.services import audit
 from review_queue.services.errors import InvalidInput
 from review_queue.services.listings import ListingInput, in_chunks, mark_removed, validate
-from thbscan import storeproc
-from thbscan.groupwriter import GroupWriter
+from thbscan.crawl_storage import store_batch, store_one
 from thbscan.incremental import seen_keys
-from thbscan.ingest import store_batch, store_one, writer_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -67,41 +72,99 @@ def to_listing_input(item: Any) -> ListingInput:
     )
 
 
-# How the storage process stores (by reference: it imports these itself).
-STORE_SETUP = (writer_sessions, store_one, store_batch)
-MAX_IN_FLIGHT = 1000  # items handed to the writer and not yet committed, at most
+MAX_GROUP = 200  # items in one commit, at most
+LINGER = 0.05  # s a group gathers after its first item
+_ATTEMPTS = 3  # a group whose transaction fails (a locked database) is tried again
 
 
-def uses_store_process(database_url: str, enabled: bool = True) -> bool:
-    """Whether a crawl stores through a storage process: if ``enabled``
-    (``THBSCAN_STORE_PROCESS``) and the database is not in-memory SQLite (which exists in
-    this process only)."""
-    if not enabled:
-        return False
-    url = make_url(database_url)
-    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+def with_retries(work: Callable[[], Any], *, attempts: int = 5) -> Any:
+    """Run a short transaction again when SQLite reports the database locked (a writer
+    of another crawl in this process held it); other errors pass through."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return None
+
+
+_writers: dict[str, ThreadPoolExecutor] = {}
+_writers_lock = threading.Lock()
+
+
+def writer_for(database_url: str) -> ThreadPoolExecutor:
+    """The one writer thread of a database in this process: crawls running side by side
+    never write to SQLite from two threads."""
+    with _writers_lock:
+        writer = _writers.get(database_url)
+        if writer is None:
+            writer = _writers[database_url] = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="thbscan-store")
+        return writer
+
+
+Result = tuple[Any, BaseException | None]  # (result, error) of one payload
+
+
+def store_group(sessions: sessionmaker[Session], payloads: list[Any]) -> list[Result]:
+    """Store a group's ``(item, listing)`` payloads in one transaction: in a few statements
+    (:func:`store_batch`), or one by one when the batch cannot take one of them, so that a
+    bad item fails alone. Each payload's result or error, in order. A transaction that
+    fails (a locked database, a lost race) is tried again; after the last try every
+    payload carries its error."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            with sessions() as session:
+                results = _store(session, payloads)
+                session.commit()
+            return results
+        except Exception as exc:  # the transaction failed: nothing of it is stored
+            if attempt == _ATTEMPTS - 1:
+                logger.exception("storing a group of %d items failed", len(payloads))
+                return [(None, exc)] * len(payloads)
+            logger.warning("storing a group of %d items failed (%s); retrying",
+                           len(payloads), exc.__class__.__name__)
+            time.sleep(0.5 * (attempt + 1))
+    return []  # not reached
+
+
+def _store(session: Session, payloads: list[Any]) -> list[Result]:
+    try:
+        with session.begin_nested():
+            written = store_batch(session, payloads)
+        return [(None, r) if isinstance(r, BaseException) else (r, None) for r in written]
+    except DBAPIError:  # locked database: the whole group again
+        raise
+    except Exception:  # a payload the batch cannot take: find it, one at a time
+        logger.debug("group write failed; storing its %d items one by one", len(payloads),
+                     exc_info=True)
+    results: list[Result] = []
+    for payload in payloads:
+        try:
+            with session.begin_nested():
+                results.append((store_one(session, payload), None))
+        except DBAPIError:
+            raise
+        except Exception as exc:  # this item only (e.g. invalid input)
+            results.append((None, exc))
+    return results
 
 
 class StorePipeline:
     def __init__(self, database_url: str, stats: Any = None, denylist: Denylist | None = None,
-                 mark_removed: bool = True, store_process: bool = True) -> None:
+                 mark_removed: bool = True) -> None:
         self.database_url = database_url
-        self.store_process = uses_store_process(database_url, store_process)
         self.stats = stats
         self.denylist = denylist or Denylist()
         self.mark_removed_enabled = mark_removed
         self.seen: set[str] = set()  # keys seen unchanged (304, lastmod): not stored
-        self.stored: set[str] = set()  # keys stored in this crawl (writer thread)
-        self.crawler: Crawler | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.max_in_flight = MAX_IN_FLIGHT
-        self.submitted = 0  # items handed to the writer (reactor thread)
-        self.done = 0  # of those, committed or failed (writer thread)
-        self.failed = 0  # failed for a reason other than bad input (writer thread)
-        # Outcomes for the reactor thread: stats keys to count, pages to acknowledge.
-        self._outbox: deque[str | Callable[[], None]] = deque()
-        self._drain_pending = False
+        self.stored: set[str] = set()  # keys stored in this crawl
+        self.failed = 0  # items not stored for a reason other than bad input
         self.source: str | None = None
+        self._group: list[tuple[Any, asyncio.Future[Result]]] = []
+        self._flush_at: asyncio.TimerHandle | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -113,35 +176,22 @@ class StorePipeline:
                                         s.get("THBSCAN_DENYLIST_FILE") or None)
         pipeline = cls(url, crawler.stats, denylist,
                        mark_removed=s.getbool("THBSCAN_MARK_REMOVED", True)
-                       and not s.get("THBSCAN_REDIS_URL"),
-                       store_process=s.getbool("THBSCAN_STORE_PROCESS", True))
-        pipeline.max_in_flight = s.getint("THBSCAN_STORE_MAX_IN_FLIGHT", MAX_IN_FLIGHT)
-        pipeline.crawler = crawler
+                       and not s.get("THBSCAN_REDIS_URL"))
         pipeline.seen = seen_keys(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.engine = create_engine_for(self.database_url)
-        self.writer_sessions = session_factory(self.engine, writer=True)
-        url = self.database_url
-        remote = (lambda: storeproc.take(url, *STORE_SETUP)) if self.store_process else None
-        self.writer = GroupWriter.shared(url, self.writer_sessions, store_one, store_batch,
-                                         remote=remote)
+        self.sessions = session_factory(self.engine, writer=True)
+        self.writer = writer_for(self.database_url)
 
     def _inc(self, key: str, n: int = 1) -> None:
         if self.stats:
             self.stats.inc_value(key, n)
 
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        """Hand the item to the writer thread and go on: the thread stores it in a group
-        commit, and its outcome comes back through :meth:`_committed`. On a shared Redis
-        frontier the item's page stays unacknowledged until the commit (``ack.hold``), so
-        a worker killed before it loses nothing. Beyond ``THBSCAN_STORE_MAX_IN_FLIGHT``
-        items (default ``MAX_IN_FLIGHT``) waiting to be stored, the item waits for its
-        commit (back-pressure: memory stays bounded when the database is slower than the
-        crawl)."""
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        """Store the item in the group commit now gathering; done once it is committed."""
         listing = to_listing_input(item)
         self.source = listing.source
         if any(self.denylist.url_denied(u) for u in (listing.url, listing.final_url) if u):
@@ -152,77 +202,61 @@ class StorePipeline:
         except InvalidInput as exc:
             self._inc("thbscan/items/invalid")
             raise DropItem(str(exc)) from None
-        if self.submitted - self.done >= self.max_in_flight:
-            return self._stored(item, listing)
-        if self.loop is None:
-            self.loop = asyncio.get_running_loop()
-        self.submitted += 1
         key = listing.natural_key[:1000]
-        release = ack.hold(self.crawler, item) if self.crawler is not None else None
-        self.writer.submit_callback(
-            (item, listing), lambda result, error: self._committed(key, release, result, error))
-        return item
-
-    async def _stored(self, item: Any, listing: ListingInput) -> Any:
-        try:
-            result = await self.writer.submit_async((item, listing))
-        except InvalidInput as exc:
+        result, error = await self._stored((item, listing))
+        if isinstance(error, InvalidInput):
             self._inc("thbscan/items/invalid")
-            raise DropItem(str(exc)) from None
-        self.stored.add(listing.natural_key[:1000])
+            raise DropItem(str(error))
+        if error is not None:  # Scrapy logs it as an error in processing the item
+            self.failed += 1
+            self._inc("thbscan/items/store_failed")
+            raise error
+        self.stored.add(key)
         self._inc(f"thbscan/items/{result.status}")
         return item
 
-    def _committed(self, key: str, release: Callable[[], None] | None, result: Any,
-                   error: BaseException | None) -> None:
-        """On the writer thread, after the commit: the item's outcome. Its counts and
-        the release of its page go to the reactor thread (:meth:`_drain`), one wake-up
-        per group."""
-        self.done += 1
-        if error is None:
-            self.stored.add(key)
-            self._outbox.append(f"thbscan/items/{result.status}")
-        elif isinstance(error, InvalidInput):
-            self._outbox.append("thbscan/items/invalid")
-            logger.warning("listing %r not stored: %s", key[:200], error)
-        else:
-            self.failed += 1
-            self._outbox.append("thbscan/items/store_failed")
-            logger.error("listing %r not stored: %s", key[:200], error)
-        if release is not None:
-            self._outbox.append(release)
-        if not self._drain_pending and self.loop is not None:
-            self._drain_pending = True
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing waits
-                self.loop.call_soon_threadsafe(self._drain)
+    def _stored(self, payload: Any) -> asyncio.Future[Result]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        self._group.append((payload, future))
+        if len(self._group) >= MAX_GROUP:
+            self._flush()
+        elif self._flush_at is None:
+            self._flush_at = loop.call_later(LINGER, self._flush)
+        return future
 
-    def _drain(self) -> None:
-        """On the reactor thread: fold counts into the stats, acknowledge held pages."""
-        self._drain_pending = False
-        while self._outbox:
-            entry = self._outbox.popleft()
-            if isinstance(entry, str):
-                self._inc(entry)
-            else:
-                entry()
+    def _flush(self) -> None:
+        """Commit the group gathered so far on the writer thread; settle its futures."""
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+            self._flush_at = None
+        group, self._group = self._group, []
+        if not group:
+            return
+        done = asyncio.get_running_loop().run_in_executor(
+            self.writer, store_group, self.sessions, [payload for payload, _f in group])
 
-    def spider_idle(self, spider: Spider | None = None) -> None:
-        """Nothing is downloading: the last items need not wait for more to join their group
-        (a Redis worker's last pages stay unacknowledged, and the crawl open, until then)."""
-        self.writer.flush_soon()
+        def settle(done: asyncio.Future[list[Result]]) -> None:
+            results = done.result()
+            for (_payload, future), result in zip(group, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
 
-    def close_spider(self, spider: Spider | None = None) -> None:
-        """Before spider_closed: wait until every item handed over is committed, so that
-        the crawl's record and its closing step see all of them."""
-        self.writer.submit(lambda session: None).result()
-        self._drain()
+        done.add_done_callback(settle)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        try:  # on the writer thread, after this crawl's items: one SQLite writer at a time
-            self.writer.submit(lambda session: self._finish(session, spider, reason)).result()
+        """After the crawl's last item: mark what was not seen (on the writer thread, one
+        SQLite writer at a time)."""
+        try:
+            self.writer.submit(with_retries, lambda: self._finish_in_session(spider, reason)
+                               ).result()
         finally:
-            self.writer.release(self.database_url)
             self.engine.dispose()
+
+    def _finish_in_session(self, spider: Spider, reason: str) -> None:
+        with self.sessions() as session:
+            self._finish(session, spider, reason)
+            session.commit()
 
     def _finish(self, session: Session, spider: Spider, reason: str) -> None:
         source_cfg = getattr(spider, "source", None)

@@ -6,8 +6,8 @@ re-queued and fetched again):
 
 * each request the callback yielded has been handed to the scheduler (pushed to the
   shared frontier, or refused there: duplicate, off-site, SSRF guard);
-* each item has been through the pipelines (stored, dropped or failed), and where a
-  pipeline stores it later (a group commit), committed: :func:`hold`.
+* each item has been through the pipelines (stored, dropped or failed; a storing
+  pipeline returns an item only once it is committed).
 
 The end of the callback's output is not enough: Scrapy processes that output through a
 queue of up to ``2 x CONCURRENT_ITEMS`` objects, so the last requests of a page (its
@@ -19,7 +19,7 @@ retry or redirect) is acknowledged by :class:`AckDownloaderMiddleware`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from scrapy import Request, signals
@@ -43,14 +43,6 @@ def ack(crawler: Crawler, request: Request) -> None:
         queue.ack(request)
 
 
-def hold(crawler: Crawler, item: Any) -> Callable[[], None] | None:
-    """Keep the page that produced ``item`` unacknowledged until the returned function
-    is called (the item pipeline calls it once the item is committed, which may be long
-    after ``item_scraped``). None without a shared frontier or for an unknown item."""
-    mw = getattr(crawler, "_thbscan_ack_spider_mw", None)
-    return mw.hold(item) if mw is not None else None
-
-
 class _Page:
     __slots__ = ("complete", "outstanding", "request")
 
@@ -67,13 +59,10 @@ class AckSpiderMiddleware:
         self.crawler = crawler
         self.pages: dict[int, _Page] = {}  # id(page request) -> its outputs
         self.parents: dict[Request, _Page] = {}  # a yielded request -> its page
-        # id(yielded item) -> (the item, kept so that its id stays its own; its page)
-        self.items: dict[int, tuple[Any, _Page]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AckSpiderMiddleware:
         mw = cls(crawler)
-        crawler._thbscan_ack_spider_mw = mw  # type: ignore[attr-defined]
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(mw.item_done, signal=signal)
         crawler.signals.connect(mw.request_scheduled, signal=signals.request_scheduled)
@@ -90,16 +79,6 @@ class AckSpiderMiddleware:
         page.outstanding += 1
         if isinstance(obj, Request):
             self.parents[obj] = page
-        else:
-            self.items[id(obj)] = (obj, page)
-
-    def hold(self, item: Any) -> Callable[[], None] | None:
-        entry = self.items.get(id(item))
-        if entry is None:
-            return None
-        page = entry[1]
-        page.outstanding += 1
-        return lambda: self._done(page)
 
     def _done(self, page: _Page) -> None:
         page.outstanding -= 1
@@ -117,7 +96,6 @@ class AckSpiderMiddleware:
 
     def item_done(self, item: Any = None, response: Response | None = None,
                   **kwargs: Any) -> None:
-        self.items.pop(id(item), None)
         request = getattr(response, "request", None)
         page = self.pages.get(id(request))
         if page is not None and page.request is request:

@@ -13,8 +13,8 @@ from review_queue.db.errors import SchemaOutOfDate
 if TYPE_CHECKING:
     from alembic.config import Config
 
-# Alembic is imported where it is used: a process that only stores or reads (the crawl's
-# storage process, the web UI's workers) starts about 0.1 s sooner without it.
+# Alembic is imported where it is used: a process that only stores or reads (a crawl,
+# the web UI's workers) starts about 0.1 s sooner without it.
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

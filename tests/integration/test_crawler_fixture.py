@@ -204,20 +204,3 @@ def _lock_and_schedule(tmp_path, site, sources) -> None:
         actions = [a for (a,) in conn.execute(select(AuditEvent.action))]
     engine.dispose()
     assert actions.count("crawl.stop_switch_on") == 1 and "crawl.stop_switch_off" in actions
-
-
-@pytest.mark.parametrize("env", [
-    {"THBSCAN_STORE_PROCESS": "0"},  # group commits on the writer thread, no child
-    {"THBSCAN_STORE_MAX_IN_FLIGHT": "0"},  # back-pressure: every item waits for its commit
-], ids=["thread", "wait-for-commit"])
-def test_every_storage_path_stores_everything(tmp_path, small_site, env) -> None:
-    db = f"sqlite:///{tmp_path / 'p.db'}"
-    code, out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", small_site.url,
-                                    "--db", db, "--json", env=env)
-    assert code == 0, err[-3000:]
-    result = last_json(out)["fixture-jobs"]
-    assert result["new"] == 8 and result["items"] == 8
-    engine = create_engine_for(db)
-    with engine.connect() as conn:
-        assert len(conn.execute(select(Listing.id)).all()) == 8
-    engine.dispose()

@@ -1,9 +1,7 @@
-"""Storing crawled listings: the writes behind the crawl's item pipeline.
-
-Kept apart from ``thbscan.pipelines`` (which needs Scrapy) so that the storage
-process (``thbscan.storeproc``) can run them with nothing but SQLAlchemy and the
-review-queue services. A payload is ``(item, listing)``: the crawler's item (for its
-HTTP validators) and the :class:`ListingInput` built from it.
+"""Storing crawled listings: the writes behind the crawl's item pipeline
+(:mod:`thbscan.pipelines`), which runs them on its writer thread. A payload is
+``(item, listing)``: the crawler's item (for its HTTP validators) and the
+:class:`ListingInput` built from it.
 """
 
 from __future__ import annotations
@@ -14,16 +12,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from review_queue.db import create_engine_for, session_factory
 from review_queue.db.models import FetchValidator
 from review_queue.services.listings import ListingInput, in_chunks, store_listing, store_listings
-
-
-def writer_sessions(database_url: str) -> sessionmaker[Session]:
-    """Write sessions on a new engine for ``database_url`` (one per process)."""
-    return session_factory(create_engine_for(database_url), writer=True)
 
 
 def _validator_row(item: Any, fetched_at: datetime) -> dict[str, Any] | None:
