@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.thbscan-installed
 
-.PHONY: install demo demo-json test lint unit integration bench audit clean
+.PHONY: install demo demo-json test test-all lint unit integration bench audit clean
 
 $(STAMP): pyproject.toml setup.py nlp/_scan.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,14 @@ demo: $(STAMP)
 demo-json: $(STAMP)
 	$(BIN)/thbscan demo --no-serve --json
 
-## test: lint, dependency-direction contracts and the whole test suite
+## test: lint, dependency-direction contracts and the tests, without the slow ones (a few
+## minutes; property tests try a sample of their examples)
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow"
+
+## test-all: everything, every property-test example included (what CI runs)
+test-all: $(STAMP) lint
+	THBSCAN_TEST_ALL=1 $(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

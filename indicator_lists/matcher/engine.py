@@ -50,6 +50,7 @@ MAX_CHARS = 20_000  # text-length cap before matching (R13)
 MAX_TITLE = 1_000
 DEFAULT_WITHIN = 8
 NEG_BEFORE = 3  # words before a match that a negation reaches
+MAX_SPACED = 30  # letters of a letter-spaced word ("f e e"), at most
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
                        "$": "s"})
 _SPACED_GAPS = frozenset({" ", ".", "-", "_", "*", ". ", " . ", " - "})
@@ -713,7 +714,7 @@ def _join_spaced_letters(text: str, tokens: list[Token], lexicon: _Lexicons) -> 
         tok = tokens[i]
         if tok.is_word and len(tok.key) == 1 and tok.key.isalpha():
             j, letters = i, [tok.key]
-            while True:
+            while len(letters) < MAX_SPACED:  # bounded: "b b b ..." of a hostile listing
                 k = j + 1
                 if k < n and not tokens[k].is_word and tokens[k].text in ".-_*" \
                         and k + 1 < n:

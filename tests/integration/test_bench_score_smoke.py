@@ -10,6 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a benchmark's smoke test: make test-all (CI)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

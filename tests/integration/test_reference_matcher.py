@@ -85,6 +85,7 @@ def test_check_never_loses_a_line() -> None:
     assert all("score" in o for o in out if o["line"] not in bad)
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_the_hash_seed() -> None:
     """Sets iterate in an order that changes with PYTHONHASHSEED: no result may follow it."""
     data = _input()

@@ -34,6 +34,7 @@ def test_shipped_catalogue_validates() -> None:
     assert [str(p) for p in validate()] == []
 
 
+@pytest.mark.slow
 def test_module_entry_point_validates() -> None:
     proc = subprocess.run([sys.executable, "-m", "indicator_lists", "validate"],
                           capture_output=True, text=True, check=False, timeout=600)

@@ -198,6 +198,7 @@ def test_homoglyphs_are_beyond_latin():
     assert all(ord(ch) >= 0x250 for ch in HOMOGLYPHS)
 
 
+@pytest.mark.slow
 def test_scoring_with_the_references_gives_the_same_assessments(monkeypatch):
     """Every assessment (output, explanation, extracted identifiers) of 1,360 fixture-site
     listings (two seeds) and a few made-up ones is the same with the plain-Python scans as

@@ -61,7 +61,9 @@ def test_export_unknown_profile_names_the_valid_ones(capsys, tmp_path: Path) -> 
     assert code == 2 and "banks" in err and "recruitment" in err
 
 
-@pytest.mark.parametrize("profile", ["recruitment", "classifieds", "social", "payments"])
+@pytest.mark.parametrize("profile", ["recruitment", *(pytest.param(p, marks=pytest.mark.slow)
+                                                     for p in ("classifieds", "social",
+                                                               "payments"))])
 def test_export_round_trips_through_check(capsys, tmp_path: Path, profile: str) -> None:
     out_dir = tmp_path / profile
     code, out, _ = run(capsys, "indicators", "export", "--partner-profile", profile,
