@@ -73,7 +73,7 @@ def to_listing_input(item: Any) -> ListingInput:
 
 
 MAX_GROUP = 200  # items in one commit, at most
-LINGER = 0.05  # s a group gathers after its first item
+LINGER = 0.2  # s a group gathers after its first item
 _ATTEMPTS = 3  # a group whose transaction fails (a locked database) is tried again
 
 
