@@ -41,10 +41,19 @@ MIN_INFIX = 4
 _CACHE_VERSION = "1"
 
 
+_cache: dict[str, Path | None] = {"dir": None}  # set_cache_dir; None: the user's cache
+
+
+def set_cache_dir(directory: Path | None) -> None:
+    """Where compiled catalogues are cached (the composition root passes its setting);
+    None: ``thbscan`` in the user's cache directory."""
+    _cache["dir"] = directory
+
+
 def _cache_dir() -> Path:
-    base = os.environ.get("THBSCAN_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "thbscan")
-    return Path(base)
+    if _cache["dir"] is not None:
+        return _cache["dir"]
+    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "thbscan")
 
 
 @lru_cache(maxsize=16)

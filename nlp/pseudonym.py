@@ -20,7 +20,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import re
 from collections.abc import Mapping
 
@@ -90,7 +89,7 @@ class Pseudonymiser:
         return f"Pseudonymiser(key_version={self.key_version!r})"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ, *, mode: str) -> Pseudonymiser:
+    def from_env(cls, environ: Mapping[str, str], *, mode: str) -> Pseudonymiser:
         """Build from ``THBSCAN_PSEUDONYM_KEY`` / ``THBSCAN_PSEUDONYM_KEY_VERSION``.
 
         ``mode`` is ``"production"``, ``"demo"`` or ``"test"``. Without a key, demo and test

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from indicator_lists import Catalogue, load_catalogue
+from indicator_lists.compile import set_cache_dir
 from models.errors import ModelError
 from nlp.pseudonym import Pseudonymiser
 from nlp.scorer import Scorer
@@ -19,10 +19,12 @@ logger = logging.getLogger(__name__)
 
 def load_scorer(lists: str | Path | None = None, *, model: bool = True,
                 model_version: str | None = None, drafts: bool = False) -> Scorer:
+    settings = config.settings()
+    set_cache_dir(settings.cache_dir)
     catalogue: Catalogue = load_catalogue(lists, drafts=drafts)
     text_model = None
     registry = config.registry()
-    if model and os.environ.get("THBSCAN_NO_MODEL") != "1":
+    if model and not settings.no_model:
         try:
             text_model = registry.load(model_version)
         except ModelError as exc:
@@ -46,7 +48,10 @@ def load_scorer(lists: str | Path | None = None, *, model: bool = True,
 
 
 def pseudonymiser(run_mode: str) -> Pseudonymiser:
-    return Pseudonymiser.from_env(os.environ, mode=run_mode)
+    settings = config.settings()
+    return Pseudonymiser.from_env({"THBSCAN_PSEUDONYM_KEY": settings.pseudonym_key,
+                                   "THBSCAN_PSEUDONYM_KEY_VERSION":
+                                   settings.pseudonym_key_version}, mode=run_mode)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from crawler.sources import SourceConfig
 from crawler.spiders.board import BoardSpider
 from crawler.spiders.feed import FeedSpider
 from crawler.spiders.jobposting import JobPostingSpider
+from thbscan import config
 
 SPIDERS = {"jobposting": JobPostingSpider, "board": BoardSpider, "feed": FeedSpider}
 
@@ -26,10 +26,6 @@ EXTENSIONS = {
     "thbscan.control.StopSwitchExtension": 510,
 }
 EXTRA_DOWNLOADER_MIDDLEWARES = {"thbscan.incremental.ConditionalRequestMiddleware": 585}
-ENV_SETTINGS = ("THBSCAN_REDIS_URL", "THBSCAN_REDIS_PREFIX", "THBSCAN_REDIS_RUN",
-                "THBSCAN_REDIS_WORKER_TTL",
-                "THBSCAN_DENYLIST_FILE", "THBSCAN_SOURCES_DIR")
-
 logger = logging.getLogger(__name__)
 
 
@@ -58,9 +54,10 @@ def apply_thbscan(settings: Settings, database_url: str) -> Settings:
     settings.set("EXTENSIONS", EXTENSIONS, priority="cmdline")
     downloader = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), **EXTRA_DOWNLOADER_MIDDLEWARES}
     settings.set("DOWNLOADER_MIDDLEWARES", downloader, priority="cmdline")
-    for name in ENV_SETTINGS:
-        if os.environ.get(name):
-            settings.set(name, os.environ[name], priority="cmdline")
+    given = config.settings()
+    for name in config.CRAWL_SETTINGS:
+        if getattr(given, name):
+            settings.set(f"THBSCAN_{name.upper()}", getattr(given, name), priority="cmdline")
     return settings
 
 

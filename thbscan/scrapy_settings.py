@@ -8,18 +8,17 @@ records, stop switch and incremental middleware. The database comes from
 from scrapy.settings import Settings
 
 from crawler.settings import *  # noqa: F403
-from review_queue.db import default_database_url
+from thbscan import config
 from thbscan.crawl import apply_thbscan
 
 _settings = Settings()
 _settings.setmodule("crawler.settings", priority="project")
-apply_thbscan(_settings, default_database_url())
+apply_thbscan(_settings, config.database_url())
 
 THBSCAN_DATABASE_URL = _settings.get("THBSCAN_DATABASE_URL")
 ITEM_PIPELINES = _settings.getdict("ITEM_PIPELINES")
 EXTENSIONS = _settings.getdict("EXTENSIONS")
 DOWNLOADER_MIDDLEWARES = _settings.getdict("DOWNLOADER_MIDDLEWARES")
-for _name in ("THBSCAN_REDIS_URL", "THBSCAN_REDIS_PREFIX", "THBSCAN_REDIS_RUN",
-              "THBSCAN_DENYLIST_FILE", "THBSCAN_SOURCES_DIR"):
-    globals()[_name] = _settings.get(_name)
+for _name in config.CRAWL_SETTINGS:
+    globals()[f"THBSCAN_{_name.upper()}"] = _settings.get(f"THBSCAN_{_name.upper()}")
 del _settings, _name

@@ -19,6 +19,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from crawler.distributed import redis_settings
 from crawler.extraction import select
 from crawler.items import ListingItem
+from crawler.settings import THBSCAN_MAX_LINKS_PER_PAGE
 from crawler.sources import SourceConfig, get_source
 from crawler.spiders.discovery import feed_entries, follow_allowed, sitemap_entries
 
@@ -49,7 +50,7 @@ class SourceSpider(scrapy.Spider):
     """A spider driven by one source config (``-a source=NAME [-a base_url=URL]``)."""
 
     source: SourceConfig
-    max_links = 500
+    max_links = THBSCAN_MAX_LINKS_PER_PAGE
 
     def __init__(
         self,
@@ -90,7 +91,8 @@ class SourceSpider(scrapy.Spider):
                 for key, value in shared.items():
                     settings.set(key, value, max(settings.getpriority(key) or 0,
                                                  spider_priority))
-        spider.max_links = settings.getint("THBSCAN_MAX_LINKS_PER_PAGE", 500)
+        spider.max_links = settings.getint("THBSCAN_MAX_LINKS_PER_PAGE",
+                                           THBSCAN_MAX_LINKS_PER_PAGE)
         return spider
 
     async def start(self) -> Any:

@@ -1,6 +1,6 @@
 """Storage: SQLAlchemy 2.x models, engine set-up and Alembic migrations."""
 
-from review_queue.db.engine import create_engine_for, default_database_url, session_factory
+from review_queue.db.engine import create_engine_for, session_factory
 from review_queue.db.migrate import upgrade
 from review_queue.db.models import (
     AuditEvent,
@@ -29,7 +29,6 @@ __all__ = [
     "User",
     "WebSession",
     "create_engine_for",
-    "default_database_url",
     "session_factory",
     "upgrade",
 ]

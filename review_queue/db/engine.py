@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +11,6 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from review_queue.db.errors import DatabaseConfigError
-
-DEFAULT_SQLITE_PATH = "thbscan.db"
-
-
-def default_database_url(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
-    return env.get("THBSCAN_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -46,9 +38,8 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
-def create_engine_for(url: str | None = None, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` (default: ``THBSCAN_DATABASE_URL`` or ./thbscan.db)."""
-    url = url or default_database_url()
+def create_engine_for(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for ``url``."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:

@@ -1,15 +1,14 @@
 """The analyst web application (FastAPI + Jinja2): ``create_app`` is the factory.
 
-Run it with, for example::
+``thbscan serve`` runs it; under a process manager, for example::
 
-    THBSCAN_SECRET_KEY=... uvicorn --factory review_queue.web.app:app_from_env \
+    THBSCAN_SECRET_KEY=... uvicorn --factory thbscan.commands.web:app_from_settings \
         --host 127.0.0.1 --port 8000
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from review_queue.db.engine import create_engine_for, session_factory
+from review_queue.db.engine import session_factory
 from review_queue.domain.errors import DomainError
 from review_queue.web import auth, crawljobs, review
 from review_queue.web.deps import SESSION_COOKIE, CsrfFailed, DbSession, LoginRequired
@@ -152,12 +151,3 @@ def _add_error_handlers(app: FastAPI) -> None:
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = "This page does not exist." if exc.status_code == 404 else str(exc.detail)
         return _error_page(request, exc.status_code, message)
-
-
-def app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory``: reads THBSCAN_DATABASE_URL and THBSCAN_SECRET_KEY."""
-    return create_app(
-        create_engine_for(os.environ.get("THBSCAN_DATABASE_URL")),
-        secret_key=os.environ.get("THBSCAN_SECRET_KEY"),
-        mode=os.environ.get("THBSCAN_MODE", "production"),
-    )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from sqlalchemy import select
 
 from crawler.errors import SourceConfigError
 from crawler.sources import SourceConfig, load_sources, validate_sources
 from review_queue.db import CrawlJob
+from thbscan import config
 from thbscan.commands.common import (
     EXIT_LOCKED,
     EXIT_OK,
@@ -56,7 +56,7 @@ def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int
                                                why=state["reason"] or "no reason given"))
                 return EXIT_STOP_SWITCH
             # Distributed workers of one crawl share the Redis frontier instead of a lock.
-            for source in [] if os.environ.get("THBSCAN_REDIS_URL") else selected:
+            for source in [] if config.settings().redis_url else selected:
                 other = acquire_lock(session, source.name, max_runtime=args.max_runtime,
                                      holder=holder)
                 if other is not None:

@@ -22,6 +22,17 @@ def serve(db: str | None, host: str, port: int, run_mode: str) -> None:
                 proxy_headers=False)
 
 
+def app_from_settings() -> object:
+    """The web application as the settings describe it, for ``uvicorn --factory
+    thbscan.commands.web:app_from_settings`` (several workers, a process manager)."""
+    from review_queue.db import create_engine_for
+    from review_queue.web.app import create_app
+
+    settings = config.settings()
+    return create_app(create_engine_for(settings.database_url),
+                      secret_key=config.secret_key(settings.mode), mode=settings.mode)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     if args.host not in LOOPBACK and not args.allow_remote:
         raise SystemExit(
