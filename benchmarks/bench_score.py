@@ -83,7 +83,7 @@ class _Generator:
     """Seeded listings from fixture templates and catalogue examples, slots varied."""
 
     def __init__(self, seed: int) -> None:
-        from fixture_site.loader import load_site_data
+        from fixture_site.site_data import load_site_data
         from indicator_lists import load_catalogue
 
         self.rng = random.Random(seed)

@@ -69,7 +69,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.hostguard.HostGuardMiddleware": 560,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.denylist.DenylistMiddleware": 40,
+    "crawler.middlewares.denylist_guard.DenylistMiddleware": 40,
 }
 TWISTED_DNS_RESOLVER = "crawler.resolver.SSRFSafeResolver"
 DNSCACHE_ENABLED = True

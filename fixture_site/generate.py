@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from .loader import OBFUSCATED_PHONE_STYLES, Pay, SiteData, Template, load_site_data
+from .site_data import OBFUSCATED_PHONE_STYLES, Pay, SiteData, Template, load_site_data
 
 _ID_PREFIX = {"jobs": "job", "ads": "ad"}
 _PHONE_ATTEMPTS = 50

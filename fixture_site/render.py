@@ -17,7 +17,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from .generate import FixtureListing
-from .loader import SiteData, load_site_data
+from .site_data import SiteData, load_site_data
 
 SITE_NAME = "Fixture Listings"
 JOB_SOURCE_NAME = "FixtureJobs"

@@ -3,7 +3,7 @@
 The raw score (evidence and text model combined, nlp/scorer.py) orders listings but says
 nothing about how often analysts find a listing of that score worth escalating. A
 calibration is a monotone, piecewise-linear map fitted on outcomes that people decided
-(models/calibration.py fits it, ``thbscan calibration fit``): applied, the score reads as
+(models/calibration_fit.py fits it, ``thbscan calibration fit``): applied, the score reads as
 "of the listings scored like this, this share was escalated".
 
 Being monotone, a calibration never changes the order of the queue. The flag threshold and

@@ -21,7 +21,7 @@ from indicator_lists import Catalogue
 from indicator_lists.compile import compile_catalogue
 from indicator_lists.matcher import Analysis, band_of
 from nlp.calibration import Calibration
-from nlp.language import name_language
+from nlp.language_names import name_language
 from nlp.pipeline import ANALYSIS_KEY, EXTRACTED_KEY, build_pipeline, make_doc
 
 SCORING_CONFIG = Path(__file__).with_name("scoring.toml")

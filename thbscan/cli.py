@@ -25,11 +25,13 @@ Environment:
 
 
 def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
+    """A command's handler, imported when the command runs (the command line starts fast)."""
     def run(args: argparse.Namespace) -> int:
         import importlib
 
         return getattr(importlib.import_module(f"thbscan.commands.{module}"), func)(args)
 
+    run.target = (module, func)  # type: ignore[attr-defined]
     return run
 
 
@@ -136,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", required=True, help="source name stored with the listings")
     _db(p)
     _json(p)
-    p.set_defaults(func=_lazy("listings", "run_ingest"))
+    p.set_defaults(func=_lazy("ingest", "run_ingest"))
 
     p = sub.add_parser("score", help="score stored listings not yet scored by the current "
                                      "lists and model")
@@ -153,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _db(p)
     _json(p)
-    p.set_defaults(func=_lazy("scoring", "run_score"))
+    p.set_defaults(func=_lazy("score", "run_score"))
 
     p = sub.add_parser("check", help="score JSON-lines listings from stdin (stable interface)",
                        description="Reads {\"title\": ..., \"text\": ...} per line on stdin and "
@@ -170,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "gives)")
     p.add_argument("--batch-size", type=int, default=256)
     _json(p)
-    p.set_defaults(func=_lazy("scoring", "run_check"))
+    p.set_defaults(func=_lazy("score", "run_check"))
 
     p = sub.add_parser("serve", help="serve the analyst review UI")
     p.add_argument("--host", default="127.0.0.1")
@@ -188,15 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     _db(q)
     _json(q)
-    q.set_defaults(func=_lazy("users", "run_add"))
+    q.set_defaults(func=_lazy("accounts", "run_add"))
     q = usub.add_parser("list", help="list users")
     _db(q)
     _json(q)
-    q.set_defaults(func=_lazy("users", "run_list"))
+    q.set_defaults(func=_lazy("accounts", "run_list"))
     q = usub.add_parser("disable", help="disable a user and end their sessions")
     q.add_argument("name")
     _db(q)
-    q.set_defaults(func=_lazy("users", "run_disable"))
+    q.set_defaults(func=_lazy("accounts", "run_disable"))
 
     p = sub.add_parser("model", help="the scorer's text model")
     msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
@@ -204,13 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--version", required=True, help="new model version, e.g. 1.0.1")
     q.add_argument("--promote", action="store_true", help="make it the model used for scoring")
     _json(q)
-    q.set_defaults(func=_lazy("model", "run_train"))
+    q.set_defaults(func=_lazy("text_model", "run_train"))
     q = msub.add_parser("list", help="registered models (* = promoted)")
     _json(q)
-    q.set_defaults(func=_lazy("model", "run_list"))
+    q.set_defaults(func=_lazy("text_model", "run_list"))
     q = msub.add_parser("promote", help="use a registered model for scoring (a human decision)")
     q.add_argument("version")
-    q.set_defaults(func=_lazy("model", "run_promote"))
+    q.set_defaults(func=_lazy("text_model", "run_promote"))
 
     p = sub.add_parser("calibration", help="calibrate the score on analysts' decisions",
                        description="A calibration maps the raw score to the share of such "
@@ -236,14 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
     _db(q)
     _json(q)
-    q.set_defaults(func=_lazy("calibration", "run_fit"))
+    q.set_defaults(func=_lazy("calibrate", "run_fit"))
     q = csub.add_parser("list", help="fitted calibrations (* = in use)")
     _json(q)
-    q.set_defaults(func=_lazy("calibration", "run_list"))
+    q.set_defaults(func=_lazy("calibrate", "run_list"))
     q = csub.add_parser("promote", help="use a fitted calibration for scoring, or 'none' "
                                         "(a human decision)")
     q.add_argument("version", help="a fitted version, or none for uncalibrated scores")
-    q.set_defaults(func=_lazy("calibration", "run_promote"))
+    q.set_defaults(func=_lazy("calibrate", "run_promote"))
 
     p = sub.add_parser("indicators", help="the indicator catalogue")
     isub = p.add_subparsers(dest="indicators_command", metavar="ACTION", required=True)

@@ -22,7 +22,7 @@ SPIDERS = {"jobposting": JobPostingSpider, "board": BoardSpider, "feed": FeedSpi
 # What thbscan adds to the crawler package's settings: storage, records, stop switch.
 ITEM_PIPELINES = {"thbscan.pipelines.StorePipeline": 300}
 EXTENSIONS = {
-    "thbscan.crawljobs.CrawlJobRecorder": 500,
+    "thbscan.crawl_recording.CrawlJobRecorder": 500,
     "thbscan.control.StopSwitchExtension": 510,
 }
 EXTRA_DOWNLOADER_MIDDLEWARES = {"thbscan.incremental.ConditionalRequestMiddleware": 585}

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from nlp.pseudonym import Pseudonymiser
 from nlp.scorer import Assessment, Scorer
 from review_queue.services import audit
-from review_queue.services.scoring import (
+from review_queue.services.scores import (
     DEFAULT_SAMPLE_RATE,
     PendingVersion,
     ScoreInput,

@@ -2,7 +2,7 @@
 
 Switched on by ``THBSCAN_REDIS_URL``. Keys are
 ``<THBSCAN_REDIS_PREFIX>:<source>:<THBSCAN_REDIS_RUN>:{requests,dupefilter,...}``.
-The queue is reliable (:mod:`crawler.distributed.queue`): a taken request stays in
+The queue is reliable (:mod:`crawler.distributed.reliable_queue`): a taken request stays in
 the worker's in-progress list until its response is processed, and the requests
 of a worker whose lease has expired (a dead worker) are put back. Each host's download
 delay holds across all workers (:mod:`crawler.distributed.politeness`).
@@ -42,7 +42,7 @@ def redis_settings(settings: Any, source: str, domains: int = 1) -> dict[str, An
         "REDIS_URL": settings.get("THBSCAN_REDIS_URL"),
         "SCHEDULER": "crawler.distributed.scheduler.ReliableScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.ReliableFifoQueue",
+        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.reliable_queue.ReliableFifoQueue",
         "SCHEDULER_QUEUE_KEY": f"{base}:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{base}:dupefilter",
         # Without persist the first worker to finish wipes the shared frontier.

@@ -1,4 +1,4 @@
-"""Acknowledging taken requests on the shared frontier (:mod:`crawler.distributed.queue`).
+"""Acknowledging taken requests on the shared frontier (:mod:`crawler.distributed.reliable_queue`).
 
 A page's request stays in its worker's in-progress list until everything its callback
 produced is safe, so that a worker killed at any moment loses nothing (its page is

@@ -1,5 +1,5 @@
 """scrapy-redis's scheduler, with each request's dupefilter entry and queue entry written
-in one step (:meth:`crawler.distributed.queue.ReliableFifoQueue.push`).
+in one step (:meth:`crawler.distributed.reliable_queue.ReliableFifoQueue.push`).
 
 scrapy-redis adds the fingerprint to the shared dupefilter, then pushes the request: a
 worker killed between the two leaves the request "seen" and never queued, and a page

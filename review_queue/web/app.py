@@ -20,9 +20,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from review_queue.db.engine import session_factory
+from review_queue.db.connection import session_factory
 from review_queue.domain.errors import DomainError
-from review_queue.web import auth, crawljobs, review
+from review_queue.web import auth, crawl_runs_page, review
 from review_queue.web.deps import SESSION_COOKIE, CsrfFailed, DbSession, LoginRequired
 from review_queue.web.rendering import STATIC, make_templates, render
 from review_queue.web.security import SecurityHeadersMiddleware, check_secret_key
@@ -99,7 +99,7 @@ def create_app(
     app.include_router(auth.public_router)
     app.include_router(auth.router)
     app.include_router(review.router)
-    app.include_router(crawljobs.router)
+    app.include_router(crawl_runs_page.router)
     _add_error_handlers(app)
     return app
 

@@ -20,7 +20,7 @@ from review_queue.db import ReviewItem, Score, create_engine_for, session_factor
 from review_queue.db.models import Listing, ListingVersion
 from review_queue.services import queue
 from review_queue.services.outcomes import decided_outcomes
-from review_queue.services.scoring import ScoreInput, enqueue, record_score
+from review_queue.services.scores import ScoreInput, enqueue, record_score
 from review_queue.services.users import add_user
 
 pytestmark = pytest.mark.slow

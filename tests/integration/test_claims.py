@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from review_queue.db import AuditEvent, ReviewItem, User, session_factory
 from review_queue.services import queue, users
 from review_queue.services.listings import ListingInput, store_listing
-from review_queue.services.scoring import ScoreInput, record_score
+from review_queue.services.scores import ScoreInput, record_score
 
 THREADS = 8
 CALLS = 50

@@ -20,7 +20,7 @@ from fixture_site import start_fixture_site
 from review_queue.db import CrawlJob, Listing, ListingVersion, create_engine_for, upgrade
 from review_queue.db.models import AuditEvent
 from thbscan.control import set_stopped
-from thbscan.crawljobs import acquire_lock
+from thbscan.crawl_recording import acquire_lock
 
 pytestmark = pytest.mark.slow
 
@@ -169,7 +169,7 @@ def _lock_and_schedule(tmp_path, site, sources) -> None:
                                      "--db", db)
     assert code == 4 and "already being crawled" in err
     with sessions() as session:
-        from thbscan.crawljobs import release_lock
+        from thbscan.crawl_recording import release_lock
 
         release_lock(session, "fixture-jobs", "otherhost:1")
         set_stopped(session, True, actor="tester", reason="test")

@@ -131,7 +131,7 @@ def _queue(redis_prefix: str, ttl: float):
     from scrapy.utils.test import get_crawler
     from scrapy_redis import picklecompat
 
-    from crawler.distributed.queue import ReliableFifoQueue
+    from crawler.distributed.reliable_queue import ReliableFifoQueue
 
     crawler = get_crawler(Spider, {"THBSCAN_REDIS_WORKER_TTL": ttl})
     spider = Spider.from_crawler(crawler, name="lease-test")
@@ -143,7 +143,7 @@ def test_a_busy_worker_keeps_its_requests_and_a_dead_one_loses_them(redis_prefix
                                                                      monkeypatch) -> None:
     from scrapy import Request
 
-    from crawler.distributed import queue as queue_module
+    from crawler.distributed import reliable_queue as queue_module
 
     monkeypatch.setattr(queue_module, "PREFETCH", 0)  # exactly what is popped is taken
 
@@ -199,7 +199,7 @@ def test_listing_pages_are_served_first_and_a_worker_takes_what_it_can_download(
         redis_prefix: str) -> None:
     from scrapy import Request
 
-    from crawler.distributed.queue import PREFETCH
+    from crawler.distributed.reliable_queue import PREFETCH
 
     queue = _queue(redis_prefix, 30)
     total = 12 + PREFETCH

@@ -544,7 +544,7 @@ def test_xss_payloads_are_inert(client: TestClient, db: Session) -> None:
 
 def test_crawl_runs_page(client: TestClient, db: Session) -> None:
     from review_queue.db import CrawlJob
-    from review_queue.services.crawljobs import recent_runs
+    from review_queue.services.crawl_runs import recent_runs
 
     db.add_all([
         CrawlJob(source="fixture-jobs", spider="jobposting", status="finished", pages=40,

@@ -42,7 +42,7 @@ def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int
     """Check the stop switch, lock the sources, crawl, report; returns the exit code."""
     from thbscan.control import is_stopped, switch_state
     from thbscan.crawl import run_crawls
-    from thbscan.crawljobs import acquire_lock, lock_holder, release_lock
+    from thbscan.crawl_recording import acquire_lock, lock_holder, release_lock
 
     engine, sessions = open_db(args.db, migrate=True)
     url = engine.url.render_as_string(hide_password=False)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from crawler.sources import load_sources
 from review_queue.db import User
-from review_queue.services.scoring import summary
+from review_queue.services.scores import summary
 from review_queue.services.users import add_user
 from thbscan.commands.common import emit_json, open_db
 

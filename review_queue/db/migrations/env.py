@@ -7,7 +7,7 @@ from review_queue.db.models import Base
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # pragma: no cover - only when run through the alembic CLI
-    from review_queue.db.engine import create_engine_for
+    from review_queue.db.connection import create_engine_for
 
     engine = create_engine_for(config.get_main_option("sqlalchemy.url"))
 

@@ -16,7 +16,7 @@ from twisted.internet import reactor
 from crawler.denylist import Denylist, read_denylist_file
 from crawler.errors import CrawlerError
 from crawler.middlewares import ssrf
-from crawler.middlewares.denylist import DenylistMiddleware
+from crawler.middlewares.denylist_guard import DenylistMiddleware
 from crawler.middlewares.hostguard import HostGuardMiddleware, parse_retry_after
 from crawler.resolver import InternalAddressError, SSRFSafeResolver
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fixture_site import FixtureDataError, NonLoopbackHostError
-from fixture_site.loader import LANGS, _parse_template, load_site_data
 from fixture_site.server import loopback_address
+from fixture_site.site_data import LANGS, _parse_template, load_site_data
 
 
 def _template(**overrides: object) -> dict:

@@ -11,7 +11,7 @@ import pytest
 
 from indicator_lists import load_catalogue
 from models import ModelRegistry
-from models.calibration import Outcomes, brier, ece, fit, out_of_fold
+from models.calibration_fit import Outcomes, brier, ece, fit, out_of_fold
 from models.calibration_report import render
 from models.errors import ModelError, UntrustedModel
 from nlp.calibration import Calibration, CalibrationError

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from indicator_lists.matcher import identify, normalise, tokenize
-from nlp.language import SUPPORTED, detect_language
+from nlp.language_names import SUPPORTED, detect_language
 
 _spec = importlib.util.spec_from_file_location(
     "language_sentences", Path(__file__).with_name("language_sentences.py"))

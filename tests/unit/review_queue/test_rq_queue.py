@@ -69,7 +69,7 @@ def test_category_counts_do_not_reveal_bands(session: Session) -> None:
 
 
 def test_sampled_items_are_not_at_the_bottom(session: Session) -> None:
-    from review_queue.services.scoring import blind_priority
+    from review_queue.services.scores import blind_priority
 
     priorities = [blind_priority(v) for v in range(1, 400)]
     assert min(priorities) >= 0.5 and max(priorities) < 1.0

@@ -47,3 +47,4 @@ def test_the_cache_directory_setting_reaches_the_compiler(monkeypatch, tmp_path:
         assert list(tmp_path.glob("compiled-*.json"))
     finally:
         compile_mod.set_cache_dir(None)
+

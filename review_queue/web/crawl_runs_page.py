@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from review_queue.services import crawljobs
+from review_queue.services import crawl_runs
 from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
 from review_queue.web.rendering import render
 
@@ -17,7 +17,7 @@ BAR_GAP = 10
 CHART_HEIGHT = 120
 
 
-def chart(runs: list[crawljobs.CrawlRunRow]) -> dict[str, object]:
+def chart(runs: list[crawl_runs.CrawlRunRow]) -> dict[str, object]:
     """Bars for pages and items of the most recent runs, oldest on the left."""
     shown = list(reversed(runs[:CHART_RUNS]))
     top = max((max(r.pages, r.items) for r in shown), default=0) or 1
@@ -39,5 +39,5 @@ def chart(runs: list[crawljobs.CrawlRunRow]) -> dict[str, object]:
 @router.get("/crawl-jobs")
 def crawl_jobs_page(request: Request, auth: CurrentAuth, db: DbSession) -> Response:
     auth.require("view_crawl_jobs")
-    runs = crawljobs.recent_runs(db, limit=50)
+    runs = crawl_runs.recent_runs(db, limit=50)
     return render(request, "crawl_jobs.html", {"runs": runs, "chart": chart(runs)})

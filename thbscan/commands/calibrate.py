@@ -2,7 +2,7 @@
 
 ``fit`` re-scores every decided listing with the current scorer, uncalibrated, pairs its
 raw score with the analysts' final decision (review_queue/services/outcomes.py), fits the
-map (models/calibration.py), registers it next to the text models and writes an
+map (models/calibration_fit.py), registers it next to the text models and writes an
 evaluation report with charts. Using it is a separate, human step (``promote``).
 """
 
@@ -14,12 +14,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from models.calibration import Outcomes, check_enough, fit
+from models.calibration_fit import Outcomes, check_enough, fit
 from models.calibration_report import render
 from models.errors import ModelError
 from nlp.calibration import CalibrationError, check_version
 from review_queue.services.outcomes import decided_outcomes
-from review_queue.services.scoring import DEFAULT_SAMPLE_RATE
+from review_queue.services.scores import DEFAULT_SAMPLE_RATE
 from thbscan import config
 from thbscan.assets import load_scorer
 from thbscan.commands.common import emit_json, err, open_db
