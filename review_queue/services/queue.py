@@ -10,14 +10,12 @@ event in the caller's transaction, and the caller commits (R28).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from review_queue.db.models import (
@@ -29,7 +27,7 @@ from review_queue.db.models import (
     Score,
     User,
 )
-from review_queue.domain.states import DECISIONS, ItemState, Lane, next_state, require
+from review_queue.domain.states import ItemState, Lane, next_state, require
 from review_queue.services import audit
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
 
@@ -37,9 +35,7 @@ SORTS = ("score", "newest", "oldest")
 STATES = (*(state.value for state in ItemState), "all")
 LANES = tuple(lane.value for lane in Lane)
 MAX_LIMIT = 200
-MAX_REASON = 2000
 DEFAULT_LEASE_SECONDS = 900
-IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,100}")
 
 _URGENT_FIRST = case((ReviewItem.lane == Lane.URGENT.value, 0), else_=1)
 
@@ -71,7 +67,7 @@ class ItemDetail:
     state: str  # the effective state: an expired claim counts as "new"
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -135,7 +131,7 @@ def list_queue(
     offset: int = 0,
 ) -> list[QueueRow]:
     """Queue rows: urgent lane first, then by ``sort`` (default: score descending)."""
-    now = _now()
+    now = utc_now()
     order = _order(sort)
     _page(limit, offset)
     query = (
@@ -182,7 +178,7 @@ def list_queue(
 
 def count_queue(session: Session, *, state: str = "new", lane: str | None = None) -> int:
     query = select(func.count()).select_from(ReviewItem)
-    for condition in (_state_filter(state, _now()), _lane_filter(lane)):
+    for condition in (_state_filter(state, utc_now()), _lane_filter(lane)):
         if condition is not None:
             query = query.where(condition)
     return session.scalar(query) or 0
@@ -201,7 +197,7 @@ def category_counts(
         .select_from(ReviewItem)
         .join(Score, Score.id == ReviewItem.score_id)
     )
-    for condition in (_state_filter(state, _now()), _lane_filter(lane)):
+    for condition in (_state_filter(state, utc_now()), _lane_filter(lane)):
         if condition is not None:
             query = query.where(condition)
     counts: dict[str, int] = {}
@@ -230,7 +226,7 @@ def get_item(session: Session, item_id: int, *, user: User | None = None) -> Ite
     )
     if item is None:
         raise NotFound(f"review item {item_id} does not exist: go back to the queue")
-    now = _now()
+    now = utc_now()
     state = effective_state(item.state, item.claim_expires_at, now)
     claimed_by = None
     if state == ItemState.CLAIMED and item.claimed_by is not None:
@@ -265,7 +261,7 @@ def claim(
 ) -> ReviewItem:
     """Claim one item for ``user`` (or extend the user's own lease)."""
     require(user.role, "claim")
-    now = _now()
+    now = utc_now()
     expires = now + _lease(lease_seconds)
     claimed = session.execute(
         update(ReviewItem)
@@ -315,7 +311,7 @@ def claim_next(
     require(user.role, "claim")
     if not 1 <= n <= MAX_LIMIT:
         raise InvalidInput(f"cannot claim {n} items at once: use 1 to {MAX_LIMIT}")
-    now = _now()
+    now = utc_now()
     expires = now + _lease(lease_seconds)
     candidates = (
         select(ReviewItem.id)
@@ -354,7 +350,7 @@ def claim_next(
 def release(session: Session, user: User, item_id: int) -> ReviewItem:
     """Give a claimed item back to the queue (its holder, or a lead/admin)."""
     require(user.role, "release")
-    now = _now()
+    now = utc_now()
     query = update(ReviewItem).where(
         ReviewItem.id == item_id, ReviewItem.state == ItemState.CLAIMED.value
     )
@@ -379,125 +375,6 @@ def release(session: Session, user: User, item_id: int) -> ReviewItem:
         next_state(item.state, "release")  # raises IllegalTransition
     audit.record(session, user.name, "item.release", "review_item", item_id, user=user.name)
     return item
-
-
-def _check_reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("a decision needs a reason: write why you decided this way")
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(
-            f"the reason has {len(reason)} characters: shorten it to {MAX_REASON} or fewer"
-        )
-    return reason
-
-
-def decide(
-    session: Session,
-    user: User,
-    item_id: int,
-    action: str,
-    reason: str,
-    *,
-    idempotency_key: str | None = None,
-    score_id_shown: int | None = None,
-) -> Decision:
-    """Record a human decision (dismiss, escalate, reopen) and move the item.
-
-    A repeated ``idempotency_key`` returns the first decision (R28).
-    ``score_id_shown`` (when given) must still be the item's score: a decision
-    is refused if the item was re-scored after the analyst opened it.
-    """
-    if action not in DECISIONS:
-        raise InvalidInput(
-            f"action {action!r} is not a decision: use one of {', '.join(DECISIONS)}"
-        )
-    require(user.role, action)
-    reason = _check_reason(reason)
-    if idempotency_key is not None:
-        if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            raise InvalidInput(
-                "idempotency key must be 8-100 characters from A-Z a-z 0-9 _ . : -; reload the page"
-            )
-        first = session.scalar(select(Decision).where(Decision.idempotency_key == idempotency_key))
-        if first is not None:
-            if (first.item_id, first.user_id, first.action) != (item_id, user.id, action):
-                raise Conflict("this form was already used for another decision: reload the page")
-            return first
-    item = session.get(ReviewItem, item_id, populate_existing=True)
-    if item is None:
-        raise NotFound(f"review item {item_id} does not exist: go back to the queue")
-    now = _now()
-    if (
-        item.state == ItemState.CLAIMED
-        and item.claimed_by not in (None, user.id)
-        and item.claim_expires_at is not None
-        and item.claim_expires_at >= now
-    ):
-        holder = session.scalar(select(User.name).where(User.id == item.claimed_by))
-        raise Conflict(
-            f"review item {item_id} is claimed by {holder!r}: wait until the claim "
-            "ends or ask them to release it"
-        )
-    if score_id_shown is not None and score_id_shown != item.score_id:
-        raise Conflict(
-            f"review item {item_id} was re-scored after you opened it: reload the "
-            "page to see the current score before deciding"
-        )
-    from_state = item.state
-    to_state = next_state(from_state, action)
-    moved = session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.id == item_id, ReviewItem.state == from_state)
-        .values(state=to_state.value, claimed_by=None, claim_expires_at=None, updated_at=now)
-        .returning(ReviewItem.id)
-        .execution_options(synchronize_session=False)
-    ).scalar()
-    if moved is None:  # someone else changed the item since it was read
-        current = session.scalar(select(ReviewItem.state).where(ReviewItem.id == item_id))
-        next_state(current or from_state, action)
-        raise Conflict(f"review item {item_id} changed while you decided: reload the page")
-    score = session.get(Score, item.score_id)
-    if score is None:  # pragma: no cover - a foreign key guarantees the score
-        raise NotFound(f"score {item.score_id} of review item {item_id} does not exist")
-    decision = Decision(
-        item_id=item_id,
-        user_id=user.id,
-        action=action,
-        reason=reason,
-        from_state=from_state,
-        to_state=to_state.value,
-        score_shown=score.score,
-        band_shown=score.band,
-        model_version=score.model_version,
-        list_versions=dict(score.list_versions or {}),
-        idempotency_key=idempotency_key,
-        created_at=now,
-    )
-    session.add(decision)
-    try:
-        session.flush()
-    except IntegrityError as exc:  # the same key raced in from a concurrent retry
-        raise Conflict(
-            "this decision was submitted twice at the same moment: reload the page "
-            "to see which one was recorded"
-        ) from exc
-    session.refresh(item)
-    audit.record(
-        session,
-        user.name,
-        f"decision.{action}",
-        "review_item",
-        item_id,
-        decision_id=decision.id,
-        user=user.name,
-        from_state=from_state,
-        to_state=to_state.value,
-        band_shown=score.band,
-        model_version=score.model_version,
-        reason_chars=len(reason),
-    )
-    return decision
 
 
 def audit_log(

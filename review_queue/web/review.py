@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from review_queue.domain.states import DECISIONS, ItemState
-from review_queue.services import queue
+from review_queue.services import decisions, queue
 from review_queue.web import presenters
 from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
 from review_queue.web.rendering import render
@@ -146,7 +146,7 @@ def decide(
     score_id: Annotated[str, Form()] = "",
 ) -> Response:
     shown = int(score_id) if score_id.isdigit() and len(score_id) < 12 else None
-    decision = queue.decide(
+    decision = decisions.decide(
         db,
         auth.user,
         item_id,

@@ -18,7 +18,7 @@ from fixture_site import generate_listings
 from models.registry import ARTIFACTS
 from review_queue.db import ReviewItem, Score, create_engine_for, session_factory
 from review_queue.db.models import Listing, ListingVersion
-from review_queue.services import queue
+from review_queue.services import decisions
 from review_queue.services.outcomes import decided_outcomes
 from review_queue.services.scores import ScoreInput, enqueue, record_score
 from review_queue.services.users import add_user
@@ -41,17 +41,17 @@ def test_outcomes_are_the_latest_decision_of_each_item(migrated_engine) -> None:
         sampled = enqueue(s, score, reason="sample")
         ids = [i.id for i in items] + [sampled.id]
     with sessions.begin() as s:
-        queue.decide(s, analyst, ids[0], "escalate", "fee and passport")
-        queue.decide(s, analyst, ids[1], "dismiss", "an ordinary agency")
+        decisions.decide(s, analyst, ids[0], "escalate", "fee and passport")
+        decisions.decide(s, analyst, ids[1], "dismiss", "an ordinary agency")
         # Dismissed, reopened by a lead, then escalated: the last decision counts.
-        queue.decide(s, analyst, ids[2], "dismiss", "first look")
-        queue.decide(s, lead, ids[2], "reopen", "second look needed")
-        queue.decide(s, analyst, ids[2], "escalate", "debt bondage on a second read")
+        decisions.decide(s, analyst, ids[2], "dismiss", "first look")
+        decisions.decide(s, lead, ids[2], "reopen", "second look needed")
+        decisions.decide(s, analyst, ids[2], "escalate", "debt bondage on a second read")
         # Escalated, then reopened: back in the queue, no outcome.
-        queue.decide(s, analyst, ids[3], "escalate", "fee")
-        queue.decide(s, lead, ids[3], "reopen", "wrong listing")
+        decisions.decide(s, analyst, ids[3], "escalate", "fee")
+        decisions.decide(s, lead, ids[3], "reopen", "wrong listing")
         # ids[4] is never decided.
-        queue.decide(s, analyst, ids[5], "dismiss", "a cook")
+        decisions.decide(s, analyst, ids[5], "dismiss", "a cook")
     with sessions() as s:
         got = [(o.item_id, o.escalated, o.sampled) for o in decided_outcomes(s, batch_size=2)]
         texts = {o.item_id: o.text for o in decided_outcomes(s)}
@@ -98,7 +98,7 @@ def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
         keys = dict(s.execute(select(Listing.id, Listing.natural_key)).all())
         for item_id, listing_id, _reason in rows:
             action = "escalate" if truth[keys[listing_id]] else "dismiss"
-            queue.decide(s, analyst, item_id, action, "by the fixture's ground truth")
+            decisions.decide(s, analyst, item_id, action, "by the fixture's ground truth")
         before = {v: (f, b, sc) for v, f, b, sc in s.execute(
             select(Score.version_id, Score.flagged, Score.band, Score.score))}
     sampled = sum(1 for r in rows if r[2] == "sample")

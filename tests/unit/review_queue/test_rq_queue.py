@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from review_queue.db import AuditEvent, Decision, ReviewItem, User, session_factory
 from review_queue.domain.errors import IllegalTransition, PermissionDenied
-from review_queue.services import queue
+from review_queue.services import decisions, queue
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
 
 
@@ -92,14 +92,14 @@ def test_decide_requires_reason(session: Session, analyst: User) -> None:
     session.commit()
     for reason in ("", "   ", None, "x" * 2001):
         with pytest.raises(InvalidInput, match="reason"):
-            queue.decide(session, analyst, item.id, "dismiss", reason)  # type: ignore[arg-type]
+            decisions.decide(session, analyst, item.id, "dismiss", reason)  # type: ignore[arg-type]
     assert _count(session, Decision) == 0
 
 
 def test_decide_records_what_was_shown_and_audits(session: Session, analyst: User) -> None:
     item = make_item(session, "a", score=0.72, band="high")
     session.commit()
-    decision = queue.decide(session, analyst, item.id, "escalate", "  debt bondage signs  ")
+    decision = decisions.decide(session, analyst, item.id, "escalate", "  debt bondage signs  ")
     session.commit()
     assert decision.reason == "debt bondage signs"
     assert (decision.from_state, decision.to_state) == ("new", "escalated")
@@ -122,13 +122,13 @@ def test_analyst_cannot_reopen_lead_can_and_reversal_is_new_record(
 ) -> None:
     item = make_item(session, "a")
     session.commit()
-    first = queue.decide(session, analyst, item.id, "dismiss", "ordinary job ad")
+    first = decisions.decide(session, analyst, item.id, "dismiss", "ordinary job ad")
     session.commit()
     with pytest.raises(PermissionDenied):
-        queue.decide(session, analyst, item.id, "reopen", "second look")
+        decisions.decide(session, analyst, item.id, "reopen", "second look")
     with pytest.raises(IllegalTransition):
-        queue.decide(session, analyst, item.id, "dismiss", "again")
-    second = queue.decide(session, lead, item.id, "reopen", "phone matches a known case")
+        decisions.decide(session, analyst, item.id, "dismiss", "again")
+    second = decisions.decide(session, lead, item.id, "reopen", "phone matches a known case")
     session.commit()
     assert second.id != first.id
     assert session.get(Decision, first.id).action == "dismiss"
@@ -141,7 +141,7 @@ def test_auditor_cannot_decide_or_claim(session: Session, auditor: User) -> None
     item = make_item(session, "a")
     session.commit()
     with pytest.raises(PermissionDenied):
-        queue.decide(session, auditor, item.id, "dismiss", "no")
+        decisions.decide(session, auditor, item.id, "dismiss", "no")
     with pytest.raises(PermissionDenied):
         queue.claim(session, auditor, item.id)
     assert queue.audit_log(session, user=auditor)
@@ -155,35 +155,38 @@ def test_audit_log_needs_view_audit(session: Session, analyst: User) -> None:
 def test_unknown_action_refused(session: Session, analyst: User) -> None:
     item = make_item(session, "a")
     with pytest.raises(InvalidInput, match="'delete'"):
-        queue.decide(session, analyst, item.id, "delete", "because")
+        decisions.decide(session, analyst, item.id, "delete", "because")
 
 
 def test_idempotency_key_returns_first_decision(session: Session, analyst: User) -> None:
     item = make_item(session, "a")
     session.commit()
-    first = queue.decide(session, analyst, item.id, "dismiss", "ok", idempotency_key="key-12345")
+    first = decisions.decide(session, analyst, item.id, "dismiss", "ok",
+                             idempotency_key="key-12345")
     session.commit()
-    again = queue.decide(session, analyst, item.id, "dismiss", "ok", idempotency_key="key-12345")
+    again = decisions.decide(session, analyst, item.id, "dismiss", "ok",
+                             idempotency_key="key-12345")
     session.commit()
     assert again.id == first.id
     assert _count(session, Decision) == 1
     other = make_item(session, "b")
     session.commit()
     with pytest.raises(Conflict):
-        queue.decide(session, analyst, other.id, "dismiss", "ok", idempotency_key="key-12345")
+        decisions.decide(session, analyst, other.id, "dismiss", "ok", idempotency_key="key-12345")
 
 
 def test_rescored_item_refused(session: Session, analyst: User) -> None:
     item = make_item(session, "a")
     session.commit()
     with pytest.raises(Conflict, match="re-scored"):
-        queue.decide(session, analyst, item.id, "dismiss", "ok", score_id_shown=item.score_id + 1)
+        decisions.decide(session, analyst, item.id, "dismiss", "ok",
+                         score_id_shown=item.score_id + 1)
 
 
 def test_audit_event_in_same_transaction(engine: Engine, session: Session, analyst: User) -> None:
     item = make_item(session, "a")
     session.commit()
-    queue.decide(session, analyst, item.id, "dismiss", "ok")
+    decisions.decide(session, analyst, item.id, "dismiss", "ok")
     session.flush()
     with session_factory(engine)() as other:  # nothing is visible before the commit
         assert other.scalar(select(func.count()).select_from(Decision)) == 0
@@ -191,7 +194,7 @@ def test_audit_event_in_same_transaction(engine: Engine, session: Session, analy
     assert _count(session, Decision) == 0
     assert session.get(ReviewItem, item.id).state == "new"
     assert session.scalar(select(func.count()).where(AuditEvent.action.like("decision.%"))) == 0
-    queue.decide(session, analyst, item.id, "dismiss", "ok")
+    decisions.decide(session, analyst, item.id, "dismiss", "ok")
     session.commit()
     with session_factory(engine)() as other:
         assert other.scalar(select(func.count()).select_from(Decision)) == 1
@@ -209,7 +212,7 @@ def test_claim_and_conflict(session: Session, analyst: User, lead: User) -> None
     with pytest.raises(Conflict, match="'ana'"):
         queue.claim(session, lead, item.id)
     with pytest.raises(Conflict, match="claimed by 'ana'"):
-        queue.decide(session, lead, item.id, "dismiss", "mine now")
+        decisions.decide(session, lead, item.id, "dismiss", "mine now")
     queue.claim(session, analyst, item.id)  # extending one's own lease is fine
     queue.release(session, analyst, item.id)
     session.commit()
@@ -249,7 +252,7 @@ def test_claim_next_order(session: Session, analyst: User) -> None:
 
 def test_decided_items_cannot_be_claimed(session: Session, analyst: User) -> None:
     item = make_item(session, "a")
-    queue.decide(session, analyst, item.id, "dismiss", "fine")
+    decisions.decide(session, analyst, item.id, "dismiss", "fine")
     session.commit()
     with pytest.raises(IllegalTransition):
         queue.claim(session, analyst, item.id)

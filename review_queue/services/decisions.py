@@ -1,0 +1,139 @@
+"""Decisions on review items: a person's decision with its reason, recorded once (an
+idempotency key makes a retried request harmless), never updated; a reversal is a new
+decision. The item's state follows the decision (review_queue.domain.states)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from review_queue.db.models import Decision, ReviewItem, Score, User
+from review_queue.domain.states import DECISIONS, ItemState, next_state, require
+from review_queue.services import audit
+from review_queue.services.errors import Conflict, InvalidInput, NotFound
+from review_queue.services.queue import utc_now as _now
+
+MAX_REASON = 2000
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,100}")
+
+
+def _check_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("a decision needs a reason: write why you decided this way")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(
+            f"the reason has {len(reason)} characters: shorten it to {MAX_REASON} or fewer"
+        )
+    return reason
+
+
+def decide(
+    session: Session,
+    user: User,
+    item_id: int,
+    action: str,
+    reason: str,
+    *,
+    idempotency_key: str | None = None,
+    score_id_shown: int | None = None,
+) -> Decision:
+    """Record a human decision (dismiss, escalate, reopen) and move the item.
+
+    A repeated ``idempotency_key`` returns the first decision (R28).
+    ``score_id_shown`` (when given) must still be the item's score: a decision
+    is refused if the item was re-scored after the analyst opened it.
+    """
+    if action not in DECISIONS:
+        raise InvalidInput(
+            f"action {action!r} is not a decision: use one of {', '.join(DECISIONS)}"
+        )
+    require(user.role, action)
+    reason = _check_reason(reason)
+    if idempotency_key is not None:
+        if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise InvalidInput(
+                "idempotency key must be 8-100 characters from A-Z a-z 0-9 _ . : -; reload the page"
+            )
+        first = session.scalar(select(Decision).where(Decision.idempotency_key == idempotency_key))
+        if first is not None:
+            if (first.item_id, first.user_id, first.action) != (item_id, user.id, action):
+                raise Conflict("this form was already used for another decision: reload the page")
+            return first
+    item = session.get(ReviewItem, item_id, populate_existing=True)
+    if item is None:
+        raise NotFound(f"review item {item_id} does not exist: go back to the queue")
+    now = _now()
+    if (
+        item.state == ItemState.CLAIMED
+        and item.claimed_by not in (None, user.id)
+        and item.claim_expires_at is not None
+        and item.claim_expires_at >= now
+    ):
+        holder = session.scalar(select(User.name).where(User.id == item.claimed_by))
+        raise Conflict(
+            f"review item {item_id} is claimed by {holder!r}: wait until the claim "
+            "ends or ask them to release it"
+        )
+    if score_id_shown is not None and score_id_shown != item.score_id:
+        raise Conflict(
+            f"review item {item_id} was re-scored after you opened it: reload the "
+            "page to see the current score before deciding"
+        )
+    from_state = item.state
+    to_state = next_state(from_state, action)
+    moved = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item_id, ReviewItem.state == from_state)
+        .values(state=to_state.value, claimed_by=None, claim_expires_at=None, updated_at=now)
+        .returning(ReviewItem.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if moved is None:  # someone else changed the item since it was read
+        current = session.scalar(select(ReviewItem.state).where(ReviewItem.id == item_id))
+        next_state(current or from_state, action)
+        raise Conflict(f"review item {item_id} changed while you decided: reload the page")
+    score = session.get(Score, item.score_id)
+    if score is None:  # pragma: no cover - a foreign key guarantees the score
+        raise NotFound(f"score {item.score_id} of review item {item_id} does not exist")
+    decision = Decision(
+        item_id=item_id,
+        user_id=user.id,
+        action=action,
+        reason=reason,
+        from_state=from_state,
+        to_state=to_state.value,
+        score_shown=score.score,
+        band_shown=score.band,
+        model_version=score.model_version,
+        list_versions=dict(score.list_versions or {}),
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    session.add(decision)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same key raced in from a concurrent retry
+        raise Conflict(
+            "this decision was submitted twice at the same moment: reload the page "
+            "to see which one was recorded"
+        ) from exc
+    session.refresh(item)
+    audit.record(
+        session,
+        user.name,
+        f"decision.{action}",
+        "review_item",
+        item_id,
+        decision_id=decision.id,
+        user=user.name,
+        from_state=from_state,
+        to_state=to_state.value,
+        band_shown=score.band,
+        model_version=score.model_version,
+        reason_chars=len(reason),
+    )
+    return decision
