@@ -70,14 +70,42 @@ INDICATOR_SHARE = 0.15
 MIXED_SHARE = 0.05
 SLOT_RE = re.compile(r"\{(\w+)\}")
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
-SYLLABLES = ("ka", "ro", "mi", "la", "sen", "dor", "vik", "an", "el", "tru", "bo", "nia",
-             "ste", "jo", "har", "lin", "mar", "us", "pe", "ton")
+SYLLABLES = (
+    "ka",
+    "ro",
+    "mi",
+    "la",
+    "sen",
+    "dor",
+    "vik",
+    "an",
+    "el",
+    "tru",
+    "bo",
+    "nia",
+    "ste",
+    "jo",
+    "har",
+    "lin",
+    "mar",
+    "us",
+    "pe",
+    "ton",
+)
 DOMAINS = ("mail.example", "post.example", "firma.example", "job.example")
-CURRENCIES = {"da": "kr.", "en": "DKK", "ro": "lei", "pl": "zł", "bg": "лв.", "uk": "грн",
-              "es": "EUR"}
+CURRENCIES = {
+    "da": "kr.",
+    "en": "DKK",
+    "ro": "lei",
+    "pl": "zł",
+    "bg": "лв.",
+    "uk": "грн",
+    "es": "EUR",
+}
 
 
 # --- listings --------------------------------------------------------------------------------
+
 
 class _Generator:
     """Seeded listings from fixture templates and catalogue examples, slots varied."""
@@ -126,8 +154,9 @@ class _Generator:
             words = self.data.digit_words
             if rng.random() < 0.5:
                 return " ".join(national)
-            return " ".join(words[int(d)] if i == 0 or rng.random() < 0.5 else d
-                            for i, d in enumerate(national))
+            return " ".join(
+                words[int(d)] if i == 0 or rng.random() < 0.5 else d for i, d in enumerate(national)
+            )
         if style < 0.3:
             return national
         return f"{country} {digits}"
@@ -137,8 +166,11 @@ class _Generator:
         if name in ("city", "other_city"):
             return rng.choice(self.data.cities).name
         if name == "company":
-            return rng.choice(self.companies).name if rng.random() < 0.6 else \
-                f"{self._word().capitalize()} {rng.choice(('ApS', 'A/S', 'Service', 'Group'))}"
+            return (
+                rng.choice(self.companies).name
+                if rng.random() < 0.6
+                else f"{self._word().capitalize()} {rng.choice(('ApS', 'A/S', 'Service', 'Group'))}"
+            )
         if name == "address":
             c = rng.choice(self.data.cities)
             return f"{self._word().capitalize()}vej {rng.randint(1, 120)}, {c.postcode} {c.name}"
@@ -186,7 +218,7 @@ class _Generator:
         paragraphs, i = [], 0
         while i < len(sentences):
             step = rng.randint(2, 4)
-            paragraphs.append(" ".join(sentences[i:i + step]))
+            paragraphs.append(" ".join(sentences[i : i + step]))
             i += step
         return title, "\n\n".join(paragraphs)
 
@@ -202,6 +234,7 @@ def _combined(listings: list[tuple[str, str]]) -> list[str]:
 
 
 # --- runs (each in its own process, on one core) --------------------------------------------
+
 
 def _pin(cpu: int) -> None:
     if hasattr(os, "sched_setaffinity"):
@@ -219,7 +252,7 @@ def run_throughput(path: Path, size: int) -> dict[str, Any]:
     from thbscan.assets import load_scorer
 
     rows = _read(path)
-    listings, warmup = rows[WARMUP:WARMUP + size], rows[:WARMUP]
+    listings, warmup = rows[WARMUP : WARMUP + size], rows[:WARMUP]
     scorer = load_scorer()
     for _ in scorer.assess_many(warmup):
         pass
@@ -234,7 +267,8 @@ def run_throughput(path: Path, size: int) -> dict[str, Any]:
         single.append(time.perf_counter() - t0)
     single.sort()
     return {
-        "listings": len(listings), "seconds": round(seconds, 3),
+        "listings": len(listings),
+        "seconds": round(seconds, 3),
         "cpu_seconds": round(cpu_seconds, 3),
         "listings_per_s": round(len(listings) / seconds, 1),
         "us_per_listing": round(1e6 * seconds / len(listings), 1),
@@ -252,7 +286,7 @@ def run_stages(path: Path, size: int) -> dict[str, float]:
     from nlp.pipeline import make_doc
     from thbscan.assets import load_scorer
 
-    rows = _read(path)[WARMUP:WARMUP + size]
+    rows = _read(path)[WARMUP : WARMUP + size]
     scorer = load_scorer()
     engine = scorer.nlp.get_pipe("thbscan_indicators_v1").engine
     texts = [combine(title, text) for title, text in rows]
@@ -272,17 +306,21 @@ def run_stages(path: Path, size: int) -> dict[str, float]:
         "tokenize": timed(lambda n: tokenize(n.text), norms),
         "language": timed(identify, words),
         "matcher, whole (language, concepts, quantities, kind, indicators, rules)": timed(
-            lambda i: engine.analyse_text(texts[i][0], texts[i][1], norm=norms[i],
-                                          tokens=tokens[i]), range(len(rows))),
+            lambda i: engine.analyse_text(
+                texts[i][0], texts[i][1], norm=norms[i], tokens=tokens[i]
+            ),
+            range(len(rows)),
+        ),
         "spaCy doc (tokenizer, doc)": timed(lambda r: make_doc(scorer.nlp, *r), rows),
         "extraction (phones, e-mails, handles, URLs, money, ages)": timed(
-            lambda t: extract(t[0]), texts),
+            lambda t: extract(t[0]), texts
+        ),
     }
     if scorer.model is not None:
         docs = [make_doc(scorer.nlp, *r) for r in rows]
         start = time.perf_counter()
         for i in range(0, len(docs), 512):
-            scorer.model.probabilities(docs[i:i + 512])
+            scorer.model.probabilities(docs[i : i + 512])
         stages["text model"] = round(1e6 * (time.perf_counter() - start) / len(docs), 1)
     start = time.perf_counter()
     for _ in scorer.assess_many(rows):
@@ -292,8 +330,19 @@ def run_stages(path: Path, size: int) -> dict[str, float]:
 
 
 def _spawn(kind: str, path: Path, size: int, cpu: int) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "benchmarks.bench_score", "--worker", kind,
-           "--listings-file", str(path), "--n", str(size), "--cpu", str(cpu)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench_score",
+        "--worker",
+        kind,
+        "--listings-file",
+        str(path),
+        "--n",
+        str(size),
+        "--cpu",
+        str(cpu),
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"the {kind} run failed (exit {proc.returncode}):\n{proc.stderr}")
@@ -301,6 +350,7 @@ def _spawn(kind: str, path: Path, size: int, cpu: int) -> dict[str, Any]:
 
 
 # --- report ----------------------------------------------------------------------------------
+
 
 def evaluate(runs: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     """The targets, each with the measured value (the median of the rounds on all)."""
@@ -310,34 +360,53 @@ def evaluate(runs: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     peak = max(r["peak_rss_mb"] for r in runs)
     growth = median["us_per_listing"] / small["us_per_listing"]
     checks = [
-        ("listings/s on one core", median["listings_per_s"], f">= {TARGET_RATE:,.0f}",
-         median["listings_per_s"] >= TARGET_RATE),
-        ("p95 of one listing (ms, assess on single listings)", median["p95_ms_single"], "-",
-         None),
+        (
+            "listings/s on one core",
+            median["listings_per_s"],
+            f">= {TARGET_RATE:,.0f}",
+            median["listings_per_s"] >= TARGET_RATE,
+        ),
+        ("p95 of one listing (ms, assess on single listings)", median["p95_ms_single"], "-", None),
         ("peak RSS (MB)", peak, f"< {TARGET_RSS_MB:,.0f}", peak < TARGET_RSS_MB),
-        (f"linearity: µs/listing at {n:,} / at {small['listings']:,}", round(growth, 3),
-         f"<= {LINEARITY_TOLERANCE}", growth <= LINEARITY_TOLERANCE),
+        (
+            f"linearity: µs/listing at {n:,} / at {small['listings']:,}",
+            round(growth, 3),
+            f"<= {LINEARITY_TOLERANCE}",
+            growth <= LINEARITY_TOLERANCE,
+        ),
     ]
-    return [{"target": t, "value": v, "required": req,
-             "result": "-" if ok is None else ("PASS" if ok else "MISS")}
-            for t, v, req, ok in checks]
+    return [
+        {
+            "target": t,
+            "value": v,
+            "required": req,
+            "result": "-" if ok is None else ("PASS" if ok else "MISS"),
+        }
+        for t, v, req, ok in checks
+    ]
 
 
-def report(runs: list[dict[str, Any]], stages: dict[str, float], checks: list[dict[str, Any]],
-           n: int) -> str:
-    lines = [f"Scoring benchmark: {n:,} generated listings (~80 words; da/en/ro/pl/bg, some "
-             "uk/es), one core, each run in its own process.", "",
-             f"{'run':>14s} {'listings/s':>11s} {'µs/listing':>11s} {'p95 ms':>8s} "
-             f"{'peak RSS MB':>12s}"]
+def report(
+    runs: list[dict[str, Any]], stages: dict[str, float], checks: list[dict[str, Any]], n: int
+) -> str:
+    lines = [
+        f"Scoring benchmark: {n:,} generated listings (~80 words; da/en/ro/pl/bg, some "
+        "uk/es), one core, each run in its own process.",
+        "",
+        f"{'run':>14s} {'listings/s':>11s} {'µs/listing':>11s} {'p95 ms':>8s} {'peak RSS MB':>12s}",
+    ]
     for r in runs:
-        lines.append(f"{r['listings']:>14,} {r['listings_per_s']:>11,.0f} "
-                     f"{r['us_per_listing']:>11,.1f} {r['p95_ms_single']:>8.2f} "
-                     f"{r['peak_rss_mb']:>12,.0f}")
+        lines.append(
+            f"{r['listings']:>14,} {r['listings_per_s']:>11,.0f} "
+            f"{r['us_per_listing']:>11,.1f} {r['p95_ms_single']:>8.2f} "
+            f"{r['peak_rss_mb']:>12,.0f}"
+        )
     lines += ["", "µs per listing, stage by stage (each timed on its own):"]
     lines += [f"  {name:70s} {us:>8,.1f}" for name, us in stages.items()]
     lines += ["", f"{'target':52s} {'value':>10s} {'required':>10s}  result"]
-    lines += [f"{c['target']:52s} {c['value']:>10} {c['required']:>10s}  {c['result']}"
-              for c in checks]
+    lines += [
+        f"{c['target']:52s} {c['value']:>10} {c['required']:>10s}  {c['result']}" for c in checks
+    ]
     return "\n".join(lines)
 
 
@@ -347,8 +416,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run on 10,000 listings")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--cpu", type=int, default=0, help="the core every run is pinned to")
-    parser.add_argument("--rounds", type=int, default=None,
-                        help="runs on all listings; the median counts (default 3, --quick 1)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="runs on all listings; the median counts (default 3, --quick 1)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--worker", choices=["throughput", "stages"], help=argparse.SUPPRESS)
     parser.add_argument("--listings-file", type=Path, help=argparse.SUPPRESS)
@@ -376,11 +449,19 @@ def main(argv: list[str] | None = None) -> int:
         say("timing each stage ...")
         stages = _spawn("stages", path, min(n, 10_000), args.cpu)
     checks = evaluate(runs, n)
-    result = {"benchmark": "score", "n": n, "seed": args.seed, "rounds": rounds,
-              "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
-              "runs": runs, "stages_us": stages, "checks": checks,
-              "median_listings_per_s": statistics.median(
-                  r["listings_per_s"] for r in runs if r["listings"] == n)}
+    result = {
+        "benchmark": "score",
+        "n": n,
+        "seed": args.seed,
+        "rounds": rounds,
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "runs": runs,
+        "stages_us": stages,
+        "checks": checks,
+        "median_listings_per_s": statistics.median(
+            r["listings_per_s"] for r in runs if r["listings"] == n
+        ),
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if args.json:

@@ -14,10 +14,12 @@ def read_denylist_file(path: str | Path) -> list[str]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise CrawlerError(f"cannot read the host denylist {path}: {exc}; fix "
-                           "THBSCAN_DENYLIST_FILE") from None
-    return [line.split("#", 1)[0].strip() for line in text.splitlines()
-            if line.split("#", 1)[0].strip()]
+        raise CrawlerError(
+            f"cannot read the host denylist {path}: {exc}; fix THBSCAN_DENYLIST_FILE"
+        ) from None
+    return [
+        line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()
+    ]
 
 
 class Denylist:

@@ -52,7 +52,7 @@ def element_text(selection: Selector | SelectorList) -> str:
 
 def select(selector: Selector, spec: str) -> SelectorList:
     if spec.startswith("xpath:"):
-        return selector.xpath(spec[len("xpath:"):])
+        return selector.xpath(spec[len("xpath:") :])
     return selector.css(spec)
 
 
@@ -79,8 +79,7 @@ def jsonld_objects(selector: Selector, type_name: str) -> list[dict[str, Any]]:
     """All JSON-LD objects of ``type_name`` on the page; bad JSON is skipped."""
     found: list[dict[str, Any]] = []
     for raw in selector.xpath(
-        '//script[@type="application/ld+json" or @type="application/ld+json; charset=utf-8"]'
-        "/text()"
+        '//script[@type="application/ld+json" or @type="application/ld+json; charset=utf-8"]/text()'
     ).getall()[:20]:
         if len(raw) > MAX_JSONLD_BYTES:
             continue
@@ -142,25 +141,98 @@ def job_posting_fields(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 # Elements whose content is never main text (R14: also what is not shown to a reader).
-_SKIP_TAGS = frozenset({"nav", "aside", "script", "style", "noscript", "template", "svg",
-                        "button", "select", "option", "textarea", "iframe", "object",
-                        "embed", "canvas", "head", "title", "dialog", "menu"})
+_SKIP_TAGS = frozenset(
+    {
+        "nav",
+        "aside",
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "button",
+        "select",
+        "option",
+        "textarea",
+        "iframe",
+        "object",
+        "embed",
+        "canvas",
+        "head",
+        "title",
+        "dialog",
+        "menu",
+    }
+)
 _PAGE_CHROME = frozenset({"header", "footer"})  # skipped unless inside <article>/<main>
-_SKIP_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search",
-                         "menu", "menubar", "dialog", "alertdialog"})
-_SKIP_CLASS = re.compile(r"^(?!has[_-])(?:[\w-]+[_-])?(?:breadcrumbs?|cookies?|consent|"
-                         r"cookie[_-]?(?:banner|notice|bar)|skip[_-]?link|navbar|nav|"
-                         r"navigation|menu|social|share|sharing|sidebar)(?:[_-][\w-]+)?$",
-                         re.I)
+_SKIP_ROLES = frozenset(
+    {
+        "navigation",
+        "banner",
+        "contentinfo",
+        "complementary",
+        "search",
+        "menu",
+        "menubar",
+        "dialog",
+        "alertdialog",
+    }
+)
+_SKIP_CLASS = re.compile(
+    r"^(?!has[_-])(?:[\w-]+[_-])?(?:breadcrumbs?|cookies?|consent|"
+    r"cookie[_-]?(?:banner|notice|bar)|skip[_-]?link|navbar|nav|"
+    r"navigation|menu|social|share|sharing|sidebar)(?:[_-][\w-]+)?$",
+    re.I,
+)
 _NEVER_SKIPPED = frozenset({"html", "body", "main", "article"})
-_BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "li", "ul", "ol", "dl",
-                         "dd", "dt", "td", "th", "tr", "table", "tbody", "thead", "h1", "h2",
-                         "h3", "h4", "h5", "h6", "blockquote", "pre", "figure", "figcaption",
-                         "address", "body", "form", "fieldset", "details", "summary",
-                         "header", "footer", "br", "hr", "label"})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dd",
+        "dt",
+        "td",
+        "th",
+        "tr",
+        "table",
+        "tbody",
+        "thead",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "figure",
+        "figcaption",
+        "address",
+        "body",
+        "form",
+        "fieldset",
+        "details",
+        "summary",
+        "header",
+        "footer",
+        "br",
+        "hr",
+        "label",
+    }
+)
 _CONTENT_ROOTS = frozenset({"article", "main"})
-_TITLE_HINT = re.compile(r"job[\s_-]?title|position[\s_-]?title|posting[\s_-]?title|"
-                         r"vacancy[\s_-]?title|stellen[\s_-]?titel|jobtitel", re.I)
+_TITLE_HINT = re.compile(
+    r"job[\s_-]?title|position[\s_-]?title|posting[\s_-]?title|"
+    r"vacancy[\s_-]?title|stellen[\s_-]?titel|jobtitel",
+    re.I,
+)
 MAX_ELEMENTS = 300_000  # elements looked at per page (bounded time on hostile pages)
 MAIN_SHARE = 0.7  # a container holding this share of the page's text is "the main content"
 LINK_WEIGHT = 0.25  # link text counts this much towards a container's density
@@ -190,14 +262,18 @@ def _is_label(text: str) -> bool:
 def page_title(selector: Selector) -> str:
     """A page's title: a heading marked as the job title, the first h1 that is not a
     section label, og:title, else <title> (site suffixes kept)."""
-    outside = ("[not(ancestor::nav or ancestor::footer or ancestor::aside or "
-               "ancestor::script or ancestor::template)]")
+    outside = (
+        "[not(ancestor::nav or ancestor::footer or ancestor::aside or "
+        "ancestor::script or ancestor::template)]"
+    )
     hinted = selector.xpath(
-        f"(//h1 | //h2 | //h3 | //*[@itemprop='title'] | //*[@data-testid]){outside}")[:200]
+        f"(//h1 | //h2 | //h3 | //*[@itemprop='title'] | //*[@data-testid]){outside}"
+    )[:200]
     marked = []
     for el in hinted:
-        marks = " ".join(el.root.get(a) or "" for a in ("class", "id", "itemprop",
-                                                         "data-testid"))[:500]
+        marks = " ".join(el.root.get(a) or "" for a in ("class", "id", "itemprop", "data-testid"))[
+            :500
+        ]
         if _TITLE_HINT.search(marks) or el.root.get("itemprop") == "title":
             marked.append(element_text(el))
     if len(marked) == 1 and len(marked[0]) > 1:  # several: a list page, not one posting
@@ -287,7 +363,7 @@ def main_text(selector: Selector) -> str:
         else:
             break
     first, last, _weight = span.get(node, (0, len(blocks) - 1, 0.0))
-    text = _join(blocks[first:last + 1])
+    text = _join(blocks[first : last + 1])
     if len(text) < 200 and node is not top:
         text = _join(blocks)
     return text
@@ -324,8 +400,13 @@ def microdata_objects(html_text: str, url: str, type_name: str) -> list[dict[str
     try:
         import extruct
 
-        data = extruct.extract(html_text[:2_000_000], base_url=url, syntaxes=["microdata"],
-                               uniform=True, errors="ignore")
+        data = extruct.extract(
+            html_text[:2_000_000],
+            base_url=url,
+            syntaxes=["microdata"],
+            uniform=True,
+            errors="ignore",
+        )
     except Exception:  # extruct raises many types on hostile markup (R14)
         return []
     return [n for n in _walk_jsonld(data.get("microdata", [])) if type_name in _types(n)]
@@ -363,7 +444,7 @@ def _without_hidden(source: str) -> str:
         if match is None:
             out.append(source[pos:])
             break
-        out.append(source[pos:match.start()])
+        out.append(source[pos : match.start()])
         closer = "-->" if match.group(0) == "<!--" else f"</{match.group(1).lower()}"
         end = lower.find(closer, match.end())
         if end < 0:  # never closed: the rest is hidden, as in a browser
@@ -379,7 +460,7 @@ def _raw_heading(source: str) -> str:
         end = lower.find(closer, start, start + 4000) if start >= 0 else -1
         if end > start:
             inner = source[start:end]
-            inner = inner[inner.find(">") + 1:] if ">" in inner else ""
+            inner = inner[inner.find(">") + 1 :] if ">" in inner else ""
             title = html_to_text(inner)[:500]
             if len(title) > 1:
                 return title

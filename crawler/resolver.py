@@ -36,8 +36,9 @@ class InternalAddressError(DNSLookupError):
 
 
 class SSRFSafeResolver(CachingThreadedResolver):
-    def __init__(self, reactor: ReactorBase, cache_size: int, timeout: float,
-                 allowed: Sequence[str] = ()) -> None:
+    def __init__(
+        self, reactor: ReactorBase, cache_size: int, timeout: float, allowed: Sequence[str] = ()
+    ) -> None:
         super().__init__(reactor, cache_size, timeout)
         self.allowed = AllowList(allowed).hosts
 
@@ -45,8 +46,12 @@ class SSRFSafeResolver(CachingThreadedResolver):
     def from_crawler(cls, crawler: Any, reactor: ReactorBase) -> SSRFSafeResolver:
         settings = crawler.settings
         cache = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
-        return cls(reactor, cache, settings.getfloat("DNS_TIMEOUT"),
-                   settings.getlist("THBSCAN_ALLOWED_PRIVATE_HOSTS"))
+        return cls(
+            reactor,
+            cache,
+            settings.getfloat("DNS_TIMEOUT"),
+            settings.getlist("THBSCAN_ALLOWED_PRIVATE_HOSTS"),
+        )
 
     def name_allowed(self, name: str) -> bool:
         name = name.lower().strip("[]").rstrip(".")

@@ -32,7 +32,7 @@ def _check_selector(value: str) -> str:
     probe = Selector(text="<html><body></body></html>")
     try:
         if value.startswith("xpath:"):
-            probe.xpath(value[len("xpath:"):])
+            probe.xpath(value[len("xpath:") :])
         else:
             probe.css(value)
     except Exception as exc:  # parsel raises several types for bad selectors
@@ -129,21 +129,29 @@ class SourceConfig(BaseModel):
         p = self.politeness
         if not self.allow_private:
             if p.download_delay is not None and p.download_delay < MIN_PUBLIC_DELAY:
-                problems.append(f"{where}: politeness.download_delay: {p.download_delay} is "
-                                f"below {MIN_PUBLIC_DELAY} s; only allow_private loopback "
-                                "sources may go faster")
-            if p.concurrency_per_domain is not None and \
-                    p.concurrency_per_domain > MAX_PUBLIC_CONCURRENCY:
-                problems.append(f"{where}: politeness.concurrency_per_domain: "
-                                f"{p.concurrency_per_domain} is above "
-                                f"{MAX_PUBLIC_CONCURRENCY} for a public site")
+                problems.append(
+                    f"{where}: politeness.download_delay: {p.download_delay} is "
+                    f"below {MIN_PUBLIC_DELAY} s; only allow_private loopback "
+                    "sources may go faster"
+                )
+            if (
+                p.concurrency_per_domain is not None
+                and p.concurrency_per_domain > MAX_PUBLIC_CONCURRENCY
+            ):
+                problems.append(
+                    f"{where}: politeness.concurrency_per_domain: "
+                    f"{p.concurrency_per_domain} is above "
+                    f"{MAX_PUBLIC_CONCURRENCY} for a public site"
+                )
         for url in [*self.start_urls, *([self.base_url] if self.base_url else [])]:
             parts = urlsplit(url)
             if parts.scheme and parts.scheme not in ("http", "https"):
                 problems.append(f"{where}: start_urls: {url!r}: only http and https")
             elif self.allow_private and parts.hostname and parts.hostname not in LOOPBACK_HOSTS:
-                problems.append(f"{where}: allow_private: only loopback hosts may be "
-                                f"private, not {parts.hostname!r}")
+                problems.append(
+                    f"{where}: allow_private: only loopback hosts may be "
+                    f"private, not {parts.hostname!r}"
+                )
         if self.spider == "feed" and self.discovery not in ("feed", "pages"):
             problems.append(f"{where}: discovery: a feed source reads feeds itself")
         return problems
@@ -172,8 +180,10 @@ class SourceConfig(BaseModel):
         for url in urls:
             if urlsplit(url).scheme not in ("http", "https"):
                 raise SourceConfigError(
-                    [f"{self.path or self.name}: start_urls: {url!r} is not an absolute "
-                     "http(s) URL; give base_url or absolute start URLs"]
+                    [
+                        f"{self.path or self.name}: start_urls: {url!r} is not an absolute "
+                        "http(s) URL; give base_url or absolute start URLs"
+                    ]
                 )
         return urls
 
@@ -222,8 +232,9 @@ def load_source_file(path: Path) -> SourceConfig:
     except ValidationError as exc:
         raise SourceConfigError(_problems(path, exc)) from None
     if cfg.name != path.stem:
-        raise SourceConfigError([f"{path}: name: {cfg.name!r} must equal the file name "
-                                 f"{path.stem!r}"])
+        raise SourceConfigError(
+            [f"{path}: name: {cfg.name!r} must equal the file name {path.stem!r}"]
+        )
     if cfg.spider == "board" and "text" not in cfg.fields:
         raise SourceConfigError([f"{path}: fields.text: a board source needs a 'text' selector"])
     problems = cfg.check_policy()

@@ -11,8 +11,7 @@ from .render import PRIVATE_KEY, Page, list_key
 BOARDS = ("jobs", "ads")
 
 
-def resolve(pages: dict[str, Page], not_found: Page,
-            raw_path: str) -> tuple[int, Page, str | None]:
+def resolve(pages: dict[str, Page], not_found: Page, raw_path: str) -> tuple[int, Page, str | None]:
     """Map a request target to (status, page, redirect location or None)."""
     parts = urlsplit(raw_path)
     path = unquote(parts.path)

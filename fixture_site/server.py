@@ -79,18 +79,21 @@ class _Site:
         self.record(request.method, target)
         headers = {"Server": SERVER_NAME}
         if request.method not in ("GET", "HEAD"):
-            return Response(status_code=HTTPStatus.METHOD_NOT_ALLOWED,
-                            headers={**headers, "Allow": "GET, HEAD"})
+            return Response(
+                status_code=HTTPStatus.METHOD_NOT_ALLOWED, headers={**headers, "Allow": "GET, HEAD"}
+            )
         status, page, location = resolve(self.pages, self.not_found, target)
         if location is not None:
             return Response(status_code=status, headers={**headers, "Location": location})
         if status == HTTPStatus.OK:
             headers.update({"ETag": page.etag, "Last-Modified": page.last_modified})
-            if not_modified(page, request.headers.get("if-none-match"),
-                            request.headers.get("if-modified-since")):
+            if not_modified(
+                page, request.headers.get("if-none-match"), request.headers.get("if-modified-since")
+            ):
                 return Response(status_code=HTTPStatus.NOT_MODIFIED, headers=headers)
-        return Response(page.body, status_code=status, media_type=page.content_type,
-                        headers=headers)
+        return Response(
+            page.body, status_code=status, media_type=page.content_type, headers=headers
+        )
 
 
 class FixtureSite:
@@ -100,8 +103,14 @@ class FixtureSite:
     of every request served, path as sent (with its query string).
     """
 
-    def __init__(self, server: uvicorn.Server, site: _Site, listings: list[FixtureListing],
-                 url: str, thread: threading.Thread | None) -> None:
+    def __init__(
+        self,
+        server: uvicorn.Server,
+        site: _Site,
+        listings: list[FixtureListing],
+        url: str,
+        thread: threading.Thread | None,
+    ) -> None:
         self._server = server
         self._thread = thread
         self.url = url
@@ -122,17 +131,28 @@ class FixtureSite:
     def __enter__(self) -> FixtureSite:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     def __repr__(self) -> str:
         return f"<FixtureSite {self.url} listings={len(self.listings)}>"
 
 
-def _prepare(host: str, port: int, n_jobs: int | None, n_ads: int | None, seed: int,
-             page_size: int, ssl_certfile: str | None, ssl_keyfile: str | None,
-             ) -> tuple[uvicorn.Server, socket.socket, _Site, list[FixtureListing], str]:
+def _prepare(
+    host: str,
+    port: int,
+    n_jobs: int | None,
+    n_ads: int | None,
+    seed: int,
+    page_size: int,
+    ssl_certfile: str | None,
+    ssl_keyfile: str | None,
+) -> tuple[uvicorn.Server, socket.socket, _Site, list[FixtureListing], str]:
     """A server ready to run on a socket bound now (so ``port=0`` has its number at once)."""
     address, family = loopback_address(host)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
@@ -156,9 +176,16 @@ def _prepare(host: str, port: int, n_jobs: int | None, n_ads: int | None, seed: 
         sock.close()
         raise
     app = Starlette(routes=[Route("/{path:path}", site.answer, methods=METHODS)])
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            server_header=False, timeout_keep_alive=60,
-                            ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        timeout_keep_alive=60,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+    )
     return uvicorn.Server(config), sock, site, listings, url
 
 
@@ -180,10 +207,14 @@ def start_fixture_site(
     (a PEM certificate chain; ``ssl_keyfile`` its key, if not in the same file) the site
     speaks HTTPS.
     """
-    server, sock, site, listings, url = _prepare(host, port, n_jobs, n_ads, seed, page_size,
-                                                 ssl_certfile, ssl_keyfile)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])),
-                              name=f"fixture-site-{url.rsplit(':', 1)[1]}", daemon=True)
+    server, sock, site, listings, url = _prepare(
+        host, port, n_jobs, n_ads, seed, page_size, ssl_certfile, ssl_keyfile
+    )
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[sock])),
+        name=f"fixture-site-{url.rsplit(':', 1)[1]}",
+        daemon=True,
+    )
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
@@ -206,8 +237,9 @@ def serve_forever(
     on_ready: Callable[[FixtureSite], None] | None = None,
 ) -> None:
     """Serve in the calling thread until Ctrl-C; ``on_ready`` is called once listening."""
-    server, sock, site, listings, url = _prepare(host, port, n_jobs, n_ads, seed, page_size,
-                                                 None, None)
+    server, sock, site, listings, url = _prepare(
+        host, port, n_jobs, n_ads, seed, page_size, None, None
+    )
     running = FixtureSite(server, site, listings, url, thread=None)
     logger.info("fixture site listening on %s (%d listings)", url, len(listings))
     if on_ready is not None:

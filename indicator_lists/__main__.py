@@ -7,8 +7,10 @@ import sys
 
 from .validate import lock, validate
 
-USAGE = ("usage: python -m indicator_lists {validate,lock} [PATH]\n"
-         "       python -m indicator_lists forms LANGUAGE TERM")
+USAGE = (
+    "usage: python -m indicator_lists {validate,lock} [PATH]\n"
+    "       python -m indicator_lists forms LANGUAGE TERM"
+)
 
 
 def main(argv: list[str] | None = None) -> int:

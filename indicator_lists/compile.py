@@ -206,8 +206,9 @@ class _LexiconBuilder:
         }
 
 
-def _pattern_concepts(ind: Indicator, builders: dict[str, _LexiconBuilder],
-                      regexes: list[list[str]]) -> tuple[Any, Any]:
+def _pattern_concepts(
+    ind: Indicator, builders: dict[str, _LexiconBuilder], regexes: list[list[str]]
+) -> tuple[Any, Any]:
     """An indicator written with phrase patterns: its patterns become a concept of its own,
     its counter-patterns another that cancels it anywhere in the listing."""
     concept, counter = f"@{ind.id}", f"@{ind.id}!counter"
@@ -224,16 +225,32 @@ def _pattern_concepts(ind: Indicator, builders: dict[str, _LexiconBuilder],
     return concept, (counter if ind.counter_patterns else None)
 
 
-def compile_catalogue(catalogue: Catalogue, *, evidence_scale: float = 3.0,
-                      threshold: float = 0.5, bands: dict[str, float] | None = None,
-                      cache: bool = True) -> dict[str, Any]:
+def compile_catalogue(
+    catalogue: Catalogue,
+    *,
+    evidence_scale: float = 3.0,
+    threshold: float = 0.5,
+    bands: dict[str, float] | None = None,
+    cache: bool = True,
+) -> dict[str, Any]:
     """The matcher's data for ``catalogue`` (cached on disk by content), with the scoring
     parameters the reference matcher needs to flag as thbscan does."""
     bands = dict(bands or {"medium": 0.3, "high": 0.5, "urgent": 0.8})
-    key = hashlib.sha256(json.dumps(
-        [_CACHE_VERSION, _simplemma_version(), evidence_scale, threshold, bands,
-         [lst.to_dict() for lst in catalogue.lists]],
-        sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:20]
+    key = hashlib.sha256(
+        json.dumps(
+            [
+                _CACHE_VERSION,
+                _simplemma_version(),
+                evidence_scale,
+                threshold,
+                bands,
+                [lst.to_dict() for lst in catalogue.lists],
+            ],
+            sort_keys=True,
+            ensure_ascii=False,
+            default=str,
+        ).encode()
+    ).hexdigest()[:20]
     path = _cache_dir() / f"compiled-{key}.json"
     if cache:
         try:
@@ -268,8 +285,9 @@ def _compile(catalogue: Catalogue, evidence_scale: float) -> dict[str, Any]:
                 # "!phrase": an exception; where it matches, the concept does not
                 name = f"!{concept}" if term.startswith("!") else concept
                 builder.add(name, expand_term(term, inflector))
-        builder.numbers.update({fold(k): str(v) for k, v in
-                                lst.sections.get("numbers", {}).items()})
+        builder.numbers.update(
+            {fold(k): str(v) for k, v in lst.sections.get("numbers", {}).items()}
+        )
     regexes: list[list[str]] = []
     indicators = []
     for ind in catalogue.indicators():
@@ -280,17 +298,25 @@ def _compile(catalogue: Catalogue, evidence_scale: float) -> dict[str, Any]:
             match, counter = _pattern_concepts(ind, builders, regexes)
             if counter is not None and unless is None:
                 unless, scope = counter, "listing"
-        indicators.append({
-            "id": ind.id, "category": ind.category, "grade": ind.grade,
-            "weight": ind.weight, "title": ind.title,
-            "combination_only": ind.combination_only, "match": match,
-            **({"unless": unless, "unless_scope": scope} if unless is not None else {}),
-            **({"requires": ind.requires} if ind.requires is not None else {}),
-            **({"kinds": list(ind.kinds)} if ind.kinds else {}),
-            **({"not_kinds": list(ind.not_kinds)} if ind.not_kinds else {}),
-        })
-    concepts = {name: {"roles": spec.get("roles", {})}
-                for name, spec in sorted(catalogue.section("concepts").items())}
+        indicators.append(
+            {
+                "id": ind.id,
+                "category": ind.category,
+                "grade": ind.grade,
+                "weight": ind.weight,
+                "title": ind.title,
+                "combination_only": ind.combination_only,
+                "match": match,
+                **({"unless": unless, "unless_scope": scope} if unless is not None else {}),
+                **({"requires": ind.requires} if ind.requires is not None else {}),
+                **({"kinds": list(ind.kinds)} if ind.kinds else {}),
+                **({"not_kinds": list(ind.not_kinds)} if ind.not_kinds else {}),
+            }
+        )
+    concepts = {
+        name: {"roles": spec.get("roles", {})}
+        for name, spec in sorted(catalogue.section("concepts").items())
+    }
     kinds: dict[str, Any] = dict(catalogue.section("kinds"))
     default = catalogue.section("kind_default")
     kinds["default"] = default or "classified"
@@ -308,7 +334,16 @@ def _compile(catalogue: Catalogue, evidence_scale: float) -> dict[str, Any]:
         "pay_floors": catalogue.section("pay_floors"),
         "pay_ceilings": catalogue.section("pay_ceilings"),
         "indicators": indicators,
-        "rules": [{"id": r.id, "category": r.category, "description": r.description,
-                   "all_of": list(r.all_of), "any_of": list(r.any_of), "min": r.min_any,
-                   "weight": r.weight} for r in catalogue.rules()],
+        "rules": [
+            {
+                "id": r.id,
+                "category": r.category,
+                "description": r.description,
+                "all_of": list(r.all_of),
+                "any_of": list(r.any_of),
+                "min": r.min_any,
+                "weight": r.weight,
+            }
+            for r in catalogue.rules()
+        ],
     }

@@ -48,8 +48,11 @@ def _field_changes(old: dict[str, Any], new: dict[str, Any], skip: set[str]) -> 
 
 def _concept_changes(a: Catalogue, b: Catalogue) -> dict[str, Any]:
     old, new = a.section("concepts"), b.section("concepts")
-    return {"added": sorted(set(new) - set(old)), "removed": sorted(set(old) - set(new)),
-            "changed": sorted(c for c in set(old) & set(new) if old[c] != new[c])}
+    return {
+        "added": sorted(set(new) - set(old)),
+        "removed": sorted(set(old) - set(new)),
+        "changed": sorted(c for c in set(old) & set(new) if old[c] != new[c]),
+    }
 
 
 def _lexicon_changes(a: Catalogue, b: Catalogue) -> dict[str, dict[str, Any]]:
@@ -63,8 +66,10 @@ def _lexicon_changes(a: Catalogue, b: Catalogue) -> dict[str, dict[str, Any]]:
             old_terms = set(before.get(concept, {}).get("terms", []))
             new_terms = set(after.get(concept, {}).get("terms", []))
             if old_terms != new_terms:
-                out.setdefault(lang, {})[concept] = {"added": sorted(new_terms - old_terms),
-                                                     "removed": sorted(old_terms - new_terms)}
+                out.setdefault(lang, {})[concept] = {
+                    "added": sorted(new_terms - old_terms),
+                    "removed": sorted(old_terms - new_terms),
+                }
     return out
 
 

@@ -175,11 +175,15 @@ def _html(profile: str, lists: list[IndicatorList]) -> str:
                 f"bias audit: {ind.bias_audit}</p>"
             )
             parts.append(f"<p>{e(ind.description)}</p><p><em>Why:</em> {e(ind.rationale)}</p>")
-            for label, value in (("Matches", ind.match), ("Unless", ind.unless),
-                                 ("Requires", ind.requires)):
+            for label, value in (
+                ("Matches", ind.match),
+                ("Unless", ind.unless),
+                ("Requires", ind.requires),
+            ):
                 if value is not None:
-                    parts.append(f"<p>{label}: <code>{e(json.dumps(value, ensure_ascii=False))}"
-                                 "</code></p>")
+                    parts.append(
+                        f"<p>{label}: <code>{e(json.dumps(value, ensure_ascii=False))}</code></p>"
+                    )
             if ind.kinds:
                 parts.append(f"<p>Kinds of listing: {e(', '.join(ind.kinds))}</p>")
             parts.append(
@@ -215,9 +219,14 @@ def _html(profile: str, lists: list[IndicatorList]) -> str:
             parts.append(f"<p><code>{e(name)}</code>: {e(concept['description'])}</p>")
         lexicon = lst.sections.get("lexicon", {})
         if lexicon:
-            parts.append("<ul>" + "".join(
-                f"<li><code>{e(name)}</code>: {e(', '.join(entry['terms']))}</li>"
-                for name, entry in sorted(lexicon.items())) + "</ul>")
+            parts.append(
+                "<ul>"
+                + "".join(
+                    f"<li><code>{e(name)}</code>: {e(', '.join(entry['terms']))}</li>"
+                    for name, entry in sorted(lexicon.items())
+                )
+                + "</ul>"
+            )
         if lst.rules:
             parts.append("<h3>Rules</h3><ul>")
             for rule in lst.rules:
@@ -264,15 +273,36 @@ def _csv(lists: list[IndicatorList]) -> str:
         language = lst.sections.get("language", "")
         for concept, entry in sorted(lst.sections.get("lexicon", {}).items()):
             for term in entry["terms"]:
-                writer.writerow([escape_cell(v) for v in (
-                    lst.name, lst.version, concept, "lexicon", "", "", "", "", "", "",
-                    language, "term", term)])
+                writer.writerow(
+                    [
+                        escape_cell(v)
+                        for v in (
+                            lst.name,
+                            lst.version,
+                            concept,
+                            "lexicon",
+                            "",
+                            "",
+                            "",
+                            "",
+                            "",
+                            "",
+                            language,
+                            "term",
+                            term,
+                        )
+                    ]
+                )
     return buf.getvalue()
 
 
 def export(
-    catalogue: Catalogue, profile: str, fmt: Literal["json", "csv"], out_dir: str | Path,
-    *, scoring: dict[str, Any] | None = None,
+    catalogue: Catalogue,
+    profile: str,
+    fmt: Literal["json", "csv"],
+    out_dir: str | Path,
+    *,
+    scoring: dict[str, Any] | None = None,
 ) -> Path:
     """Write a partner export for ``profile`` to ``out_dir`` and return the directory.
     ``scoring`` holds ``evidence_scale``, ``threshold`` and ``bands`` (thbscan's scoring
@@ -306,8 +336,9 @@ def export(
         written.append("indicators.csv")
     selected = Catalogue(tuple(lists))
     compiled = compile_catalogue(selected, **(scoring or {}))
-    (out / COMPILED_FILE).write_text(json.dumps(compiled, ensure_ascii=False, sort_keys=True)
-                                     + "\n", encoding="utf-8")
+    (out / COMPILED_FILE).write_text(
+        json.dumps(compiled, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
+    )
     written.append(COMPILED_FILE)
     package = out / MATCHER_PACKAGE
     if package.exists():
@@ -350,8 +381,13 @@ def verify_export(directory: str | Path) -> list[Problem]:
     for name, digest in sorted(files.items()):
         path = root / name
         parts = Path(name).parts
-        if Path(name).is_absolute() or ".." in parts or not parts or (
-                len(parts) > 1 and parts[0] != MATCHER_PACKAGE) or len(parts) > 2:
+        if (
+            Path(name).is_absolute()
+            or ".." in parts
+            or not parts
+            or (len(parts) > 1 and parts[0] != MATCHER_PACKAGE)
+            or len(parts) > 2
+        ):
             problems.append(
                 Problem(
                     str(manifest_path),

@@ -23,8 +23,9 @@ CONCEPTS_LIST = "concepts"
 class FileCheck:
     """Semantic checks of one parsed list document."""
 
-    def __init__(self, doc: ListDoc, node: yaml.Node | None, file: str,
-                 concepts: ListDoc | None = None) -> None:
+    def __init__(
+        self, doc: ListDoc, node: yaml.Node | None, file: str, concepts: ListDoc | None = None
+    ) -> None:
         self.doc = doc
         self.node = node
         self.file = file
@@ -85,8 +86,10 @@ class FileCheck:
                             f"unknown language code {lang!r} in "
                             f"{ind.id}.{section}; use one of {', '.join(sorted(LANGUAGES))}",
                         )
-            if ind.signal == "text" and ind.match is None and not any(
-                p.phrases or p.regex or p.emoji for p in ind.patterns.values()
+            if (
+                ind.signal == "text"
+                and ind.match is None
+                and not any(p.phrases or p.regex or p.emoji for p in ind.patterns.values())
             ):
                 self.add(
                     [*base, "match"],
@@ -96,11 +99,16 @@ class FileCheck:
             if ind.match is not None:
                 for lang in ("en", "da"):
                     ex = ind.examples.get(lang)
-                    if ex is None or len(ex.positive) < MIN_EXAMPLES \
-                            or len(ex.negative) < MIN_EXAMPLES:
-                        self.add([*base, "examples"],
-                                 f"{ind.id} needs at least {MIN_EXAMPLES} positive and "
-                                 f"{MIN_EXAMPLES} negative examples in {lang}; add them")
+                    if (
+                        ex is None
+                        or len(ex.positive) < MIN_EXAMPLES
+                        or len(ex.negative) < MIN_EXAMPLES
+                    ):
+                        self.add(
+                            [*base, "examples"],
+                            f"{ind.id} needs at least {MIN_EXAMPLES} positive and "
+                            f"{MIN_EXAMPLES} negative examples in {lang}; add them",
+                        )
             for lang, pats in ind.patterns.items():
                 for k, rx in enumerate(pats.regex):
                     try:
@@ -161,19 +169,27 @@ class FileCheck:
             for kind, spec in doc.kinds.items():
                 for concept in spec.cues:
                     if concept not in doc.concepts:
-                        self.add(["kinds", kind, "cues", concept],
-                                 f"kind {kind!r} names unknown concept {concept!r}; add it to "
-                                 "concepts or fix the name")
-        if examples_ok and any(ind.patterns and ind.match is None for ind in doc.indicators) \
-                and not doc.concepts:
+                        self.add(
+                            ["kinds", kind, "cues", concept],
+                            f"kind {kind!r} names unknown concept {concept!r}; add it to "
+                            "concepts or fix the name",
+                        )
+        if (
+            examples_ok
+            and any(ind.patterns and ind.match is None for ind in doc.indicators)
+            and not doc.concepts
+        ):
             self._check_examples()
         return self.problems
 
     def _check_lexicon(self) -> None:
         doc = self.doc
         if doc.language not in LANGUAGES:
-            self.add(["language"], f"language {doc.language!r} is not supported; use one of "
-                                   f"{', '.join(sorted(LANGUAGES))}")
+            self.add(
+                ["language"],
+                f"language {doc.language!r} is not supported; use one of "
+                f"{', '.join(sorted(LANGUAGES))}",
+            )
             return
         known = set(self.concepts.concepts) if self.concepts is not None else None
         for concept, entry in doc.lexicon.items():
@@ -181,18 +197,26 @@ class FileCheck:
             if not re.match(CONCEPT_NAME, concept):
                 self.add(base, f"concept name {concept!r} must be upper case (A-Z, 0-9, _)")
             elif known is not None and concept not in known:
-                self.add(base, f"concept {concept!r} is not in the concept inventory "
-                               f"(lists/{CONCEPTS_LIST}); add it there or fix the name")
+                self.add(
+                    base,
+                    f"concept {concept!r} is not in the concept inventory "
+                    f"(lists/{CONCEPTS_LIST}); add it there or fix the name",
+                )
             for k, term in enumerate(entry.terms):
                 problem = _term_problem(term)
                 if problem:
-                    self.add([*base, "terms", k], f"{concept} ({doc.language}) term "
-                                                  f"{term!r}: {problem}", value=True)
+                    self.add(
+                        [*base, "terms", k],
+                        f"{concept} ({doc.language}) term {term!r}: {problem}",
+                        value=True,
+                    )
             ex = entry.examples
             if len(ex.positive) < MIN_CONCEPT_EXAMPLES or len(ex.negative) < MIN_CONCEPT_EXAMPLES:
-                self.add([*base, "examples"],
-                         f"{concept} ({doc.language}) needs at least {MIN_CONCEPT_EXAMPLES} "
-                         "positive and one negative example sentence; add them")
+                self.add(
+                    [*base, "examples"],
+                    f"{concept} ({doc.language}) needs at least {MIN_CONCEPT_EXAMPLES} "
+                    "positive and one negative example sentence; add them",
+                )
         if self.concepts is None or self.problems:
             return
         from .compile import compile_catalogue
@@ -201,17 +225,22 @@ class FileCheck:
         lists = (from_document(self.concepts), from_document(doc))
         engine = Engine(compile_catalogue(Catalogue(lists), cache=False))
         for concept, entry in doc.lexicon.items():
-            for kind, sentences, want in (("positive", entry.examples.positive, True),
-                                          ("negative", entry.examples.negative, False)):
+            for kind, sentences, want in (
+                ("positive", entry.examples.positive, True),
+                ("negative", entry.examples.negative, False),
+            ):
                 for k, sentence in enumerate(sentences):
                     found = engine.find_concepts(sentence, doc.language)
                     if (concept in found) != want:
                         detail = "" if want else f" (found in {found[concept]!r})"
                         verb = "does not contain" if want else "contains"
-                        self.add(["lexicon", concept, "examples", kind, k],
-                                 f"{kind} example {k} of {concept} ({doc.language}) {verb} "
-                                 f"the concept{detail}: {sentence!r}; fix the terms or the "
-                                 "example", value=True)
+                        self.add(
+                            ["lexicon", concept, "examples", kind, k],
+                            f"{kind} example {k} of {concept} ({doc.language}) {verb} "
+                            f"the concept{detail}: {sentence!r}; fix the terms or the "
+                            "example",
+                            value=True,
+                        )
 
     def _check_examples(self) -> None:
         """Examples of indicators written with phrase patterns, on this list alone."""
@@ -244,8 +273,9 @@ def _term_problem(term: str) -> str | None:
     return None
 
 
-def example_problems(catalogue: Catalogue, *, only: str | None = None
-                     ) -> dict[str, list[tuple[str, str, int, str]]]:
+def example_problems(
+    catalogue: Catalogue, *, only: str | None = None
+) -> dict[str, list[tuple[str, str, int, str]]]:
     """Indicator examples the catalogue gets wrong: a positive example in which the
     indicator is not found, or a negative one in which it is, in the example's language;
     by indicator id: ``(language, "positive"|"negative", index, message)``."""
@@ -260,14 +290,18 @@ def example_problems(catalogue: Catalogue, *, only: str | None = None
         for lang, ex in ind.examples.items():
             if ind.match is None and lang not in ind.patterns:
                 continue
-            for kind, sentences, want in (("positive", ex.positive, True),
-                                          ("negative", ex.negative, False)):
+            for kind, sentences, want in (
+                ("positive", ex.positive, True),
+                ("negative", ex.negative, False),
+            ):
                 for k, sentence in enumerate(sentences):
                     hits = engine.analyse("", sentence, lang=lang).hits
                     if any(h.id == ind.id for h in hits) != want:
                         verb = "does not find" if want else "finds"
-                        out.setdefault(ind.id, []).append((lang, kind, k, (
+                        message = (
                             f"{kind} example {k} of {ind.id} ({lang}): the catalogue {verb} "
                             f"the indicator in {sentence!r}; fix the lexicon, the expression "
-                            "or the example")))
+                            "or the example"
+                        )
+                        out.setdefault(ind.id, []).append((lang, kind, k, message))
     return out

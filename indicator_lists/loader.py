@@ -134,8 +134,7 @@ def _plain(value: Any) -> Any:
 def _sections(doc: ListDoc) -> dict[str, Any]:
     """The concepts and lexicon sections a document has, as plain data."""
     out: dict[str, Any] = {}
-    dumped = doc.model_dump(include=set(CONCEPT_SECTIONS + LEXICON_SECTIONS),
-                            exclude_defaults=True)
+    dumped = doc.model_dump(include=set(CONCEPT_SECTIONS + LEXICON_SECTIONS), exclude_defaults=True)
     for key in CONCEPT_SECTIONS + LEXICON_SECTIONS:
         if key in dumped:
             out[key] = dumped[key]
@@ -202,8 +201,9 @@ def _status(path: Path) -> str | None:
     return data.get("status") if isinstance(data, dict) else None
 
 
-def select_versions(lists_dir: Path, versions: dict[str, str] | None = None, *,
-                    drafts: bool = False) -> dict[str, Path]:
+def select_versions(
+    lists_dir: Path, versions: dict[str, str] | None = None, *, drafts: bool = False
+) -> dict[str, Path]:
     """Pick one file per list: the pinned version, else the highest approved version (with
     ``drafts``, the highest version whatever its status: for trying a draft out)."""
     found = version_files(lists_dir)
@@ -252,7 +252,9 @@ def select_versions(lists_dir: Path, versions: dict[str, str] | None = None, *,
 
 
 def load_catalogue(
-    path: str | Path | None = None, *, versions: dict[str, str] | None = None,
+    path: str | Path | None = None,
+    *,
+    versions: dict[str, str] | None = None,
     drafts: bool = False,
 ) -> Catalogue:
     """Load a catalogue from a lists directory (default: the shipped one) or a partner export.

@@ -22,8 +22,14 @@ SIGNALS: tuple[str, ...] = ("text", "field", "cross_listing")
 STATUSES: tuple[str, ...] = ("draft", "approved")
 LANGUAGES: frozenset[str] = frozenset({"da", "en", "ro", "pl", "bg", "uk", "es", "ru"})
 # The sections of the concepts list and of the lexicon lists (kept as validated plain data).
-CONCEPT_SECTIONS: tuple[str, ...] = ("concepts", "kinds", "kind_default", "kind_min_score",
-                                     "pay_floors", "pay_ceilings")
+CONCEPT_SECTIONS: tuple[str, ...] = (
+    "concepts",
+    "kinds",
+    "kind_default",
+    "kind_min_score",
+    "pay_floors",
+    "pay_ceilings",
+)
 LEXICON_SECTIONS: tuple[str, ...] = ("language", "numbers", "lexicon")
 
 
@@ -230,8 +236,7 @@ class Catalogue:
 
     def languages(self) -> set[str]:
         """Languages the catalogue can match: those with a lexicon, or with patterns."""
-        lexicons = {lst.sections["language"] for lst in self.lists
-                    if lst.sections.get("language")}
+        lexicons = {lst.sections["language"] for lst in self.lists if lst.sections.get("language")}
         return lexicons | {lang for ind in self.indicators() for lang in ind.patterns}
 
     def section(self, name: str) -> dict[str, Any]:
@@ -251,16 +256,20 @@ class Catalogue:
         concept it needs (or, for one written in phrases, its pattern languages)."""
         if ind.match is None:
             return ind.languages
-        needed = (expression_names(ind.match) | expression_names(ind.requires)) \
-            & set(self.section("concepts"))
-        return tuple(sorted(
-            lang for lang, lst in self.lexicons().items()
-            if all(lst.sections.get("lexicon", {}).get(c, {}).get("terms") for c in needed)))
+        needed = (expression_names(ind.match) | expression_names(ind.requires)) & set(
+            self.section("concepts")
+        )
+        return tuple(
+            sorted(
+                lang
+                for lang, lst in self.lexicons().items()
+                if all(lst.sections.get("lexicon", {}).get(c, {}).get("terms") for c in needed)
+            )
+        )
 
     def lexicons(self) -> dict[str, IndicatorList]:
         """The lexicon lists by language."""
-        return {lst.sections["language"]: lst for lst in self.lists
-                if lst.sections.get("language")}
+        return {lst.sections["language"]: lst for lst in self.lists if lst.sections.get("language")}
 
     def fingerprint(self) -> str:
         """Short sha256 over the canonical content of the loaded lists."""

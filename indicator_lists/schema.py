@@ -48,9 +48,18 @@ class AnyExpr(_Strict):
 
 
 class QuantityExpr(_Strict):
-    quantity: Literal["amount", "hours_per_day", "hours_per_week", "days_per_week",
-                      "around_the_clock",
-                      "pay_per_hour", "pay_per_day", "pay_per_week", "pay_per_month", "age"]
+    quantity: Literal[
+        "amount",
+        "hours_per_day",
+        "hours_per_week",
+        "days_per_week",
+        "around_the_clock",
+        "pay_per_hour",
+        "pay_per_day",
+        "pay_per_week",
+        "pay_per_month",
+        "age",
+    ]
     min: float | None = None
     max: float | None = None
     below_floor: bool = False
@@ -116,8 +125,7 @@ class IndicatorDoc(_Strict):
     unless_scope: Literal["sentence", "listing"] = "sentence"
     requires: Expr | None = None
     kinds: list[Literal["job", "escort", "classified", "social"]] = Field(default_factory=list)
-    not_kinds: list[Literal["job", "escort", "classified", "social"]] = Field(
-        default_factory=list)
+    not_kinds: list[Literal["job", "escort", "classified", "social"]] = Field(default_factory=list)
 
 
 class RuleDoc(_Strict):
@@ -150,7 +158,8 @@ class ListDoc(_Strict):
     # the concepts list
     concepts: dict[str, ConceptDoc] = Field(default_factory=dict)
     kinds: dict[Literal["job", "escort", "classified", "social"], KindDoc] = Field(
-        default_factory=dict)
+        default_factory=dict
+    )
     kind_default: Literal["job", "escort", "classified", "social"] | None = None
     kind_min_score: float = 1.0
     pay_floors: dict[str, dict[str, float]] = Field(default_factory=dict)

@@ -193,22 +193,30 @@ def _concept_checks(docs: list[tuple[ListDoc, yaml.Node | None, str]]) -> list[P
                 plain = value.model_dump() if hasattr(value, "model_dump") else value
                 names = expression_names(plain)
                 for name in sorted(names - inventory - ENGINE_CONCEPTS):
-                    problems.append(Problem(file, _yamlpos.line_of(node, ["indicators", n, key]),
-                                            f"{ind.id}.{key} names unknown concept {name!r}; "
-                                            "add it to lists/concepts or fix the name"))
+                    problems.append(
+                        Problem(
+                            file,
+                            _yamlpos.line_of(node, ["indicators", n, key]),
+                            f"{ind.id}.{key} names unknown concept {name!r}; "
+                            "add it to lists/concepts or fix the name",
+                        )
+                    )
                 if key == "unless":
                     continue
                 for lang, covered in sorted(lexicons.items()):
                     for name in sorted(names & inventory - covered):
-                        problems.append(Problem(
-                            file, _yamlpos.line_of(node, ["indicators", n, key]),
-                            f"{ind.id} uses concept {name} that lexicon_{lang} has no words "
-                            f"for; add them, so that the indicator works in {lang}"))
+                        problems.append(
+                            Problem(
+                                file,
+                                _yamlpos.line_of(node, ["indicators", n, key]),
+                                f"{ind.id} uses concept {name} that lexicon_{lang} has no words "
+                                f"for; add them, so that the indicator works in {lang}",
+                            )
+                        )
     return problems
 
 
-def _catalogue_example_checks(docs: list[tuple[ListDoc, yaml.Node | None, str]]
-                              ) -> list[Problem]:
+def _catalogue_example_checks(docs: list[tuple[ListDoc, yaml.Node | None, str]]) -> list[Problem]:
     """Every indicator example, run through the whole current catalogue."""
     lists = tuple(from_document(doc) for doc, _n, _f in docs)
     catalogue = Catalogue(lists)
@@ -219,8 +227,13 @@ def _catalogue_example_checks(docs: list[tuple[ListDoc, yaml.Node | None, str]]
     for doc, node, file in docs:
         for n, ind in enumerate(doc.indicators):
             for lang, kind, k, message in found.get(ind.id, []):
-                problems.append(Problem(file, _yamlpos.value_line(
-                    node, ["indicators", n, "examples", lang, kind, k]), message))
+                problems.append(
+                    Problem(
+                        file,
+                        _yamlpos.value_line(node, ["indicators", n, "examples", lang, kind, k]),
+                        message,
+                    )
+                )
     return problems
 
 

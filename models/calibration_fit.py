@@ -40,15 +40,20 @@ class Outcomes:
     weight: np.ndarray
 
     @classmethod
-    def of(cls, raw: Sequence[float], escalated: Sequence[int | bool],
-           weight: Sequence[float] | None = None) -> Outcomes:
+    def of(
+        cls,
+        raw: Sequence[float],
+        escalated: Sequence[int | bool],
+        weight: Sequence[float] | None = None,
+    ) -> Outcomes:
         r = np.asarray(raw, dtype=float)
         y = np.asarray(escalated, dtype=float)
         w = np.ones_like(r) if weight is None else np.asarray(weight, dtype=float)
         if not (len(r) == len(y) == len(w)):
             raise CalibrationError(
                 f"{len(r)} scores, {len(y)} outcomes and {len(w)} weights: give one of each "
-                "per decided listing")
+                "per decided listing"
+            )
         if len(r) and (not np.isfinite(r).all() or r.min() < 0 or r.max() > 1):
             raise CalibrationError("a raw score outside 0..1: re-score the listings first")
         if len(w) and (not np.isfinite(w).all() or w.min() <= 0):
@@ -65,17 +70,24 @@ def check_enough(decisions: int, escalated: int, min_decisions: int = MIN_DECISI
         raise CalibrationError(
             f"{decisions} decided listings ({escalated} escalated, {dismissed} dismissed): a "
             f"calibration needs at least {min_decisions}, with at least {MIN_PER_CLASS} of "
-            "each outcome; keep reviewing (sampled unflagged listings count too) and fit again")
+            "each outcome; keep reviewing (sampled unflagged listings count too) and fit again"
+        )
 
 
 def _isotonic(o: Outcomes) -> IsotonicRegression:
-    return IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True,
-                              out_of_bounds="clip").fit(o.raw, o.escalated,
-                                                        sample_weight=o.weight)
+    return IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip").fit(
+        o.raw, o.escalated, sample_weight=o.weight
+    )
 
 
-def fit(o: Outcomes, version: str, *, source: str, min_decisions: int = MIN_DECISIONS,
-        scorer_key: str = "") -> Calibration:
+def fit(
+    o: Outcomes,
+    version: str,
+    *,
+    source: str,
+    min_decisions: int = MIN_DECISIONS,
+    scorer_key: str = "",
+) -> Calibration:
     """A calibration fitted on all of ``o``, the raw scores of the scorer ``scorer_key``;
     its ``fitted`` record holds that key, the counts and the out-of-fold evaluation."""
     escalated = int(o.escalated.sum())
@@ -128,9 +140,15 @@ def reliability(p: np.ndarray, o: Outcomes, bins: int = BINS) -> list[dict[str, 
         if not m.any():
             continue
         w = o.weight[m]
-        rows.append({"bin": b, "predicted": float(np.average(p[m], weights=w)),
-                     "observed": float(np.average(o.escalated[m], weights=w)),
-                     "weight_share": float(w.sum()) / total, "count": int(m.sum())})
+        rows.append(
+            {
+                "bin": b,
+                "predicted": float(np.average(p[m], weights=w)),
+                "observed": float(np.average(o.escalated[m], weights=w)),
+                "weight_share": float(w.sum()) / total,
+                "count": int(m.sum()),
+            }
+        )
     return rows
 
 

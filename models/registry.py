@@ -62,8 +62,15 @@ class ModelRegistry:
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         tmp.replace(self.manifest_path)
 
-    def save(self, estimator: Any, version: str, *, trained_on: str,
-             metrics: dict[str, Any] | None = None, promote: bool = False) -> RegisteredModel:
+    def save(
+        self,
+        estimator: Any,
+        version: str,
+        *,
+        trained_on: str,
+        metrics: dict[str, Any] | None = None,
+        promote: bool = False,
+    ) -> RegisteredModel:
         manifest = self.manifest()
         if version in manifest["models"]:
             raise ModelError(f"model version {version!r} exists: choose a new version")
@@ -71,9 +78,12 @@ class ModelRegistry:
         self.directory.mkdir(parents=True, exist_ok=True)
         joblib.dump(estimator, path, compress=3)
         entry = RegisteredModel(
-            version=version, file=path.name, sha256=sha256_file(path),
+            version=version,
+            file=path.name,
+            sha256=sha256_file(path),
             created=datetime.now(UTC).isoformat(timespec="seconds"),
-            trained_on=trained_on, metrics=metrics or {},
+            trained_on=trained_on,
+            metrics=metrics or {},
         )
         manifest["models"][version] = entry.__dict__
         if promote or manifest.get("promoted") is None:
@@ -97,9 +107,14 @@ class ModelRegistry:
         path = self.directory / f"calibration-{cal.version}.json"
         self.directory.mkdir(parents=True, exist_ok=True)
         path.write_text(cal.to_json() + "\n", encoding="utf-8")
-        entry = {"version": cal.version, "file": path.name, "sha256": sha256_file(path),
-                 "created": cal.fitted.get("created"), "fitted_on": cal.fitted.get("source"),
-                 "decisions": cal.fitted.get("decisions")}
+        entry = {
+            "version": cal.version,
+            "file": path.name,
+            "sha256": sha256_file(path),
+            "created": cal.fitted.get("created"),
+            "fitted_on": cal.fitted.get("source"),
+            "decisions": cal.fitted.get("decisions"),
+        }
         manifest["calibrations"][cal.version] = entry
         if promote:
             manifest["promoted_calibration"] = cal.version
@@ -111,8 +126,7 @@ class ModelRegistry:
         manifest = self.manifest()
         if version is not None and version not in manifest["calibrations"]:
             known = ", ".join(sorted(manifest["calibrations"])) or "none"
-            raise ModelError(
-                f"unknown calibration version {version!r}: known versions are {known}")
+            raise ModelError(f"unknown calibration version {version!r}: known versions are {known}")
         manifest["promoted_calibration"] = version
         self._write(manifest)
 
@@ -132,7 +146,8 @@ class ModelRegistry:
         if actual != entry["sha256"]:
             raise UntrustedModel(
                 f"calibration file {path} has SHA-256 {actual[:16]}..., the manifest says "
-                f"{entry['sha256'][:16]}...: refusing to use an altered file")
+                f"{entry['sha256'][:16]}...: refusing to use an altered file"
+            )
         try:
             return Calibration.from_json(path.read_text(encoding="utf-8"), source=str(path))
         except CalibrationError as exc:

@@ -126,16 +126,29 @@ class _LinearTokenModel:
         if not steps or len(steps) != 3:
             return None
         vec, tfidf, clf = (step for _, step in steps)
-        if not (isinstance(vec, TokenHashVectorizer) and type(tfidf) is TfidfTransformer
-                and type(clf) is LogisticRegression):
+        if not (
+            isinstance(vec, TokenHashVectorizer)
+            and type(tfidf) is TfidfTransformer
+            and type(clf) is LogisticRegression
+        ):
             return None
         coef = getattr(clf, "coef_", None)
-        if coef is None or coef.shape != (1, int(vec.n_features)) or len(clf.classes_) != 2 \
-                or tfidf.norm not in ("l2", "l1", None):
+        if (
+            coef is None
+            or coef.shape != (1, int(vec.n_features))
+            or len(clf.classes_) != 2
+            or tfidf.norm not in ("l2", "l1", None)
+        ):
             return None
         idf = tfidf.idf_ if tfidf.use_idf else None
-        return cls(vec, bool(tfidf.sublinear_tf), idf, tfidf.norm,
-                   np.ascontiguousarray(coef[0], dtype=np.float64), float(clf.intercept_[0]))
+        return cls(
+            vec,
+            bool(tfidf.sublinear_tf),
+            idf,
+            tfidf.norm,
+            np.ascontiguousarray(coef[0], dtype=np.float64),
+            float(clf.intercept_[0]),
+        )
 
     def probabilities(self, docs: Sequence[Any]) -> np.ndarray:
         rows, columns = self.vectorizer.columns(docs)
@@ -154,9 +167,11 @@ class _LinearTokenModel:
                 weights = weights * self.idf[columns]
             dot = np.bincount(rows, weights=weights * self.coef[columns], minlength=n)
             if self.norm is not None:
-                size = (np.bincount(rows, weights=weights * weights, minlength=n) ** 0.5
-                        if self.norm == "l2"
-                        else np.bincount(rows, weights=np.abs(weights), minlength=n))
+                size = (
+                    np.bincount(rows, weights=weights * weights, minlength=n) ** 0.5
+                    if self.norm == "l2"
+                    else np.bincount(rows, weights=np.abs(weights), minlength=n)
+                )
                 dot = np.divide(dot, size, out=np.zeros_like(dot), where=size > 0)
             logits += dot
         return 1.0 / (1.0 + np.exp(-logits))
@@ -172,8 +187,7 @@ class TextModel:
         default=None, init=False, repr=False, compare=False
     )
 
-    _linear: _LinearTokenModel | None = field(default=None, init=False, repr=False,
-                                              compare=False)
+    _linear: _LinearTokenModel | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         steps = getattr(self.estimator, "steps", None)
@@ -195,15 +209,17 @@ class TextModel:
             return np.zeros(0)
         if self._linear is not None:
             return self._linear.probabilities(
-                [t if isinstance(t, Doc) else doc_for_text(str(t)) for t in texts])
+                [t if isinstance(t, Doc) else doc_for_text(str(t)) for t in texts]
+            )
         if self._fast_vectorizer is not None:
             features = self._fast_vectorizer.transform(list(texts))
             return self.estimator[1:].predict_proba(features)[:, 1]
         return self.estimator.predict_proba(list(texts))[:, 1]
 
 
-def train(texts: Sequence[str], labels: Sequence[int], config: dict[str, Any] | None = None
-          ) -> Pipeline:
+def train(
+    texts: Sequence[str], labels: Sequence[int], config: dict[str, Any] | None = None
+) -> Pipeline:
     if len(set(labels)) < 2:
         raise ValueError("training needs both flagged (1) and benign (0) examples")
     return build_estimator(config).fit(list(texts), list(labels))

@@ -39,7 +39,8 @@ def check_version(version: Any) -> None:
     if not isinstance(version, str) or not _VERSION.fullmatch(version) or version == "none":
         raise CalibrationError(
             f"calibration version {version!r}: give 1-50 characters of A-Z a-z 0-9 '.' '_' "
-            "'-', starting with a letter or digit ('none' is reserved)")
+            "'-', starting with a letter or digit ('none' is reserved)"
+        )
 
 
 @dataclass(frozen=True)
@@ -57,18 +58,21 @@ class Calibration:
         if not 1 <= len(self.x) <= MAX_POINTS or len(self.x) != len(self.y):
             raise CalibrationError(
                 f"calibration {self.version}: {len(self.x)} x and {len(self.y)} y breakpoints; "
-                f"need the same number, 1 to {MAX_POINTS:,}")
+                f"need the same number, 1 to {MAX_POINTS:,}"
+            )
         for name, values in (("x", self.x), ("y", self.y)):
             for v in values:
                 if not (isinstance(v, int | float) and math.isfinite(v) and 0.0 <= v <= 1.0):
                     raise CalibrationError(
-                        f"calibration {self.version}: {name} value {v!r} is not a number in 0..1")
+                        f"calibration {self.version}: {name} value {v!r} is not a number in 0..1"
+                    )
         if any(b < a for a, b in zip(self.x, self.x[1:], strict=False)):
             raise CalibrationError(f"calibration {self.version}: x must not decrease")
         if any(b < a for a, b in zip(self.y, self.y[1:], strict=False)):
             raise CalibrationError(
                 f"calibration {self.version}: y must not decrease (a calibration may not "
-                "reorder listings)")
+                "reorder listings)"
+            )
 
     def __call__(self, raw: float) -> float:
         x, y = self.x, self.y
@@ -83,8 +87,17 @@ class Calibration:
         return y[i - 1] + (y[i] - y[i - 1]) * (raw - x0) / (x1 - x0)
 
     def to_json(self) -> str:
-        return json.dumps({"format": FORMAT, "version": self.version, "x": list(self.x),
-                           "y": list(self.y), "fitted": self.fitted}, indent=2, sort_keys=True)
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "version": self.version,
+                "x": list(self.x),
+                "y": list(self.y),
+                "fitted": self.fitted,
+            },
+            indent=2,
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str, *, source: str = "calibration") -> Calibration:
@@ -95,7 +108,11 @@ class Calibration:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise CalibrationError(f"{source}: not a {FORMAT} file (format key missing or other)")
         try:
-            return cls(str(data["version"]), tuple(data["x"]), tuple(data["y"]),
-                       dict(data.get("fitted") or {}))
+            return cls(
+                str(data["version"]),
+                tuple(data["x"]),
+                tuple(data["y"]),
+                dict(data.get("fitted") or {}),
+            )
         except (KeyError, TypeError) as exc:
             raise CalibrationError(f"{source}: missing or malformed key {exc}") from exc

@@ -31,19 +31,37 @@ def _charset_re(chars: Iterable[str]) -> re.Pattern[str]:
 
 _FOLD_GROUPS = _fold_groups()
 # In a pattern: any non-ASCII member of such a group rules lowercased matching out.
-PATTERN_FOLD_RE = None if _FOLD_GROUPS is None else _charset_re(
-    {ch for group in _FOLD_GROUPS for ch in group if not ch.isascii()})
+PATTERN_FOLD_RE = (
+    None
+    if _FOLD_GROUPS is None
+    else _charset_re({ch for group in _FOLD_GROUPS for ch in group if not ch.isascii()})
+)
 # In a text (for a pattern without those): the non-ASCII partners of ASCII letters ("ı", "ſ").
-_TEXT_FOLD_CHARS = None if _FOLD_GROUPS is None else tuple(sorted(
-    {ch for group in _FOLD_GROUPS if any(c.isascii() for c in group)
-     for ch in group if not ch.isascii()}))
+_TEXT_FOLD_CHARS = (
+    None
+    if _FOLD_GROUPS is None
+    else tuple(
+        sorted(
+            {
+                ch
+                for group in _FOLD_GROUPS
+                if any(c.isascii() for c in group)
+                for ch in group
+                if not ch.isascii()
+            }
+        )
+    )
+)
 
 
 def pattern_allows_lowered(pattern: str) -> bool:
     """True when ``pattern`` (meant for ``re.IGNORECASE``) may run case-sensitively on
     :func:`lowered` text: it has no upper-case letters or escapes and no group member."""
-    return (PATTERN_FOLD_RE is not None and pattern == pattern.lower()
-            and PATTERN_FOLD_RE.search(pattern) is None)
+    return (
+        PATTERN_FOLD_RE is not None
+        and pattern == pattern.lower()
+        and PATTERN_FOLD_RE.search(pattern) is None
+    )
 
 
 def lowered(text: str) -> str | None:
@@ -53,8 +71,9 @@ def lowered(text: str) -> str | None:
     if len(low) != len(text):
         return None
     # Two str.find calls: a sixth of the time of a regex search for either character.
-    if not low.isascii() and (_TEXT_FOLD_CHARS is None
-                              or any(ch in low for ch in _TEXT_FOLD_CHARS)):
+    if not low.isascii() and (
+        _TEXT_FOLD_CHARS is None or any(ch in low for ch in _TEXT_FOLD_CHARS)
+    ):
         return None
     return low
 

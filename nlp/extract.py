@@ -64,9 +64,7 @@ _DATE_RE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[./-]\d{1,2
 
 
 # A phone candidate: an optional + or 00, then digits with the separators people use.
-_PHONE_CANDIDATE_RE = re.compile(
-    r"(?<![\w+])(?:\+|00)?\(?\d[\d \t().\-/]{4,24}\d(?![\d])"
-)
+_PHONE_CANDIDATE_RE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \t().\-/]{4,24}\d(?![\d])")
 _NON_DIGITS_RE = re.compile(r"\D")
 _CURRENCY_NEAR_RE = re.compile(
     r"^\s?(?:kr\b|kr\.|dkk|eur|€|lei|ron|zł|zl\b|pln|лв|bgn|usd|\$|£|%|,-)", re.IGNORECASE
@@ -127,7 +125,7 @@ def _phone_candidates(text: str) -> Iterator[tuple[str, int, int]]:
         digits = _NON_DIGITS_RE.sub("", raw)
         if not 8 <= len(digits) <= 15 or _DATE_RE.fullmatch(raw.strip()):
             continue
-        if _RANGE_RE.match(raw) or _CURRENCY_NEAR_RE.match(text[end:end + 5]):
+        if _RANGE_RE.match(raw) or _CURRENCY_NEAR_RE.match(text[end : end + 5]):
             continue  # "2000-3000", "15000 kr": amounts, not numbers
         if start > 0 and text[start - 1] in "$€£":
             continue
@@ -148,8 +146,7 @@ def _phones(original: str, norm: Normalised, region: str) -> list[tuple[str, int
         # Valid numbers anywhere; merely possible ones (right length, unallocated range)
         # only in international form or right after a phone cue ("ring", "WhatsApp"):
         # ads use unallocated and foreign ranges, while a bare 8-digit run may be a CVR.
-        lenient = raw.startswith("+") or bool(_PHONE_CUE_RE.search(text, max(0, start - 30),
-                                                                       start))
+        lenient = raw.startswith("+") or bool(_PHONE_CUE_RE.search(text, max(0, start - 30), start))
         value = _phone_value(raw, region, lenient)
         if value is None:
             continue
@@ -440,13 +437,28 @@ def _danish_validity() -> re.Pattern[str] | None:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("DK")
     if metadata is None:  # pragma: no cover - a phonenumbers without Denmark
         return None
-    types = [getattr(metadata, name, None) for name in (
-        "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
-        "voicemail", "fixed_line", "mobile")]
+    types = [
+        getattr(metadata, name, None)
+        for name in (
+            "premium_rate",
+            "toll_free",
+            "shared_cost",
+            "voip",
+            "personal_number",
+            "pager",
+            "uan",
+            "voicemail",
+            "fixed_line",
+            "mobile",
+        )
+    ]
     descs = [d for d in types if d is not None and d.national_number_pattern]
     general = metadata.general_desc
-    if general is None or not descs or any(
-            tuple(d.possible_length) not in ((), (8,)) for d in (general, *descs)):
+    if (
+        general is None
+        or not descs
+        or any(tuple(d.possible_length) not in ((), (8,)) for d in (general, *descs))
+    ):
         return None  # pragma: no cover - metadata of another shape
     alternatives = "|".join(f"(?:{d.national_number_pattern})" for d in descs)
     return re.compile(f"(?=(?:{general.national_number_pattern})$)(?:{alternatives})")
@@ -598,8 +610,9 @@ def _amounts(text: str, runs: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
                 yield m
 
 
-def _money(norm: Normalised, runs: list[tuple[int, int]] | None = None
-           ) -> Iterator[tuple[str, int, int]]:
+def _money(
+    norm: Normalised, runs: list[tuple[int, int]] | None = None
+) -> Iterator[tuple[str, int, int]]:
     text = norm.text
     for m in _amounts(text, digit_runs(text) if runs is None else runs):
         a, b = m.span()
@@ -666,8 +679,26 @@ _AGE_ANY_BEFORE_RE = re.compile(
 # like its lowercase, a "before" text can match only where one of these ends the window
 # (trailing whitespace, ":" and "=" aside); tests/unit/nlp checks it against the regex.
 _AGE_BEFORE_LAST_WORDS = (
-    "age", "aged", "alder", "edad", "wiek", "vârsta", "varsta", "vârstă", "възраст", "вік",
-    "ani", "lat", "am", "i'm", "im", "er", "tengo", "mam", "мені", "на",
+    "age",
+    "aged",
+    "alder",
+    "edad",
+    "wiek",
+    "vârsta",
+    "varsta",
+    "vârstă",
+    "възраст",
+    "вік",
+    "ani",
+    "lat",
+    "am",
+    "i'm",
+    "im",
+    "er",
+    "tengo",
+    "mam",
+    "мені",
+    "на",
 )
 
 
@@ -714,18 +745,22 @@ def _two_digit_numbers(text: str, runs: list[tuple[int, int]]) -> Iterator[tuple
             yield a, b
 
 
-def _ages(norm: Normalised, runs: list[tuple[int, int]] | None = None
-          ) -> Iterator[tuple[str, int, int]]:
+def _ages(
+    norm: Normalised, runs: list[tuple[int, int]] | None = None
+) -> Iterator[tuple[str, int, int]]:
     text = norm.text
     for a, b in _two_digit_numbers(text, digit_runs(text) if runs is None else runs):
         age = int(text[a:b])
         if not 13 <= age <= 99:
             continue
         context_start = max(0, a - _AGE_CONTEXT)
-        if (not _age_after_possible(text, b)
-                or _AGE_ANY_AFTER_RE.match(text, b, b + _AGE_CONTEXT) is None) and (
-                not _age_before_possible(text, context_start, a)
-                or _AGE_ANY_BEFORE_RE.search(text, context_start, a) is None):
+        if (
+            not _age_after_possible(text, b)
+            or _AGE_ANY_AFTER_RE.match(text, b, b + _AGE_CONTEXT) is None
+        ) and (
+            not _age_before_possible(text, context_start, a)
+            or _AGE_ANY_BEFORE_RE.search(text, context_start, a) is None
+        ):
             continue
         for before_re, after_re in _AGE_COMPILED:
             start, end = a, b
@@ -758,7 +793,10 @@ def _safe(kind: str, produce: Callable[[], Iterator[tuple[str, int, int]] | list
 
 
 def extract(
-    text: str, *, region: str = "DK", normalised: Normalised | None = None,
+    text: str,
+    *,
+    region: str = "DK",
+    normalised: Normalised | None = None,
     lowered: str | None = None,
 ) -> list[Extracted]:
     """Extract phones, e-mails, handles, URLs, money and ages, ordered by start offset.
@@ -770,8 +808,9 @@ def extract(
         return []
     original = text[:MAX_CHARS]
     try:
-        norm = normalised if normalised is not None and len(text) <= MAX_CHARS \
-            else normalise(original)
+        norm = (
+            normalised if normalised is not None and len(text) <= MAX_CHARS else normalise(original)
+        )
     except Exception:
         logger.warning("normalisation failed on one text; using the raw text", exc_info=True)
         n = len(original)

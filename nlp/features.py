@@ -45,8 +45,9 @@ def doc_for_text(text: str) -> Doc:
 
         with _NLP_LOCK:
             if _NLP is None:
-                _NLP = spacy.blank("xx", config={"nlp": {"tokenizer": {
-                    "@tokenizers": "thbscan.tokenizer.v1"}}})
+                _NLP = spacy.blank(
+                    "xx", config={"nlp": {"tokenizer": {"@tokenizers": "thbscan.tokenizer.v1"}}}
+                )
     return _NLP.make_doc(text)
 
 
@@ -66,8 +67,9 @@ class TokenHashVectorizer(TransformerMixin, BaseEstimator):
 
     def _check_params(self) -> None:
         if tuple(self.ngram_range) not in ((1, 1), (1, 2)):
-            raise ValueError(f"ngram_range {self.ngram_range!r} is not supported: "
-                             "use [1, 1] or [1, 2]")
+            raise ValueError(
+                f"ngram_range {self.ngram_range!r} is not supported: use [1, 1] or [1, 2]"
+            )
         if not 1 <= int(self.n_features) <= 2**31 - 1:
             raise ValueError(f"n_features {self.n_features!r} must be in 1..2**31-1")
 

@@ -568,6 +568,7 @@ def _step_emoji(text: str, starts: Sequence[int], ends: Sequence[int]):
 
 # --- 7. Whitespace -------------------------------------------------------------------------
 
+
 def _step_whitespace(text: str, starts: Sequence[int], ends: Sequence[int]):
     """Runs of whitespace collapse to one space (one line break if the run had one), and
     the text is stripped (nlp.scan.collapse_whitespace, compiled where built)."""

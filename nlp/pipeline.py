@@ -59,8 +59,13 @@ class IndicatorComponent:
         self.name = name
         self.engine: Engine | None = None
 
-    def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
-                   compiled: dict[str, Any] | None = None) -> None:
+    def initialize(
+        self,
+        get_examples: Any = None,
+        *,
+        nlp: Language | None = None,
+        compiled: dict[str, Any] | None = None,
+    ) -> None:
         if compiled is None:
             raise ValueError(f"{self.name}: initialize needs compiled=compile_catalogue(...)")
         self.engine = Engine(compiled)
@@ -72,8 +77,11 @@ class IndicatorComponent:
         if original is None:  # doc.text joins every token: only when needed
             original = doc.text
         analysis = self.engine.analyse_text(
-            original, int(doc.user_data.get(TITLE_KEY, 0)), norm=normalised_of(doc),
-            tokens=tokens_of(doc))
+            original,
+            int(doc.user_data.get(TITLE_KEY, 0)),
+            norm=normalised_of(doc),
+            tokens=tokens_of(doc),
+        )
         doc.user_data[ANALYSIS_KEY] = analysis
         spans = []
         for hit in analysis.hits:
@@ -88,7 +96,8 @@ class IndicatorComponent:
         Path(path).mkdir(parents=True, exist_ok=True)
         if self.engine is not None:
             (Path(path) / self.data_file).write_text(
-                json.dumps(self.engine.compiled, ensure_ascii=False), encoding="utf-8")
+                json.dumps(self.engine.compiled, ensure_ascii=False), encoding="utf-8"
+            )
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> IndicatorComponent:
         file = Path(path) / self.data_file
@@ -123,10 +132,11 @@ def make_extractor(nlp: Language, name: str, region: str) -> Extractor:
 
 def build_pipeline(compiled: dict[str, Any], *, region: str = "DK") -> Language:
     """The scoring pipeline, initialised from a compiled catalogue."""
-    nlp = spacy.blank("xx", config={"nlp": {"tokenizer": {"@tokenizers":
-                                                          "thbscan.tokenizer.v1"}}})
+    nlp = spacy.blank("xx", config={"nlp": {"tokenizer": {"@tokenizers": "thbscan.tokenizer.v1"}}})
     nlp.add_pipe("thbscan_indicators_v1").initialize(compiled=compiled)
     nlp.add_pipe("thbscan_extractor_v1", config={"region": region})
-    nlp.meta["thbscan"] = {"list_versions": compiled.get("versions", {}),
-                           "fingerprint": compiled.get("fingerprint", "")}
+    nlp.meta["thbscan"] = {
+        "list_versions": compiled.get("versions", {}),
+        "fingerprint": compiled.get("fingerprint", ""),
+    }
     return nlp

@@ -15,10 +15,25 @@ import os
 import re
 from array import array
 
-__all__ = ["COMPILED", "EMOJI_RE", "LEET_HINT_RE", "ODD_SPACES", "PHONE_CORE_RE", "WORD_TOKEN_RE",
-           "ZERO_WIDTH", "collapse_whitespace",
-           "control_positions", "digit_runs", "emoji_spans", "homoglyph_hint", "leet_hint",
-           "number_hint", "phone_core", "spaced_letters", "unit_run"]
+__all__ = [
+    "COMPILED",
+    "EMOJI_RE",
+    "LEET_HINT_RE",
+    "ODD_SPACES",
+    "PHONE_CORE_RE",
+    "WORD_TOKEN_RE",
+    "ZERO_WIDTH",
+    "collapse_whitespace",
+    "control_positions",
+    "digit_runs",
+    "emoji_spans",
+    "homoglyph_hint",
+    "leet_hint",
+    "number_hint",
+    "phone_core",
+    "spaced_letters",
+    "unit_run",
+]
 
 _SPACED_DIGITS_RE = re.compile(r"\d[ \t.\-/]{1,3}\d(?!\d)")
 # Word tokens: runs of letters and digits, two of them joined by an apostrophe ("п'ять").
@@ -180,6 +195,7 @@ try:
         spaced_letters,
         unit_run,
     )
+
     COMPILED = True
 except ImportError:  # not built (no compiler at install): the references above run
     pass

@@ -107,7 +107,8 @@ class Assessment:
             "raw_score": round(self.raw_score, 4),
             "calibration": self.versions.get("calibration", "none"),
             "model": {
-                "probability": None if self.model_probability is None
+                "probability": None
+                if self.model_probability is None
                 else round(self.model_probability, 4),
             },
         }
@@ -128,8 +129,11 @@ class Scorer:
     """Scores listings against a catalogue (and optionally a text model)."""
 
     def __init__(
-        self, catalogue: Catalogue, model: ProbabilityModel | None = None,
-        config: dict[str, Any] | None = None, calibration: Calibration | None = None,
+        self,
+        catalogue: Catalogue,
+        model: ProbabilityModel | None = None,
+        config: dict[str, Any] | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.model = model
@@ -139,8 +143,11 @@ class Scorer:
         self.model_weight = float(self.config["model_weight"]) if model is not None else 0.0
         self.evidence_scale = float(self.config["evidence_scale"])
         self.compiled = compile_catalogue(
-            catalogue, evidence_scale=self.evidence_scale, threshold=self.threshold,
-            bands=dict(self.config["bands"]))
+            catalogue,
+            evidence_scale=self.evidence_scale,
+            threshold=self.threshold,
+            bands=dict(self.config["bands"]),
+        )
         self.nlp = build_pipeline(self.compiled)
         self.versions = {
             "scorer": self.config["scorer_version"],
@@ -175,8 +182,9 @@ class Scorer:
 
     # -- internals ----------------------------------------------------------
     def _assess_batch(self, batch: list[tuple[str, str]]) -> list[Assessment]:
-        docs = list(self.nlp.pipe(make_doc(self.nlp, title or "", text or "")
-                                  for title, text in batch))
+        docs = list(
+            self.nlp.pipe(make_doc(self.nlp, title or "", text or "") for title, text in batch)
+        )
         probabilities: Sequence[float | None]
         if self.model is not None:
             # A model on the scorer's tokens takes the docs: one tokenization per listing.
@@ -194,16 +202,16 @@ class Scorer:
         indicators, counter, suppressed = [], [], []
         for hit in analysis.hits:
             spans = tuple(TextSpan(start, end, text, fld) for fld, start, end, text in hit.spans)
-            contribution = Contribution(hit.id, hit.category, hit.weight, hit.grade, hit.title,
-                                        spans)
+            contribution = Contribution(
+                hit.id, hit.category, hit.weight, hit.grade, hit.title, spans
+            )
             if hit.weight < 0 or hit.grade == "counter":
                 counter.append(contribution)
             elif hit.counted:
                 indicators.append(contribution)
             else:
                 suppressed.append(contribution)
-        rules = [Contribution(r.id, r.category, r.weight, "rule", r.title)
-                 for r in analysis.rules]
+        rules = [Contribution(r.id, r.category, r.weight, "rule", r.title) for r in analysis.rules]
         evidence = analysis.evidence
         if probability is None or not math.isfinite(probability):
             score = evidence
@@ -214,15 +222,29 @@ class Scorer:
         categories = analysis.categories
         flagged = raw >= self.threshold and bool(categories)  # policy on the raw score
         language = name_language(analysis.language, analysis.normalised.text)
-        band = band_of(raw, self.config["bands"], form_named=bool(categories),
-                       urgent_minor=analysis.possible_minor and flagged)
+        band = band_of(
+            raw,
+            self.config["bands"],
+            form_named=bool(categories),
+            urgent_minor=analysis.possible_minor and flagged,
+        )
         return Assessment(
-            score=score, raw_score=raw, flagged=flagged, band=band,
-            categories=categories, possible_minor=analysis.possible_minor,
-            indicators=tuple(indicators), rules=tuple(rules), counter=tuple(counter),
-            suppressed=tuple(suppressed), language=language.code, evidence=evidence,
-            model_probability=probability, versions=self.versions,
-            extracted=tuple(doc.user_data.get(EXTRACTED_KEY, ())), kind=analysis.kind,
+            score=score,
+            raw_score=raw,
+            flagged=flagged,
+            band=band,
+            categories=categories,
+            possible_minor=analysis.possible_minor,
+            indicators=tuple(indicators),
+            rules=tuple(rules),
+            counter=tuple(counter),
+            suppressed=tuple(suppressed),
+            language=language.code,
+            evidence=evidence,
+            model_probability=probability,
+            versions=self.versions,
+            extracted=tuple(doc.user_data.get(EXTRACTED_KEY, ())),
+            kind=analysis.kind,
             language_supported=language.supported,
         )
 

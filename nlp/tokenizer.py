@@ -71,8 +71,10 @@ def _words_and_spaces(text: str, tokens: list[Token]) -> tuple[list[str], list[b
     words: list[str] = []
     spaces: list[bool] = []
     pos = 0
-    for start, end, word in [*((t.start, t.end, t.text) for t in tokens),
-                             (len(text), len(text), None)]:
+    for start, end, word in [
+        *((t.start, t.end, t.text) for t in tokens),
+        (len(text), len(text), None),
+    ]:
         gap = text[pos:start]
         if gap and words and gap[0] == " ":
             spaces[-1] = True

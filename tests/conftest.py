@@ -91,8 +91,12 @@ def compiled(catalogue):
     from nlp.scorer import load_scoring_config
 
     config = load_scoring_config()
-    return compile_catalogue(catalogue, evidence_scale=float(config["evidence_scale"]),
-                             threshold=float(config["threshold"]), bands=dict(config["bands"]))
+    return compile_catalogue(
+        catalogue,
+        evidence_scale=float(config["evidence_scale"]),
+        threshold=float(config["threshold"]),
+        bands=dict(config["bands"]),
+    )
 
 
 @pytest.fixture(scope="session")

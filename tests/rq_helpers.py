@@ -38,7 +38,8 @@ def make_item(
             text=text,
             fields=fields or {},
             url=url or f"https://jobs.example.invalid/{key}",
-            redirect_chain=(f"http://jobs.example.invalid/{key}",) if redirects is None
+            redirect_chain=(f"http://jobs.example.invalid/{key}",)
+            if redirects is None
             else redirects,
         ),
     )

@@ -17,8 +17,13 @@ from thbscan import config
 logger = logging.getLogger(__name__)
 
 
-def load_scorer(lists: str | Path | None = None, *, model: bool = True,
-                model_version: str | None = None, drafts: bool = False) -> Scorer:
+def load_scorer(
+    lists: str | Path | None = None,
+    *,
+    model: bool = True,
+    model_version: str | None = None,
+    drafts: bool = False,
+) -> Scorer:
     settings = config.settings()
     set_cache_dir(settings.cache_dir)
     catalogue: Catalogue = load_catalogue(lists, drafts=drafts)
@@ -36,8 +41,11 @@ def load_scorer(lists: str | Path | None = None, *, model: bool = True,
     if calibration is not None and calibration.fitted.get("scorer_key") != scorer.raw_scorer_key:
         logger.warning(
             "calibration %s was fitted for scorer %s, not %s: scoring uncalibrated; fit one "
-            "for this scorer with `thbscan calibration fit`", calibration.version,
-            calibration.fitted.get("scorer_key"), scorer.raw_scorer_key)
+            "for this scorer with `thbscan calibration fit`",
+            calibration.version,
+            calibration.fitted.get("scorer_key"),
+            scorer.raw_scorer_key,
+        )
         scorer = Scorer(catalogue, text_model)
     # The catalogue, the model and spaCy's vocabulary live as long as the process: move them
     # out of the cyclic garbage collector's way, so its collections, triggered by the many
@@ -49,9 +57,13 @@ def load_scorer(lists: str | Path | None = None, *, model: bool = True,
 
 def pseudonymiser(run_mode: str) -> Pseudonymiser:
     settings = config.settings()
-    return Pseudonymiser.from_env({"THBSCAN_PSEUDONYM_KEY": settings.pseudonym_key,
-                                   "THBSCAN_PSEUDONYM_KEY_VERSION":
-                                   settings.pseudonym_key_version}, mode=run_mode)
+    return Pseudonymiser.from_env(
+        {
+            "THBSCAN_PSEUDONYM_KEY": settings.pseudonym_key,
+            "THBSCAN_PSEUDONYM_KEY_VERSION": settings.pseudonym_key_version,
+        },
+        mode=run_mode,
+    )
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,14 @@ class Settings(BaseSettings):
 
 
 # Crawl settings that the environment may set for every crawl (as Scrapy settings).
-CRAWL_SETTINGS = ("redis_url", "redis_prefix", "redis_run", "redis_worker_ttl",
-                  "denylist_file", "sources_dir")
+CRAWL_SETTINGS = (
+    "redis_url",
+    "redis_prefix",
+    "redis_run",
+    "redis_worker_ttl",
+    "denylist_file",
+    "sources_dir",
+)
 
 
 def settings() -> Settings:
@@ -58,7 +64,8 @@ def settings() -> Settings:
     except ValidationError as exc:
         problems = "; ".join(
             f"THBSCAN_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}"
-            for e in exc.errors())
+            for e in exc.errors()
+        )
         raise SystemExit(f"bad setting: {problems}") from None
 
 

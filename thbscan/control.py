@@ -37,8 +37,12 @@ def switch_state(session: Session) -> dict[str, Any]:
     switch = session.get(ControlSwitch, SWITCH)
     if switch is None:
         return {"stopped": False, "changed_by": None, "changed_at": None, "reason": ""}
-    return {"stopped": switch.stopped, "changed_by": switch.changed_by,
-            "changed_at": switch.changed_at.isoformat(), "reason": switch.reason}
+    return {
+        "stopped": switch.stopped,
+        "changed_by": switch.changed_by,
+        "changed_at": switch.changed_at.isoformat(),
+        "reason": switch.reason,
+    }
 
 
 def set_stopped(session: Session, stopped: bool, *, actor: str, reason: str) -> None:
@@ -51,8 +55,14 @@ def set_stopped(session: Session, stopped: bool, *, actor: str, reason: str) -> 
     switch.changed_by = actor[:100]
     switch.changed_at = datetime.now(UTC)
     switch.reason = reason[:2000]
-    audit.record(session, actor, "crawl.stop_switch_on" if stopped else "crawl.stop_switch_off",
-                 "control_switch", SWITCH, reason=reason)
+    audit.record(
+        session,
+        actor,
+        "crawl.stop_switch_on" if stopped else "crawl.stop_switch_off",
+        "control_switch",
+        SWITCH,
+        reason=reason,
+    )
 
 
 class StopSwitchExtension:
@@ -71,8 +81,11 @@ class StopSwitchExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StopSwitchExtension:
         s = crawler.settings
-        ext = cls(crawler, s.get("THBSCAN_DATABASE_URL") or "",
-                  s.getfloat("THBSCAN_STOP_POLL_INTERVAL", 5.0))
+        ext = cls(
+            crawler,
+            s.get("THBSCAN_DATABASE_URL") or "",
+            s.getfloat("THBSCAN_STOP_POLL_INTERVAL", 5.0),
+        )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext

@@ -76,7 +76,10 @@ def private_hosts(sources: list[SourceConfig]) -> list[str]:
 
 
 def run_crawls(
-    sources: list[SourceConfig], database_url: str, *, overrides: dict[str, Any] | None = None,
+    sources: list[SourceConfig],
+    database_url: str,
+    *,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Crawl ``sources`` concurrently; returns each source's final Scrapy stats.
 

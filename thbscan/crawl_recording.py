@@ -36,16 +36,18 @@ def _holder_dead(holder: str) -> bool:
     return False
 
 
-def acquire_lock(session: Session, source: str, *, max_runtime: float,
-                 holder: str | None = None) -> str | None:
+def acquire_lock(
+    session: Session, source: str, *, max_runtime: float, holder: str | None = None
+) -> str | None:
     """Take the source's lock; returns None if taken, else the current holder. Commits."""
     holder = holder or lock_holder()
     now = datetime.now(UTC)
     expires = now + timedelta(seconds=max_runtime + 300)
     try:
         with session.begin_nested():
-            session.add(CrawlLock(source=source, holder=holder, acquired_at=now,
-                                  expires_at=expires))
+            session.add(
+                CrawlLock(source=source, holder=holder, acquired_at=now, expires_at=expires)
+            )
         session.commit()
         return None
     except IntegrityError:
@@ -58,19 +60,31 @@ def acquire_lock(session: Session, source: str, *, max_runtime: float,
     # stale: the holder died or overran; take it over only if nobody else did meanwhile
     taken = session.execute(
         update(CrawlLock)
-        .where(CrawlLock.source == source, CrawlLock.holder == current.holder,
-               CrawlLock.acquired_at == current.acquired_at)
+        .where(
+            CrawlLock.source == source,
+            CrawlLock.holder == current.holder,
+            CrawlLock.acquired_at == current.acquired_at,
+        )
         .values(holder=holder, acquired_at=now, expires_at=expires)
     ).rowcount
-    audit.record(session, "system", "crawl.lock_taken_over", "crawl_lock", source,
-                 previous_holder=current.holder)
+    audit.record(
+        session,
+        "system",
+        "crawl.lock_taken_over",
+        "crawl_lock",
+        source,
+        previous_holder=current.holder,
+    )
     session.commit()
     return None if taken else current.holder
 
 
 def release_lock(session: Session, source: str, holder: str | None = None) -> None:
-    session.execute(delete(CrawlLock).where(CrawlLock.source == source,
-                                            CrawlLock.holder == (holder or lock_holder())))
+    session.execute(
+        delete(CrawlLock).where(
+            CrawlLock.source == source, CrawlLock.holder == (holder or lock_holder())
+        )
+    )
     session.commit()
 
 
@@ -102,8 +116,7 @@ class CrawlJobRecorder:
             session.add(job)
             session.flush()
             self.job_id = job.id
-            audit.record(session, "system", "crawl.started", "crawl_job", job.id,
-                         source=job.source)
+            audit.record(session, "system", "crawl.started", "crawl_job", job.id, source=job.source)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         try:
@@ -123,14 +136,27 @@ class CrawlJobRecorder:
             job.new = int(stats.get("thbscan/items/new", 0))
             job.changed = int(stats.get("thbscan/items/changed", 0))
             job.unchanged = int(stats.get("thbscan/items/unchanged", 0)) + int(
-                stats.get("thbscan/incremental/not_modified", 0))
+                stats.get("thbscan/incremental/not_modified", 0)
+            )
             job.errors = int(stats.get("log_count/ERROR", 0)) + int(
-                stats.get("spider_exceptions/count", 0))
+                stats.get("spider_exceptions/count", 0)
+            )
             job.robots_denied = int(stats.get("robotstxt/forbidden", 0)) + int(
-                stats.get("thbscan/robots/disallow_all", 0))
+                stats.get("thbscan/robots/disallow_all", 0)
+            )
             job.stop_reason = reason
             job.status = "finished" if reason == "finished" else "stopped"
-            job.stats = {k: v for k, v in stats.items()
-                         if isinstance(v, int | float | str) and len(k) <= 200}
-            audit.record(session, "system", "crawl.finished", "crawl_job", job.id,
-                         source=job.source, reason=reason, pages=job.pages, items=job.items)
+            job.stats = {
+                k: v for k, v in stats.items() if isinstance(v, int | float | str) and len(k) <= 200
+            }
+            audit.record(
+                session,
+                "system",
+                "crawl.finished",
+                "crawl_job",
+                job.id,
+                source=job.source,
+                reason=reason,
+                pages=job.pages,
+                items=job.items,
+            )

@@ -24,17 +24,25 @@ def _validator_row(item: Any, fetched_at: datetime) -> dict[str, Any] | None:
     last_modified = (getattr(item, "last_modified", "") or "")[:100] or None
     if not (etag or last_modified) or not item.url:
         return None
-    return {"source": item.source, "url": item.url[:2000],
-            "natural_key": item.natural_key[:1000], "etag": etag,
-            "last_modified": last_modified, "fetched_at": fetched_at}
+    return {
+        "source": item.source,
+        "url": item.url[:2000],
+        "natural_key": item.natural_key[:1000],
+        "etag": etag,
+        "last_modified": last_modified,
+        "fetched_at": fetched_at,
+    }
 
 
 def save_validator(session: Session, item: Any, fetched_at: datetime) -> None:
     values = _validator_row(item, fetched_at)
     if values is None:
         return
-    row = session.scalar(select(FetchValidator).where(
-        FetchValidator.source == values["source"], FetchValidator.url == values["url"]))
+    row = session.scalar(
+        select(FetchValidator).where(
+            FetchValidator.source == values["source"], FetchValidator.url == values["url"]
+        )
+    )
     if row is None:
         try:
             with session.begin_nested():
@@ -64,9 +72,14 @@ def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) 
         by_source.setdefault(source, []).append(url)
     for source, urls in by_source.items():
         for chunk in in_chunks(urls):
-            known.update((row.source, row.url) for row in session.execute(
-                select(table.c.source, table.c.url).where(
-                    table.c.source == source, table.c.url.in_(chunk))))
+            known.update(
+                (row.source, row.url)
+                for row in session.execute(
+                    select(table.c.source, table.c.url).where(
+                        table.c.source == source, table.c.url.in_(chunk)
+                    )
+                )
+            )
     new = [row for key, row in rows.items() if key not in known]
     old = [{f"b_{k}": v for k, v in row.items()} for key, row in rows.items() if key in known]
     try:
@@ -74,11 +87,19 @@ def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) 
             if new:
                 session.execute(insert(table), new)
             if old:
-                session.execute(update(table).where(
-                    table.c.source == bindparam("b_source"), table.c.url == bindparam("b_url")
-                ).values(natural_key=bindparam("b_natural_key"), etag=bindparam("b_etag"),
-                         last_modified=bindparam("b_last_modified"),
-                         fetched_at=bindparam("b_fetched_at")), old)
+                session.execute(
+                    update(table)
+                    .where(
+                        table.c.source == bindparam("b_source"), table.c.url == bindparam("b_url")
+                    )
+                    .values(
+                        natural_key=bindparam("b_natural_key"),
+                        etag=bindparam("b_etag"),
+                        last_modified=bindparam("b_last_modified"),
+                        fetched_at=bindparam("b_fetched_at"),
+                    ),
+                    old,
+                )
     except IntegrityError:
         for item, listing in payloads:
             save_validator(session, item, listing.fetched_at or datetime.now(UTC))
@@ -87,8 +108,11 @@ def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) 
 def store_batch(session: Session, payloads: list[tuple[Any, ListingInput]]) -> list[Any]:
     """A group commit's listings in a few statements (each result or its error)."""
     results = store_listings(session, [listing for _item, listing in payloads])
-    stored = [p for p, r in zip(payloads, results, strict=True)
-              if not isinstance(r, Exception) and is_dataclass(p[0])]
+    stored = [
+        p
+        for p, r in zip(payloads, results, strict=True)
+        if not isinstance(r, Exception) and is_dataclass(p[0])
+    ]
     save_validators(session, stored)
     return results
 

@@ -64,9 +64,13 @@ class ConditionalRequestMiddleware:
         try:
             with session_factory(engine)() as session:
                 rows = session.execute(
-                    select(FetchValidator.url, FetchValidator.etag,
-                           FetchValidator.last_modified, FetchValidator.fetched_at,
-                           FetchValidator.natural_key).where(FetchValidator.source == source)
+                    select(
+                        FetchValidator.url,
+                        FetchValidator.etag,
+                        FetchValidator.last_modified,
+                        FetchValidator.fetched_at,
+                        FetchValidator.natural_key,
+                    ).where(FetchValidator.source == source)
                 )
                 self.validators = {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
         finally:
@@ -96,8 +100,9 @@ class ConditionalRequestMiddleware:
             request.headers.setdefault(b"If-Modified-Since", last_modified.encode("latin-1"))
         return None
 
-    def process_response(self, request: Request, response: Response,
-                         spider: Any = None) -> Response:
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
         if response.status == 304:
             known = self.validators.get(request.url)
             if known is not None:

@@ -44,9 +44,14 @@ from thbscan.incremental import seen_keys
 logger = logging.getLogger(__name__)
 
 # A crawl that ended like this may have missed listings: never mark anything removed.
-_INCOMPLETE_STATS = ("log_count/ERROR", "retry/max_reached", "thbscan/host/paused",
-                     "thbscan/robots/disallow_all", "thbscan/ssrf/refused",
-                     "thbscan/denylist/dropped")
+_INCOMPLETE_STATS = (
+    "log_count/ERROR",
+    "retry/max_reached",
+    "thbscan/host/paused",
+    "thbscan/robots/disallow_all",
+    "thbscan/ssrf/refused",
+    "thbscan/denylist/dropped",
+)
 
 
 def _parse_time(value: str) -> datetime:
@@ -101,7 +106,8 @@ def writer_for(database_url: str) -> ThreadPoolExecutor:
         writer = _writers.get(database_url)
         if writer is None:
             writer = _writers[database_url] = ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="thbscan-store")
+                max_workers=1, thread_name_prefix="thbscan-store"
+            )
         return writer
 
 
@@ -124,8 +130,11 @@ def store_group(sessions: sessionmaker[Session], payloads: list[Any]) -> list[Re
             if attempt == _ATTEMPTS - 1:
                 logger.exception("storing a group of %d items failed", len(payloads))
                 return [(None, exc)] * len(payloads)
-            logger.warning("storing a group of %d items failed (%s); retrying",
-                           len(payloads), exc.__class__.__name__)
+            logger.warning(
+                "storing a group of %d items failed (%s); retrying",
+                len(payloads),
+                exc.__class__.__name__,
+            )
             time.sleep(0.5 * (attempt + 1))
     return []  # not reached
 
@@ -138,8 +147,9 @@ def _store(session: Session, payloads: list[Any]) -> list[Result]:
     except DBAPIError:  # locked database: the whole group again
         raise
     except Exception:  # a payload the batch cannot take: find it, one at a time
-        logger.debug("group write failed; storing its %d items one by one", len(payloads),
-                     exc_info=True)
+        logger.debug(
+            "group write failed; storing its %d items one by one", len(payloads), exc_info=True
+        )
     results: list[Result] = []
     for payload in payloads:
         try:
@@ -153,8 +163,13 @@ def _store(session: Session, payloads: list[Any]) -> list[Result]:
 
 
 class StorePipeline:
-    def __init__(self, database_url: str, stats: Any = None, denylist: Denylist | None = None,
-                 mark_removed: bool = True) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        stats: Any = None,
+        denylist: Denylist | None = None,
+        mark_removed: bool = True,
+    ) -> None:
         self.database_url = database_url
         self.stats = stats
         self.denylist = denylist or Denylist()
@@ -172,11 +187,15 @@ class StorePipeline:
         url = s.get("THBSCAN_DATABASE_URL")
         if not url:
             raise ValueError("THBSCAN_DATABASE_URL setting is empty: pass --db or set the variable")
-        denylist = Denylist.from_values(s.getlist("THBSCAN_DENYLIST"),
-                                        s.get("THBSCAN_DENYLIST_FILE") or None)
-        pipeline = cls(url, crawler.stats, denylist,
-                       mark_removed=s.getbool("THBSCAN_MARK_REMOVED", True)
-                       and not s.get("THBSCAN_REDIS_URL"))
+        denylist = Denylist.from_values(
+            s.getlist("THBSCAN_DENYLIST"), s.get("THBSCAN_DENYLIST_FILE") or None
+        )
+        pipeline = cls(
+            url,
+            crawler.stats,
+            denylist,
+            mark_removed=s.getbool("THBSCAN_MARK_REMOVED", True) and not s.get("THBSCAN_REDIS_URL"),
+        )
         pipeline.seen = seen_keys(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -234,7 +253,8 @@ class StorePipeline:
         if not group:
             return
         done = asyncio.get_running_loop().run_in_executor(
-            self.writer, store_group, self.sessions, [payload for payload, _f in group])
+            self.writer, store_group, self.sessions, [payload for payload, _f in group]
+        )
 
         def settle(done: asyncio.Future[list[Result]]) -> None:
             results = done.result()
@@ -248,8 +268,9 @@ class StorePipeline:
         """After the crawl's last item: mark what was not seen (on the writer thread, one
         SQLite writer at a time)."""
         try:
-            self.writer.submit(with_retries, lambda: self._finish_in_session(spider, reason)
-                               ).result()
+            self.writer.submit(
+                with_retries, lambda: self._finish_in_session(spider, reason)
+            ).result()
         finally:
             self.engine.dispose()
 
@@ -267,19 +288,26 @@ class StorePipeline:
         # Stored listings got last_seen_at when stored; those seen through a 304 or a
         # sitemap lastmod get it now.
         for chunk in in_chunks(sorted(self.seen - self.stored)):
-            session.execute(update(Listing).where(
-                Listing.source == source, Listing.natural_key.in_(chunk)
-            ).values(last_seen_at=now, removed_at=None))
+            session.execute(
+                update(Listing)
+                .where(Listing.source == source, Listing.natural_key.in_(chunk))
+                .values(last_seen_at=now, removed_at=None)
+            )
         keys = self.seen | self.stored
         stats = self.stats.get_stats() if self.stats else {}
-        complete = (reason == "finished" and self.mark_removed_enabled and keys
-                    and not self.failed
-                    and not any(stats.get(k) for k in _INCOMPLETE_STATS)
-                    and getattr(source_cfg, "spider", "") != "feed"
-                    and getattr(source_cfg, "discovery", "pages") != "feed")
+        complete = (
+            reason == "finished"
+            and self.mark_removed_enabled
+            and keys
+            and not self.failed
+            and not any(stats.get(k) for k in _INCOMPLETE_STATS)
+            and getattr(source_cfg, "spider", "") != "feed"
+            and getattr(source_cfg, "discovery", "pages") != "feed"
+        )
         if complete:
             removed = mark_removed(session, source, keys, now)
             self._inc("thbscan/items/removed", removed)
             if removed:
-                audit.record(session, "system", "crawl.listings_removed", "source", source,
-                             count=removed)
+                audit.record(
+                    session, "system", "crawl.listings_removed", "source", source, count=removed
+                )

@@ -17,8 +17,9 @@ from review_queue.db import CrawlJob
 
 
 def last_starts(session: Session) -> dict[str, datetime]:
-    rows = session.execute(select(CrawlJob.source, func.max(CrawlJob.started_at))
-                           .group_by(CrawlJob.source))
+    rows = session.execute(
+        select(CrawlJob.source, func.max(CrawlJob.started_at)).group_by(CrawlJob.source)
+    )
     out = {}
     for source, started in rows:
         if started is not None:
@@ -34,9 +35,9 @@ def is_due(source: SourceConfig, last_start: datetime | None, now: datetime) -> 
     return now - last_start >= timedelta(seconds=source.schedule.seconds())
 
 
-def due_sources(session: Session, sources: list[SourceConfig],
-                now: datetime | None = None) -> list[SourceConfig]:
+def due_sources(
+    session: Session, sources: list[SourceConfig], now: datetime | None = None
+) -> list[SourceConfig]:
     now = now or datetime.now(UTC)
     starts = last_starts(session)
-    return sorted((s for s in sources if is_due(s, starts.get(s.name), now)),
-                  key=lambda s: s.name)
+    return sorted((s for s in sources if is_due(s, starts.get(s.name), now)), key=lambda s: s.name)

@@ -46,16 +46,23 @@ class ScoringReport:
     stopped: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"scored": self.scored, "flagged": self.flagged, "queued": self.queued,
-                "seconds": round(self.seconds, 2), "workers": self.workers,
-                "stopped": self.stopped}
+        return {
+            "scored": self.scored,
+            "flagged": self.flagged,
+            "queued": self.queued,
+            "seconds": round(self.seconds, 2),
+            "workers": self.workers,
+            "stopped": self.stopped,
+        }
 
 
-def to_score_input(version: PendingVersion, assessment: Assessment, scorer: Scorer,
-                   pseudonymiser: Pseudonymiser) -> ScoreInput:
+def to_score_input(
+    version: PendingVersion, assessment: Assessment, scorer: Scorer, pseudonymiser: Pseudonymiser
+) -> ScoreInput:
     identifiers = tuple(
         (e.kind, pseudonymiser.pseudonymise(e.kind, e.value))
-        for e in assessment.extracted if e.kind in IDENTIFIER_KINDS
+        for e in assessment.extracted
+        if e.kind in IDENTIFIER_KINDS
     )
     return ScoreInput(
         version_id=version.version_id,
@@ -73,11 +80,13 @@ def to_score_input(version: PendingVersion, assessment: Assessment, scorer: Scor
     )
 
 
-def score_batch(scorer: Scorer, pseudonymiser: Pseudonymiser,
-                batch: list[PendingVersion]) -> list[ScoreInput]:
+def score_batch(
+    scorer: Scorer, pseudonymiser: Pseudonymiser, batch: list[PendingVersion]
+) -> list[ScoreInput]:
     assessments = scorer.assess_many((v.title, v.text) for v in batch)
-    return [to_score_input(v, a, scorer, pseudonymiser)
-            for v, a in zip(batch, assessments, strict=True)]
+    return [
+        to_score_input(v, a, scorer, pseudonymiser) for v, a in zip(batch, assessments, strict=True)
+    ]
 
 
 # -- worker processes --------------------------------------------------------
@@ -116,16 +125,25 @@ def score_archive(
         if worker_factory is None:
             raise ValueError("workers > 1 needs worker_factory to build a scorer per process")
         pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker, initargs=(worker_factory,),
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(worker_factory,),
         )
     try:
         with sessions() as reader:
             total = count_pending(reader, scorer.scorer_key) if not rescore else None
-            bar = tqdm(total=total, unit="listing", desc="scoring", disable=not progress,
-                       file=sys.stderr, smoothing=0.1)
-            batches = pending_versions(reader, scorer.scorer_key, batch_size=batch_size,
-                                       rescore=rescore)
+            bar = tqdm(
+                total=total,
+                unit="listing",
+                desc="scoring",
+                disable=not progress,
+                file=sys.stderr,
+                smoothing=0.1,
+            )
+            batches = pending_versions(
+                reader, scorer.scorer_key, batch_size=batch_size, rescore=rescore
+            )
             for results in _results(batches, scorer, pseudonymiser, pool, workers):
                 _write(writer_sessions or sessions, results, report, scorer, sample_rate, actor)
                 bar.update(len(results))
@@ -141,8 +159,11 @@ def score_archive(
 
 
 def _results(
-    batches: Iterable[list[PendingVersion]], scorer: Scorer, pseudonymiser: Pseudonymiser,
-    pool: ProcessPoolExecutor | None, workers: int,
+    batches: Iterable[list[PendingVersion]],
+    scorer: Scorer,
+    pseudonymiser: Pseudonymiser,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
 ) -> Iterable[list[ScoreInput]]:
     if pool is None:
         for batch in batches:
@@ -157,8 +178,14 @@ def _results(
         yield inflight.popleft().result()
 
 
-def _write(sessions: sessionmaker[Session], results: list[ScoreInput], report: ScoringReport,
-           scorer: Scorer, sample_rate: float, actor: str) -> None:
+def _write(
+    sessions: sessionmaker[Session],
+    results: list[ScoreInput],
+    report: ScoringReport,
+    scorer: Scorer,
+    sample_rate: float,
+    actor: str,
+) -> None:
     with sessions.begin() as writer:
         for result in results:
             _score, item = record_score(writer, result, sample_rate=sample_rate)
@@ -166,7 +193,12 @@ def _write(sessions: sessionmaker[Session], results: list[ScoreInput], report: S
             report.flagged += int(result.flagged)
             report.queued += int(item is not None)
         audit.record(
-            writer, actor, "scoring.batch", "scorer", scorer.scorer_key[:60],
-            listings=len(results), model_version=scorer.versions["model"],
+            writer,
+            actor,
+            "scoring.batch",
+            "scorer",
+            scorer.scorer_key[:60],
+            listings=len(results),
+            model_version=scorer.versions["model"],
             list_versions=scorer.versions["lists"],
         )

@@ -25,8 +25,7 @@ def redis_settings(settings: Any, source: str, domains: int = 1) -> dict[str, An
     ``CONCURRENT_REQUESTS`` the first worker would hoard requests queued behind its
     per-domain limit while the others wait with nothing to do.
     """
-    base = key_base(settings.get("THBSCAN_REDIS_PREFIX"), source,
-                    settings.get("THBSCAN_REDIS_RUN"))
+    base = key_base(settings.get("THBSCAN_REDIS_PREFIX"), source, settings.get("THBSCAN_REDIS_RUN"))
     downloader = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
     downloader["crawler.distributed.ack.AckDownloaderMiddleware"] = 1
     # Next to the download (after robots.txt has set a Crawl-delay): host spacing shared

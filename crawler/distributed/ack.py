@@ -94,8 +94,7 @@ class AckSpiderMiddleware:
         page.complete = True
         self._maybe_ack(page)
 
-    def item_done(self, item: Any = None, response: Response | None = None,
-                  **kwargs: Any) -> None:
+    def item_done(self, item: Any = None, response: Response | None = None, **kwargs: Any) -> None:
         request = getattr(response, "request", None)
         page = self.pages.get(id(request))
         if page is not None and page.request is request:
@@ -108,8 +107,9 @@ class AckSpiderMiddleware:
             # engine's scheduling call (push or refusal) has returned.
             call_later(0, self._done, page)
 
-    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any],
-                                          spider: Any = None) -> AsyncIterator[Any]:
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
         page = self._page(response)
         try:
             async for obj in result:
@@ -118,8 +118,9 @@ class AckSpiderMiddleware:
         finally:
             self._ended(page)
 
-    def process_spider_output(self, response: Response, result: Iterable[Any],
-                              spider: Any = None) -> Iterator[Any]:
+    def process_spider_output(
+        self, response: Response, result: Iterable[Any], spider: Any = None
+    ) -> Iterator[Any]:
         page = self._page(response)
         try:
             for obj in result:
@@ -128,8 +129,9 @@ class AckSpiderMiddleware:
         finally:
             self._ended(page)
 
-    def process_spider_exception(self, response: Response, exception: Exception,
-                                 spider: Any = None) -> None:
+    def process_spider_exception(
+        self, response: Response, exception: Exception, spider: Any = None
+    ) -> None:
         self._ended(self._page(response))  # outputs already yielded are still counted
 
 
@@ -143,6 +145,5 @@ class AckDownloaderMiddleware:
     def from_crawler(cls, crawler: Crawler) -> AckDownloaderMiddleware:
         return cls(crawler)
 
-    def process_exception(self, request: Request, exception: Exception,
-                          spider: Any = None) -> None:
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
         ack(self.crawler, request)  # failed or ignored: nothing more will come of it

@@ -58,8 +58,9 @@ class SharedDelayMiddleware:
         per_slot = downloader.per_slot_settings.get(key, {})
         return float(per_slot.get("delay", self.crawler.settings.getfloat("DOWNLOAD_DELAY")))
 
-    def process_request(self, request: Request, spider: Spider | None = None
-                        ) -> Awaitable[None] | None:
+    def process_request(
+        self, request: Request, spider: Spider | None = None
+    ) -> Awaitable[None] | None:
         """Nothing for a host without a delay; else reserve the host's next free moment
         and return the wait for it, if any (a plain method: no coroutine per request)."""
         delay = self._delay(request)
@@ -69,8 +70,7 @@ class SharedDelayMiddleware:
         if self._reserve is None:
             self._reserve = queue.server.register_script(RESERVE)
         host = (urlparse_cached(request).hostname or "").lower()
-        wait_ms = int(self._reserve(keys=[f"{queue.base}:host:{host}"],
-                                    args=[int(delay * 1000)]))
+        wait_ms = int(self._reserve(keys=[f"{queue.base}:host:{host}"], args=[int(delay * 1000)]))
         if wait_ms <= 0:
             return None
         self.crawler.stats.inc_value("thbscan/redis/host_delay_wait")

@@ -95,8 +95,7 @@ class Lease:
 
     def start(self) -> None:
         self.server.set(self.key, "1", px=int(self.ttl * 1000))
-        self._thread = threading.Thread(target=self._run, name="thbscan-redis-lease",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="thbscan-redis-lease", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
@@ -104,8 +103,11 @@ class Lease:
             try:
                 if not self.renew():
                     self.lapses += 1
-                    logger.warning("the Redis lease %s had expired: this worker's in-progress "
-                                   "requests may have been re-queued", self.key)
+                    logger.warning(
+                        "the Redis lease %s had expired: this worker's in-progress "
+                        "requests may have been re-queued",
+                        self.key,
+                    )
             except Exception as exc:  # Redis unreachable: retry at the next beat
                 logger.warning("renewing the Redis lease %s failed: %s", self.key, exc)
 
@@ -123,8 +125,9 @@ class ReliableFifoQueue(Base):
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.processing_key = self.processing_key_of(self.worker_id)
         settings = getattr(getattr(spider, "crawler", None), "settings", None)
-        ttl = settings.getfloat("THBSCAN_REDIS_WORKER_TTL", DEFAULT_TTL) if settings \
-            else DEFAULT_TTL
+        ttl = (
+            settings.getfloat("THBSCAN_REDIS_WORKER_TTL", DEFAULT_TTL) if settings else DEFAULT_TTL
+        )
         self.lease = Lease(server, self.lease_key_of(self.worker_id), ttl)
         self._requeue = server.register_script(REQUEUE_IF_EXPIRED)
         self._push = server.register_script(PUSH_IF_NEW)
@@ -162,8 +165,10 @@ class ReliableFifoQueue(Base):
     def _own_method(self, func: Any) -> bool:
         if not callable(func):
             return True  # None or a name already
-        return (getattr(func, "__self__", None) is self.spider
-                and getattr(self.spider, getattr(func, "__name__", ""), None) == func)
+        return (
+            getattr(func, "__self__", None) is self.spider
+            and getattr(self.spider, getattr(func, "__name__", ""), None) == func
+        )
 
     def processing_key_of(self, worker_id: str) -> str:
         return f"{self.base}:processing:{worker_id}"
@@ -195,8 +200,12 @@ class ReliableFifoQueue(Base):
         replaced = request.meta.pop(RAW_META, None)
         encoded = self._encode_request(request)
         keys = [seen_key or self.key, self.key, self.processing_key]
-        args = [fingerprint if seen_key else "", encoded, replaced or "",
-                "1" if request.priority > 0 else ""]
+        args = [
+            fingerprint if seen_key else "",
+            encoded,
+            replaced or "",
+            "1" if request.priority > 0 else "",
+        ]
         if replaced is None:
             self._pushes.append((keys, args))
             if len(self._pushes) >= PUSH_GROUP:
@@ -338,8 +347,7 @@ class ReliableFifoQueue(Base):
         if finished:
             left = int(self.server.llen(self.processing_key))
             if left:
-                logger.warning("%d requests were never acknowledged in a finished crawl",
-                               left)
+                logger.warning("%d requests were never acknowledged in a finished crawl", left)
             self.server.delete(self.processing_key)
         else:
             self._requeue(keys=[self.processing_key, self.lease.key, self.key])

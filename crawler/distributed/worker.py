@@ -51,8 +51,9 @@ class RedisWorker:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisWorker:
         s = crawler.settings
-        ext = cls(crawler, s.getint("THBSCAN_REDIS_WORKER_TTL"),
-                  s.getfloat("THBSCAN_REDIS_IDLE_CLOSE"))
+        ext = cls(
+            crawler, s.getint("THBSCAN_REDIS_WORKER_TTL"), s.getfloat("THBSCAN_REDIS_IDLE_CLOSE")
+        )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
@@ -94,8 +95,11 @@ class RedisWorker:
             # ends, so a worker with one slow download left would leave the rest idle).
             # Only when Scrapy has not asked for a while: while it takes requests as its
             # downloads end, a look here would be one more round trip per 5 ms for nothing.
-            if (time.monotonic() - queue.last_pop > POKE_STALE and queue.capacity() > 0
-                    and queue.has_waiting()):
+            if (
+                time.monotonic() - queue.last_pop > POKE_STALE
+                and queue.capacity() > 0
+                and queue.has_waiting()
+            ):
                 slot.nextcall.schedule()
             return
         if queue.has_waiting():

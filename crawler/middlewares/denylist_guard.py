@@ -26,8 +26,9 @@ class DenylistMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DenylistMiddleware:
         s = crawler.settings
-        denylist = Denylist.from_values(s.getlist("THBSCAN_DENYLIST"),
-                                        s.get("THBSCAN_DENYLIST_FILE") or None)
+        denylist = Denylist.from_values(
+            s.getlist("THBSCAN_DENYLIST"), s.get("THBSCAN_DENYLIST_FILE") or None
+        )
         return cls(denylist, crawler.stats)
 
     def allowed(self, obj: Any) -> bool:
@@ -43,12 +44,14 @@ class DenylistMiddleware:
             if self.allowed(obj):
                 yield obj
 
-    def process_spider_output(self, response: Any, result: Iterable[Any],
-                              spider: Any = None) -> Iterable[Any]:
+    def process_spider_output(
+        self, response: Any, result: Iterable[Any], spider: Any = None
+    ) -> Iterable[Any]:
         return (obj for obj in result if self.allowed(obj))
 
-    async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any],
-                                          spider: Any = None) -> AsyncIterator[Any]:
+    async def process_spider_output_async(
+        self, response: Any, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
         async for obj in result:
             if self.allowed(obj):
                 yield obj

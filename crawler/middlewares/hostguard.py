@@ -67,9 +67,16 @@ def looks_like_captcha(body: bytes) -> bool:
 
 
 class HostGuardMiddleware:
-    def __init__(self, *, retry_after_max: float = 300.0, retry_after_default: float = 10.0,
-                 max_429: int = 3, pause_statuses: tuple[int, ...] = (401, 403),
-                 stats: Any = None, crawler: Crawler | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        retry_after_max: float = 300.0,
+        retry_after_default: float = 10.0,
+        max_429: int = 3,
+        pause_statuses: tuple[int, ...] = (401, 403),
+        stats: Any = None,
+        crawler: Crawler | None = None,
+    ) -> None:
         self.retry_after_max = retry_after_max
         self.retry_after_default = retry_after_default
         self.max_429 = max_429
@@ -88,7 +95,8 @@ class HostGuardMiddleware:
             retry_after_default=s.getfloat("THBSCAN_RETRY_AFTER_DEFAULT"),
             max_429=s.getint("THBSCAN_MAX_429"),
             pause_statuses=tuple(int(x) for x in s.getlist("THBSCAN_PAUSE_STATUSES")),
-            stats=crawler.stats, crawler=crawler,
+            stats=crawler.stats,
+            crawler=crawler,
         )
 
     def _inc(self, key: str) -> None:
@@ -119,8 +127,9 @@ class HostGuardMiddleware:
             await sleep(wait)
         return None
 
-    def process_response(self, request: Request, response: Response,
-                         spider: Spider | None = None) -> Response:
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
         host = (urlparse_cached(request).hostname or "").lower()
         status = response.status
         if status in self.pause_statuses:

@@ -54,14 +54,19 @@ class DisallowAll:
 
 
 class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
-    def __init__(self, crawler: Crawler, fail_ttl: float | None = None,
-                 crawl_delay_max: float | None = None) -> None:
+    def __init__(
+        self, crawler: Crawler, fail_ttl: float | None = None, crawl_delay_max: float | None = None
+    ) -> None:
         super().__init__(crawler)
         settings = crawler.settings
-        self.fail_ttl = settings.getfloat("THBSCAN_ROBOTS_FAIL_TTL") if fail_ttl is None \
-            else fail_ttl
-        self.crawl_delay_max = settings.getfloat("THBSCAN_CRAWL_DELAY_MAX") \
-            if crawl_delay_max is None else crawl_delay_max
+        self.fail_ttl = (
+            settings.getfloat("THBSCAN_ROBOTS_FAIL_TTL") if fail_ttl is None else fail_ttl
+        )
+        self.crawl_delay_max = (
+            settings.getfloat("THBSCAN_CRAWL_DELAY_MAX")
+            if crawl_delay_max is None
+            else crawl_delay_max
+        )
         self._expires: dict[str, float] = {}
         self.crawl_delays: dict[str, float] = {}
 
@@ -71,8 +76,11 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
     async def robot_parser(self, request: Request) -> Any:
         netloc = urlparse_cached(request).netloc
         expires = self._expires.get(netloc)
-        if expires is not None and time.monotonic() >= expires \
-                and not isinstance(self._parsers.get(netloc), Deferred):
+        if (
+            expires is not None
+            and time.monotonic() >= expires
+            and not isinstance(self._parsers.get(netloc), Deferred)
+        ):
             del self._expires[netloc]
             self._parsers.pop(netloc, None)  # fetch robots.txt again
         pending = self._parsers.get(netloc)
@@ -89,8 +97,12 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     def _fail_closed(self, netloc: str, why: str) -> None:
         self._stats.inc_value("thbscan/robots/disallow_all")
-        logger.warning("robots.txt of %s unavailable (%s): disallowing the host for %.0f s",
-                       netloc, why, self.fail_ttl)
+        logger.warning(
+            "robots.txt of %s unavailable (%s): disallowing the host for %.0f s",
+            netloc,
+            why,
+            self.fail_ttl,
+        )
         self._expires[netloc] = time.monotonic() + self.fail_ttl
         rp_dfd = self._parsers[netloc]
         self._parsers[netloc] = DisallowAll()  # type: ignore[assignment]
@@ -141,4 +153,3 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FailClosedRobotsTxtMiddleware:
         return cls(crawler)
-

@@ -22,8 +22,16 @@ from scrapy.exceptions import IgnoreRequest
 
 logger = logging.getLogger(__name__)
 
-METADATA_HOSTS = frozenset({"169.254.169.254", "metadata.google.internal", "metadata",
-                            "100.100.100.200", "fd00:ec2::254", "instance-data"})
+METADATA_HOSTS = frozenset(
+    {
+        "169.254.169.254",
+        "metadata.google.internal",
+        "metadata",
+        "100.100.100.200",
+        "fd00:ec2::254",
+        "instance-data",
+    }
+)
 LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 # Hosts (bare, lower case) that the process-wide resolver lets resolve to internal addresses.

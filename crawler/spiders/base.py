@@ -40,8 +40,7 @@ def guarded(callback: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[An
             yield from callback(self, response, *args, **kwargs)
         except (ValueError, LookupError, RecursionError, etree.LxmlError) as exc:
             self.crawler.stats.inc_value("thbscan/parse/hostile_page")
-            logger.warning("unparsable page %s skipped: %s", response.url[:200],
-                           type(exc).__name__)
+            logger.warning("unparsable page %s skipped: %s", response.url[:200], type(exc).__name__)
 
     return wrapper
 
@@ -82,26 +81,33 @@ class SourceSpider(scrapy.Spider):
             source = spider.source
             settings.setdict(source.scrapy_settings(), priority="spider")
             allowed = settings.getlist("THBSCAN_ALLOWED_PRIVATE_HOSTS")
-            settings.set("THBSCAN_ALLOWED_PRIVATE_HOSTS",
-                         sorted({*allowed, *source.private_hosts()}), priority="spider")
+            settings.set(
+                "THBSCAN_ALLOWED_PRIVATE_HOSTS",
+                sorted({*allowed, *source.private_hosts()}),
+                priority="spider",
+            )
             if settings.get("THBSCAN_REDIS_URL"):
                 spider_priority = SETTINGS_PRIORITIES["spider"]
-                shared = redis_settings(settings, source.name,
-                                        len(spider.allowed_domains or ()) or 1)
+                shared = redis_settings(
+                    settings, source.name, len(spider.allowed_domains or ()) or 1
+                )
                 for key, value in shared.items():
-                    settings.set(key, value, max(settings.getpriority(key) or 0,
-                                                 spider_priority))
-        spider.max_links = settings.getint("THBSCAN_MAX_LINKS_PER_PAGE",
-                                           THBSCAN_MAX_LINKS_PER_PAGE)
+                    settings.set(key, value, max(settings.getpriority(key) or 0, spider_priority))
+        spider.max_links = settings.getint("THBSCAN_MAX_LINKS_PER_PAGE", THBSCAN_MAX_LINKS_PER_PAGE)
         return spider
 
     async def start(self) -> Any:
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse, dont_filter=False)
 
-    def follow(self, response: Response, href: str, callback: Any,
-               meta: dict[str, Any] | None = None, priority: int = 0
-               ) -> scrapy.Request | None:
+    def follow(
+        self,
+        response: Response,
+        href: str,
+        callback: Any,
+        meta: dict[str, Any] | None = None,
+        priority: int = 0,
+    ) -> scrapy.Request | None:
         """A request for a link on a page; None for a malformed or non-http(s) link (R14)."""
         try:
             url = response.urljoin(href.strip())
@@ -135,8 +141,9 @@ class SourceSpider(scrapy.Spider):
             yield from self.parse_sitemap(response)
         elif discovery == "feed":
             for entry in feed_entries(response):
-                request = self.follow(response, entry.link, self.parse_detail) \
-                    if entry.link else None
+                request = (
+                    self.follow(response, entry.link, self.parse_detail) if entry.link else None
+                )
                 if request is not None:
                     yield request
         elif hasattr(response, "text"):
@@ -158,7 +165,12 @@ class SourceSpider(scrapy.Spider):
         raise NotImplementedError
 
     def make_item(
-        self, response: Response, *, natural_key: str | None, title: str, text: str,
+        self,
+        response: Response,
+        *,
+        natural_key: str | None,
+        title: str,
+        text: str,
         fields: dict[str, Any],
     ) -> ListingItem:
         allow = set(self.source.field_allowlist)

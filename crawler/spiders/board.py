@@ -30,5 +30,6 @@ class BoardSpider(SourceSpider):
         if not (title or text):
             self.crawler.stats.inc_value("thbscan/board/empty_detail")
             return
-        yield self.make_item(response, natural_key=listing_id, title=title, text=text,
-                             fields=values)
+        yield self.make_item(
+            response, natural_key=listing_id, title=title, text=text, fields=values
+        )

@@ -62,8 +62,9 @@ class FeedEntry:
     published: str
 
 
-_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True,
-                          remove_comments=True, huge_tree=False)
+_PARSER = etree.XMLParser(
+    recover=True, resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
+)
 
 
 def _local(tag: object) -> str:

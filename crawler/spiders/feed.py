@@ -33,10 +33,14 @@ class FeedSpider(SourceSpider):
             fields = {"date": entry.published} if entry.published else {}
             allow = set(self.source.field_allowlist)
             yield ListingItem(
-                source=self.source.name, natural_key=key[:1000],
-                url=entry.link or response.url, title=title, text=text,
+                source=self.source.name,
+                natural_key=key[:1000],
+                url=entry.link or response.url,
+                title=title,
+                text=text,
                 fields={k: v for k, v in fields.items() if k in allow},
-                fetched_at=datetime.now(UTC).isoformat(), final_url=response.url,
+                fetched_at=datetime.now(UTC).isoformat(),
+                final_url=response.url,
                 redirect_chain=[str(u) for u in response.request.meta.get("redirect_urls", [])],
             )
         self.crawler.stats.inc_value("thbscan/feed/entries", count)

@@ -39,13 +39,13 @@ class JobPostingSpider(SourceSpider):
             self.crawler.stats.inc_value("thbscan/jobposting/no_structured_data")
             title, text = page_title_and_text(response.selector, response.text)
             if title or text:
-                yield self.make_item(response, natural_key=None, title=title, text=text,
-                                     fields={})
+                yield self.make_item(response, natural_key=None, title=title, text=text, fields={})
             return
         posting = postings[0]
         fields = job_posting_fields(posting)
         title = html_to_text(str(posting.get("title") or posting.get("name") or ""))
         text = html_to_text(str(posting.get("description") or ""))
         listing_id = fields.get("listing_id")
-        yield self.make_item(response, natural_key=listing_id, title=title, text=text,
-                             fields=fields)
+        yield self.make_item(
+            response, natural_key=listing_id, title=title, text=text, fields=fields
+        )

@@ -10,6 +10,21 @@ from .language import SUPPORTED, LanguageGuess, identify
 from .normalise import Normalised, normalise
 from .tokens import Token, fold, tokenize
 
-__all__ = ["FORMS", "MAX_CHARS", "SUPPORTED", "Analysis", "Engine", "Hit", "LanguageGuess",
-           "Normalised", "Token", "band_of", "combine", "fold", "identify", "normalise",
-           "score_of", "tokenize"]
+__all__ = [
+    "FORMS",
+    "MAX_CHARS",
+    "SUPPORTED",
+    "Analysis",
+    "Engine",
+    "Hit",
+    "LanguageGuess",
+    "Normalised",
+    "Token",
+    "band_of",
+    "combine",
+    "fold",
+    "identify",
+    "normalise",
+    "score_of",
+    "tokenize",
+]

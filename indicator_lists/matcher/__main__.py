@@ -25,9 +25,14 @@ from .jsonl import read_jsonl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m thbscan_matcher", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--compiled", required=True, metavar="FILE",
-                        help="the compiled catalogue (compiled.json of a partner export)")
+        prog="python -m thbscan_matcher", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--compiled",
+        required=True,
+        metavar="FILE",
+        help="the compiled catalogue (compiled.json of a partner export)",
+    )
     args = parser.parse_args(argv)
     try:
         engine = Engine(json.loads(Path(args.compiled).read_text(encoding="utf-8")))
@@ -43,14 +48,21 @@ def main(argv: list[str] | None = None) -> int:
         else:
             value = line.value
             try:
-                analysis = engine.analyse(str(value.get("title") or ""),
-                                          str(value.get("text") or ""),
-                                          lang=value.get("lang") or None)
-                result = {**({"id": value["id"]} if "id" in value else {}),
-                          **score_of(engine, analysis), "line": line.number}
+                analysis = engine.analyse(
+                    str(value.get("title") or ""),
+                    str(value.get("text") or ""),
+                    lang=value.get("lang") or None,
+                )
+                result = {
+                    **({"id": value["id"]} if "id" in value else {}),
+                    **score_of(engine, analysis),
+                    "line": line.number,
+                }
             except Exception as exc:
-                result = {"line": line.number,
-                          "error": f"line {line.number}: matching failed ({exc!r})"}
+                result = {
+                    "line": line.number,
+                    "error": f"line {line.number}: matching failed ({exc!r})",
+                }
                 status = 1
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     return status

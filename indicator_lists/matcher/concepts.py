@@ -18,8 +18,9 @@ from .tokens import Token
 MAX_SPACED = 30  # letters of a letter-spaced word ("f e e"), at most
 _NO_CONCEPTS: frozenset[str] = frozenset()
 _NO_ROLE: Mapping[str, str] = MappingProxyType({})  # shared by tokens with no role
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
-                       "$": "s"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
 _LEET_CHARS = frozenset("013457@$")
 _LATIN_TO_CYRILLIC = str.maketrans("aeiopcxy", "аеіорсху")
 _CACHE_LIMIT = 100_000
@@ -32,8 +33,9 @@ class Lexicon:
     def __init__(self, parts: list[dict[str, Any]]) -> None:
         self.words: dict[str, set[str]] = defaultdict(set)
         # phrases by their first and second word: {first: {second: [(concept, rest)]}}
-        self.phrases: dict[str, dict[str, list[tuple[str, tuple[frozenset[str], ...]]]]] = \
+        self.phrases: dict[str, dict[str, list[tuple[str, tuple[frozenset[str], ...]]]]] = (
             defaultdict(lambda: defaultdict(list))
+        )
         prefixes: dict[str, set[str]] = defaultdict(set)
         infixes: dict[str, set[str]] = defaultdict(set)
         self.numbers: dict[str, str] = {}
@@ -53,8 +55,11 @@ class Lexicon:
         self.prefixes = dict(prefixes)
         self.prefix_lengths = sorted({len(p) for p in prefixes}, reverse=True)
         self.infixes = dict(infixes)
-        self.infix_re = re.compile("|".join(sorted(map(re.escape, infixes), key=len,
-                                                   reverse=True))) if infixes else None
+        self.infix_re = (
+            re.compile("|".join(sorted(map(re.escape, infixes), key=len, reverse=True)))
+            if infixes
+            else None
+        )
         self.known = frozenset(self.words) | frozenset(self.phrases)
         self.phrases = {k: dict(v) for k, v in self.phrases.items()}
         self._cache: dict[str, frozenset[str]] = {}
@@ -104,8 +109,9 @@ class Lexicons:
             more = part.concepts(key) if word else part.words.get(key)
             if more:
                 concepts = frozenset(more) if not concepts else concepts | more
-        tables = tuple(by_second for part in self.parts
-                       if (by_second := part.phrases.get(key)) is not None)
+        tables = tuple(
+            by_second for part in self.parts if (by_second := part.phrases.get(key)) is not None
+        )
         if len(self.looked_up) > _VIEW_CACHE_LIMIT:
             self.looked_up.clear()
         found = self.looked_up[key] = (concepts, tables)
@@ -118,10 +124,13 @@ class Lexicons:
         return any(part.knows(key) for part in self.parts)
 
 
-def find_occurrences(text: str, tokens: list[Token], lexicon: Lexicons,
-                     regexes: list[tuple[str, re.Pattern[str]]],
-                     roles_of: Mapping[str, Mapping[str, str]]
-                     ) -> tuple[list[Token], dict[str, list[Match]], list[Mapping[str, str]]]:
+def find_occurrences(
+    text: str,
+    tokens: list[Token],
+    lexicon: Lexicons,
+    regexes: list[tuple[str, re.Pattern[str]]],
+    roles_of: Mapping[str, Mapping[str, str]],
+) -> tuple[list[Token], dict[str, list[Match]], list[Mapping[str, str]]]:
     """The concepts in ``tokens`` (of the normalised ``text``): each concept's matches, the
     tokens (letter-spaced words joined, leetspeak keys read), and the roles their concepts
     give each token (``roles_of``: concept -> roles)."""
@@ -130,8 +139,13 @@ def find_occurrences(text: str, tokens: list[Token], lexicon: Lexicons,
     n = len(tokens)
     for i, tok in enumerate(tokens):  # leetspeak ("f33", "n0"), when the lexicon knows it
         key = tok.key
-        if tok.is_word and not tok.is_number and not key.isalpha() \
-                and any(c in _LEET_CHARS for c in key) and not lexicon.knows(key):
+        if (
+            tok.is_word
+            and not tok.is_number
+            and not key.isalpha()
+            and any(c in _LEET_CHARS for c in key)
+            and not lexicon.knows(key)
+        ):
             unleet = key.translate(_LEET)
             if any("\u0400" <= c <= "\u04ff" for c in key):  # "п@спорт" -> "паспорт"
                 unleet = unleet.translate(_LATIN_TO_CYRILLIC)
@@ -149,8 +163,11 @@ def find_occurrences(text: str, tokens: list[Token], lexicon: Lexicons,
             for concept in concepts:
                 occurrences[concept].append(match)
         for by_second in tables:
-            j = i + 1 if i + 1 < n and not tokens[i + 1].is_word \
-                and tokens[i + 1].key in by_second else _next_word(tokens, i, n)
+            j = (
+                i + 1
+                if i + 1 < n and not tokens[i + 1].is_word and tokens[i + 1].key in by_second
+                else _next_word(tokens, i, n)
+            )
             if j is not None:
                 for concept, rest in by_second.get(tokens[j].key, ()):
                     last = _phrase_end(tokens, j, rest, n)
@@ -165,8 +182,11 @@ def find_occurrences(text: str, tokens: list[Token], lexicon: Lexicons,
         covered = [(m.first, m.last) for m in occurrences.pop(name)]
         concept = name[1:]
         if concept in occurrences:
-            occurrences[concept] = [m for m in occurrences[concept] if not any(
-                a <= m.first and m.last <= b for a, b in covered)]
+            occurrences[concept] = [
+                m
+                for m in occurrences[concept]
+                if not any(a <= m.first and m.last <= b for a, b in covered)
+            ]
     roles: list[Mapping[str, str]] = [_NO_ROLE] * n  # a dict only where there are roles
     for concept in sorted(occurrences):  # in a fixed order: a later role value wins
         matches = occurrences[concept]
@@ -192,8 +212,11 @@ def _digit_groups(tokens: list[Token]) -> list[bool]:
         return out  # no three numbers in a row
     while start < n:
         end = start
-        while end < n and tokens[end].is_number and (
-                end == start or tokens[end].start - tokens[end - 1].end <= 1):
+        while (
+            end < n
+            and tokens[end].is_number
+            and (end == start or tokens[end].start - tokens[end - 1].end <= 1)
+        ):
             end += 1
         if end - start >= 3:
             out[start:end] = [True] * (end - start)
@@ -209,8 +232,9 @@ def _next_word(tokens: list[Token], i: int, n: int) -> int | None:
     return j if j < n and tokens[j].is_word else None
 
 
-def _phrase_end(tokens: list[Token], i: int, rest: tuple[frozenset[str], ...],
-                n: int) -> int | None:
+def _phrase_end(
+    tokens: list[Token], i: int, rest: tuple[frozenset[str], ...], n: int
+) -> int | None:
     """The index of the last token of a phrase whose word at ``i`` matched and whose
     further words are ``rest`` (sets of keys; a symbol such as "&" or "%" is a part too)."""
     j = i
@@ -244,22 +268,35 @@ def _join_spaced_letters(text: str, tokens: list[Token], lexicon: Lexicons) -> l
             j, letters = i, [tok.key]
             while len(letters) < MAX_SPACED:  # bounded: "b b b ..." of a hostile listing
                 k = j + 1
-                if k < n and not tokens[k].is_word and tokens[k].text in ".-_*" \
-                        and k + 1 < n:
+                if k < n and not tokens[k].is_word and tokens[k].text in ".-_*" and k + 1 < n:
                     k += 1
-                if k < n and tokens[k].is_word and len(tokens[k].key) == 1 \
-                        and tokens[k].key.isalpha() \
-                        and text[tokens[j].end:tokens[k].start].strip(" ") in ("", ".", "-",
-                                                                            "_", "*") \
-                        and len(text[tokens[j].end:tokens[k].start]) <= 3:
+                if (
+                    k < n
+                    and tokens[k].is_word
+                    and len(tokens[k].key) == 1
+                    and tokens[k].key.isalpha()
+                    and text[tokens[j].end : tokens[k].start].strip(" ") in ("", ".", "-", "_", "*")
+                    and len(text[tokens[j].end : tokens[k].start]) <= 3
+                ):
                     letters.append(tokens[k].key)
                     j = k
                 else:
                     break
             word = "".join(letters)
             if len(letters) >= 3 and lexicon.knows(word):
-                out.append(Token(text[tok.start:tokens[j].end], word, tok.start,
-                                 tokens[j].end, tok.pos, tok.sentence, tok.clause, True, False))
+                out.append(
+                    Token(
+                        text[tok.start : tokens[j].end],
+                        word,
+                        tok.start,
+                        tokens[j].end,
+                        tok.pos,
+                        tok.sentence,
+                        tok.clause,
+                        True,
+                        False,
+                    )
+                )
                 i = j + 1
                 continue
         out.append(tok)

@@ -82,13 +82,14 @@ class Analysis:
 
 
 def _hit_dict(hit: Hit) -> dict[str, Any]:
-    return {"id": hit.id, "category": hit.category, "weight": hit.weight, "grade": hit.grade,
-            "title": hit.title,
-            "spans": [{"field": f, "start": s, "end": e, "text": t} for f, s, e, t in hit.spans]}
-
-
-
-
+    return {
+        "id": hit.id,
+        "category": hit.category,
+        "weight": hit.weight,
+        "grade": hit.grade,
+        "title": hit.title,
+        "spans": [{"field": f, "start": s, "end": e, "text": t} for f, s, e, t in hit.spans],
+    }
 
 
 class Engine:
@@ -97,19 +98,24 @@ class Engine:
     def __init__(self, compiled: dict[str, Any]) -> None:
         fmt = compiled.get("format")
         if fmt != "thbscan-matcher/1":
-            raise ValueError(f"compiled catalogue format {fmt!r} is not 'thbscan-matcher/1'; "
-                             "compile it with this version of thbscan")
+            raise ValueError(
+                f"compiled catalogue format {fmt!r} is not 'thbscan-matcher/1'; "
+                "compile it with this version of thbscan"
+            )
         self.compiled = compiled
         self.versions: dict[str, str] = dict(compiled.get("versions", {}))
         self.fingerprint: str = compiled.get("fingerprint", "")
         self.roles: dict[str, dict[str, str]] = {
-            name: dict(spec.get("roles", {})) for name, spec in compiled["concepts"].items()}
+            name: dict(spec.get("roles", {})) for name, spec in compiled["concepts"].items()
+        }
         self.negations = frozenset(n for n, r in self.roles.items() if r.get("negation"))
         self.hypotheticals = frozenset(n for n, r in self.roles.items() if r.get("hypothetical"))
         self.warnings = frozenset(n for n, r in self.roles.items() if r.get("warning"))
         self.lexicons: dict[str, dict[str, Any]] = compiled["lexicons"]
-        self.regexes = [(concept, re.compile(pattern, re.IGNORECASE))
-                        for concept, pattern in compiled.get("regexes", [])]
+        self.regexes = [
+            (concept, re.compile(pattern, re.IGNORECASE))
+            for concept, pattern in compiled.get("regexes", [])
+        ]
         self.kinds: dict[str, Any] = compiled["kinds"]
         self.floors: dict[str, dict[str, float]] = compiled.get("pay_floors", {})
         self.ceilings: dict[str, dict[str, float]] = compiled.get("pay_ceilings", {})
@@ -128,9 +134,15 @@ class Engine:
         combined, title_len = combine(title, text)
         return self.analyse_text(combined, title_len, lang)
 
-    def analyse_text(self, combined: str, title_len: int, lang: str | None = None, *,
-                     norm: Normalised | None = None,
-                     tokens: list[Token] | None = None) -> Analysis:
+    def analyse_text(
+        self,
+        combined: str,
+        title_len: int,
+        lang: str | None = None,
+        *,
+        norm: Normalised | None = None,
+        tokens: list[Token] | None = None,
+    ) -> Analysis:
         """Analyse ``combined`` (see :func:`combine`), given its normalisation and tokens
         when they are already made (a spaCy doc of the scorer has them)."""
         if norm is None:
@@ -141,8 +153,9 @@ class Engine:
         if lang:
             guess = LanguageGuess(lang, 1.0, guess.also)
         lexicon = self._lexicon(guess)
-        tokens, occurrences, roles = find_occurrences(norm.text, tokens, lexicon,
-                                                       self.regexes, self.roles)
+        tokens, occurrences, roles = find_occurrences(
+            norm.text, tokens, lexicon, self.regexes, self.roles
+        )
         quantities = find_quantities(tokens, roles)
         for q in quantities:  # present, for the indicators' conjunctions
             occurrences.setdefault("#" + q.name, [Match(0, 0, ())])
@@ -156,8 +169,12 @@ class Engine:
         context = Context(tokens, occurrences, quantities, self)
         hits = []
         present = {name for name, found in occurrences.items() if found}
-        candidates = {index for name in present for names, index in self._triggers.get(name, ())
-                      if names <= present}  # the others lack a concept they cannot do without
+        candidates = {
+            index
+            for name in present
+            for names, index in self._triggers.get(name, ())
+            if names <= present
+        }  # the others lack a concept they cannot do without
         for index in sorted(candidates):
             ind = self.indicators[index]
             matches = context.indicator_matches(ind, kind, kinds_seen)
@@ -174,8 +191,9 @@ class Engine:
         lexicon = self._lexicon(guess)
         if lang:  # that language's lexicon alone
             lexicon = self._merged_lexicon(frozenset({lang, "*"}))
-        tokens, occurrences, _roles = find_occurrences(norm.text, tokens, lexicon,
-                                                        self.regexes, self.roles)
+        tokens, occurrences, _roles = find_occurrences(
+            norm.text, tokens, lexicon, self.regexes, self.roles
+        )
         found: dict[str, list[str]] = {}
         for concept, matches in occurrences.items():
             for m in matches:
@@ -195,7 +213,8 @@ class Engine:
         else:
             langs = set(SUPPORTED)
         return self._merged_lexicon(
-            frozenset(lang for lang in langs if lang in self.lexicons) | {"*"})
+            frozenset(lang for lang in langs if lang in self.lexicons) | {"*"}
+        )
 
     def _merged_lexicon(self, langs: frozenset[str]) -> Lexicons:
         view = self._merged.get(langs)
@@ -211,9 +230,9 @@ class Engine:
             view = self._merged[langs] = Lexicons(parts)
         return view
 
-
-    def _kind(self, tokens: list[Token], occurrences: dict[str, list[Match]]
-              ) -> tuple[str, set[str] | None]:
+    def _kind(
+        self, tokens: list[Token], occurrences: dict[str, list[Match]]
+    ) -> tuple[str, set[str] | None]:
         """The listing's kind, and the kinds its cues point to (None when no cue does: the
         kind reported is then the default and indicators are not held to their kinds)."""
         scores: dict[str, float] = {}
@@ -226,16 +245,22 @@ class Engine:
                 if count:
                     score += weight * min(count, int(spec.get("cap", 3)))
             if spec.get("hashtags"):
-                score += spec["hashtags"] * min(3, sum(
-                    1 for a, b in pairwise(tokens)
-                    if a.text == "#" and b.start == a.end and b.is_word))
+                score += spec["hashtags"] * min(
+                    3,
+                    sum(
+                        1
+                        for a, b in pairwise(tokens)
+                        if a.text == "#" and b.start == a.end and b.is_word
+                    ),
+                )
             if spec.get("questions"):
                 score += spec["questions"] * min(2, sum(1 for t in tokens if t.text == "?"))
             scores[kind] = score
         minimum = float(self.kinds.get("min_score", 1.0))
         # a tie goes to the kind that asks most of the indicators (not to the data's order)
-        best = max(scores.items(), key=lambda kv: (kv[1], -_KIND_ORDER.get(kv[0], 99)),
-                   default=(None, 0.0))
+        best = max(
+            scores.items(), key=lambda kv: (kv[1], -_KIND_ORDER.get(kv[0], 99)), default=(None, 0.0)
+        )
         if best[0] is None or best[1] < minimum:
             return str(self.kinds.get("default", "classified")), None
         return best[0], {kind for kind, score in scores.items() if score >= minimum}
@@ -244,12 +269,17 @@ class Engine:
         present = {ind["id"] for ind, _m in found}
         fired_rules = [r for r in self.rules if _rule_fires(r, present)]
         in_rules = {i for r in fired_rules for i in (*r["all_of"], *r["any_of"])}
-        forms = {ind["category"] for ind, _m in found  # counter-evidence names no form
-                 if ind["category"] in FORMS and ind["weight"] > 0
-                 and not (ind.get("combination_only") and ind["id"] not in in_rules)}
+        forms = {
+            ind["category"]
+            for ind, _m in found  # counter-evidence names no form
+            if ind["category"] in FORMS
+            and ind["weight"] > 0
+            and not (ind.get("combination_only") and ind["id"] not in in_rules)
+        }
         forms |= {r["category"] for r in fired_rules if r["category"] in FORMS}
-        if kind == "escort" and any(ind["category"] == YOUTH and ind["weight"] > 0
-                                    for ind, _m in found):
+        if kind == "escort" and any(
+            ind["category"] == YOUTH and ind["weight"] > 0 for ind, _m in found
+        ):
             forms.add("sexual_exploitation")  # youth wording in a sex ad is that form
         hits = []
         for ind, matches in found:
@@ -258,22 +288,43 @@ class Engine:
                 counted = False  # contact and youth signals aggravate a form, never alone
             if ind["category"] == "linking":
                 counted = False
-            pieces = tuple(sorted({(tokens[a].start, tokens[b].end)
-                                   for m in matches for a, b in m.pieces}))
+            pieces = tuple(
+                sorted({(tokens[a].start, tokens[b].end) for m in matches for a, b in m.pieces})
+            )
             spans = _spans(pieces, norm, combined, title_len)
-            hits.append(Hit(ind["id"], ind["category"], float(ind["weight"]), ind["grade"],
-                            ind["title"], spans, counted, pieces))
-        rules = [Hit(r["id"], r["category"], float(r["weight"]), "rule", r["description"])
-                 for r in fired_rules if r["category"] in FORMS or forms]
+            hits.append(
+                Hit(
+                    ind["id"],
+                    ind["category"],
+                    float(ind["weight"]),
+                    ind["grade"],
+                    ind["title"],
+                    spans,
+                    counted,
+                    pieces,
+                )
+            )
+        rules = [
+            Hit(r["id"], r["category"], float(r["weight"]), "rule", r["description"])
+            for r in fired_rules
+            if r["category"] in FORMS or forms
+        ]
         total = sum(h.weight for h in hits if h.counted) + sum(r.weight for r in rules)
         evidence = 1.0 - math.exp(-max(0.0, total) / self.evidence_scale)
         possible_minor = bool(forms) and any(h.category == YOUTH and h.counted for h in hits)
-        return Analysis(guess, kind, tuple(hits), tuple(rules), evidence, total,
-                        tuple(sorted(forms)), possible_minor, norm, tokens, tuple(quantities))
-
-
-
-
+        return Analysis(
+            guess,
+            kind,
+            tuple(hits),
+            tuple(rules),
+            evidence,
+            total,
+            tuple(sorted(forms)),
+            possible_minor,
+            norm,
+            tokens,
+            tuple(quantities),
+        )
 
 
 def _rule_fires(rule: dict[str, Any], present: set[str]) -> bool:
@@ -284,10 +335,9 @@ def _rule_fires(rule: dict[str, Any], present: set[str]) -> bool:
     return True
 
 
-
-
-def _spans(pieces: tuple[tuple[int, int], ...], norm: Normalised, combined: str,
-           title_len: int) -> tuple[tuple[str, int, int, str], ...]:
+def _spans(
+    pieces: tuple[tuple[int, int], ...], norm: Normalised, combined: str, title_len: int
+) -> tuple[tuple[str, int, int, str], ...]:
     """Pieces of the normalised text as (field, start, end, text) of the original."""
     out = set()
     for a, b in pieces:
@@ -303,8 +353,9 @@ def _spans(pieces: tuple[tuple[int, int], ...], norm: Normalised, combined: str,
 DEFAULT_BANDS = {"medium": 0.3, "high": 0.5, "urgent": 0.8}
 
 
-def band_of(score: float, bands: dict[str, float], *, urgent_minor: bool = False,
-            form_named: bool = True) -> str:
+def band_of(
+    score: float, bands: dict[str, float], *, urgent_minor: bool = False, form_named: bool = True
+) -> str:
     """The band of a score (lower bounds in ``bands``): "urgent" also for a flagged possible
     minor; without a form named, never above "medium" (such a listing is not flagged)."""
     if urgent_minor or score >= bands["urgent"]:
@@ -328,15 +379,22 @@ def score_of(engine: Engine, analysis: Analysis) -> dict[str, Any]:
     return {
         "score": round(score, 4),
         "flagged": flagged,
-        "band": band_of(score, engine.bands, urgent_minor=analysis.possible_minor and flagged,
-                        form_named=bool(analysis.categories)),
+        "band": band_of(
+            score,
+            engine.bands,
+            urgent_minor=analysis.possible_minor and flagged,
+            form_named=bool(analysis.categories),
+        ),
         "categories": list(analysis.categories),
         "possible_minor": analysis.possible_minor,
-        "indicators": [{**{k: v for k, v in _hit_dict(h).items() if k != "spans"},
-                        "spans": [{"start": s, "end": e, "text": t, "field": f}
-                                  for f, s, e, t in h.spans]}
-                       for h in analysis.hits if h.counted and h.weight > 0
-                       and h.grade != "counter"],
+        "indicators": [
+            {
+                **{k: v for k, v in _hit_dict(h).items() if k != "spans"},
+                "spans": [{"start": s, "end": e, "text": t, "field": f} for f, s, e, t in h.spans],
+            }
+            for h in analysis.hits
+            if h.counted and h.weight > 0 and h.grade != "counter"
+        ],
         "language": analysis.language.lang,
         "kind": analysis.kind,
         "rules": [h.id for h in analysis.rules],

@@ -34,7 +34,8 @@ class Context:
         self.quantities = quantities
         self.engine = engine
         self.negations = sorted(
-            (m.first, m.last) for name in engine.negations for m in occurrences.get(name, ()))
+            (m.first, m.last) for name in engine.negations for m in occurrences.get(name, ())
+        )
         self._memo: dict[int, list[Match]] = {}
         # In a warning notice ("if your employer keeps your passport, call us"), what follows
         # a condition in its clause is not a statement about the listing.
@@ -42,11 +43,14 @@ class Context:
         warning = [m for name in engine.warnings for m in occurrences.get(name, ())]
         if warning and any(not self._negated(m) for m in warning):
             self.hypotheticals = sorted(
-                (m.first, m.last) for name in engine.hypotheticals
-                for m in occurrences.get(name, ()))
+                (m.first, m.last)
+                for name in engine.hypotheticals
+                for m in occurrences.get(name, ())
+            )
 
-    def indicator_matches(self, ind: dict[str, Any], kind: str,
-                          kinds_seen: set[str] | None) -> list[Match]:
+    def indicator_matches(
+        self, ind: dict[str, Any], kind: str, kinds_seen: set[str] | None
+    ) -> list[Match]:
         """The matches of an indicator. An indicator with ``kinds`` applies when the
         listing's cues point to one of them (a job ad with escort cues gets the escort
         indicators too), or to no kind at all."""
@@ -63,16 +67,18 @@ class Context:
         if required and not self._positive(required):
             # the context is negated, unless it is the object of the match itself
             # ("you may not leave the farm": "not" belongs to the match)
-            matches = [m for m in matches if any(
-                m.first <= r.first and r.last <= m.last for r in required)]
+            matches = [
+                m for m in matches if any(m.first <= r.first and r.last <= m.last for r in required)
+            ]
         unless = ind.get("unless")
         if matches and unless is not None:
             against = self._positive(self.evaluate(unless))
             if against:
                 if ind.get("unless_scope") == "listing":
                     return []
-                sentences = {self.tokens[k].sentence for m in against
-                             for k in range(m.first, m.last + 1)}
+                sentences = {
+                    self.tokens[k].sentence for m in against for k in range(m.first, m.last + 1)
+                }
                 matches = [m for m in matches if self.tokens[m.first].sentence not in sentences]
         return matches
 
@@ -148,8 +154,12 @@ class Context:
                         continue  # may overlap: "без гумки" holds the NEG it follows
                     a, b = min(lo, m.first), max(hi, m.last)
                     # words between the parts: a phrase's own length does not count
-                    width = tokens[b].pos - tokens[a].pos - inner \
+                    width = (
+                        tokens[b].pos
+                        - tokens[a].pos
+                        - inner
                         - (tokens[m.last].pos - tokens[m.first].pos)
+                    )
                     if width > within or not _same_scope(tokens, a, b, scope):
                         continue
                     if best_width is None or width < best_width:
@@ -202,8 +212,9 @@ def conjunctions(expr: Any) -> list[frozenset[str]]:
         return out
     if "at_least" in expr:
         return conjunctions(expr["of"])
-    return [frozenset(("#" + expr["quantity"],) if "quantity" in expr
-                      else ("@" + expr["detector"],))]
+    return [
+        frozenset(("#" + expr["quantity"],) if "quantity" in expr else ("@" + expr["detector"],))
+    ]
 
 
 def triggers(indicators: list[dict[str, Any]]) -> dict[str, list[tuple[frozenset[str], int]]]:
@@ -235,5 +246,8 @@ def _same_scope(tokens: list[Token], a: int, b: int, scope: str) -> bool:
 
 
 def _clause_ends_after(tokens: list[Token], k: int) -> bool:
-    return k + 1 >= len(tokens) or tokens[k + 1].clause != tokens[k].clause \
+    return (
+        k + 1 >= len(tokens)
+        or tokens[k + 1].clause != tokens[k].clause
         or not tokens[k + 1].is_word
+    )

@@ -63,13 +63,16 @@ def _surrogate_problem(value: Any, path: str = "") -> str | None:
     if isinstance(value, str):
         m = _SURROGATE_RE.search(value)
         if m is not None:
-            return f"{path or 'the value'} holds a lone surrogate (\\u{ord(m.group()):04x}) " \
-                   f"at character {m.start()}"
+            return (
+                f"{path or 'the value'} holds a lone surrogate (\\u{ord(m.group()):04x}) "
+                f"at character {m.start()}"
+            )
         return None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = _surrogate_problem(key, f"a key of {path or 'the object'}") \
-                or _surrogate_problem(item, f"{path}.{key}" if path else repr(key))
+            found = _surrogate_problem(
+                key, f"a key of {path or 'the object'}"
+            ) or _surrogate_problem(item, f"{path}.{key}" if path else repr(key))
             if found:
                 return found
     if isinstance(value, list):
@@ -83,40 +86,60 @@ def _surrogate_problem(value: Any, path: str = "") -> str | None:
 def parse_line(number: int, raw: bytes, required: tuple[str, ...] = ()) -> Line | None:
     """One line's object or error; None for a blank line."""
     if len(raw) > MAX_LINE:
-        return Line(number, None, f"line {number}: longer than {MAX_LINE} bytes; "
-                                  "split the listing or shorten its text")
+        return Line(
+            number,
+            None,
+            f"line {number}: longer than {MAX_LINE} bytes; split the listing or shorten its text",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Line(number, None, f"line {number}: not valid UTF-8 (byte {exc.start + 1}: "
-                                  f"{raw[exc.start:exc.start + 1]!r}); re-encode the input "
-                                  "as UTF-8")
+        return Line(
+            number,
+            None,
+            f"line {number}: not valid UTF-8 (byte {exc.start + 1}: "
+            f"{raw[exc.start : exc.start + 1]!r}); re-encode the input "
+            "as UTF-8",
+        )
     stripped = text.strip().lstrip("\ufeff")
     if not stripped:
         return None
     if _depth(stripped) > MAX_DEPTH:
-        return Line(number, None, f"line {number}: JSON nested more than {MAX_DEPTH} levels "
-                                  "deep; a listing is one flat object")
+        return Line(
+            number,
+            None,
+            f"line {number}: JSON nested more than {MAX_DEPTH} levels "
+            "deep; a listing is one flat object",
+        )
     try:
         value = json.loads(stripped)
     except (json.JSONDecodeError, RecursionError) as exc:
-        where = f" ({exc.msg} at column {exc.colno})" if isinstance(
-            exc, json.JSONDecodeError) else ""
-        return Line(number, None, f"line {number}: not valid JSON{where}; each line must be "
-                                  "one JSON object")
+        where = (
+            f" ({exc.msg} at column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        )
+        return Line(
+            number, None, f"line {number}: not valid JSON{where}; each line must be one JSON object"
+        )
     if not isinstance(value, dict):
-        return Line(number, None, f"line {number}: expected a JSON object like "
-                                  f'{{"title": ..., "text": ...}}, got {type(value).__name__}')
+        return Line(
+            number,
+            None,
+            f"line {number}: expected a JSON object like "
+            f'{{"title": ..., "text": ...}}, got {type(value).__name__}',
+        )
     surrogate = _surrogate_problem(value)
     if surrogate:
-        return Line(number, None, f"line {number}: {surrogate}; send valid Unicode text "
-                                  "(a surrogate must be half of a pair)")
+        return Line(
+            number,
+            None,
+            f"line {number}: {surrogate}; send valid Unicode text "
+            "(a surrogate must be half of a pair)",
+        )
     problems = []
     for key in required:
         if key in value and value[key] is not None and not isinstance(value[key], str):
             problems.append(f"{key!r} must be a string, got {type(value[key]).__name__}")
-    if required and not any(isinstance(value.get(k), str) and value[k].strip()
-                            for k in required):
+    if required and not any(isinstance(value.get(k), str) and value[k].strip() for k in required):
         problems.append(f"needs a non-empty {' or '.join(repr(k) for k in required)}")
     if problems:
         return Line(number, None, f"line {number}: " + "; ".join(problems))

@@ -31,13 +31,17 @@ _KEEP = frozenset("ºª°")
 _LATIN_CHARS = "A-Za-z\u00c0-\u024f"
 _OTHER_CHARS = "\u0370-\u03ff\u0400-\u04ff"
 # Where a Latin letter touches a Cyrillic or Greek one.
-_MIXED_RE = re.compile(
-    rf"[{_LATIN_CHARS}][{_OTHER_CHARS}]|[{_OTHER_CHARS}][{_LATIN_CHARS}]")
+_MIXED_RE = re.compile(rf"[{_LATIN_CHARS}][{_OTHER_CHARS}]|[{_OTHER_CHARS}][{_LATIN_CHARS}]")
 _OTHER_RE = re.compile(rf"[{_OTHER_CHARS}]")
 
 # Letters that look alike across Latin, Cyrillic and Greek.
-_CYR_TO_LAT = dict(zip("авекмнорстухіјѕһԁԛԝӏАВЕКМНОРСТУХІЈЅҺԀԚԜӀҮ",
-                       "abekmhopctyxijshdqwlABEKMHOPCTYXIJSHDQWIY", strict=True))
+_CYR_TO_LAT = dict(
+    zip(
+        "авекмнорстухіјѕһԁԛԝӏАВЕКМНОРСТУХІЈЅҺԀԚԜӀҮ",
+        "abekmhopctyxijshdqwlABEKMHOPCTYXIJSHDQWIY",
+        strict=True,
+    )
+)
 _GRE_TO_LAT = dict(zip("αβειкνορτυχγΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "abeikvoptuxyABEZHIKMNOPTYX", strict=True))
 _LAT_TO_CYR = dict(zip("aeopcyxiABEKMHOPCTXI", "аеорсухіАВЕКМНОРСТХІ", strict=True))
 _TO_LATIN = str.maketrans({**_CYR_TO_LAT, **_GRE_TO_LAT})
@@ -58,8 +62,11 @@ class Normalised:
         if self.starts is None or self.ends is None:
             return start, end
         if start >= end:
-            pos = self.starts[start] if start < len(self.starts) else (
-                self.ends[-1] if self.ends else 0)
+            pos = (
+                self.starts[start]
+                if start < len(self.starts)
+                else (self.ends[-1] if self.ends else 0)
+            )
             return pos, pos
         return self.starts[start], max(self.starts[start], self.ends[end - 1])
 
@@ -146,8 +153,11 @@ def _unicode(text: str) -> list[tuple[int, int, str]]:
                 i = j
                 continue
             folded = unicodedata.normalize("NFKC", cluster)
-            if len(folded) > 1 and unicodedata.combining(folded[-1]) \
-                    and _script(folded[0]) != "other":
+            if (
+                len(folded) > 1
+                and unicodedata.combining(folded[-1])
+                and _script(folded[0]) != "other"
+            ):
                 # marks that compose with nothing, on a letter or digit: decoration
                 folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
             if folded != cluster:

@@ -19,16 +19,29 @@ _UNITS = ("hour", "day", "week", "month", "year")
 _RANGE = frozenset("-–—")
 _LOOKAHEAD = 5
 # Keys are folded (lowercase, accents stripped): "17år" is "17ar", "17años" "17anos".
-_NUMBER_SUFFIX_RE = re.compile(r"^(\d{1,3})(h|t|timer|hrs|hours|yo|y|ar|arig|ani|lat|лет|г|"
-                               r"години|років|рокiв|anos|kr|dkk|eur|€|zł|zl|lei|lv|лв|грн|"
-                               r"руб)$")
+_NUMBER_SUFFIX_RE = re.compile(
+    r"^(\d{1,3})(h|t|timer|hrs|hours|yo|y|ar|arig|ani|lat|лет|г|"
+    r"години|років|рокiв|anos|kr|dkk|eur|€|zł|zl|lei|lv|лв|грн|"
+    r"руб)$"
+)
 _O_FOR_ZERO_RE = re.compile(r"^\d[\do]*o[\do]*$")
-_AGE_SUFFIXES = frozenset({"yo", "y", "ar", "arig", "ani", "lat", "лет", "г", "години",
-                           "років", "рокiв", "anos"})
+_AGE_SUFFIXES = frozenset(
+    {"yo", "y", "ar", "arig", "ani", "lat", "лет", "г", "години", "років", "рокiв", "anos"}
+)
 _HOUR_SUFFIXES = frozenset({"h", "t", "timer", "hrs", "hours"})
-_CURRENCY_SUFFIXES = {"kr": "DKK", "dkk": "DKK", "eur": "EUR", "€": "EUR", "zł": "PLN",
-                      "zl": "PLN", "lei": "RON", "lv": "BGN", "лв": "BGN", "грн": "UAH",
-                      "руб": "RUB"}
+_CURRENCY_SUFFIXES = {
+    "kr": "DKK",
+    "dkk": "DKK",
+    "eur": "EUR",
+    "€": "EUR",
+    "zł": "PLN",
+    "zl": "PLN",
+    "lei": "RON",
+    "lv": "BGN",
+    "лв": "BGN",
+    "грн": "UAH",
+    "руб": "RUB",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +130,16 @@ def find_quantities(tokens: list[Token], roles: list[dict[str, str]]) -> list[Qu
         low, unit, currency = parsed
         high = low
         j = i + 1
-        if j < n and tokens[j].text == "+" and tokens[j].start == tokens[i].end \
-                and unit is None and currency is None and 12 <= low <= 17 \
-                and tokens[i].text.isdigit() \
-                and not (j + 1 < n and (roles[j + 1].get("currency")
-                                        or roles[j + 1].get("unit"))):
+        if (
+            j < n
+            and tokens[j].text == "+"
+            and tokens[j].start == tokens[i].end
+            and unit is None
+            and currency is None
+            and 12 <= low <= 17
+            and tokens[i].text.isdigit()
+            and not (j + 1 < n and (roles[j + 1].get("currency") or roles[j + 1].get("unit")))
+        ):
             found.append(Quantity("age", low, low, None, i, j))  # "15+": from 15 (a minor)
             i = j + 1
             continue
@@ -156,8 +174,12 @@ def find_quantities(tokens: list[Token], roles: list[dict[str, str]]) -> list[Qu
                 break
             elif r.role(k, "per") and k + 1 < n:
                 nxt = r.role(k + 1, "unit") or r.role(k + 1, "per_unit")
-                if nxt is None and k + 2 < n and tokens[k + 1].is_word \
-                        and not tokens[k + 1].is_number:
+                if (
+                    nxt is None
+                    and k + 2 < n
+                    and tokens[k + 1].is_word
+                    and not tokens[k + 1].is_number
+                ):
                     nxt = r.role(k + 2, "unit") or r.role(k + 2, "per_unit")  # "a week"
                     if nxt is not None:
                         k += 1
@@ -175,9 +197,18 @@ def find_quantities(tokens: list[Token], roles: list[dict[str, str]]) -> list[Qu
                 break
             elif tok.is_word and not r.roles[k]:
                 # one word between an amount and its period ("2000 euro net pe lună")
-                if currency is not None and period is None and k + 2 < n and (
-                        r.role(k + 1, "per_unit") or (r.role(k + 1, "per") and (
-                            r.role(k + 2, "unit") or r.role(k + 2, "per_unit")))):
+                if (
+                    currency is not None
+                    and period is None
+                    and k + 2 < n
+                    and (
+                        r.role(k + 1, "per_unit")
+                        or (
+                            r.role(k + 1, "per")
+                            and (r.role(k + 2, "unit") or r.role(k + 2, "per_unit"))
+                        )
+                    )
+                ):
                     k += 1
                     continue
                 if unit or currency:
@@ -192,12 +223,15 @@ def find_quantities(tokens: list[Token], roles: list[dict[str, str]]) -> list[Qu
                 period = r.role(back, "per_unit")
                 first = back
         if currency is not None:
-            name = {"hour": "pay_per_hour", "week": "pay_per_week",
-                    "month": "pay_per_month", "day": "pay_per_day"}.get(period or "", "amount")
+            name = {
+                "hour": "pay_per_hour",
+                "week": "pay_per_week",
+                "month": "pay_per_month",
+                "day": "pay_per_day",
+            }.get(period or "", "amount")
             if name != "amount" and _cost_before(r, i):
                 name = "amount"  # rent, a fee or a price per month is not pay
-            elif name == "amount" and any(r.role(b, "salary")
-                                          for b in range(max(0, i - 3), i)):
+            elif name == "amount" and any(r.role(b, "salary") for b in range(max(0, i - 3), i)):
                 name = "pay"  # "salary from 1800 euro": pay, not a sum to be paid
             found.append(Quantity(name, low, high, currency, first, last))
         elif unit == "hour" and period in ("day", "week"):
@@ -205,22 +239,39 @@ def find_quantities(tokens: list[Token], roles: list[dict[str, str]]) -> list[Qu
         elif unit == "hour" and period is None and _shift_before(r, i):
             # "Jornadas de hasta 16 horas": a shift word before the hours; "Работно време от
             # 8 до 17 ч.": a range of clock times after a working-time word, 9 hours
-            clock = high > low and _worktime_before(r, i) and (
-                high - low >= 5 or len(tokens[last].text) <= 2
-                or any(t.text == ":" for t in tokens[i:last]))
+            clock = (
+                high > low
+                and _worktime_before(r, i)
+                and (
+                    high - low >= 5
+                    or len(tokens[last].text) <= 2
+                    or any(t.text == ":" for t in tokens[i:last])
+                )
+            )
             hours = (high - low) if clock else high  # "de 9 a 14 h" vs "turnos de 10 a 12 horas"
             if 0 < hours <= 24:
                 found.append(Quantity("hours_per_day", hours, hours, None, i, last))
         elif unit == "day" and period == "week":
             found.append(Quantity("days_per_week", low, high, None, first, last))
-        elif unit == "year" and 10 <= low <= 99 and not any(
+        elif (
+            unit == "year"
+            and 10 <= low <= 99
+            and not any(
                 r.role(a, "experience")
-                for a in (*range(max(0, i - 3), i), *range(last + 1, min(n, last + 4)))) and (
-                (last > i and r.role(last, "old")) or parsed[1] == "year"
-                or any(r.role(b, "age") for b in range(max(0, i - 3), i))):
+                for a in (*range(max(0, i - 3), i), *range(last + 1, min(n, last + 4)))
+            )
+            and (
+                (last > i and r.role(last, "old"))
+                or parsed[1] == "year"
+                or any(r.role(b, "age") for b in range(max(0, i - 3), i))
+            )
+        ):
             found.append(Quantity("age", low, high, None, first, last))
-        elif unit is None and 10 <= low <= 99 and any(
-                r.role(b, "age") for b in range(max(0, i - 3), i)):
+        elif (
+            unit is None
+            and 10 <= low <= 99
+            and any(r.role(b, "age") for b in range(max(0, i - 3), i))
+        ):
             found.append(Quantity("age", low, high, None, max(0, i - 1), i))
         i = max(j, i + 1)
     found.extend(_around_the_clock(tokens))
@@ -245,11 +296,17 @@ def _clock(tokens: list[Token], i: int) -> tuple[float, int] | None:
     parts = tok.text.replace(",", ".").split(".")
     if len(parts) > 2 or not parts[0].isdigit() or int(parts[0]) > 24:
         return None
-    hours = float(parts[0]) + (int(parts[1]) / 60 if len(parts) == 2 and len(parts[1]) == 2
-                               and int(parts[1]) < 60 else 0)
+    hours = float(parts[0]) + (
+        int(parts[1]) / 60 if len(parts) == 2 and len(parts[1]) == 2 and int(parts[1]) < 60 else 0
+    )
     last = i
-    if i + 2 < len(tokens) and tokens[i + 1].text == ":" and tokens[i + 2].is_number \
-            and len(tokens[i + 2].text) == 2 and tokens[i + 2].text.isdigit():
+    if (
+        i + 2 < len(tokens)
+        and tokens[i + 1].text == ":"
+        and tokens[i + 2].is_number
+        and len(tokens[i + 2].text) == 2
+        and tokens[i + 2].text.isdigit()
+    ):
         hours += int(tokens[i + 2].text) / 60
         last = i + 2
     return hours, last
@@ -268,14 +325,21 @@ def _working_time(r: _Roles) -> list[Quantity]:
             if start is None:
                 continue
             j = start[1] + 1
-            end = _clock(tokens, j + 1) if j + 1 < n and (
-                tokens[j].text in _RANGE or r.role(j, "range")) else None
+            end = (
+                _clock(tokens, j + 1)
+                if j + 1 < n and (tokens[j].text in _RANGE or r.role(j, "range"))
+                else None
+            )
             if end is not None:
                 after = range(end[1] + 1, min(n, end[1] + 4))
                 if any(r.role(a, "per_unit") or r.role(a, "per") for a in after):
                     break  # "from 6 to 20 hours a week": a number of hours, not times
-                if end[1] + 1 < n and r.role(end[1] + 1, "unit") == "hour" \
-                        and len(tokens[end[1] + 1].text) > 2 and end[0] - start[0] < 5:
+                if (
+                    end[1] + 1 < n
+                    and r.role(end[1] + 1, "unit") == "hour"
+                    and len(tokens[end[1] + 1].text) > 2
+                    and end[0] - start[0] < 5
+                ):
                     break  # "turnos de 10 a 12 horas": a length, not times of day
                 hours = end[0] - start[0]
                 hours = hours + 24 if hours <= 0 else hours
@@ -291,21 +355,29 @@ def _name_and_age(tokens: list[Token]) -> list[Quantity]:
     out = []
     for i in range(len(tokens) - 2):
         name, comma, number = tokens[i], tokens[i + 1], tokens[i + 2]
-        if not (name.is_word and not name.is_number and name.text[:1].isupper()
-                and comma.text == "," and number.is_number and number.text.isdigit()):
+        if not (
+            name.is_word
+            and not name.is_number
+            and name.text[:1].isupper()
+            and comma.text == ","
+            and number.is_number
+            and number.text.isdigit()
+        ):
             continue
         after = tokens[i + 3] if i + 3 < len(tokens) else None
         if 13 <= int(number.text) <= 60 and (after is None or not after.is_word):
-            out.append(Quantity("age", float(number.text), float(number.text), None, i + 2,
-                                i + 2))
+            out.append(Quantity("age", float(number.text), float(number.text), None, i + 2, i + 2))
     return out
 
 
 def _shift_before(r: _Roles, i: int) -> bool:
     """Whether a shift or working-time word stands within three words before ``i``
     ("Jornadas de hasta 16 horas", "vagter på 12 timer")."""
-    return any(r.role(b, "per_unit") == "day" or r.role(b, "worktime")
-               for b in range(max(0, i - 4), i) if r.tokens[b].is_word)
+    return any(
+        r.role(b, "per_unit") == "day" or r.role(b, "worktime")
+        for b in range(max(0, i - 4), i)
+        if r.tokens[b].is_word
+    )
 
 
 def _worktime_before(r: _Roles, i: int) -> bool:
@@ -334,12 +406,15 @@ def _cost_before(r: _Roles, i: int) -> bool:
 
 
 def _around_the_clock(tokens: list[Token]) -> list[Quantity]:
-    """"24/7" (hours a day) and "7/7" (days a week): "around_the_clock", which says when
+    """ "24/7" (hours a day) and "7/7" (days a week): "around_the_clock", which says when
     something is open or available, not how long anyone works."""
     out = []
     for i in range(len(tokens) - 2):
-        if tokens[i + 1].text == "/" and tokens[i].text in ("24", "7") \
-                and tokens[i + 2].text == "7":
+        if (
+            tokens[i + 1].text == "/"
+            and tokens[i].text in ("24", "7")
+            and tokens[i + 2].text == "7"
+        ):
             value = float(tokens[i].text)
             out.append(Quantity("around_the_clock", value, value, None, i, i + 2))
     return out
@@ -352,8 +427,16 @@ def _derived_hours(found: list[Quantity]) -> list[Quantity]:
     if not days or not hours or any(q.name == "hours_per_week" for q in found):
         return []
     d, h = max(days, key=lambda q: q.high), max(hours, key=lambda q: q.high)
-    return [Quantity("hours_per_week", h.low * d.low, h.high * d.high, None,
-                     min(d.first, h.first), max(d.last, h.last))]
+    return [
+        Quantity(
+            "hours_per_week",
+            h.low * d.low,
+            h.high * d.high,
+            None,
+            min(d.first, h.first),
+            max(d.last, h.last),
+        )
+    ]
 
 
 # --- phone numbers written to be hard to find --------------------------------------------
@@ -362,8 +445,9 @@ _LETTER_DIGITS = {"o": "0", "l": "1", "i": "1"}
 _SEPARATORS = frozenset(" .-–—_*/|~x")
 
 
-def obfuscated_phones(text: str, tokens: list[Token], numbers: dict[str, str],
-                      contact: list[bool]) -> list[tuple[int, int]]:
+def obfuscated_phones(
+    text: str, tokens: list[Token], numbers: dict[str, str], contact: list[bool]
+) -> list[tuple[int, int]]:
     """Token ranges ``(first, last)`` of phone numbers written to be hard to find: 8 to 15
     digits in a run that spells digits as words (``numbers``: key -> digit), writes letters
     for digits (O for 0), splits single digits apart or joins them with letters ("2x0x5"),
@@ -374,14 +458,19 @@ def obfuscated_phones(text: str, tokens: list[Token], numbers: dict[str, str],
     i = 0
     while i < n:
         tok = tokens[i]
-        if not tok.is_word or (not tok.is_number and tok.key not in numbers
-                               and not _has_digit(tok.key)):
+        if not tok.is_word or (
+            not tok.is_number and tok.key not in numbers and not _has_digit(tok.key)
+        ):
             i += 1
             continue
         digits, tricks, singles, first, last = _run(text, tokens, numbers, i)
         if digits and first is not None and last is not None:
-            if 8 <= digits <= 15 and (tricks or singles >= 6) and _phone_context(
-                    tokens, contact, first, last) and not _versions(tokens, first, last):
+            if (
+                8 <= digits <= 15
+                and (tricks or singles >= 6)
+                and _phone_context(tokens, contact, first, last)
+                and not _versions(tokens, first, last)
+            ):
                 runs.append((first, last))
             i = last + 1
         else:
@@ -433,7 +522,7 @@ def _run(text: str, tokens: list[Token], numbers: dict[str, str], i: int):
             continue
         if tok.is_word or first is None:
             break
-        gap = text[tokens[j - 1].end:tok.end] if j > 0 else ""
+        gap = text[tokens[j - 1].end : tok.end] if j > 0 else ""
         if len(gap.strip()) > 1 or not set(gap) <= _SEPARATORS:
             break
         j += 1
@@ -448,6 +537,6 @@ def _phone_context(tokens: list[Token], contact: list[bool], first: int, last: i
 
 
 def _versions(tokens: list[Token], first: int, last: int) -> bool:
-    """"7.1/6.2/6.1": numbers with decimal points between single digits."""
-    seps = [t.text for t in tokens[first:last + 1] if not t.is_word]
+    """ "7.1/6.2/6.1": numbers with decimal points between single digits."""
+    seps = [t.text for t in tokens[first : last + 1] if not t.is_word]
     return "." in seps and "/" in seps

@@ -19,22 +19,64 @@ __all__ = ["Token", "fold", "tokenize"]
 
 _TOKEN_RE = re.compile(
     r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,]?\d)(?![^\W_])"  # 90 000  1 500 000
-    r"|\d+(?:[.,]\d+)+(?![^\W_])"        # 25.000  7,5  1.500,00
-    r"|[^\W_]+(?:['’@$][^\W_]+)*"          # words, letters mixed with digits, "п@спорт"
-    r"|[^\w\s]"                            # any other visible character
+    r"|\d+(?:[.,]\d+)+(?![^\W_])"  # 25.000  7,5  1.500,00
+    r"|[^\W_]+(?:['’@$][^\W_]+)*"  # words, letters mixed with digits, "п@спорт"
+    r"|[^\w\s]"  # any other visible character
 )
 _SENTENCE_END = frozenset("!?…")
 _CLAUSE_END = frozenset(",;:()[]{}–—|•·")  # quotation marks do not end a clause
 # Danish and Norwegian æ, ø and å stay letters of their own: folded, "før" would be "for",
 # "får" "far" and "bør" "bor". (æ and ø do not decompose; å is kept by a placeholder.)
-_FOLD_EXTRA = str.maketrans({"ł": "l", "đ": "d", "ß": "ss", "ı": "i", "ё": "е", "’": "'",
-                             "ʼ": "'", "å": "\ue000"})
+_FOLD_EXTRA = str.maketrans(
+    {"ł": "l", "đ": "d", "ß": "ss", "ı": "i", "ё": "е", "’": "'", "ʼ": "'", "å": "\ue000"}
+)
 # Abbreviations after which "." does not end a sentence (lowercase keys).
-_ABBREVIATIONS = frozenset({
-    "kr", "ca", "fx", "evt", "inkl", "ekskl", "bl", "mr", "mrs", "dr", "st", "nr", "tlf", "mob",
-    "max", "min", "osv", "etc", "vs", "approx", "incl", "jr", "sr", "tel", "str", "ul", "pl",
-    "np", "tj", "itd", "ok", "ст", "тел", "грн", "руб", "лв", "бул", "ул", "др", "напр", "т.е",
-    "сл"})
+_ABBREVIATIONS = frozenset(
+    {
+        "kr",
+        "ca",
+        "fx",
+        "evt",
+        "inkl",
+        "ekskl",
+        "bl",
+        "mr",
+        "mrs",
+        "dr",
+        "st",
+        "nr",
+        "tlf",
+        "mob",
+        "max",
+        "min",
+        "osv",
+        "etc",
+        "vs",
+        "approx",
+        "incl",
+        "jr",
+        "sr",
+        "tel",
+        "str",
+        "ul",
+        "pl",
+        "np",
+        "tj",
+        "itd",
+        "ok",
+        "ст",
+        "тел",
+        "грн",
+        "руб",
+        "лв",
+        "бул",
+        "ул",
+        "др",
+        "напр",
+        "т.е",
+        "сл",
+    }
+)
 _UNIT_ABBREVIATIONS = frozenset({"kr", "грн", "руб", "лв", "min", "max", "etc", "osv"})
 
 
@@ -67,21 +109,32 @@ def _ends_sentence(text: str, prev: Token | None, end: int) -> bool:
     """Whether a "." ending at ``end`` ends a sentence: not after an abbreviation or a single
     letter (after a currency such as "kr." only before a capital), and followed by a
     capital, a digit, a line break or the end of the text."""
-    rest = text[end:end + 3].lstrip(" \t")
+    rest = text[end : end + 3].lstrip(" \t")
     if prev is not None and prev.key in _UNIT_ABBREVIATIONS:
         return bool(rest) and rest[0].isupper()
-    if prev is not None and (prev.key in _ABBREVIATIONS
-                             or (len(prev.key) == 1 and prev.key.isalpha())):
+    if prev is not None and (
+        prev.key in _ABBREVIATIONS or (len(prev.key) == 1 and prev.key.isalpha())
+    ):
         return False
-    return not rest or rest[0] == "\n" or rest[0].isupper() or rest[0].isdigit() \
+    return (
+        not rest
+        or rest[0] == "\n"
+        or rest[0].isupper()
+        or rest[0].isdigit()
         or not rest[0].isalnum()
+    )
 
 
 def _ends_clause(prev: Token | None) -> bool:
     """Whether a "." that does not end a sentence (a small letter follows) still ends a
     clause: "sin experiencia. salimos el lunes" is careless writing, "ca. 30" is not."""
-    return prev is not None and prev.is_word and not prev.is_number and len(prev.key) > 2 \
+    return (
+        prev is not None
+        and prev.is_word
+        and not prev.is_number
+        and len(prev.key) > 2
         and prev.key not in _ABBREVIATIONS
+    )
 
 
 def tokenize(text: str) -> list[Token]:
@@ -107,17 +160,22 @@ def tokenize(text: str) -> list[Token]:
                 key = fold(word)
                 if len(keys) < _KEYS_LIMIT:
                     keys[word] = key
-            number = word.isdigit() or (word[0].isdigit() and not key.isalnum()
-                                        and not any(ch.isalpha() for ch in key))
+            number = word.isdigit() or (
+                word[0].isdigit() and not key.isalnum() and not any(ch.isalpha() for ch in key)
+            )
             append(Token(word, key, start, end, pos, sentence, clause, True, number))
             continue
         append(Token(word, word, start, end, max(pos, 0), sentence, clause, False, False))
-        if word in _SENTENCE_END or (word == "." and _ends_sentence(
-                text, tokens[-2] if len(tokens) > 1 else None, end)):
+        if word in _SENTENCE_END or (
+            word == "." and _ends_sentence(text, tokens[-2] if len(tokens) > 1 else None, end)
+        ):
             sentence += 1
             clause += 1
-        elif word in _CLAUSE_END or (word == "-" and text[start - 1:start] == " ") or (
-                word == "." and _ends_clause(tokens[-2] if len(tokens) > 1 else None)):
+        elif (
+            word in _CLAUSE_END
+            or (word == "-" and text[start - 1 : start] == " ")
+            or (word == "." and _ends_clause(tokens[-2] if len(tokens) > 1 else None))
+        ):
             clause += 1
     return tokens
 

@@ -71,7 +71,8 @@ class Listing(Base):
     )
 
     versions: Mapped[list[ListingVersion]] = relationship(
-        back_populates="listing", foreign_keys="ListingVersion.listing_id",
+        back_populates="listing",
+        foreign_keys="ListingVersion.listing_id",
         order_by="ListingVersion.version_no",
     )
     current_version: Mapped[ListingVersion | None] = relationship(
@@ -169,9 +170,7 @@ class ReviewItem(Base):
     listing: Mapped[Listing] = relationship()
     version: Mapped[ListingVersion] = relationship()
     score: Mapped[Score] = relationship()
-    decisions: Mapped[list[Decision]] = relationship(
-        back_populates="item", order_by="Decision.id"
-    )
+    decisions: Mapped[list[Decision]] = relationship(back_populates="item", order_by="Decision.id")
 
 
 class Decision(Base):

@@ -14,8 +14,7 @@ class IllegalTransition(DomainError):
 
     def __init__(self, state: str, action: str) -> None:
         super().__init__(
-            f"cannot {action} an item in state {state!r}: "
-            "reload the item to see its current state"
+            f"cannot {action} an item in state {state!r}: reload the item to see its current state"
         )
         self.state = state
         self.action = action

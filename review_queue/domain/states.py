@@ -45,12 +45,31 @@ DECISIONS = ("dismiss", "escalate", "reopen")
 _PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ANALYST: frozenset({"view_queue", "view_item", "claim", "release", "dismiss", "escalate"}),
     Role.LEAD: frozenset(
-        {"view_queue", "view_item", "claim", "release", "dismiss", "escalate", "reopen",
-         "view_audit", "view_crawl_jobs"}
+        {
+            "view_queue",
+            "view_item",
+            "claim",
+            "release",
+            "dismiss",
+            "escalate",
+            "reopen",
+            "view_audit",
+            "view_crawl_jobs",
+        }
     ),
     Role.ADMIN: frozenset(
-        {"view_queue", "view_item", "claim", "release", "dismiss", "escalate", "reopen",
-         "view_audit", "view_crawl_jobs", "manage_users"}
+        {
+            "view_queue",
+            "view_item",
+            "claim",
+            "release",
+            "dismiss",
+            "escalate",
+            "reopen",
+            "view_audit",
+            "view_crawl_jobs",
+            "manage_users",
+        }
     ),
     Role.AUDITOR: frozenset({"view_audit", "view_crawl_jobs"}),
 }
@@ -74,4 +93,3 @@ def next_state(state: str, action: str) -> ItemState:
         return _TRANSITIONS[action][ItemState(state)]
     except (KeyError, ValueError):
         raise IllegalTransition(state, action) from None
-

@@ -37,10 +37,18 @@ def recent_runs(session: Session, limit: int = 50) -> list[CrawlRunRow]:
     jobs = session.scalars(select(CrawlJob).order_by(CrawlJob.id.desc()).limit(limit)).all()
     return [
         CrawlRunRow(
-            id=job.id, source=job.source, spider=job.spider, status=job.status,
-            started_at=job.started_at, finished_at=job.finished_at, pages=job.pages or 0,
-            items=job.items or 0, new=job.new or 0, changed=job.changed or 0,
-            errors=job.errors or 0, robots_denied=job.robots_denied or 0,
+            id=job.id,
+            source=job.source,
+            spider=job.spider,
+            status=job.status,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            pages=job.pages or 0,
+            items=job.items or 0,
+            new=job.new or 0,
+            changed=job.changed or 0,
+            errors=job.errors or 0,
+            robots_denied=job.robots_denied or 0,
             stop_reason=job.stop_reason,
         )
         for job in jobs

@@ -64,7 +64,9 @@ def _bound_fields(fields: dict[str, Any]) -> dict[str, Any]:
 def content_hash(title: str, text: str, fields: dict[str, Any]) -> str:
     payload = json.dumps(
         {"title": title, "text": text, "fields": fields},
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -96,17 +98,34 @@ def _normalised(item: ListingInput) -> _Stored:
     title = (item.title or "").strip()[:MAX_TITLE]
     text = (item.text or "").replace("\x00", "")[:MAX_TEXT]
     fields = _bound_fields(item.fields)
-    return _Stored(item.source, item.natural_key[:1000], item.url, title, text, fields,
-                   content_hash(title, text, fields))
+    return _Stored(
+        item.source,
+        item.natural_key[:1000],
+        item.url,
+        title,
+        text,
+        fields,
+        content_hash(title, text, fields),
+    )
 
 
-def _version_row(item: ListingInput, stored: _Stored, listing_id: int, version_no: int,
-                 now: datetime) -> dict[str, Any]:
-    return {"listing_id": listing_id, "version_no": version_no,
-            "content_sha256": stored.digest, "fetched_at": item.fetched_at or now,
-            "url": item.url, "final_url": item.final_url or item.url,
-            "redirect_chain": list(item.redirect_chain)[:20], "title": stored.title,
-            "text": stored.text, "fields": stored.fields, "language": None, "created_at": now}
+def _version_row(
+    item: ListingInput, stored: _Stored, listing_id: int, version_no: int, now: datetime
+) -> dict[str, Any]:
+    return {
+        "listing_id": listing_id,
+        "version_no": version_no,
+        "content_sha256": stored.digest,
+        "fetched_at": item.fetched_at or now,
+        "url": item.url,
+        "final_url": item.final_url or item.url,
+        "redirect_chain": list(item.redirect_chain)[:20],
+        "title": stored.title,
+        "text": stored.text,
+        "fields": stored.fields,
+        "language": None,
+        "created_at": now,
+    }
 
 
 def store_listing(session: Session, item: ListingInput) -> IngestResult:
@@ -174,11 +193,12 @@ IN_LIST_SIZE = 500  # values in one SQL IN list at most
 def in_chunks(values: Sequence[Any], size: int = IN_LIST_SIZE) -> Iterator[Sequence[Any]]:
     """``values`` in slices of at most ``size``, for IN lists of bounded length."""
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
-def store_listings(session: Session,
-                   items: Sequence[ListingInput]) -> list[IngestResult | InvalidInput]:
+def store_listings(
+    session: Session, items: Sequence[ListingInput]
+) -> list[IngestResult | InvalidInput]:
     """Store many listings exactly as :func:`store_listing` one after another would, in a
     handful of statements (a crawl's group commit). The caller commits.
 
@@ -197,8 +217,9 @@ def store_listings(session: Session,
     if valid:
         try:
             with session.begin_nested():
-                stored = _store_valid(session, [items[i] for i, _ in valid],
-                                      [s for _, s in valid], now)
+                stored = _store_valid(
+                    session, [items[i] for i, _ in valid], [s for _, s in valid], now
+                )
         except IntegrityError:  # a concurrent ingester won a race: take the careful path,
             # one by one in key order (stable: repeats of a key keep their order), so that
             # concurrent batches lock rows alike instead of deadlocking.
@@ -213,15 +234,24 @@ def store_listings(session: Session,
     return results  # type: ignore[return-value]
 
 
-def _store_valid(session: Session, items: list[ListingInput], stored: list[_Stored],
-                 now: datetime) -> list[IngestResult]:
+def _store_valid(
+    session: Session, items: list[ListingInput], stored: list[_Stored], now: datetime
+) -> list[IngestResult]:
     listings, versions = Listing.__table__, ListingVersion.__table__
     keys = {(s.source, s.natural_key): s.url for s in reversed(stored)}  # first item's URL
     ids = _listing_ids(session, list(keys))
-    new_rows = [{"source": src, "natural_key": key, "url": keys[(src, key)],
-                 "first_seen_at": now, "last_seen_at": now, "removed_at": None}
-                for src, key in sorted(dict.fromkeys((s.source, s.natural_key) for s in stored))
-                if (src, key) not in ids]  # key order: concurrent batches lock alike, no deadlock
+    new_rows = [
+        {
+            "source": src,
+            "natural_key": key,
+            "url": keys[(src, key)],
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "removed_at": None,
+        }
+        for src, key in sorted(dict.fromkeys((s.source, s.natural_key) for s in stored))
+        if (src, key) not in ids
+    ]  # key order: concurrent batches lock alike, no deadlock
     if new_rows:  # executemany, then read the ids (RETURNING would go row by row)
         session.execute(insert(listings), new_rows)
         ids.update(_listing_ids(session, [(r["source"], r["natural_key"]) for r in new_rows]))
@@ -231,8 +261,12 @@ def _store_valid(session: Session, items: list[ListingInput], stored: list[_Stor
     # share listings then wait for each other instead of deadlocking (PostgreSQL updates the
     # rows of an IN list in whatever order it finds them; SQLite has one writer anyway).
     for chunk in in_chunks(listing_ids):
-        session.execute(select(listings.c.id).where(listings.c.id.in_(chunk))
-                        .order_by(listings.c.id).with_for_update())
+        session.execute(
+            select(listings.c.id)
+            .where(listings.c.id.in_(chunk))
+            .order_by(listings.c.id)
+            .with_for_update()
+        )
     known, last_no = _versions_of(session, listing_ids)
 
     new_versions: list[dict[str, Any]] = []
@@ -259,32 +293,44 @@ def _store_valid(session: Session, items: list[ListingInput], stored: list[_Stor
         session.execute(insert(versions), new_versions)
         known, _ = _versions_of(session, sorted({r["listing_id"] for r in new_versions}))
         version_ids = [known[(r["listing_id"], r["content_sha256"])] for r in new_versions]
-        current = {row["listing_id"]: version_id  # each listing's last new version
-                   for row, version_id in zip(new_versions, version_ids, strict=True)}
+        current = {
+            row["listing_id"]: version_id  # each listing's last new version
+            for row, version_id in zip(new_versions, version_ids, strict=True)
+        }
         session.execute(
-            update(listings).where(listings.c.id == bindparam("b_id"))
+            update(listings)
+            .where(listings.c.id == bindparam("b_id"))
             .values(current_version_id=bindparam("b_version")),
-            [{"b_id": k, "b_version": v} for k, v in sorted(current.items())])
+            [{"b_id": k, "b_version": v} for k, v in sorted(current.items())],
+        )
         for slot, index, first in slots:
             row = new_versions[index]
             status = ("new" if row["version_no"] == 1 else "changed") if first else "unchanged"
             results[slot] = IngestResult(row["listing_id"], version_ids[index], status)
     for chunk in in_chunks(listing_ids):
-        session.execute(update(listings).where(listings.c.id.in_(chunk))
-                        .values(last_seen_at=now, removed_at=None))
+        session.execute(
+            update(listings)
+            .where(listings.c.id.in_(chunk))
+            .values(last_seen_at=now, removed_at=None)
+        )
     return results
 
 
-def _versions_of(session: Session, listing_ids: list[int]
-                 ) -> tuple[dict[tuple[int, str], int], dict[int, int]]:
+def _versions_of(
+    session: Session, listing_ids: list[int]
+) -> tuple[dict[tuple[int, str], int], dict[int, int]]:
     """Version ids by (listing, content hash), and each listing's last version number."""
     versions = ListingVersion.__table__
     known: dict[tuple[int, str], int] = {}
     last_no: dict[int, int] = {}
     for chunk in in_chunks(listing_ids):
         for listing_id, digest, version_id, version_no in session.execute(
-            select(versions.c.listing_id, versions.c.content_sha256, versions.c.id,
-                   versions.c.version_no).where(versions.c.listing_id.in_(chunk))
+            select(
+                versions.c.listing_id,
+                versions.c.content_sha256,
+                versions.c.id,
+                versions.c.version_no,
+            ).where(versions.c.listing_id.in_(chunk))
         ).all():
             known[(listing_id, digest)] = version_id
             last_no[listing_id] = max(last_no.get(listing_id, 0), version_no)
@@ -301,7 +347,8 @@ def _listing_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[st
         for chunk in in_chunks(natural_keys):
             for listing_id, key in session.execute(
                 select(listings.c.id, listings.c.natural_key).where(
-                    listings.c.source == source, listings.c.natural_key.in_(chunk))
+                    listings.c.source == source, listings.c.natural_key.in_(chunk)
+                )
             ).all():
                 ids[(source, key)] = listing_id
     return ids
@@ -314,8 +361,9 @@ def _get_or_create_listing(
     listing = session.scalar(query)
     if listing is not None:
         return listing
-    listing = Listing(source=source, natural_key=natural_key, url=url, first_seen_at=now,
-                      last_seen_at=now)
+    listing = Listing(
+        source=source, natural_key=natural_key, url=url, first_seen_at=now, last_seen_at=now
+    )
     try:
         with session.begin_nested():
             session.add(listing)
@@ -331,10 +379,15 @@ def _get_or_create_listing(
 def mark_removed(session: Session, source: str, seen_keys: set[str], at: datetime) -> int:
     """Mark listings of ``source`` not seen in a complete crawl as removed (never deleted)."""
     listings = Listing.__table__
-    gone = [listing_id for listing_id, key in session.execute(
-        select(listings.c.id, listings.c.natural_key).where(
-            listings.c.source == source, listings.c.removed_at.is_(None)))
-        if key not in seen_keys]
+    gone = [
+        listing_id
+        for listing_id, key in session.execute(
+            select(listings.c.id, listings.c.natural_key).where(
+                listings.c.source == source, listings.c.removed_at.is_(None)
+            )
+        )
+        if key not in seen_keys
+    ]
     for chunk in in_chunks(gone):
         session.execute(update(listings).where(listings.c.id.in_(chunk)).values(removed_at=at))
     return len(gone)

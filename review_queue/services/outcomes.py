@@ -31,19 +31,25 @@ class Outcome:
 def decided_outcomes(session: Session, *, batch_size: int = 500) -> Iterator[Outcome]:
     """Every item whose latest decision escalated or dismissed it, by item id; read in
     batches (keyset pagination), so memory stays bounded."""
-    latest = (select(func.max(Decision.id).label("id")).group_by(Decision.item_id)
-              .subquery())
+    latest = select(func.max(Decision.id).label("id")).group_by(Decision.item_id).subquery()
     last_item = 0
     while True:
         rows = session.execute(
-            select(ReviewItem.id, ReviewItem.version_id, ReviewItem.reason,
-                   ListingVersion.title, ListingVersion.text, Decision.to_state)
+            select(
+                ReviewItem.id,
+                ReviewItem.version_id,
+                ReviewItem.reason,
+                ListingVersion.title,
+                ListingVersion.text,
+                Decision.to_state,
+            )
             .join(latest, Decision.id == latest.c.id)
             .join(ReviewItem, ReviewItem.id == Decision.item_id)
             .join(ListingVersion, ListingVersion.id == ReviewItem.version_id)
-            .where(Decision.to_state.in_((ItemState.ESCALATED.value,
-                                          ItemState.DISMISSED.value)),
-                   ReviewItem.id > last_item)
+            .where(
+                Decision.to_state.in_((ItemState.ESCALATED.value, ItemState.DISMISSED.value)),
+                ReviewItem.id > last_item,
+            )
             .order_by(ReviewItem.id)
             .limit(batch_size)
         ).all()
@@ -51,5 +57,11 @@ def decided_outcomes(session: Session, *, batch_size: int = 500) -> Iterator[Out
             return
         last_item = rows[-1][0]
         for item_id, version_id, reason, title, text, to_state in rows:
-            yield Outcome(item_id, version_id, title or "", text or "",
-                          to_state == ItemState.ESCALATED.value, reason == "sample")
+            yield Outcome(
+                item_id,
+                version_id,
+                title or "",
+                text or "",
+                to_state == ItemState.ESCALATED.value,
+                reason == "sample",
+            )

@@ -300,8 +300,12 @@ def claim(
 
 
 def _claim_values(user: User, expires: datetime, now: datetime) -> dict[str, Any]:
-    return {"state": ItemState.CLAIMED.value, "claimed_by": user.id,
-            "claim_expires_at": expires, "updated_at": now}
+    return {
+        "state": ItemState.CLAIMED.value,
+        "claimed_by": user.id,
+        "claim_expires_at": expires,
+        "updated_at": now,
+    }
 
 
 def claim_next(
@@ -313,12 +317,7 @@ def claim_next(
         raise InvalidInput(f"cannot claim {n} items at once: use 1 to {MAX_LIMIT}")
     now = utc_now()
     expires = now + _lease(lease_seconds)
-    candidates = (
-        select(ReviewItem.id)
-        .where(_claimable(now))
-        .order_by(*_order("score"))
-        .limit(n)
-    )
+    candidates = select(ReviewItem.id).where(_claimable(now)).order_by(*_order("score")).limit(n)
     if session.get_bind().dialect.name == "postgresql":
         # Concurrent claimers skip each other's rows instead of queueing on them.
         candidates = candidates.with_for_update(skip_locked=True)

@@ -59,8 +59,9 @@ def pending_versions(
     last_id = 0
     while True:
         query = (
-            select(ListingVersion.id, ListingVersion.title, ListingVersion.text,
-                   ListingVersion.fields)
+            select(
+                ListingVersion.id, ListingVersion.title, ListingVersion.text, ListingVersion.fields
+            )
             .join(Listing, Listing.current_version_id == ListingVersion.id)
             .where(ListingVersion.id > last_id)
             .order_by(ListingVersion.id)
@@ -82,8 +83,9 @@ def count_pending(session: Session, scorer_key: str) -> int:
         select(func.count())
         .select_from(ListingVersion)
         .join(Listing, Listing.current_version_id == ListingVersion.id)
-        .outerjoin(Score, and_(Score.version_id == ListingVersion.id,
-                               Score.scorer_key == scorer_key))
+        .outerjoin(
+            Score, and_(Score.version_id == ListingVersion.id, Score.scorer_key == scorer_key)
+        )
         .where(Score.id.is_(None))
     )
     return session.scalar(query) or 0
@@ -109,8 +111,9 @@ def record_score(
 ) -> tuple[Score, ReviewItem | None]:
     """Store a score (replacing one under the same scorer key) and queue if flagged."""
     score = session.scalar(
-        select(Score).where(Score.version_id == result.version_id,
-                            Score.scorer_key == result.scorer_key)
+        select(Score).where(
+            Score.version_id == result.version_id, Score.scorer_key == result.scorer_key
+        )
     )
     if score is None:
         score = Score(version_id=result.version_id, scorer_key=result.scorer_key)
@@ -129,8 +132,9 @@ def record_score(
     if version is not None and result.language:
         version.language = result.language
     known = set(
-        session.scalars(select(Identifier.pseudonym).where(
-            Identifier.version_id == result.version_id))
+        session.scalars(
+            select(Identifier.pseudonym).where(Identifier.version_id == result.version_id)
+        )
     )
     for kind, pseudonym in result.identifiers:
         if pseudonym not in known:
@@ -157,8 +161,13 @@ def enqueue(session: Session, score: Score, *, reason: str) -> ReviewItem:
             select(ListingVersion.listing_id).where(ListingVersion.id == score.version_id)
         )
         item = ReviewItem(
-            listing_id=listing_id, version_id=score.version_id, score_id=score.id,
-            state=ItemState.NEW.value, lane=lane.value, reason=reason, priority=priority,
+            listing_id=listing_id,
+            version_id=score.version_id,
+            score_id=score.id,
+            state=ItemState.NEW.value,
+            lane=lane.value,
+            reason=reason,
+            priority=priority,
         )
         session.add(item)
     else:  # a re-score updates what the analyst sees; decisions stay as recorded
@@ -176,6 +185,7 @@ def summary(session: Session) -> dict[str, int]:
         "scored": session.scalar(select(func.count(func.distinct(Score.version_id)))) or 0,
         "flagged": session.scalar(
             select(func.count(func.distinct(Score.version_id))).where(Score.flagged.is_(True))
-        ) or 0,
+        )
+        or 0,
         "queued": session.scalar(select(func.count()).select_from(ReviewItem)) or 0,
     }

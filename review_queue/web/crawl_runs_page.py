@@ -26,14 +26,29 @@ def chart(runs: list[crawl_runs.CrawlRunRow]) -> dict[str, object]:
         x = 40 + index * (2 * BAR_WIDTH + BAR_GAP)
         pages_h = round(CHART_HEIGHT * run.pages / top)
         items_h = round(CHART_HEIGHT * run.items / top)
-        bars.append({"id": run.id, "pages": run.pages, "items": run.items,
-                     "x_pages": x, "x_items": x + BAR_WIDTH,
-                     "y_pages": 10 + CHART_HEIGHT - pages_h, "h_pages": pages_h,
-                     "y_items": 10 + CHART_HEIGHT - items_h, "h_items": items_h,
-                     "label_x": x + BAR_WIDTH})
+        bars.append(
+            {
+                "id": run.id,
+                "pages": run.pages,
+                "items": run.items,
+                "x_pages": x,
+                "x_items": x + BAR_WIDTH,
+                "y_pages": 10 + CHART_HEIGHT - pages_h,
+                "h_pages": pages_h,
+                "y_items": 10 + CHART_HEIGHT - items_h,
+                "h_items": items_h,
+                "label_x": x + BAR_WIDTH,
+            }
+        )
     width = 60 + len(shown) * (2 * BAR_WIDTH + BAR_GAP)
-    return {"bars": bars, "width": max(width, 200), "height": CHART_HEIGHT + 40,
-            "base_y": CHART_HEIGHT + 10, "top": top, "bar_width": BAR_WIDTH}
+    return {
+        "bars": bars,
+        "width": max(width, 200),
+        "height": CHART_HEIGHT + 40,
+        "base_y": CHART_HEIGHT + 10,
+        "top": top,
+        "bar_width": BAR_WIDTH,
+    }
 
 
 @router.get("/crawl-jobs")

@@ -182,7 +182,8 @@ def explain(explanation: Any, text: str | None = "", title: str | None = "") -> 
         counter=counter,
         model_probability=_number(model.get("probability")),
         model_weight=_number(model.get("weight")),
-        calibration="" if data.get("calibration") in (None, "none")
+        calibration=""
+        if data.get("calibration") in (None, "none")
         else _text(data.get("calibration"), 50),
     )
 

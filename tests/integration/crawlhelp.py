@@ -13,15 +13,17 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_thbscan(*args: str, env: dict[str, str] | None = None,
-                timeout: float = 300) -> tuple[int, str, str, int]:
+def run_thbscan(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> tuple[int, str, str, int]:
     """Exit code, stdout, stderr and peak RSS in kB of ``python -m thbscan ARGS``
     (VmHWM polled every 0.1 s, so a spike in the last 0.1 s may be missed)."""
     full_env = {**os.environ, "THBSCAN_MODE": "test", **(env or {})}
     out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"thb-{os.getpid()}-{time.time_ns()}"
     with open(f"{out_path}.out", "w+") as out, open(f"{out_path}.err", "w+") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "thbscan", *args], stdout=out,
-                                stderr=err, env=full_env, cwd=REPO)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "thbscan", *args], stdout=out, stderr=err, env=full_env, cwd=REPO
+        )
         deadline = time.monotonic() + timeout
         peak_kb = 0
         while True:

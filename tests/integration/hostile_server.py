@@ -12,19 +12,37 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-LINKS = ["/5xx", "/429", "/slow", "/hang", "/loop/a", "/bomb", "/private/x", "/big", "/big-chunked",
-         "/to-loopback", "/to-metadata", "/to-metadata-name", "/ok/1", "/ok/2", "/bad-charset",
-         "/captcha-free"]
+LINKS = [
+    "/5xx",
+    "/429",
+    "/slow",
+    "/hang",
+    "/loop/a",
+    "/bomb",
+    "/private/x",
+    "/big",
+    "/big-chunked",
+    "/to-loopback",
+    "/to-metadata",
+    "/to-metadata-name",
+    "/ok/1",
+    "/ok/2",
+    "/bad-charset",
+    "/captcha-free",
+]
 
 
-def _page(title: str, body: str, links: tuple[str, ...] | list[str] = (),
-          next_href: str | None = None) -> bytes:
+def _page(
+    title: str, body: str, links: tuple[str, ...] | list[str] = (), next_href: str | None = None
+) -> bytes:
     anchors = "".join(f'<a class="l" href="{h}">{h}</a>\n' for h in links)
     if next_href:
         anchors += f'<a class="next" href="{next_href}">next</a>'
-    return (f"<html><head><title>{title}</title></head><body><h1>{title}</h1>"
-            f"<div class='text'><p>{body}</p></div>{anchors}"
-            f"</body></html>").encode()
+    return (
+        f"<html><head><title>{title}</title></head><body><h1>{title}</h1>"
+        f"<div class='text'><p>{body}</p></div>{anchors}"
+        f"</body></html>"
+    ).encode()
 
 
 class HostileServer(ThreadingHTTPServer):
@@ -57,8 +75,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-              ctype: str = "text/html; charset=utf-8") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        ctype: str = "text/html; charset=utf-8",
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         for k, v in (headers or {}).items():
@@ -128,8 +151,10 @@ class Handler(BaseHTTPRequestHandler):
         elif path.startswith("/ok/"):
             self._send(200, _page(f"Fine listing {path}", "an ordinary listing text"))
         elif path == "/bad-charset":
-            body = (b"<html><head><meta charset='x-no-such-charset'></head><body><h1>Bad \xff\xfe"
-                    b"</h1><div class='text'><p>caf\xe9 \x00 nul \xc3\x28</p></div></body></html>")
+            body = (
+                b"<html><head><meta charset='x-no-such-charset'></head><body><h1>Bad \xff\xfe"
+                b"</h1><div class='text'><p>caf\xe9 \x00 nul \xc3\x28</p></div></body></html>"
+            )
             self._send(200, body, ctype="text/html; charset=bogus")
         else:
             self._send(404, b"nothing here")

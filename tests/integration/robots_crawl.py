@@ -35,8 +35,9 @@ class Probe(scrapy.Spider):
             wait = began + at - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            yield scrapy.Request(url, callback=self.parse, dont_filter=True,
-                                 meta={"handle_httpstatus_all": True})
+            yield scrapy.Request(
+                url, callback=self.parse, dont_filter=True, meta={"handle_httpstatus_all": True}
+            )
 
     def parse(self, response: Any) -> Any:
         self.fetched.append((response.url, response.status))
@@ -47,15 +48,21 @@ def main() -> None:
     spec = json.loads(sys.argv[1])
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
-    settings.setdict({"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0, "RETRY_TIMES": 2,
-                      "CONCURRENT_REQUESTS_PER_DOMAIN": 8, **spec.get("settings", {})},
-                     priority="cmdline")
+    settings.setdict(
+        {
+            "LOG_LEVEL": "WARNING",
+            "DOWNLOAD_DELAY": 0,
+            "RETRY_TIMES": 2,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+            **spec.get("settings", {}),
+        },
+        priority="cmdline",
+    )
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(Probe)
     process.crawl(crawler, plan=[tuple(p) for p in spec["requests"]])
     process.start()
-    stats = {k: v for k, v in crawler.stats.get_stats().items()
-             if isinstance(v, int | float | str)}
+    stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, int | float | str)}
     print(json.dumps({"stats": stats, "fetched": crawler.spider.fetched}))
 
 

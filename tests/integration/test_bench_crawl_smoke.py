@@ -35,9 +35,23 @@ def redis_client():
 def test_crawl_benchmark_runs_every_contender(redis_client) -> None:
     before = set(redis_client.scan_iter(match="thbscan-bench-*"))
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_crawl", "--n", "60", "--rounds", "1",
-         "--discovery", "sitemap", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_crawl",
+            "--n",
+            "60",
+            "--rounds",
+            "1",
+            "--discovery",
+            "sitemap",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
         env={**os.environ, "THBSCAN_BENCH_REDIS_URL": REDIS_URL},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -55,7 +69,8 @@ def test_crawl_benchmark_runs_every_contender(redis_client) -> None:
     machine = rnd["machine"]
     assert machine["one_pages_per_s"] > 0 and machine["two_pages_per_s"] > 0
     assert machine["scaling"] == pytest.approx(  # both rates are rounded to 0.1 pages/s
-        machine["two_pages_per_s"] / machine["one_pages_per_s"], rel=2e-3)
+        machine["two_pages_per_s"] / machine["one_pages_per_s"], rel=2e-3
+    )
     targets = result["sitemap"]["targets"]
     for name in ("ours_vs_bare", "two_vs_one", "crawl_ours_vs_bare", "crawl_two_vs_one"):
         assert targets[name] > 0 and isinstance(targets[f"{name}_ok"], bool)

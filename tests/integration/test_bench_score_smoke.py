@@ -19,9 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_scoring_benchmark_runs_and_reports(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_score", "--n", "300", "--rounds", "2",
-         "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+        [sys.executable, "-m", "benchmarks.bench_score", "--n", "300", "--rounds", "2", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])

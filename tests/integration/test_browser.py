@@ -29,8 +29,11 @@ CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("THBSCAN_SCREENSHOTS", "/tmp/thbscan-screenshots"))
 PASSWORD = "a long demo password"
 LISTINGS = [
-    ("Warehouse work in Denmark", "We arrange your flight and papers. A recruitment fee of 300 EUR "
-     "is paid before departure. We keep your passport safe for you. <script>alert(1)</script>"),
+    (
+        "Warehouse work in Denmark",
+        "We arrange your flight and papers. A recruitment fee of 300 EUR "
+        "is paid before departure. We keep your passport safe for you. <script>alert(1)</script>",
+    ),
     ("Support desk", "Our support desk is open 24/7. No experience needed, full training."),
 ]
 
@@ -49,8 +52,15 @@ def browser():
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -65,13 +75,27 @@ def test_login_review_and_dismiss(browser, migrated_engine) -> None:
     sessions = session_factory(migrated_engine)
     with sessions.begin() as s:
         for i, (title, text) in enumerate(LISTINGS):
-            stored = store_listing(s, ListingInput("test", f"id-{i}", title, text,
-                                                  url=f"https://jobs.example/{i}"))
+            stored = store_listing(
+                s, ListingInput("test", f"id-{i}", title, text, url=f"https://jobs.example/{i}")
+            )
             a = scorer.assess(title, text)
-            record_score(s, ScoreInput(
-                stored.version_id, scorer.scorer_key, a.score, a.band, a.flagged or i == 0,
-                a.possible_minor, a.categories, a.explanation(), a.language, "none",
-                scorer.versions["lists"]), sample_rate=0)
+            record_score(
+                s,
+                ScoreInput(
+                    stored.version_id,
+                    scorer.scorer_key,
+                    a.score,
+                    a.band,
+                    a.flagged or i == 0,
+                    a.possible_minor,
+                    a.categories,
+                    a.explanation(),
+                    a.language,
+                    "none",
+                    scorer.versions["lists"],
+                ),
+                sample_rate=0,
+            )
         add_user(s, "ana", "analyst", PASSWORD)
 
     port = _free_port()

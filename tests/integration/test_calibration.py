@@ -55,14 +55,24 @@ def test_outcomes_are_the_latest_decision_of_each_item(migrated_engine) -> None:
     with sessions() as s:
         got = [(o.item_id, o.escalated, o.sampled) for o in decided_outcomes(s, batch_size=2)]
         texts = {o.item_id: o.text for o in decided_outcomes(s)}
-    assert got == [(ids[0], True, False), (ids[1], False, False), (ids[2], True, False),
-                   (ids[5], False, True)]
+    assert got == [
+        (ids[0], True, False),
+        (ids[1], False, False),
+        (ids[2], True, False),
+        (ids[5], False, True),
+    ]
     assert texts[ids[1]] == "Pay the fee number 1."
 
 
 def thbscan(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "thbscan", *args], capture_output=True,
-                          text=True, env=env, timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "thbscan", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
 
 
 def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
@@ -73,11 +83,17 @@ def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
     listings = generate_listings()
     truth = {x.id: x.expected == "flagged" for x in listings}
     path = tmp_path / "listings.jsonl"
-    path.write_text("".join(json.dumps({"id": x.id, "title": x.title, "text": x.text}) + "\n"
-                            for x in listings), encoding="utf-8")
+    path.write_text(
+        "".join(
+            json.dumps({"id": x.id, "title": x.title, "text": x.text}) + "\n" for x in listings
+        ),
+        encoding="utf-8",
+    )
     # A quarter of the unflagged listings sampled into the queue (R04), for enough dismissals.
-    for args in (("ingest", "--jsonl", str(path), "--source", "fixture"),
-                 ("score", "--quiet", "--workers", "1", "--sample-rate", "0.25")):
+    for args in (
+        ("ingest", "--jsonl", str(path), "--source", "fixture"),
+        ("score", "--quiet", "--workers", "1", "--sample-rate", "0.25"),
+    ):
         done = thbscan(*args, "--db", db, env=env)
         assert done.returncode == 0, done.stderr[-2000:]
 
@@ -92,20 +108,36 @@ def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
     sessions = session_factory(engine)
     with sessions.begin() as s:
         analyst = add_user(s, "ana", "analyst", PASSWORD)
-        rows = s.execute(select(ReviewItem.id, ListingVersion.listing_id, ReviewItem.reason)
-                         .join(ListingVersion, ListingVersion.id == ReviewItem.version_id)
-                         ).all()
+        rows = s.execute(
+            select(ReviewItem.id, ListingVersion.listing_id, ReviewItem.reason).join(
+                ListingVersion, ListingVersion.id == ReviewItem.version_id
+            )
+        ).all()
         keys = dict(s.execute(select(Listing.id, Listing.natural_key)).all())
         for item_id, listing_id, _reason in rows:
             action = "escalate" if truth[keys[listing_id]] else "dismiss"
             decisions.decide(s, analyst, item_id, action, "by the fixture's ground truth")
-        before = {v: (f, b, sc) for v, f, b, sc in s.execute(
-            select(Score.version_id, Score.flagged, Score.band, Score.score))}
+        before = {
+            v: (f, b, sc)
+            for v, f, b, sc in s.execute(
+                select(Score.version_id, Score.flagged, Score.band, Score.score)
+            )
+        }
     sampled = sum(1 for r in rows if r[2] == "sample")
     assert sampled >= 20 and len(rows) - sampled >= 50
 
-    fitted = thbscan("calibration", "fit", "--version", "c1", "--db", db, "--json",
-                     "--sample-rate", "0.25", env=env)
+    fitted = thbscan(
+        "calibration",
+        "fit",
+        "--version",
+        "c1",
+        "--db",
+        db,
+        "--json",
+        "--sample-rate",
+        "0.25",
+        env=env,
+    )
     assert fitted.returncode == 0, fitted.stderr[-2000:]
     result = json.loads(fitted.stdout)
     assert result["promoted"] is False
@@ -117,8 +149,9 @@ def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
 
     promoted = thbscan("calibration", "promote", "c1", env=env)
     assert promoted.returncode == 0 and "re-score" in promoted.stdout
-    rescored = json.loads(thbscan("score", "--db", db, "--json", "--quiet", "--workers", "1",
-                                  env=env).stdout)
+    rescored = json.loads(
+        thbscan("score", "--db", db, "--json", "--quiet", "--workers", "1", env=env).stdout
+    )
     assert rescored["scored"] == len(listings)  # a new scorer key: the archive is re-scored
     assert rescored["scorer"].endswith("|cal:c1")
 
@@ -126,9 +159,11 @@ def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
 
     cal = Calibration.from_json((models_dir / "calibration-c1.json").read_text())
     with sessions() as s:
-        after = s.execute(select(Score.version_id, Score.flagged, Score.band, Score.score,
-                                 Score.explanation)
-                          .where(Score.scorer_key == rescored["scorer"])).all()
+        after = s.execute(
+            select(
+                Score.version_id, Score.flagged, Score.band, Score.score, Score.explanation
+            ).where(Score.scorer_key == rescored["scorer"])
+        ).all()
     assert len(after) == len(listings)
     changed = 0
     for version_id, flagged, band, score, explanation in after:
@@ -140,17 +175,30 @@ def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
     assert changed > len(listings) // 2
 
     line = json.dumps({"title": "Job", "text": "We keep your passport."}) + "\n"
-    check = subprocess.run([sys.executable, "-m", "thbscan", "check", "--json"], input=line,
-                           capture_output=True, text=True, env=env, timeout=300, check=False)
+    check = subprocess.run(
+        [sys.executable, "-m", "thbscan", "check", "--json"],
+        input=line,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     out = json.loads(check.stdout)
     assert out["versions"]["calibration"] == "c1"
     # both printed to 4 decimals: the rounding of raw_score moves cal() by up to its slope
     assert out["score"] == pytest.approx(cal(out["raw_score"]), abs=1e-3)
 
     # Fitted for another scorer (here: without the text model): not applied, and said so.
-    other = subprocess.run([sys.executable, "-m", "thbscan", "check", "--json"], input=line,
-                           capture_output=True, text=True, timeout=300, check=False,
-                           env={**env, "THBSCAN_NO_MODEL": "1"})
+    other = subprocess.run(
+        [sys.executable, "-m", "thbscan", "check", "--json"],
+        input=line,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**env, "THBSCAN_NO_MODEL": "1"},
+    )
     assert json.loads(other.stdout)["versions"]["calibration"] == "none"
     assert "calibration c1 was fitted for scorer" in other.stderr
 
@@ -169,9 +217,21 @@ def test_queue_order_follows_the_raw_score_within_a_calibrated_plateau(migrated_
         priorities = {}
         for key, raw in (("weaker", 0.6), ("stronger", 0.9)):
             version_id = make_item(s, key).version_id
-            _score, item = record_score(s, ScoreInput(
-                version_id=version_id, scorer_key="cal", score=0.4, band="high", flagged=True,
-                possible_minor=False, categories=[], explanation={"raw_score": raw},
-                language="en", model_version="m", list_versions={}))
+            _score, item = record_score(
+                s,
+                ScoreInput(
+                    version_id=version_id,
+                    scorer_key="cal",
+                    score=0.4,
+                    band="high",
+                    flagged=True,
+                    possible_minor=False,
+                    categories=[],
+                    explanation={"raw_score": raw},
+                    language="en",
+                    model_version="m",
+                    list_versions={},
+                ),
+            )
             priorities[key] = item.priority
     assert priorities == {"weaker": 0.6, "stronger": 0.9}

@@ -12,17 +12,28 @@ from sqlalchemy import select
 from review_queue.db import Listing, create_engine_for
 
 GOOD_1 = json.dumps({"title": "Cleaner wanted", "text": "Part-time cleaning job in Aarhus."})
-GOOD_2 = json.dumps({"id": "x2", "title": "Lagerarbejder",
-                     "text": "Vi søger en lagermedarbejder til fast stilling i Odense."})
+GOOD_2 = json.dumps(
+    {
+        "id": "x2",
+        "title": "Lagerarbejder",
+        "text": "Vi søger en lagermedarbejder til fast stilling i Odense.",
+    }
+)
 BAD_JSON = '{"title": "broken", "text": '
 BAD_TYPE = json.dumps(["not", "an", "object"])
 BAD_FIELD = json.dumps({"title": 5, "text": ["x"]})
 
 
 def run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "thbscan", *args], input=stdin, text=True,
-                          capture_output=True, env={**os.environ, "THBSCAN_MODE": "test"},
-                          timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "thbscan", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env={**os.environ, "THBSCAN_MODE": "test"},
+        timeout=300,
+        check=False,
+    )
 
 
 def test_check_reports_bad_lines_and_goes_on() -> None:
@@ -36,8 +47,16 @@ def test_check_reports_bad_lines_and_goes_on() -> None:
     assert "line 2" in out[1]["error"] and "not valid JSON" in out[1]["error"]
     assert "line 3" in out[2]["error"] and "JSON object" in out[2]["error"]
     assert "'title' must be a string" in out[4]["error"]
-    for key in ("score", "flagged", "band", "categories", "possible_minor", "indicators",
-                "language", "versions"):
+    for key in (
+        "score",
+        "flagged",
+        "band",
+        "categories",
+        "possible_minor",
+        "indicators",
+        "language",
+        "versions",
+    ):
         assert key in out[0]
 
 
@@ -51,8 +70,17 @@ def test_ingest_reports_bad_lines_and_stores_the_rest(tmp_path, db_url) -> None:
     path = tmp_path / "listings.jsonl"
     no_id = json.dumps({"title": "No id", "text": "A listing without id or url."})
     path.write_text("\n".join([GOOD_2, BAD_JSON, no_id, GOOD_2]) + "\n", encoding="utf-8")
-    result = run("ingest", "--jsonl", str(path), "--source", "partner-file", "--db", db_url,
-                 "--json", stdin="")
+    result = run(
+        "ingest",
+        "--jsonl",
+        str(path),
+        "--source",
+        "partner-file",
+        "--db",
+        db_url,
+        "--json",
+        stdin="",
+    )
     assert result.returncode == 1
     counts = json.loads(result.stdout.strip())
     assert counts == {"new": 2, "changed": 0, "unchanged": 1, "errors": 1}
@@ -71,9 +99,12 @@ def test_bad_sample_rates_are_refused_before_any_work(tmp_path, capsys) -> None:
 
     db = f"sqlite:///{tmp_path / 'none.db'}"
     assert main(["score", "--sample-rate", "1.5", "--db", db]) == 2
-    assert "--sample-rate 1.5: give a share of unflagged listings in 0..1" in \
-        capsys.readouterr().err
+    assert (
+        "--sample-rate 1.5: give a share of unflagged listings in 0..1" in capsys.readouterr().err
+    )
     assert main(["calibration", "fit", "--version", "v1", "--sample-rate", "0", "--db", db]) == 2
-    assert "--sample-rate 0.0: give the rate unflagged listings were sampled" in \
-        capsys.readouterr().err
+    assert (
+        "--sample-rate 0.0: give the rate unflagged listings were sampled"
+        in capsys.readouterr().err
+    )
     assert not (tmp_path / "none.db").exists()  # refused before the database was opened

@@ -40,14 +40,16 @@ def _engine(db: str):
 def test_recrawl_is_conditional_and_idempotent(tmp_path) -> None:
     db = f"sqlite:///{tmp_path / 'c.db'}"
     with start_fixture_site(n_jobs=12, n_ads=0) as site:
-        code, out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", site.url,
-                                        "--db", db, "--json")
+        code, out, err, _ = run_thbscan(
+            "crawl", "fixture-jobs", "--base-url", site.url, "--db", db, "--json"
+        )
         assert code == 0, err[-3000:]
         first = last_json(out)["fixture-jobs"]
         assert first["new"] == 12 and first["robots_denied"] >= 1
         detail_fetches = sum(1 for m, p in site.requests if p.startswith("/jobs/job-"))
-        code, out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", site.url,
-                                        "--db", db, "--json")
+        code, out, err, _ = run_thbscan(
+            "crawl", "fixture-jobs", "--base-url", site.url, "--db", db, "--json"
+        )
         assert code == 0, err[-3000:]
         second = last_json(out)["fixture-jobs"]
     # every detail page answered 304: nothing downloaded again, nothing stored again
@@ -66,8 +68,9 @@ def test_recrawl_is_conditional_and_idempotent(tmp_path) -> None:
 
     # a smaller site: listings that disappeared are marked removed, not deleted
     with start_fixture_site(n_jobs=8, n_ads=0) as site:
-        code, out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", site.url,
-                                        "--db", db, "--json")
+        code, out, err, _ = run_thbscan(
+            "crawl", "fixture-jobs", "--base-url", site.url, "--db", db, "--json"
+        )
     assert code == 0, err[-3000:]
     assert last_json(out)["fixture-jobs"]["removed"] == 4
     engine = create_engine_for(db)
@@ -81,16 +84,25 @@ def test_recrawl_is_conditional_and_idempotent(tmp_path) -> None:
 def test_sitemap_and_feed_sources(tmp_path, small_site) -> None:
     db = f"sqlite:///{tmp_path / 's.db'}"
     site = small_site
-    code, out, err, _ = run_thbscan("crawl", "fixture-jobs-sitemap", "fixture-feed",
-                                    "--base-url", site.url, "--db", db, "--json")
+    code, out, err, _ = run_thbscan(
+        "crawl",
+        "fixture-jobs-sitemap",
+        "fixture-feed",
+        "--base-url",
+        site.url,
+        "--db",
+        db,
+        "--json",
+    )
     assert code == 0, err[-3000:]
     result = last_json(out)
     assert result["fixture-jobs-sitemap"]["new"] == 8
     assert result["fixture-feed"]["new"] == 5
     # sitemap lastmod older than our fetch: the re-crawl skips detail pages entirely
     before = len(site.requests)
-    code, out, err, _ = run_thbscan("crawl", "fixture-jobs-sitemap", "--base-url",
-                                    site.url, "--db", db, "--json")
+    code, out, err, _ = run_thbscan(
+        "crawl", "fixture-jobs-sitemap", "--base-url", site.url, "--db", db, "--json"
+    )
     assert code == 0, err[-3000:]
     again = last_json(out)["fixture-jobs-sitemap"]
     new_paths = [p for _m, p in site.requests[before:]]
@@ -103,16 +115,36 @@ def test_lock_stop_switch_and_schedule(tmp_path, small_site) -> None:
     # The stop-switch crawl (its own database and site) runs while the lock and schedule
     # checks run on another database: the two halves do not share any state.
     sources = tmp_path / "sources"
-    write_source(sources, "slow-jobs", 'spider = "jobposting"\nstart_urls = ["/jobs/"]\n'
-                 'allow_private = true\n[links]\ndetail = "a.job-link::attr(href)"\n'
-                 'next = "a.next::attr(href)"\n[politeness]\ndownload_delay = 2.0\n')
+    write_source(
+        sources,
+        "slow-jobs",
+        'spider = "jobposting"\nstart_urls = ["/jobs/"]\n'
+        'allow_private = true\n[links]\ndetail = "a.job-link::attr(href)"\n'
+        'next = "a.next::attr(href)"\n[politeness]\ndownload_delay = 2.0\n',
+    )
     stop_db = f"sqlite:///{tmp_path / 'stop.db'}"
     _engine(stop_db).dispose()
     with start_fixture_site(n_jobs=100, n_ads=0) as slow:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "thbscan", "crawl", "slow-jobs", "--sources-dir",
-             str(sources), "--base-url", slow.url, "--db", stop_db, "--json"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "thbscan",
+                "crawl",
+                "slow-jobs",
+                "--sources-dir",
+                str(sources),
+                "--base-url",
+                slow.url,
+                "--db",
+                stop_db,
+                "--json",
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         stopped: dict[str, object] = {}
 
         def stop_when_crawling() -> None:
@@ -123,8 +155,9 @@ def test_lock_stop_switch_and_schedule(tmp_path, small_site) -> None:
                 time.sleep(0.1)
             # the switch halts a running crawl within 60 s (polled every 5 s); requests
             # queued behind the 2 s politeness delay are dropped, not waited for.
-            stopped["result"] = run_thbscan("stop", "--reason", "halt test", "--by",
-                                            "tester", "--db", stop_db)
+            stopped["result"] = run_thbscan(
+                "stop", "--reason", "halt test", "--by", "tester", "--db", stop_db
+            )
             stopped["at"] = time.monotonic()
 
         stopper = threading.Thread(target=stop_when_crawling)
@@ -163,10 +196,8 @@ def _lock_and_schedule(tmp_path, site, sources) -> None:
 
     sessions = session_factory(engine)
     with sessions() as session:
-        assert acquire_lock(session, "fixture-jobs", max_runtime=60,
-                            holder="otherhost:1") is None
-    code, _out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", site.url,
-                                     "--db", db)
+        assert acquire_lock(session, "fixture-jobs", max_runtime=60, holder="otherhost:1") is None
+    code, _out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", site.url, "--db", db)
     assert code == 4 and "already being crawled" in err
     with sessions() as session:
         from thbscan.crawl_recording import release_lock
@@ -174,26 +205,39 @@ def _lock_and_schedule(tmp_path, site, sources) -> None:
         release_lock(session, "fixture-jobs", "otherhost:1")
         set_stopped(session, True, actor="tester", reason="test")
         session.commit()
-    code, _out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", site.url,
-                                     "--db", db)
+    code, _out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", site.url, "--db", db)
     assert code == 5 and "stop switch is on" in err
     code, _out, err, _ = run_thbscan("resume", "--reason", "done", "--db", db)
     assert code == 0, err
     # schedule run: only enabled sources with a due schedule run
-    write_source(sources, "due-jobs", 'spider = "jobposting"\nstart_urls = ["/jobs/"]\n'
-                 'allow_private = true\n[links]\ndetail = "a.job-link::attr(href)"\n'
-                 '[politeness]\ndownload_delay = 0\nconcurrency_per_domain = 4\n'
-                 '[schedule]\nevery = "1h"\n')
-    write_source(sources, "off-jobs", 'spider = "jobposting"\nstart_urls = ["/jobs/"]\n'
-                 "enabled = false\n")
+    write_source(
+        sources,
+        "due-jobs",
+        'spider = "jobposting"\nstart_urls = ["/jobs/"]\n'
+        'allow_private = true\n[links]\ndetail = "a.job-link::attr(href)"\n'
+        "[politeness]\ndownload_delay = 0\nconcurrency_per_domain = 4\n"
+        '[schedule]\nevery = "1h"\n',
+    )
+    write_source(
+        sources, "off-jobs", 'spider = "jobposting"\nstart_urls = ["/jobs/"]\nenabled = false\n'
+    )
     # slow-jobs (the stop-switch crawl) has the default schedule: due as well, so the
     # schedule run uses a directory of its own
     schedule_dir = tmp_path / "schedule"
     schedule_dir.mkdir()
     for name in ("due-jobs", "off-jobs"):
         (schedule_dir / f"{name}.toml").write_text((sources / f"{name}.toml").read_text())
-    args = ("schedule", "run", "--sources-dir", str(schedule_dir), "--base-url", site.url,
-            "--db", db, "--json")
+    args = (
+        "schedule",
+        "run",
+        "--sources-dir",
+        str(schedule_dir),
+        "--base-url",
+        site.url,
+        "--db",
+        db,
+        "--json",
+    )
     code, out, err, _ = run_thbscan(*args)
     assert code == 0, err[-3000:]
     ran = last_json(out)

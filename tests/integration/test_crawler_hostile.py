@@ -20,7 +20,10 @@ def _free_port() -> int:
 def test_hostile_server_crawled_to_a_clean_finish(tmp_path) -> None:
     server = start_hostile_server(other_port=_free_port())
     try:
-        write_source(tmp_path / "sources", "hostile", f"""spider = "board"
+        write_source(
+            tmp_path / "sources",
+            "hostile",
+            f"""spider = "board"
 base_url = "{server.url}/"
 start_urls = ["/"]
 allow_private = true
@@ -35,11 +38,20 @@ download_delay = 0
 concurrency_per_domain = 2
 depth_limit = 12
 download_timeout = 3
-""")
+""",
+        )
         code, out, err, rss_kb = run_thbscan(
-            "crawl", "hostile", "--sources-dir", str(tmp_path / "sources"),
-            "--db", f"sqlite:///{tmp_path / 'h.db'}", "--json", "--log-level", "INFO",
-            timeout=180)
+            "crawl",
+            "hostile",
+            "--sources-dir",
+            str(tmp_path / "sources"),
+            "--db",
+            f"sqlite:///{tmp_path / 'h.db'}",
+            "--json",
+            "--log-level",
+            "INFO",
+            timeout=180,
+        )
     finally:
         server.stop()
     assert code == 0, err[-3000:]

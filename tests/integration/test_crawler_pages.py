@@ -25,8 +25,10 @@ REAL_DATA = os.environ.get("THBSCAN_REAL_DATA", "")
 HTML_DIR = Path(REAL_DATA) / "html"
 WORKBC = sorted((HTML_DIR / "workbc").glob("detail-*.html")) if REAL_DATA else []
 CAREERS = sorted((HTML_DIR / "careers").glob("*.html")) if REAL_DATA else []
-MISSING = ("real saved job-board pages not given: set THBSCAN_REAL_DATA to a directory with "
-           "html/workbc/detail-*.html and html/careers/*.html")
+MISSING = (
+    "real saved job-board pages not given: set THBSCAN_REAL_DATA to a directory with "
+    "html/workbc/detail-*.html and html/careers/*.html"
+)
 
 pytestmark = pytest.mark.skipif(not (WORKBC and CAREERS), reason=MISSING)
 

@@ -40,15 +40,43 @@ def redis_prefix():
     client.close()
 
 
-def _worker(site_url: str, db: str, prefix: str, extra_env: dict[str, str] | None = None,
-            sources_dir: Path | None = None):
-    env = {**os.environ, "THBSCAN_MODE": "test", "THBSCAN_REDIS_URL": REDIS_URL,
-           "THBSCAN_REDIS_PREFIX": prefix, **(extra_env or {})}
+def _worker(
+    site_url: str,
+    db: str,
+    prefix: str,
+    extra_env: dict[str, str] | None = None,
+    sources_dir: Path | None = None,
+):
+    env = {
+        **os.environ,
+        "THBSCAN_MODE": "test",
+        "THBSCAN_REDIS_URL": REDIS_URL,
+        "THBSCAN_REDIS_PREFIX": prefix,
+        **(extra_env or {}),
+    }
     sources = ["--sources-dir", str(sources_dir)] if sources_dir is not None else []
     return subprocess.Popen(
-        [sys.executable, "-m", "thbscan", "crawl", "fixture-jobs", "--base-url", site_url,
-         *sources, "--db", db, "--json", "--log-level", "INFO"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "thbscan",
+            "crawl",
+            "fixture-jobs",
+            "--base-url",
+            site_url,
+            *sources,
+            "--db",
+            db,
+            "--json",
+            "--log-level",
+            "INFO",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _db(tmp_path) -> str:
@@ -105,8 +133,9 @@ def test_killed_worker_requests_are_requeued(tmp_path, redis_prefix: str) -> Non
     assert _count(db) == 200  # nothing the killed worker had taken was lost
 
 
-def test_a_recrawl_of_unchanged_pages_leaves_nothing_in_progress(tmp_path,
-                                                                  redis_prefix: str) -> None:
+def test_a_recrawl_of_unchanged_pages_leaves_nothing_in_progress(
+    tmp_path, redis_prefix: str
+) -> None:
     """Pages answered 304 end in an IgnoreRequest that no middleware sees: they are still
     acknowledged, so the worker ends as soon as the frontier is empty."""
     db = _db(tmp_path)
@@ -139,8 +168,9 @@ def _queue(redis_prefix: str, ttl: float):
     return ReliableFifoQueue(server, spider, f"{redis_prefix}:src:run:requests", picklecompat)
 
 
-def test_a_busy_worker_keeps_its_requests_and_a_dead_one_loses_them(redis_prefix: str,
-                                                                     monkeypatch) -> None:
+def test_a_busy_worker_keeps_its_requests_and_a_dead_one_loses_them(
+    redis_prefix: str, monkeypatch
+) -> None:
     from scrapy import Request
 
     from crawler.distributed import reliable_queue as queue_module
@@ -196,7 +226,8 @@ def test_a_request_dropped_unacknowledged_is_released(redis_prefix: str) -> None
 
 
 def test_listing_pages_are_served_first_and_a_worker_takes_what_it_can_download(
-        redis_prefix: str) -> None:
+    redis_prefix: str,
+) -> None:
     from scrapy import Request
 
     from crawler.distributed.reliable_queue import PREFETCH
@@ -262,13 +293,18 @@ def test_requests_travel_through_redis_with_their_callbacks(redis_prefix: str) -
     spider = JobPostingSpider.__new__(JobPostingSpider)  # methods are all the test needs
     queue.spider = spider
     requests = [
-        Request("http://127.0.0.1/jobs/1", callback=spider.parse_detail, priority=1,
-                meta={"thbscan_lastmod": "2026-01-01"}),
+        Request(
+            "http://127.0.0.1/jobs/1",
+            callback=spider.parse_detail,
+            priority=1,
+            meta={"thbscan_lastmod": "2026-01-01"},
+        ),
         Request("http://127.0.0.1/jobs/", callback=spider.parse, headers={"X-A": "1"}),
         Request("http://127.0.0.1/jobs/2"),
         FormRequest("http://127.0.0.1/search", formdata={"q": "x"}, callback=spider.parse),
-        Request("http://127.0.0.1/jobs/3", callback=JobPostingSpider(
-            source="fixture-jobs").parse_detail),  # another spider's method: Scrapy's way
+        Request(
+            "http://127.0.0.1/jobs/3", callback=JobPostingSpider(source="fixture-jobs").parse_detail
+        ),  # another spider's method: Scrapy's way
     ]
     for request in requests:
         assert pickle.loads(queue._encode_request(request)) == request.to_dict(spider=spider)
@@ -278,8 +314,9 @@ def test_requests_travel_through_redis_with_their_callbacks(redis_prefix: str) -
         queue.push(request)
     queue.capacity = lambda: 4
     back = [queue.pop() for _ in range(4)]
-    assert sorted((r.url, r.callback.__name__ if r.callback else None) for r in back) == \
-        sorted((r.url, r.callback.__name__ if r.callback else None) for r in requests[:4])
+    assert sorted((r.url, r.callback.__name__ if r.callback else None) for r in back) == sorted(
+        (r.url, r.callback.__name__ if r.callback else None) for r in requests[:4]
+    )
     queue.close(finished=False)
 
 
@@ -294,7 +331,8 @@ def _taken_page(redis_prefix: str):
 
 
 def test_new_links_go_in_one_round_trip_and_before_their_page_is_acknowledged(
-        redis_prefix: str) -> None:
+    redis_prefix: str,
+) -> None:
     import redis
     from scrapy import Request
 

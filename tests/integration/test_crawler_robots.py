@@ -82,8 +82,9 @@ def serve() -> Iterator:
 
     def start(robots: list[tuple[int, str] | str], robots_delay: float = 0.0) -> RobotsServer:
         server = RobotsServer(robots, robots_delay)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         servers.append(server)
         return server
 
@@ -93,14 +94,22 @@ def serve() -> Iterator:
         server.server_close()
 
 
-def crawl(requests: list[tuple[float, str]], servers: list[RobotsServer],
-          **settings: object) -> dict:
+def crawl(
+    requests: list[tuple[float, str]], servers: list[RobotsServer], **settings: object
+) -> dict:
     """Fetch ``requests`` ((seconds from start, URL)) in a real crawl; stats and responses."""
     allowed = [f"127.0.0.1:{s.server_address[1]}" for s in servers]
-    spec = {"requests": requests,
-            "settings": {"THBSCAN_ALLOWED_PRIVATE_HOSTS": allowed, **settings}}
-    proc = subprocess.run([sys.executable, str(HERE / "robots_crawl.py"), json.dumps(spec)],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    spec = {
+        "requests": requests,
+        "settings": {"THBSCAN_ALLOWED_PRIVATE_HOSTS": allowed, **settings},
+    }
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "robots_crawl.py"), json.dumps(spec)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -110,8 +119,15 @@ ROBOTS = (200, "User-agent: *\nDisallow: /private/\n")
 
 def test_disallowed_requests_are_refused_and_counted_as_denials(serve) -> None:
     site = serve([ROBOTS])
-    result = crawl([(0.0, f"{site.url}/a"), (0.5, f"{site.url}/private/x"),
-                    (0.5, f"{site.url}/private/y"), (0.5, f"{site.url}/b")], [site])
+    result = crawl(
+        [
+            (0.0, f"{site.url}/a"),
+            (0.5, f"{site.url}/private/x"),
+            (0.5, f"{site.url}/private/y"),
+            (0.5, f"{site.url}/b"),
+        ],
+        [site],
+    )
     assert sorted(site.paths("/")) == ["/a", "/b", "/robots.txt"]
     assert result["stats"]["robotstxt/forbidden"] == 2
     assert sorted(u for u, _s in result["fetched"]) == [f"{site.url}/a", f"{site.url}/b"]
@@ -128,16 +144,23 @@ def test_requests_waiting_for_robots_txt_are_all_checked(serve) -> None:
     assert result["stats"]["robotstxt/forbidden"] == 6
 
 
-@pytest.mark.parametrize("failure", [(503, "busy"), (500, "oops"), (429, "slow down"),
-                                     "drop"])
+@pytest.mark.parametrize("failure", [(503, "busy"), (500, "oops"), (429, "slow down"), "drop"])
 def test_unavailable_robots_txt_disallows_the_host_for_a_while(serve, failure) -> None:
     """5xx, 429 or a network error: nothing is fetched from the host until
     THBSCAN_ROBOTS_FAIL_TTL has passed; then robots.txt is fetched again and obeyed."""
     site = serve([failure, ROBOTS])
-    result = crawl([(0.0, f"{site.url}/early/1"), (0.3, f"{site.url}/early/2"),
-                    (2.5, f"{site.url}/late/1"), (2.6, f"{site.url}/private/late")],
-                   [site], THBSCAN_ROBOTS_FAIL_TTL=1.5, RETRY_TIMES=0,
-                   THBSCAN_RETRY_AFTER_DEFAULT=0.2)
+    result = crawl(
+        [
+            (0.0, f"{site.url}/early/1"),
+            (0.3, f"{site.url}/early/2"),
+            (2.5, f"{site.url}/late/1"),
+            (2.6, f"{site.url}/private/late"),
+        ],
+        [site],
+        THBSCAN_ROBOTS_FAIL_TTL=1.5,
+        RETRY_TIMES=0,
+        THBSCAN_RETRY_AFTER_DEFAULT=0.2,
+    )
     stats = result["stats"]
     assert site.paths("/early/") == []  # disallowed while robots.txt is unavailable
     assert site.paths("/late/") == ["/late/1"]  # allowed once robots.txt answered again
@@ -180,8 +203,7 @@ def test_a_robots_txt_behind_a_login_pauses_the_host(serve, status: int) -> None
 def test_robots_txt_is_fetched_once_per_host_and_applies_to_that_host(serve) -> None:
     open_site = serve([(200, "User-agent: *\nDisallow:\n")])
     closed_site = serve([(200, "User-agent: *\nDisallow: /\n")])
-    requests = [(0.1 * i, f"{s.url}/page/{i}") for i in range(8)
-                for s in (open_site, closed_site)]
+    requests = [(0.1 * i, f"{s.url}/page/{i}") for i in range(8) for s in (open_site, closed_site)]
     result = crawl(requests, [open_site, closed_site])
     assert open_site.paths("/robots.txt") == ["/robots.txt"]
     assert closed_site.paths("/robots.txt") == ["/robots.txt"]
@@ -206,7 +228,6 @@ def test_crawl_delay_is_honoured(serve) -> None:
 
 def test_crawl_delay_is_capped(serve) -> None:
     site = serve([(200, "User-agent: *\nCrawl-delay: 3600\n")])
-    crawl([(0.0, f"{site.url}/page/{i}") for i in range(3)], [site],
-          THBSCAN_CRAWL_DELAY_MAX=0.5)
+    crawl([(0.0, f"{site.url}/page/{i}") for i in range(3)], [site], THBSCAN_CRAWL_DELAY_MAX=0.5)
     gaps = _gaps(site, "/page/")
     assert len(gaps) == 2 and all(0.4 <= g < 3 for g in gaps), gaps

@@ -28,15 +28,17 @@ def _server_pem(tmp_path, ca: trustme.CA, name: str) -> str:
 
 
 def _crawl(site_url: str, db: str, env: dict[str, str] | None = None) -> tuple[dict, str]:
-    code, out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", site_url, "--db", db,
-                                    "--json", env=env)
+    code, out, err, _ = run_thbscan(
+        "crawl", "fixture-jobs", "--base-url", site_url, "--db", db, "--json", env=env
+    )
     assert code == 0, err[-3000:]
     return last_json(out)["fixture-jobs"], err
 
 
 def test_a_certificate_from_an_unknown_authority_is_refused(tmp_path, ca):
-    with start_fixture_site(n_jobs=3, n_ads=0,
-                            ssl_certfile=_server_pem(tmp_path, ca, "127.0.0.1")) as site:
+    with start_fixture_site(
+        n_jobs=3, n_ads=0, ssl_certfile=_server_pem(tmp_path, ca, "127.0.0.1")
+    ) as site:
         assert site.url.startswith("https://")
         result, err = _crawl(site.url, f"sqlite:///{tmp_path / 'a.db'}")
         served = [path for _method, path in site.requests]
@@ -50,10 +52,12 @@ def _crawl_trusting_ca(tmp_path, ca: trustme.CA, certificate_name: str) -> tuple
     CA in the crawler's trust store; the crawl summary and the paths the site served."""
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    with start_fixture_site(n_jobs=3, n_ads=0,
-                            ssl_certfile=_server_pem(tmp_path, ca, certificate_name)) as site:
-        result, _err = _crawl(site.url, f"sqlite:///{tmp_path / 'trusted.db'}",
-                              env={"SSL_CERT_FILE": str(ca_file)})
+    with start_fixture_site(
+        n_jobs=3, n_ads=0, ssl_certfile=_server_pem(tmp_path, ca, certificate_name)
+    ) as site:
+        result, _err = _crawl(
+            site.url, f"sqlite:///{tmp_path / 'trusted.db'}", env={"SSL_CERT_FILE": str(ca_file)}
+        )
         served = [path for _method, path in site.requests]
     return result, served
 

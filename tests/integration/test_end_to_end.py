@@ -23,14 +23,29 @@ pytestmark = pytest.mark.slow
 def thbscan(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "THBSCAN_MODE": "test"}
     return subprocess.run(
-        [sys.executable, "-m", "thbscan", *args], input=stdin, capture_output=True, text=True,
-        env=env, timeout=600, check=False,
+        [sys.executable, "-m", "thbscan", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
     )
 
 
 def test_crawl_score_queue(fixture_site, db_url: str) -> None:
-    crawl = thbscan("crawl", "fixture-jobs", "fixture-ads", "--base-url", fixture_site.url,
-                    "--db", db_url, "--json", "--log-level", "WARNING")
+    crawl = thbscan(
+        "crawl",
+        "fixture-jobs",
+        "fixture-ads",
+        "--base-url",
+        fixture_site.url,
+        "--db",
+        db_url,
+        "--json",
+        "--log-level",
+        "WARNING",
+    )
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     crawled = json.loads(crawl.stdout.strip().splitlines()[-1])
     truth = ground_truth()
@@ -49,9 +64,13 @@ def test_crawl_score_queue(fixture_site, db_url: str) -> None:
     engine = create_engine_for(db_url)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(ListingVersion.url, Score.flagged, Score.score, Score.model_version,
-                   Score.list_versions)
-            .join(Score, Score.version_id == ListingVersion.id)
+            select(
+                ListingVersion.url,
+                Score.flagged,
+                Score.score,
+                Score.model_version,
+                Score.list_versions,
+            ).join(Score, Score.version_id == ListingVersion.id)
         ).all()
         queued = set(conn.execute(select(ReviewItem.version_id, ReviewItem.state)).all())
     engine.dispose()
@@ -66,8 +85,18 @@ def test_crawl_score_queue(fixture_site, db_url: str) -> None:
     assert {state for _v, state in queued} == {"new"}
 
     # Re-crawling the unchanged site stores no duplicates (R27).
-    again = thbscan("crawl", "fixture-jobs", "fixture-ads", "--base-url", fixture_site.url,
-                    "--db", db_url, "--json", "--log-level", "WARNING")
+    again = thbscan(
+        "crawl",
+        "fixture-jobs",
+        "fixture-ads",
+        "--base-url",
+        fixture_site.url,
+        "--db",
+        db_url,
+        "--json",
+        "--log-level",
+        "WARNING",
+    )
     assert again.returncode == 0, again.stderr[-3000:]
     second = json.loads(again.stdout.strip().splitlines()[-1])
     assert second["fixture-jobs"]["new"] == 0 and second["fixture-ads"]["new"] == 0

@@ -14,15 +14,27 @@ from review_queue.services.listings import ListingInput, store_listing, store_li
 
 
 def item(key: str, text: str = "Warehouse job in Kolding.", **kw) -> ListingInput:
-    return ListingInput(source="test", natural_key=key, title="Warehouse worker", text=text,
-                        url=f"http://127.0.0.1/jobs/{key}", **kw)
+    return ListingInput(
+        source="test",
+        natural_key=key,
+        title="Warehouse worker",
+        text=text,
+        url=f"http://127.0.0.1/jobs/{key}",
+        **kw,
+    )
 
 
 def test_store_is_idempotent_and_versions_changes(migrated_engine) -> None:
     sessions = session_factory(migrated_engine)
     with sessions.begin() as s:
-        first = store_listing(s, item("a", fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
-                                      redirect_chain=("http://127.0.0.1/old/a",)))
+        first = store_listing(
+            s,
+            item(
+                "a",
+                fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
+                redirect_chain=("http://127.0.0.1/old/a",),
+            ),
+        )
     with sessions.begin() as s:
         same = store_listing(s, item("a"))
     with sessions.begin() as s:
@@ -71,8 +83,10 @@ def _ingest_at_once(target, db_url: str, key_orders: list[list[str]], engine) ->
         p.join(120)
         assert p.exitcode == 0
     with session_factory(engine)() as s:
-        return (s.scalar(select(func.count()).select_from(Listing)),
-                s.scalar(select(func.count()).select_from(ListingVersion)))
+        return (
+            s.scalar(select(func.count()).select_from(Listing)),
+            s.scalar(select(func.count()).select_from(ListingVersion)),
+        )
 
 
 def test_concurrent_ingesters_create_no_duplicates(db_url: str, migrated_engine) -> None:
@@ -83,36 +97,61 @@ def test_concurrent_ingesters_create_no_duplicates(db_url: str, migrated_engine)
 def _random_inputs(rng: random.Random, source: str, n: int) -> list[ListingInput]:
     """Listings as a crawl meets them: repeats, edits, reverts, duplicates within a
     batch, some invalid (no text, no key) and some oversized."""
-    texts = ["Warehouse job in Kolding.", "Warehouse job in Kolding. Now 180 kr/hour.",
-             "Cleaner wanted, housing provided.", "x\x00" * 30_000, ""]
+    texts = [
+        "Warehouse job in Kolding.",
+        "Warehouse job in Kolding. Now 180 kr/hour.",
+        "Cleaner wanted, housing provided.",
+        "x\x00" * 30_000,
+        "",
+    ]
     day = datetime(2026, 1, 1, tzinfo=UTC)
     out = []
     for i in range(n):
         key = f"k{rng.randrange(25)}" if rng.random() > 0.02 else ""
         title = rng.choice(["Warehouse worker", "  Cleaner  ", ""])
-        out.append(ListingInput(
-            source=source, natural_key=key, title=title, text=rng.choice(texts),
-            url=f"http://127.0.0.1/{source}/{key}?v={rng.randrange(3)}",
-            fields=rng.choice([{}, {"company": "ACME", "n": i % 3}, {"tags": ["a", "b"]}]),
-            fetched_at=day + timedelta(minutes=i) if rng.random() > 0.2 else None,
-            final_url=rng.choice([None, f"http://127.0.0.1/final/{key}"]),
-            redirect_chain=tuple(f"http://127.0.0.1/r/{j}" for j in range(rng.randrange(3))),
-        ))
+        out.append(
+            ListingInput(
+                source=source,
+                natural_key=key,
+                title=title,
+                text=rng.choice(texts),
+                url=f"http://127.0.0.1/{source}/{key}?v={rng.randrange(3)}",
+                fields=rng.choice([{}, {"company": "ACME", "n": i % 3}, {"tags": ["a", "b"]}]),
+                fetched_at=day + timedelta(minutes=i) if rng.random() > 0.2 else None,
+                final_url=rng.choice([None, f"http://127.0.0.1/final/{key}"]),
+                redirect_chain=tuple(f"http://127.0.0.1/r/{j}" for j in range(rng.randrange(3))),
+            )
+        )
     return out
 
 
 def _snapshot(session, source: str) -> dict:
-    listings = {row.id: row for row in session.scalars(
-        select(Listing).where(Listing.source == source))}
-    versions = session.scalars(select(ListingVersion).where(
-        ListingVersion.listing_id.in_(list(listings)))).all()
+    listings = {
+        row.id: row for row in session.scalars(select(Listing).where(Listing.source == source))
+    }
+    versions = session.scalars(
+        select(ListingVersion).where(ListingVersion.listing_id.in_(list(listings)))
+    ).all()
     number = {v.id: (listings[v.listing_id].natural_key, v.version_no) for v in versions}
     return {
-        "listings": sorted((lst.natural_key, lst.url, lst.removed_at,
-                            number.get(lst.current_version_id)) for lst in listings.values()),
-        "versions": sorted((number[v.id], v.content_sha256, v.title, v.text, v.fields, v.url,
-                            v.final_url, v.redirect_chain, v.fetched_at.year)
-                           for v in versions),
+        "listings": sorted(
+            (lst.natural_key, lst.url, lst.removed_at, number.get(lst.current_version_id))
+            for lst in listings.values()
+        ),
+        "versions": sorted(
+            (
+                number[v.id],
+                v.content_sha256,
+                v.title,
+                v.text,
+                v.fields,
+                v.url,
+                v.final_url,
+                v.redirect_chain,
+                v.fetched_at.year,
+            )
+            for v in versions
+        ),
     }
 
 
@@ -145,7 +184,7 @@ def test_batch_store_equals_one_by_one(migrated_engine) -> None:
         while start < len(batch_items):
             size = rng.choice([1, 7, 40, 150])
             with sessions.begin() as s:
-                results = store_listings(s, batch_items[start:start + size])
+                results = store_listings(s, batch_items[start : start + size])
                 got.extend(_outcome(s, r) for r in results)
             start += size
         assert got == expected, f"round {round_no}"
@@ -161,7 +200,7 @@ def _ingest_batches(url: str, keys: list[str], barrier) -> None:
     barrier.wait()
     for start in range(0, len(keys), 15):
         with sessions.begin() as s:
-            results = store_listings(s, [item(k) for k in keys[start:start + 15]])
+            results = store_listings(s, [item(k) for k in keys[start : start + 15]])
             assert not any(isinstance(r, Exception) for r in results)
     engine.dispose()
 

@@ -33,16 +33,22 @@ def engine(db_url: str):
 
 def test_a_new_database_is_refused_with_the_command_to_run(engine) -> None:
     assert migrate.stored_revision(engine) is None
-    with pytest.raises(SchemaOutOfDate, match=r"revision none but thbscan needs \w+.*thbscan db "
-                       r"upgrade"):
+    with pytest.raises(
+        SchemaOutOfDate,
+        match=r"revision none but thbscan needs \w+.*thbscan db "
+        r"upgrade",
+    ):
         migrate.check_current(engine)
 
 
 def test_an_older_schema_is_refused_naming_both_revisions(engine) -> None:
     upgrade(engine, "0001")
     assert migrate.stored_revision(engine) == "0001"
-    with pytest.raises(SchemaOutOfDate, match=rf"revision 0001 but thbscan needs "
-                       rf"{migrate.declared_head()}"):
+    with pytest.raises(
+        SchemaOutOfDate,
+        match=rf"revision 0001 but thbscan needs "
+        rf"{migrate.declared_head()}",
+    ):
         migrate.check_current(engine)
 
 
@@ -81,7 +87,8 @@ def test_migration_files_not_in_a_plain_chain_are_left_to_alembic(
         shutil.copy(last, versions / "0004_branch.py")
         source = (versions / "0004_branch.py").read_text(encoding="utf-8")
         (versions / "0004_branch.py").write_text(
-            source.replace('revision = "0003"', 'revision = "0004"'), encoding="utf-8")
+            source.replace('revision = "0003"', 'revision = "0004"'), encoding="utf-8"
+        )
     else:
         last.write_text(edit(last.read_text(encoding="utf-8")), encoding="utf-8")
     monkeypatch.setattr(migrate, "MIGRATIONS", copy)

@@ -19,9 +19,15 @@ pytestmark = pytest.mark.slow
 
 
 def thbscan(*args: str, **kw) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "thbscan", *args], capture_output=True,
-                          text=True, env={**os.environ, "THBSCAN_MODE": "test"}, timeout=600,
-                          check=False, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "thbscan", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "THBSCAN_MODE": "test"},
+        timeout=600,
+        check=False,
+        **kw,
+    )
 
 
 def scored(db: str) -> int:
@@ -36,17 +42,34 @@ def test_score_is_resumable_after_kill_and_uses_two_workers(tmp_path) -> None:
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     listings = generate_listings(n_jobs=960, n_ads=240)
     path = tmp_path / "archive.jsonl"
-    path.write_text("".join(json.dumps({"id": x.id, "title": x.title, "text": x.text}) + "\n"
-                            for x in listings), encoding="utf-8")
+    path.write_text(
+        "".join(
+            json.dumps({"id": x.id, "title": x.title, "text": x.text}) + "\n" for x in listings
+        ),
+        encoding="utf-8",
+    )
     ingest = thbscan("ingest", "--jsonl", str(path), "--source", "archive", "--db", db, "--json")
     assert ingest.returncode == 0, ingest.stderr
     assert json.loads(ingest.stdout)["new"] == len(listings)
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "thbscan", "score", "--db", db, "--workers", "2",
-         "--batch-size", "100", "--quiet"],
-        env={**os.environ, "THBSCAN_MODE": "test"}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "thbscan",
+            "score",
+            "--db",
+            db,
+            "--workers",
+            "2",
+            "--batch-size",
+            "100",
+            "--quiet",
+        ],
+        env={**os.environ, "THBSCAN_MODE": "test"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     deadline = time.time() + 240
     while scored(db) < 200 and time.time() < deadline and proc.poll() is None:
@@ -65,8 +88,9 @@ def test_score_is_resumable_after_kill_and_uses_two_workers(tmp_path) -> None:
 
     again = json.loads(thbscan("score", "--db", db, "--json", "--quiet").stdout)
     assert again["scored"] == 0  # nothing left under the same scorer
-    forced = json.loads(thbscan("score", "--db", db, "--rescore", "--json", "--quiet",
-                                "--workers", "1").stdout)
+    forced = json.loads(
+        thbscan("score", "--db", db, "--rescore", "--json", "--quiet", "--workers", "1").stdout
+    )
     assert forced["scored"] == len(listings)
     assert scored(db) == len(listings)  # a re-score replaces, never duplicates
 
@@ -74,8 +98,9 @@ def test_score_is_resumable_after_kill_and_uses_two_workers(tmp_path) -> None:
 def test_stop_switch_halts_scoring(tmp_path) -> None:
     db = f"sqlite:///{tmp_path / 'stop.db'}"
     path = tmp_path / "few.jsonl"
-    path.write_text(json.dumps({"id": "1", "title": "Cook", "text": "Cook wanted."}) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"id": "1", "title": "Cook", "text": "Cook wanted."}) + "\n", encoding="utf-8"
+    )
     assert thbscan("ingest", "--jsonl", str(path), "--source", "s", "--db", db).returncode == 0
     stop = thbscan("stop", "--reason", "test of the switch", "--db", db)
     assert stop.returncode == 0, stop.stderr

@@ -65,14 +65,16 @@ def scrapyd(tmp_path):
         "jobs_to_keep = 2\n"
         "finished_to_keep = 10\n"
         "poll_interval = 0.5\n"
-        "max_proc = 1\n", encoding="utf-8")
-    (home / "scrapy.cfg").write_text((REPO / "scrapy.cfg").read_text(encoding="utf-8"),
-                                     encoding="utf-8")
+        "max_proc = 1\n",
+        encoding="utf-8",
+    )
+    (home / "scrapy.cfg").write_text(
+        (REPO / "scrapy.cfg").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     env = {**os.environ, "THBSCAN_MODE": "test"}
     env.pop("THBSCAN_REDIS_URL", None)
     log = open(home / "scrapyd.out", "w+")  # noqa: SIM115
-    proc = subprocess.Popen([str(SCRAPYD)], cwd=home, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([str(SCRAPYD)], cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -110,11 +112,18 @@ def test_scrapyd_schedules_a_crawl_that_stores_listings(tmp_path, scrapyd) -> No
     assert {"board", "jobposting"} <= set(spiders["spiders"]), spiders
 
     with start_fixture_site(n_jobs=0, n_ads=30) as site:
-        scheduled = _api(base, "schedule.json", [
-            ("project", "thbscan"), ("spider", "board"), ("source", "fixture-ads"),
-            ("base_url", site.url), ("setting", f"THBSCAN_DATABASE_URL={db}"),
-            ("setting", "LOG_LEVEL=INFO"),
-        ])
+        scheduled = _api(
+            base,
+            "schedule.json",
+            [
+                ("project", "thbscan"),
+                ("spider", "board"),
+                ("source", "fixture-ads"),
+                ("base_url", site.url),
+                ("setting", f"THBSCAN_DATABASE_URL={db}"),
+                ("setting", "LOG_LEVEL=INFO"),
+            ],
+        )
         assert scheduled["status"] == "ok", scheduled
         job = scheduled["jobid"]
         deadline = time.monotonic() + 120
@@ -132,8 +141,9 @@ def test_scrapyd_schedules_a_crawl_that_stores_listings(tmp_path, scrapyd) -> No
     assert len(fetched) == 30, text[-3000:]
     engine = create_engine_for(db)
     with engine.connect() as conn:
-        stored = conn.execute(select(func.count()).select_from(Listing)
-                              .where(Listing.source == "fixture-ads")).scalar_one()
+        stored = conn.execute(
+            select(func.count()).select_from(Listing).where(Listing.source == "fixture-ads")
+        ).scalar_one()
         runs = conn.execute(select(CrawlJob.source, CrawlJob.status, CrawlJob.items)).all()
     engine.dispose()
     assert stored == 30, text[-3000:]

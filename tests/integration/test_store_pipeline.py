@@ -25,10 +25,15 @@ FINISHED = type("Spider", (), {"source": None})()
 
 
 def _item(n: int, *, title: str | None = None) -> ListingItem:
-    return ListingItem(source="test", natural_key=f"job-{n}", url=f"http://x.test/job-{n}",
-                       title=f"Job {n}" if title is None else title,
-                       text="" if title == "" else f"Warehouse work, listing {n}.",
-                       etag=f'"e{n}"', fetched_at="2026-11-29T10:00:00+00:00")
+    return ListingItem(
+        source="test",
+        natural_key=f"job-{n}",
+        url=f"http://x.test/job-{n}",
+        title=f"Job {n}" if title is None else title,
+        text="" if title == "" else f"Warehouse work, listing {n}.",
+        etag=f'"e{n}"',
+        fetched_at="2026-11-29T10:00:00+00:00",
+    )
 
 
 @pytest.fixture
@@ -63,6 +68,7 @@ def test_items_are_done_once_committed_in_one_group(database: str) -> None:
             item = await pipeline.process_item(_item(n))
             counts.append(_count(database, Listing))  # what another reader sees by then
             return item
+
         return await asyncio.gather(*(one(n) for n in range(5)))
 
     try:

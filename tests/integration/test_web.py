@@ -546,12 +546,31 @@ def test_crawl_runs_page(client: TestClient, db: Session) -> None:
     from review_queue.db import CrawlJob
     from review_queue.services.crawl_runs import recent_runs
 
-    db.add_all([
-        CrawlJob(source="fixture-jobs", spider="jobposting", status="finished", pages=40,
-                 items=30, new=30, errors=0, robots_denied=1),
-        CrawlJob(source=XSS_PAYLOADS[0], spider="board", status="stopped", pages=7, items=3,
-                 new=1, changed=2, errors=4, stop_reason=XSS_PAYLOADS[1]),
-    ])
+    db.add_all(
+        [
+            CrawlJob(
+                source="fixture-jobs",
+                spider="jobposting",
+                status="finished",
+                pages=40,
+                items=30,
+                new=30,
+                errors=0,
+                robots_denied=1,
+            ),
+            CrawlJob(
+                source=XSS_PAYLOADS[0],
+                spider="board",
+                status="stopped",
+                pages=7,
+                items=3,
+                new=1,
+                changed=2,
+                errors=4,
+                stop_reason=XSS_PAYLOADS[1],
+            ),
+        ]
+    )
     db.commit()
     rows = recent_runs(db, limit=50)
     assert [r.source for r in rows] == [XSS_PAYLOADS[0], "fixture-jobs"]  # newest first

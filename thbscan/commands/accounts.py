@@ -11,8 +11,10 @@ from thbscan.commands.common import emit_json, open_db
 
 def run_add(args: argparse.Namespace) -> int:
     if not args.password_stdin:
-        raise SystemExit("thbscan: pass --password-stdin and give the password on standard "
-                         "input (passwords are never taken as arguments)")
+        raise SystemExit(
+            "thbscan: pass --password-stdin and give the password on standard "
+            "input (passwords are never taken as arguments)"
+        )
     password = sys.stdin.readline().rstrip("\r\n")
     _engine, sessions = open_db(args.db, migrate=True)
     with sessions.begin() as session:
@@ -28,8 +30,9 @@ def run_add(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     _engine, sessions = open_db(args.db)
     with sessions() as session:
-        rows = [{"user": u.name, "role": u.role, "disabled": u.disabled}
-                for u in list_users(session)]
+        rows = [
+            {"user": u.name, "role": u.role, "disabled": u.disabled} for u in list_users(session)
+        ]
     if args.json:
         emit_json({"users": rows})
     else:

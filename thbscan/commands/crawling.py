@@ -21,20 +21,25 @@ from thbscan.commands.common import (
 )
 
 # Exit codes of ``thbscan crawl`` and ``thbscan schedule run`` (docs/crawler.md).
-STOP_SWITCH_MESSAGE = ("the stop switch is on ({who}, {when}: {why}): no crawling until "
-                       "`thbscan resume`")
+STOP_SWITCH_MESSAGE = (
+    "the stop switch is on ({who}, {when}: {why}): no crawling until `thbscan resume`"
+)
 
 
 def _select_sources(args: argparse.Namespace) -> list[SourceConfig]:
     sources = load_sources(args.sources_dir)
     names = sorted(n for n, s in sources.items() if s.enabled) if args.all else args.sources
     if not names:
-        raise SystemExit("thbscan: name one or more sources, or pass --all "
-                         f"(known: {', '.join(sorted(sources))})")
+        raise SystemExit(
+            "thbscan: name one or more sources, or pass --all "
+            f"(known: {', '.join(sorted(sources))})"
+        )
     unknown = [n for n in names if n not in sources]
     if unknown:
-        raise SystemExit(f"thbscan: unknown source(s) {', '.join(unknown)}: known sources are "
-                         f"{', '.join(sorted(sources))}")
+        raise SystemExit(
+            f"thbscan: unknown source(s) {', '.join(unknown)}: known sources are "
+            f"{', '.join(sorted(sources))}"
+        )
     return [sources[n].with_base_url(args.base_url) for n in names]
 
 
@@ -52,20 +57,30 @@ def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int
         with sessions() as session:
             if is_stopped(session):
                 state = switch_state(session)
-                err(STOP_SWITCH_MESSAGE.format(who=state["changed_by"], when=state["changed_at"],
-                                               why=state["reason"] or "no reason given"))
+                err(
+                    STOP_SWITCH_MESSAGE.format(
+                        who=state["changed_by"],
+                        when=state["changed_at"],
+                        why=state["reason"] or "no reason given",
+                    )
+                )
                 return EXIT_STOP_SWITCH
             # Distributed workers of one crawl share the Redis frontier instead of a lock.
             for source in [] if config.settings().redis_url else selected:
-                other = acquire_lock(session, source.name, max_runtime=args.max_runtime,
-                                     holder=holder)
+                other = acquire_lock(
+                    session, source.name, max_runtime=args.max_runtime, holder=holder
+                )
                 if other is not None:
-                    err(f"source {source.name!r} is already being crawled by {other}: "
-                        "try again when that run has ended")
+                    err(
+                        f"source {source.name!r} is already being crawled by {other}: "
+                        "try again when that run has ended"
+                    )
                     return EXIT_LOCKED
                 locked.append(source.name)
-        overrides: dict[str, object] = {"LOG_LEVEL": args.log_level,
-                                        "CLOSESPIDER_TIMEOUT": args.max_runtime}
+        overrides: dict[str, object] = {
+            "LOG_LEVEL": args.log_level,
+            "CLOSESPIDER_TIMEOUT": args.max_runtime,
+        }
         if args.sources_dir:
             overrides["THBSCAN_SOURCES_DIR"] = str(args.sources_dir)
         stats = run_crawls(selected, url, overrides=overrides)
@@ -93,10 +108,12 @@ def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int
         emit_json(summary)
     else:
         for name, s in summary.items():
-            print(f"{name}: {s['pages']} pages, {s['items']} listings ({s['new']} new, "
-                  f"{s['changed']} changed, {s['unchanged']} unchanged, {s['not_modified']} "
-                  f"not modified, {s['removed']} removed), {s['robots_denied']} denied by "
-                  f"robots.txt, finished: {s['finish_reason']}")
+            print(
+                f"{name}: {s['pages']} pages, {s['items']} listings ({s['new']} new, "
+                f"{s['changed']} changed, {s['unchanged']} unchanged, {s['not_modified']} "
+                f"not modified, {s['removed']} removed), {s['robots_denied']} denied by "
+                f"robots.txt, finished: {s['finish_reason']}"
+            )
     reasons = {s["finish_reason"] for s in summary.values()}
     if "stop_switch" in reasons:
         return EXIT_STOP_SWITCH
@@ -114,8 +131,9 @@ def run_stop(args: argparse.Namespace) -> int:
     with sessions() as session:
         set_stopped(session, True, actor=args.by, reason=args.reason)
         session.commit()
-    print("stop switch ON: running crawls close within 60 s; no crawl starts until "
-          "`thbscan resume`")
+    print(
+        "stop switch ON: running crawls close within 60 s; no crawl starts until `thbscan resume`"
+    )
     return 0
 
 
@@ -167,14 +185,24 @@ def run_sources_list(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             err(problem)
         return 1
-    rows = [{"name": s.name, "spider": s.spider, "start_urls": s.start_urls,
-             "schedule": s.schedule.every, "enabled": s.enabled} for s in sources.values()]
+    rows = [
+        {
+            "name": s.name,
+            "spider": s.spider,
+            "start_urls": s.start_urls,
+            "schedule": s.schedule.every,
+            "enabled": s.enabled,
+        }
+        for s in sources.values()
+    ]
     if args.json:
         emit_json({"sources": rows})
     else:
         for r in rows:
-            print(f"{r['name']:<20} {r['spider']:<11} every {r['schedule']:<5} "
-                  f"{'enabled' if r['enabled'] else 'disabled':<9} {' '.join(r['start_urls'])}")
+            print(
+                f"{r['name']:<20} {r['spider']:<11} every {r['schedule']:<5} "
+                f"{'enabled' if r['enabled'] else 'disabled':<9} {' '.join(r['start_urls'])}"
+            )
     return 0
 
 
@@ -183,22 +211,35 @@ def run_crawl_jobs(args: argparse.Namespace) -> int:
     with sessions() as session:
         jobs = session.scalars(select(CrawlJob).order_by(CrawlJob.id.desc()).limit(args.limit))
         rows = [
-            {"id": j.id, "source": j.source, "status": j.status,
-             "started_at": j.started_at.isoformat(),
-             "finished_at": j.finished_at.isoformat() if j.finished_at else None,
-             "pages": j.pages, "items": j.items, "new": j.new, "changed": j.changed,
-             "errors": j.errors, "robots_denied": j.robots_denied, "stop_reason": j.stop_reason}
+            {
+                "id": j.id,
+                "source": j.source,
+                "status": j.status,
+                "started_at": j.started_at.isoformat(),
+                "finished_at": j.finished_at.isoformat() if j.finished_at else None,
+                "pages": j.pages,
+                "items": j.items,
+                "new": j.new,
+                "changed": j.changed,
+                "errors": j.errors,
+                "robots_denied": j.robots_denied,
+                "stop_reason": j.stop_reason,
+            }
             for j in jobs
         ]
     if args.json:
         emit_json({"crawl_jobs": rows})
     else:
-        print(f"{'id':>5} {'source':<16} {'status':<9} {'started (UTC)':<20} {'pages':>6} "
-              f"{'items':>6} {'new':>5} {'chg':>5} {'err':>4} {'robots':>6} stop")
+        print(
+            f"{'id':>5} {'source':<16} {'status':<9} {'started (UTC)':<20} {'pages':>6} "
+            f"{'items':>6} {'new':>5} {'chg':>5} {'err':>4} {'robots':>6} stop"
+        )
         for r in rows:
-            print(f"{r['id']:>5} {r['source']:<16} {r['status']:<9} {r['started_at'][:19]:<20} "
-                  f"{r['pages']:>6} {r['items']:>6} {r['new']:>5} {r['changed']:>5} "
-                  f"{r['errors']:>4} {r['robots_denied']:>6} {r['stop_reason'] or ''}")
+            print(
+                f"{r['id']:>5} {r['source']:<16} {r['status']:<9} {r['started_at'][:19]:<20} "
+                f"{r['pages']:>6} {r['items']:>6} {r['new']:>5} {r['changed']:>5} "
+                f"{r['errors']:>4} {r['robots_denied']:>6} {r['stop_reason'] or ''}"
+            )
     return 0
 
 

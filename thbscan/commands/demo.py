@@ -44,9 +44,12 @@ def run_demo(args: argparse.Namespace) -> int:
         _say(args, f"[2/4] crawling {', '.join(DEMO_SOURCES)} (robots.txt obeyed)")
         stats = run_crawls(selected, db_url, overrides={"LOG_LEVEL": "WARNING"})
         for name, st in stats.items():
-            _say(args, f"      {name}: {st.get('downloader/response_count', 0)} pages, "
-                       f"{st.get('item_scraped_count', 0)} listings, "
-                       f"{st.get('robotstxt/forbidden', 0)} URLs refused by robots.txt")
+            _say(
+                args,
+                f"      {name}: {st.get('downloader/response_count', 0)} pages, "
+                f"{st.get('item_scraped_count', 0)} listings, "
+                f"{st.get('robotstxt/forbidden', 0)} URLs refused by robots.txt",
+            )
     finally:
         site.stop()
     logging.getLogger("scrapy").setLevel(logging.WARNING)
@@ -63,9 +66,12 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(counts)
     else:
-        _say(args, f"[4/4] done in {elapsed:.1f} s: {counts['listings']} listings, "
-                   f"{counts['scored']} scored, {counts['flagged']} flagged, "
-                   f"{counts['queued']} in the review queue")
+        _say(
+            args,
+            f"[4/4] done in {elapsed:.1f} s: {counts['listings']} listings, "
+            f"{counts['scored']} scored, {counts['flagged']} flagged, "
+            f"{counts['queued']} in the review queue",
+        )
     if args.no_serve:
         return 0
     url = f"http://{args.host}:{args.port}/"
@@ -73,8 +79,11 @@ def run_demo(args: argparse.Namespace) -> int:
     if password:
         print(f"Log in as user '{DEMO_USER}' with password: {password}", flush=True)
     else:
-        print(f"User '{DEMO_USER}' exists from an earlier demo run: reset with "
-              f"`rm thbscan-demo.db*` or add a user with `thbscan users add`.", flush=True)
+        print(
+            f"User '{DEMO_USER}' exists from an earlier demo run: reset with "
+            f"`rm thbscan-demo.db*` or add a user with `thbscan users add`.",
+            flush=True,
+        )
     print("Ctrl-C stops the server.", flush=True)
     from thbscan.commands.web import serve
 

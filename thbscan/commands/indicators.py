@@ -25,8 +25,14 @@ def run_validate(args: argparse.Namespace) -> int:
     for problem in problems:
         err(str(problem))
     if args.json:
-        emit_json({"valid": not problems, "problems": [
-            {"file": p.file, "line": p.line, "message": p.message} for p in problems]})
+        emit_json(
+            {
+                "valid": not problems,
+                "problems": [
+                    {"file": p.file, "line": p.line, "message": p.message} for p in problems
+                ],
+            }
+        )
     elif not problems:
         print("all indicator lists are valid")
     return 1 if problems else 0
@@ -61,19 +67,31 @@ def run_export(args: argparse.Namespace) -> int:
     from nlp.scorer import load_scoring_config
 
     config = load_scoring_config()
-    scoring = {"evidence_scale": float(config["evidence_scale"]),
-               "threshold": float(config["threshold"]), "bands": dict(config["bands"])}
-    out = export(load_catalogue(args.lists), args.partner_profile, args.format, args.out,
-                 scoring=scoring)
+    scoring = {
+        "evidence_scale": float(config["evidence_scale"]),
+        "threshold": float(config["threshold"]),
+        "bands": dict(config["bands"]),
+    }
+    out = export(
+        load_catalogue(args.lists), args.partner_profile, args.format, args.out, scoring=scoring
+    )
     problems = verify_export(out)
     for problem in problems:
         err(str(problem))
     if args.json:
-        emit_json({"export": str(out), "profile": args.partner_profile, "format": args.format,
-                   "verified": not problems})
+        emit_json(
+            {
+                "export": str(out),
+                "profile": args.partner_profile,
+                "format": args.format,
+                "verified": not problems,
+            }
+        )
     else:
-        print(f"wrote {args.format} export for profile {args.partner_profile!r} to {out} "
-              f"(manifest {'verified' if not problems else 'FAILED'})")
+        print(
+            f"wrote {args.format} export for profile {args.partner_profile!r} to {out} "
+            f"(manifest {'verified' if not problems else 'FAILED'})"
+        )
     return 1 if problems else 0
 
 
@@ -90,37 +108,53 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.real_data:
         sources = read_real_text(args.real_data)
         if not sources:
-            err(f"--real-data {args.real_data}: no real listings found there (emscad/*.csv, "
-                "jobtext/*.jsonl, kompetencer/*.conll, html/<site>/*.html)")
+            err(
+                f"--real-data {args.real_data}: no real listings found there (emscad/*.csv, "
+                "jobtext/*.jsonl, kompetencer/*.conll, html/<site>/*.html)"
+            )
             return 2
         real = real_text_false_flags(scorer.assess_many, sources)
     out = Path(args.report or f"indicator-evaluation-{args.split}.html")
-    out.write_text(render(report, split=args.split, versions=scorer.versions, real=real),
-                   encoding="utf-8")
-    summary = {"split": args.split, "versions": scorer.versions, "report": str(out),
-               **{k: v for k, v in report.items() if k not in ("missed", "false_flags")},
-               "missed": len(report["missed"]), "false_flags": len(report["false_flags"])}
+    out.write_text(
+        render(report, split=args.split, versions=scorer.versions, real=real), encoding="utf-8"
+    )
+    summary = {
+        "split": args.split,
+        "versions": scorer.versions,
+        "report": str(out),
+        **{k: v for k, v in report.items() if k not in ("missed", "false_flags")},
+        "missed": len(report["missed"]),
+        "false_flags": len(report["false_flags"]),
+    }
     if real is not None:
         summary["real_text"] = {"sources": real["sources"], "overall": real["overall"]}
     if args.json:
         emit_json(summary)
         return 0
     o = report["overall"]
-    print(f"{args.split}: {o['n']} listings; recall {_pct(o['recall'])}, precision "
-          f"{_pct(o['precision'])}, false-flag rate {_pct(o['false_flag_rate'])}")
+    print(
+        f"{args.split}: {o['n']} listings; recall {_pct(o['recall'])}, precision "
+        f"{_pct(o['precision'])}, false-flag rate {_pct(o['false_flag_rate'])}"
+    )
     print(f"{'language':<10}{'recall':>8}{'precision':>11}{'false flags':>13}")
     for lang, c in report["languages"].items():
-        print(f"{lang:<10}{_pct(c['recall']):>8}{_pct(c['precision']):>11}"
-              f"{_pct(c['false_flag_rate']):>13}")
+        print(
+            f"{lang:<10}{_pct(c['recall']):>8}{_pct(c['precision']):>11}"
+            f"{_pct(c['false_flag_rate']):>13}"
+        )
     for form, f in report["forms"].items():
         print(f"{form:<24} recall {_pct(f['recall'])} (named {_pct(f['named'])})")
-    print(f"kind identified right {_pct(report['kind_accuracy'])}; language right "
-          f"{_pct(report['language_accuracy'])}, undetermined "
-          f"{report['language_undetermined']}, wrong {len(report['language_wrong'])}")
+    print(
+        f"kind identified right {_pct(report['kind_accuracy'])}; language right "
+        f"{_pct(report['language_accuracy'])}, undetermined "
+        f"{report['language_undetermined']}, wrong {len(report['language_wrong'])}"
+    )
     if real is not None:
         r = real["overall"]
-        print(f"real listings: {r['n']}, flagged {r['flagged']} "
-              f"(false-flag rate {_pct(r['false_flag_rate'])})")
+        print(
+            f"real listings: {r['n']}, flagged {r['flagged']} "
+            f"(false-flag rate {_pct(r['false_flag_rate'])})"
+        )
     print(f"report: {out}")
     return 0
 
@@ -139,26 +173,30 @@ def run_explain(args: argparse.Namespace) -> int:
     engine = Engine(compile_catalogue(load_catalogue(args.lists, drafts=args.drafts)))
     analysis = engine.analyse(args.title, text, lang=args.lang)
     result = score_of(engine, analysis)
-    concepts = engine.find_concepts(f"{args.title}\n\n{text}" if args.title else text,
-                                    args.lang)
-    quantities = [{"name": q.name, "low": q.low, "high": q.high, "currency": q.currency}
-                  for q in analysis.quantities]
-    shown = [{"id": h.id, "weight": h.weight, "text": [s[3] for s in h.spans]}
-             for h in analysis.hits if not h.counted]
+    concepts = engine.find_concepts(f"{args.title}\n\n{text}" if args.title else text, args.lang)
+    quantities = [
+        {"name": q.name, "low": q.low, "high": q.high, "currency": q.currency}
+        for q in analysis.quantities
+    ]
+    shown = [
+        {"id": h.id, "weight": h.weight, "text": [s[3] for s in h.spans]}
+        for h in analysis.hits
+        if not h.counted
+    ]
     if args.json:
-        emit_json({**result, "concepts": concepts, "quantities": quantities,
-                   "not_counted": shown})
+        emit_json({**result, "concepts": concepts, "quantities": quantities, "not_counted": shown})
         return 0
-    print(f"language {result['language']}, kind {result['kind']}, score {result['score']}, "
-          f"{'FLAGGED' if result['flagged'] else 'not flagged'}, band {result['band']}, "
-          f"forms {', '.join(result['categories']) or '-'}"
-          + (", possible minor" if result["possible_minor"] else ""))
+    print(
+        f"language {result['language']}, kind {result['kind']}, score {result['score']}, "
+        f"{'FLAGGED' if result['flagged'] else 'not flagged'}, band {result['band']}, "
+        f"forms {', '.join(result['categories']) or '-'}"
+        + (", possible minor" if result["possible_minor"] else "")
+    )
     for ind in result["indicators"]:
         words = " / ".join(s["text"] for s in ind["spans"])
         print(f"  + {ind['id']} ({ind['weight']:+}): {words}")
     for hit in shown:
-        print(f"  . {hit['id']} (not counted: needs a form or a rule): "
-              f"{' / '.join(hit['text'])}")
+        print(f"  . {hit['id']} (not counted: needs a form or a rule): {' / '.join(hit['text'])}")
     for rule in result["rules"]:
         print(f"  + rule {rule}")
     for q in quantities:

@@ -34,8 +34,11 @@ def run_ingest(args: argparse.Namespace) -> int:
                 "sha256:" + content_hash(title, text, {})
             )
             item = ListingInput(
-                source=args.source, natural_key=key, url=value.get("url"),
-                title=title, text=text,
+                source=args.source,
+                natural_key=key,
+                url=value.get("url"),
+                title=title,
+                text=text,
                 fields=fields,
             )
             try:

@@ -23,8 +23,10 @@ logger = logging.getLogger(__name__)
 def run_score(args: argparse.Namespace) -> int:
     rate = DEFAULT_SAMPLE_RATE if args.sample_rate is None else args.sample_rate
     if not 0 <= rate <= 1:
-        err(f"--sample-rate {rate}: give a share of unflagged listings in 0..1 "
-            f"(default {DEFAULT_SAMPLE_RATE})")
+        err(
+            f"--sample-rate {rate}: give a share of unflagged listings in 0..1 "
+            f"(default {DEFAULT_SAMPLE_RATE})"
+        )
         return 2
     run_mode = config.mode()
     pseudo = pseudonymiser(run_mode)  # refuses to start without a key in production (R09)
@@ -39,22 +41,35 @@ def run_score(args: argparse.Namespace) -> int:
         return EXIT_STOP_SWITCH
     scorer = load_scorer(args.lists)
     workers = args.workers or max(1, min(os.cpu_count() or 1, 4))
-    factory = ScorerFactory(str(args.lists) if args.lists else None,
-                            scorer.versions["model"] if scorer.model else None, run_mode,
-                            use_model=scorer.model is not None)
-    report = score_archive(sessions, scorer, pseudo, rescore=args.rescore,
-                           batch_size=args.batch_size, progress=not args.quiet,
-                           workers=workers, worker_factory=factory, sample_rate=rate,
-                           should_stop=stop_switch_on,
-                           writer_sessions=session_factory(engine, writer=True))
+    factory = ScorerFactory(
+        str(args.lists) if args.lists else None,
+        scorer.versions["model"] if scorer.model else None,
+        run_mode,
+        use_model=scorer.model is not None,
+    )
+    report = score_archive(
+        sessions,
+        scorer,
+        pseudo,
+        rescore=args.rescore,
+        batch_size=args.batch_size,
+        progress=not args.quiet,
+        workers=workers,
+        worker_factory=factory,
+        sample_rate=rate,
+        should_stop=stop_switch_on,
+        writer_sessions=session_factory(engine, writer=True),
+    )
     result = {**report.as_dict(), "scorer": scorer.scorer_key}
     if args.json:
         emit_json(result)
     else:
         if report.stopped:
             print("stopped by the stop switch; committed batches are kept")
-        print(f"scored {report.scored} listings ({report.flagged} flagged, {report.queued} "
-              f"queued for review) in {report.seconds:.1f} s with {scorer.scorer_key}")
+        print(
+            f"scored {report.scored} listings ({report.flagged} flagged, {report.queued} "
+            f"queued for review) in {report.seconds:.1f} s with {scorer.scorer_key}"
+        )
     return EXIT_STOP_SWITCH if report.stopped else 0
 
 
@@ -82,9 +97,14 @@ def run_check(args: argparse.Namespace) -> int:
         for (number, value), result in zip(pending, results, strict=True):
             if isinstance(result, Exception):
                 status = 1
-                emit({"line": number, "error": f"line {number}: scoring failed "
-                                               f"({type(result).__name__}); the listing was "
-                                               "not scored, the others were"})
+                emit(
+                    {
+                        "line": number,
+                        "error": f"line {number}: scoring failed "
+                        f"({type(result).__name__}); the listing was "
+                        "not scored, the others were",
+                    }
+                )
                 continue
             out = result.to_check_dict()
             if "id" in value:
@@ -114,9 +134,11 @@ def print_human(out: dict) -> None:
     verdict = "FLAGGED" if out["flagged"] else "not flagged"
     minor = " possible-minor" if out["possible_minor"] else ""
     hits = "; ".join(
-        f"{i['id']} \"{i['spans'][0]['text'][:40]}\"" if i["spans"] else i["id"]
+        f'{i["id"]} "{i["spans"][0]["text"][:40]}"' if i["spans"] else i["id"]
         for i in out["indicators"]
     )
-    print(f"line {out['line']}: {verdict} score={out['score']:.2f} band={out['band']}{minor} "
-          f"lang={out['language']} forms={','.join(out['categories']) or '-'}"
-          + (f" | {hits}" if hits else ""))
+    print(
+        f"line {out['line']}: {verdict} score={out['score']:.2f} band={out['band']}{minor} "
+        f"lang={out['language']} forms={','.join(out['categories']) or '-'}"
+        + (f" | {hits}" if hits else "")
+    )

@@ -24,17 +24,25 @@ def run_train(args: argparse.Namespace) -> int:
     accuracy = float((estimator.predict(texts) == labels).mean())
     registry = config.registry()
     entry = registry.save(
-        estimator, args.version, trained_on=f"fixture corpus ({len(texts)} listings, "
-        f"{sum(labels)} flagged)", metrics={"training_accuracy": round(accuracy, 4)},
+        estimator,
+        args.version,
+        trained_on=f"fixture corpus ({len(texts)} listings, {sum(labels)} flagged)",
+        metrics={"training_accuracy": round(accuracy, 4)},
         promote=args.promote,
     )
-    result = {"version": entry.version, "file": entry.file, "sha256": entry.sha256,
-              "training_accuracy": round(accuracy, 4)}
+    result = {
+        "version": entry.version,
+        "file": entry.file,
+        "sha256": entry.sha256,
+        "training_accuracy": round(accuracy, 4),
+    }
     if args.json:
         emit_json(result)
     else:
-        print(f"trained model {entry.version} -> {registry.directory / entry.file} "
-              f"(sha256 {entry.sha256[:12]}..., training accuracy {accuracy:.3f})")
+        print(
+            f"trained model {entry.version} -> {registry.directory / entry.file} "
+            f"(sha256 {entry.sha256[:12]}..., training accuracy {accuracy:.3f})"
+        )
         if not args.promote:
             print(f"promote it with: thbscan model promote {entry.version}")
     return 0

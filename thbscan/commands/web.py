@@ -18,8 +18,9 @@ def serve(db: str | None, host: str, port: int, run_mode: str) -> None:
     engine, _sessions = open_db(db, migrate=run_mode != "production")
     key = config.secret_key(run_mode)
     app = create_app(engine, secret_key=key, mode=run_mode)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False,
-                proxy_headers=False)
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False
+    )
 
 
 def app_from_settings() -> object:
@@ -29,8 +30,11 @@ def app_from_settings() -> object:
     from review_queue.web.app import create_app
 
     settings = config.settings()
-    return create_app(create_engine_for(settings.database_url),
-                      secret_key=config.secret_key(settings.mode), mode=settings.mode)
+    return create_app(
+        create_engine_for(settings.database_url),
+        secret_key=config.secret_key(settings.mode),
+        mode=settings.mode,
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -41,8 +41,9 @@ def test_a_page_is_acknowledged_once_its_items_are_done() -> None:
     list(mw.process_spider_output(response, items))  # the callback yielded two items
     crawler.signals.send_catch_log(signals.item_scraped, item=items[0], response=response)
     assert queue.acked == []  # one of them still in the pipelines (being stored)
-    crawler.signals.send_catch_log(signals.item_error, item=items[1], response=response,
-                                   failure=None)
+    crawler.signals.send_catch_log(
+        signals.item_error, item=items[1], response=response, failure=None
+    )
     assert queue.acked == ["http://x.test/list"]
     assert not mw.pages
 

@@ -18,19 +18,35 @@ PAGE = """<html><head><script type="application/ld+json">{ld}</script></head>
 
 
 def test_jsonld_jobposting_found_in_graph_and_fields_flattened() -> None:
-    ld = json.dumps({"@context": "https://schema.org", "@graph": [
-        {"@type": "Organization", "name": "X"},
-        {"@type": "JobPosting", "title": "Cook", "description": "<p>Cook &amp; clean</p>",
-         "hiringOrganization": {"@type": "Organization", "name": "Kro A/S"},
-         "jobLocation": {"address": {"addressLocality": "Vejle", "addressCountry": "DK"}},
-         "baseSalary": {"currency": "DKK", "value": {"value": 180, "unitText": "HOUR"}},
-         "identifier": {"@type": "PropertyValue", "value": "job-1"}},
-    ]})
+    ld = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@graph": [
+                {"@type": "Organization", "name": "X"},
+                {
+                    "@type": "JobPosting",
+                    "title": "Cook",
+                    "description": "<p>Cook &amp; clean</p>",
+                    "hiringOrganization": {"@type": "Organization", "name": "Kro A/S"},
+                    "jobLocation": {
+                        "address": {"addressLocality": "Vejle", "addressCountry": "DK"}
+                    },
+                    "baseSalary": {"currency": "DKK", "value": {"value": 180, "unitText": "HOUR"}},
+                    "identifier": {"@type": "PropertyValue", "value": "job-1"},
+                },
+            ],
+        }
+    )
     objs = jsonld_objects(Selector(text=PAGE.format(ld=ld)), "JobPosting")
     assert len(objs) == 1
     fields = job_posting_fields(objs[0])
-    assert fields == {"company": "Kro A/S", "location": "Vejle", "country": "DK",
-                      "salary": "180 DKK HOUR", "listing_id": "job-1"}
+    assert fields == {
+        "company": "Kro A/S",
+        "location": "Vejle",
+        "country": "DK",
+        "salary": "180 DKK HOUR",
+        "listing_id": "job-1",
+    }
     assert html_to_text(objs[0]["description"]) == "Cook & clean"
 
 
@@ -46,8 +62,10 @@ def test_element_text_keeps_paragraphs_and_drops_scripts() -> None:
 @settings(max_examples=examples(150), deadline=None)
 @given(st.text(max_size=3000))
 def test_hostile_markup_never_crashes(markup: str) -> None:
-    page = f"<html><body><div class='body'>{markup}</div>" \
-           f"<script type='application/ld+json'>{markup}</script></body></html>"
+    page = (
+        f"<html><body><div class='body'>{markup}</div>"
+        f"<script type='application/ld+json'>{markup}</script></body></html>"
+    )
     sel = Selector(text=page)
     assert isinstance(element_text(sel.css("div.body")), str)
     jsonld_objects(sel, "JobPosting")

@@ -30,14 +30,27 @@ def resolver(*allowed: str) -> SSRFSafeResolver:
     return SSRFSafeResolver(reactor, 0, 5.0, allowed)
 
 
-@pytest.mark.parametrize(("name", "address"), [
-    ("a.example", "127.0.0.1"), ("a.example", "10.1.2.3"), ("a.example", "192.168.0.1"),
-    ("a.example", "172.16.5.5"), ("a.example", "169.254.169.254"), ("a.example", "0.0.0.0"),
-    ("a.example", "100.64.0.1"), ("a.example", "100.127.255.254"), ("a.example", "::1"),
-    ("a.example", "::ffff:127.0.0.1"), ("a.example", "::ffff:10.0.0.1"),
-    ("a.example", "fe80::1%eth0"), ("a.example", "fd00:ec2::254"), ("a.example", "fc00::1"),
-    ("metadata.google.internal", "8.8.8.8"), ("a.example", "not-an-address"),
-])
+@pytest.mark.parametrize(
+    ("name", "address"),
+    [
+        ("a.example", "127.0.0.1"),
+        ("a.example", "10.1.2.3"),
+        ("a.example", "192.168.0.1"),
+        ("a.example", "172.16.5.5"),
+        ("a.example", "169.254.169.254"),
+        ("a.example", "0.0.0.0"),
+        ("a.example", "100.64.0.1"),
+        ("a.example", "100.127.255.254"),
+        ("a.example", "::1"),
+        ("a.example", "::ffff:127.0.0.1"),
+        ("a.example", "::ffff:10.0.0.1"),
+        ("a.example", "fe80::1%eth0"),
+        ("a.example", "fd00:ec2::254"),
+        ("a.example", "fc00::1"),
+        ("metadata.google.internal", "8.8.8.8"),
+        ("a.example", "not-an-address"),
+    ],
+)
 def test_internal_addresses_are_refused(name: str, address: str) -> None:
     with pytest.raises(InternalAddressError, match="refused"):
         resolver().check(name, address)
@@ -60,12 +73,20 @@ def test_a_name_resolving_to_loopback_is_refused_unless_allowlisted() -> None:
     assert resolver("localhost").check("localhost", address) == address
 
 
-@pytest.mark.parametrize(("url", "refused"), [
-    ("http://127.0.0.1:8765/x", False), ("http://127.0.0.1:9999/x", True),
-    ("http://[::ffff:127.0.0.1]/", True), ("http://0.0.0.0/", True),
-    ("http://100.64.1.1/", True), ("http://metadata/", True), ("ftp://jobs.example/", True),
-    ("http://localhost/", True), ("https://jobs.example/", False),
-])
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("http://127.0.0.1:8765/x", False),
+        ("http://127.0.0.1:9999/x", True),
+        ("http://[::ffff:127.0.0.1]/", True),
+        ("http://0.0.0.0/", True),
+        ("http://100.64.1.1/", True),
+        ("http://metadata/", True),
+        ("ftp://jobs.example/", True),
+        ("http://localhost/", True),
+        ("https://jobs.example/", False),
+    ],
+)
 def test_url_check_before_connecting(url: str, refused: bool) -> None:
     allow = ssrf.AllowList(["127.0.0.1:8765"])
     assert (ssrf.check_url(url, allow) is not None) is refused
@@ -73,11 +94,17 @@ def test_url_check_before_connecting(url: str, refused: bool) -> None:
 
 # --- host guard (R16, R17) ---------------------------------------------------------------
 
-def reply(status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-          url: str = "https://jobs.example/a") -> tuple[Request, Response]:
+
+def reply(
+    status: int,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    url: str = "https://jobs.example/a",
+) -> tuple[Request, Response]:
     request = Request(url)
-    return request, HtmlResponse(url, status=status, body=body, headers=headers or {},
-                                 request=request)
+    return request, HtmlResponse(
+        url, status=status, body=body, headers=headers or {}, request=request
+    )
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -134,8 +161,7 @@ def test_parse_retry_after_seconds_and_http_date() -> None:
     now = time.time()
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after(b" 7 ") == 7.0
-    later = format_datetime(datetime.fromtimestamp(now, UTC) + timedelta(seconds=90),
-                            usegmt=True)
+    later = format_datetime(datetime.fromtimestamp(now, UTC) + timedelta(seconds=90), usegmt=True)
     assert 88 <= parse_retry_after(later, now=now) <= 90
     past = format_datetime(datetime.fromtimestamp(now, UTC) - timedelta(hours=1), usegmt=True)
     assert parse_retry_after(past, now=now) == 0.0
@@ -145,10 +171,12 @@ def test_parse_retry_after_seconds_and_http_date() -> None:
 
 # --- denylist (R18) ------------------------------------------------------------------------
 
+
 def test_denylist_hosts_and_subdomains(tmp_path) -> None:
     path = tmp_path / "deny.txt"
-    path.write_text("# opted out\nBad.Example.  # trailing comment\n\n  shop.test\n",
-                    encoding="utf-8")
+    path.write_text(
+        "# opted out\nBad.Example.  # trailing comment\n\n  shop.test\n", encoding="utf-8"
+    )
     assert read_denylist_file(path) == ["Bad.Example.", "shop.test"]
     deny = Denylist.from_values(["other.example"], path)
     assert deny.host_denied("bad.example") and deny.host_denied("jobs.bad.example")
@@ -166,7 +194,10 @@ def test_denylist_middleware_drops_requests() -> None:
     with pytest.raises(NotConfigured):
         DenylistMiddleware(Denylist([]))
     mw = DenylistMiddleware(Denylist(["bad.example"]))
-    out = list(mw.process_spider_output(None, [Request("https://x.bad.example/1"),
-                                               Request("https://good.example/2"),
-                                               {"item": 1}]))
+    out = list(
+        mw.process_spider_output(
+            None,
+            [Request("https://x.bad.example/1"), Request("https://good.example/2"), {"item": 1}],
+        )
+    )
     assert [getattr(o, "url", o) for o in out] == ["https://good.example/2", {"item": 1}]

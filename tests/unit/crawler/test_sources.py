@@ -27,23 +27,45 @@ def test_relative_start_urls_resolve_against_base_url() -> None:
 @pytest.mark.parametrize(
     ("body", "key", "message"),
     [
-        ('name = "bad"\nspider = "board"\nstart_urls = ["https://example.org/"]\n'
-         'colour = "red"\n[fields]\ntext = "p"\n', "colour", "unknown key"),
-        ('name = "bad"\nspider = "octopus"\nstart_urls = ["https://example.org/"]\n',
-         "spider", "jobposting"),
-        ('name = "bad"\nspider = "board"\nstart_urls = ["https://example.org/"]\n'
-         '[fields]\ntext = "p[["\n', "fields", "not valid"),
-        ('name = "bad"\nspider = "board"\nstart_urls = []\n[fields]\ntext = "p"\n',
-         "start_urls", "at least 1"),
-        ('name = "bad"\nspider = "board"\nstart_urls = ["https://example.org/"]\n'
-         '[schedule]\nevery = "often"\n[fields]\ntext = "p"\n', "schedule.every", "6h"),
-        ('name = "bad"\nspider = "board"\nstart_urls = ["https://example.org/"]\n',
-         "fields.text", "needs a 'text' selector"),
+        (
+            'name = "bad"\nspider = "board"\nstart_urls = ["https://example.org/"]\n'
+            'colour = "red"\n[fields]\ntext = "p"\n',
+            "colour",
+            "unknown key",
+        ),
+        (
+            'name = "bad"\nspider = "octopus"\nstart_urls = ["https://example.org/"]\n',
+            "spider",
+            "jobposting",
+        ),
+        (
+            'name = "bad"\nspider = "board"\nstart_urls = ["https://example.org/"]\n'
+            '[fields]\ntext = "p[["\n',
+            "fields",
+            "not valid",
+        ),
+        (
+            'name = "bad"\nspider = "board"\nstart_urls = []\n[fields]\ntext = "p"\n',
+            "start_urls",
+            "at least 1",
+        ),
+        (
+            'name = "bad"\nspider = "board"\nstart_urls = ["https://example.org/"]\n'
+            '[schedule]\nevery = "often"\n[fields]\ntext = "p"\n',
+            "schedule.every",
+            "6h",
+        ),
+        (
+            'name = "bad"\nspider = "board"\nstart_urls = ["https://example.org/"]\n',
+            "fields.text",
+            "needs a 'text' selector",
+        ),
         ('name = "bad"\nspider = "board"\nstart_urls = [\n', "", "not valid TOML"),
     ],
 )
-def test_validate_names_file_key_and_problem(tmp_path: Path, body: str, key: str,
-                                             message: str) -> None:
+def test_validate_names_file_key_and_problem(
+    tmp_path: Path, body: str, key: str, message: str
+) -> None:
     path = write(tmp_path, "bad", body)
     problems = validate_sources(tmp_path)
     assert len(problems) == 1, problems
@@ -52,8 +74,11 @@ def test_validate_names_file_key_and_problem(tmp_path: Path, body: str, key: str
 
 
 def test_name_must_match_file(tmp_path: Path) -> None:
-    write(tmp_path, "other", 'name = "bad"\nspider = "jobposting"\n'
-                             'start_urls = ["https://example.org/"]\n')
+    write(
+        tmp_path,
+        "other",
+        'name = "bad"\nspider = "jobposting"\nstart_urls = ["https://example.org/"]\n',
+    )
     assert "must equal the file name" in validate_sources(tmp_path)[0]
 
 

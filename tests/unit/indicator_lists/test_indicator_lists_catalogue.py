@@ -36,8 +36,13 @@ def test_shipped_catalogue_validates() -> None:
 
 @pytest.mark.slow
 def test_module_entry_point_validates() -> None:
-    proc = subprocess.run([sys.executable, "-m", "indicator_lists", "validate"],
-                          capture_output=True, text=True, check=False, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "indicator_lists", "validate"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -87,48 +92,81 @@ def test_weights_follow_evidence(catalogue: Catalogue) -> None:
             assert ind.weight <= 0.6 and ind.combination_only, ind.id
         if ind.grade == "strong":
             assert ind.weight >= 2.0 and not ind.combination_only, ind.id
-    for strong in ("fl.recruitment_fee", "fl.documents_retained", "fl.debt_repayment",
-                   "se.payment_third_party", "se.several_providers", "pm.youth_wording"):
+    for strong in (
+        "fl.recruitment_fee",
+        "fl.documents_retained",
+        "fl.debt_repayment",
+        "se.payment_third_party",
+        "se.several_providers",
+        "pm.youth_wording",
+    ):
         assert catalogue.indicator(strong).grade == "strong"
     assert catalogue.indicator("se.new_in_town").grade == "counter"
     for ind in ("se.foreign_origin", "fl.targeted_nationality"):
         assert catalogue.indicator(ind).bias_audit
 
 
-@pytest.mark.parametrize(("lang", "text"), [
-    ("en", "No experience needed. Start immediately. Visa sponsorship available."),
-    ("en", "Support 24/7 for our customers, real photos of the flat, new in town."),
-    ("en", "Clothing for young girls and boys, sizes 98-140."),
-    ("en", "Young girls football team (U12) seeks a volunteer coach."),
-    ("en", "Senior developer: no limits to your growth, up to 4160 volts, prior to 2005."),
-    ("en", "Our agency never charges fees and never keeps your passport."),
-    ("da", "Ingen erfaring nødvendig. Start straks. En 25000 kr. velkomstbonus."),
-    ("da", "Vi tager ingen gebyrer, og vi beholder aldrig dit pas."),
-    ("da", "Pigetøj sælges, str. 110, 50 kr."),
-])
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "No experience needed. Start immediately. Visa sponsorship available."),
+        ("en", "Support 24/7 for our customers, real photos of the flat, new in town."),
+        ("en", "Clothing for young girls and boys, sizes 98-140."),
+        ("en", "Young girls football team (U12) seeks a volunteer coach."),
+        ("en", "Senior developer: no limits to your growth, up to 4160 volts, prior to 2005."),
+        ("en", "Our agency never charges fees and never keeps your passport."),
+        ("da", "Ingen erfaring nødvendig. Start straks. En 25000 kr. velkomstbonus."),
+        ("da", "Vi tager ingen gebyrer, og vi beholder aldrig dit pas."),
+        ("da", "Pigetøj sælges, str. 110, 50 kr."),
+    ],
+)
 def test_look_alikes_are_not_flagged(engine: Engine, lang: str, text: str) -> None:
     analysis = engine.analyse("", text, lang=lang)
     result = score_of(engine, analysis)
     assert not result["flagged"] and result["band"] in ("low", "medium"), [
-        (h.id, h.spans) for h in analysis.hits]
+        (h.id, h.spans) for h in analysis.hits
+    ]
 
 
-@pytest.mark.parametrize(("lang", "text", "form"), [
-    ("en", "Send full body photos and passport copy first. You repay later from tips. "
-           "Do not tell your family until you arrive.", "forced_labour"),
-    ("en", "Escort, book only with our manager, deposit required in crypto.",
-     "sexual_exploitation"),
-    ("da", "70 timer om ugen. 2000 kr pr uge trækkes i lønnen. Gebyr for kontrakt 5000 kr "
-           "betales på forhånd. Du bor i container på byggepladsen.", "forced_labour"),
-    ("bg", "Работа в Дания. Документите се пазят от нас. Такса 300 евро предварително.",
-     "forced_labour"),
-    ("uk", "Робота в Данії. Оплата за оформлення 400 євро наперед, паспорт залишається у "
-           "нас.", "forced_labour"),
-    ("es", "Trabajo en Dinamarca. Pagas una tasa de 500 euros por adelantado y guardamos tu "
-           "pasaporte.", "forced_labour"),
-])
-def test_wording_from_the_issue_is_found(engine: Engine, lang: str, text: str,
-                                         form: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "text", "form"),
+    [
+        (
+            "en",
+            "Send full body photos and passport copy first. You repay later from tips. "
+            "Do not tell your family until you arrive.",
+            "forced_labour",
+        ),
+        (
+            "en",
+            "Escort, book only with our manager, deposit required in crypto.",
+            "sexual_exploitation",
+        ),
+        (
+            "da",
+            "70 timer om ugen. 2000 kr pr uge trækkes i lønnen. Gebyr for kontrakt 5000 kr "
+            "betales på forhånd. Du bor i container på byggepladsen.",
+            "forced_labour",
+        ),
+        (
+            "bg",
+            "Работа в Дания. Документите се пазят от нас. Такса 300 евро предварително.",
+            "forced_labour",
+        ),
+        (
+            "uk",
+            "Робота в Данії. Оплата за оформлення 400 євро наперед, паспорт залишається у нас.",
+            "forced_labour",
+        ),
+        (
+            "es",
+            "Trabajo en Dinamarca. Pagas una tasa de 500 euros por adelantado y guardamos tu "
+            "pasaporte.",
+            "forced_labour",
+        ),
+    ],
+)
+def test_wording_from_the_issue_is_found(engine: Engine, lang: str, text: str, form: str) -> None:
     analysis = engine.analyse("", text)
     assert form in analysis.categories, [(h.id, h.spans) for h in analysis.hits]
 
@@ -136,8 +174,9 @@ def test_wording_from_the_issue_is_found(engine: Engine, lang: str, text: str,
 def test_list_files_match_the_json_schema() -> None:
     schema = json_schema()
     for path in sorted(LISTS_DIR.glob("*/*.yaml")):
-        jsonschema.validate(json.loads(json.dumps(yaml.safe_load(path.read_text()),
-                                                  default=str)), schema)
+        jsonschema.validate(
+            json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str)), schema
+        )
 
 
 def test_rows_and_table(catalogue: Catalogue) -> None:

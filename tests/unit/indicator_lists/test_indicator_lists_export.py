@@ -27,9 +27,25 @@ from indicator_lists.loader import LISTS_DIR
 from indicator_lists.matcher import Engine
 
 PROFILES = sorted(load_profiles())
-LIST_KEYS = {"list", "version", "released", "status", "changelog", "description", "indicators",
-             "rules", "concepts", "kinds", "kind_default", "kind_min_score", "pay_floors",
-             "pay_ceilings", "language", "numbers", "lexicon"}
+LIST_KEYS = {
+    "list",
+    "version",
+    "released",
+    "status",
+    "changelog",
+    "description",
+    "indicators",
+    "rules",
+    "concepts",
+    "kinds",
+    "kind_default",
+    "kind_min_score",
+    "pay_floors",
+    "pay_ceilings",
+    "language",
+    "numbers",
+    "lexicon",
+}
 
 
 def _files(root: Path) -> set[str]:
@@ -40,9 +56,16 @@ def _files(root: Path) -> set[str]:
 def test_json_export_round_trip(tmp_path: Path, catalogue: Catalogue, profile: str) -> None:
     out = export(catalogue, profile, "json", tmp_path / profile)
     files = _files(out)
-    assert {"indicators.json", "indicators.schema.json", "README.md", "catalogue.html",
-            "compiled.json", "manifest.json", f"{MATCHER_PACKAGE}/engine.py",
-            f"{MATCHER_PACKAGE}/__main__.py"} <= files
+    assert {
+        "indicators.json",
+        "indicators.schema.json",
+        "README.md",
+        "catalogue.html",
+        "compiled.json",
+        "manifest.json",
+        f"{MATCHER_PACKAGE}/engine.py",
+        f"{MATCHER_PACKAGE}/__main__.py",
+    } <= files
     assert verify_export(out) == []
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["profile"] == profile
@@ -56,7 +79,8 @@ def test_json_export_round_trip(tmp_path: Path, catalogue: Catalogue, profile: s
     assert manifest["versions"] == back.versions()
     assert manifest["fingerprint"] == back.fingerprint()
     assert [i.to_dict() for i in back.indicators()] == [
-        catalogue.indicator(i).to_dict() for i in exported]
+        catalogue.indicator(i).to_dict() for i in exported
+    ]
     assert set(back.lexicons()) == set(catalogue.lexicons())
     assert back.section("concepts") == catalogue.section("concepts")
     for rule in back.rules():
@@ -70,8 +94,9 @@ def test_json_export_round_trip(tmp_path: Path, catalogue: Catalogue, profile: s
     assert "Never take automatic action" in readme
 
 
-def test_export_matches_like_the_catalogue(tmp_path: Path, catalogue: Catalogue,
-                                           engine: Engine) -> None:
+def test_export_matches_like_the_catalogue(
+    tmp_path: Path, catalogue: Catalogue, engine: Engine
+) -> None:
     out = export(catalogue, "social", "json", tmp_path)
     shipped = Engine(json.loads((out / "compiled.json").read_text(encoding="utf-8")))
     selected = {i.id for i in load_catalogue(out).indicators()}
@@ -89,8 +114,9 @@ def test_export_carries_definitions_only(tmp_path: Path, catalogue: Catalogue) -
     assert set(data) == {"format", "profile", "created", "lists"}
     for lst in data["lists"]:
         assert set(lst) <= LIST_KEYS, set(lst) - LIST_KEYS
-    corpus = (Path(__file__).resolve().parents[3] / "indicator_lists" / "evaluation"
-              / "dev.jsonl").read_text(encoding="utf-8")
+    corpus = (
+        Path(__file__).resolve().parents[3] / "indicator_lists" / "evaluation" / "dev.jsonl"
+    ).read_text(encoding="utf-8")
     first_listing = json.loads(corpus.splitlines()[0])["text"]
     for name in _files(out):
         assert first_listing[:60] not in (out / name).read_text(encoding="utf-8")
@@ -110,8 +136,12 @@ def test_csv_export(tmp_path: Path, catalogue: Catalogue, profile: str) -> None:
 
 def test_csv_formula_injection_is_escaped(tmp_path: Path, catalogue: Catalogue) -> None:
     lst = catalogue.get_list("contact")
-    evil = replace(lst.indicators[0], title='=HYPERLINK("http://x")', match=None,
-                   patterns={"en": LanguagePatterns(("+cmd", "@SUM(A1)", "-2+3", "\tx", "ok"))})
+    evil = replace(
+        lst.indicators[0],
+        title='=HYPERLINK("http://x")',
+        match=None,
+        patterns={"en": LanguagePatterns(("+cmd", "@SUM(A1)", "-2+3", "\tx", "ok"))},
+    )
     cat = Catalogue((replace(lst, indicators=(evil,), rules=()),))
     out = export(cat, "recruitment", "csv", tmp_path)
     with (out / "indicators.csv").open(encoding="utf-8", newline="") as fh:

@@ -31,8 +31,9 @@ def test_dev_split_is_the_blind_corpus_half() -> None:
 
 def test_test_split_is_locked(tmp_path: Path) -> None:
     lock = json.loads((EVALUATION_DIR / "LOCK.json").read_text())
-    assert hashlib.sha256((EVALUATION_DIR / lock["file"]).read_bytes()).hexdigest() == \
-        lock["sha256"]
+    assert (
+        hashlib.sha256((EVALUATION_DIR / lock["file"]).read_bytes()).hexdigest() == lock["sha256"]
+    )
     copy = tmp_path / "evaluation"
     shutil.copytree(EVALUATION_DIR, copy)
     data = bytearray((copy / lock["file"]).read_bytes())
@@ -70,22 +71,39 @@ class _Assessment:
 
 
 def _row(i: int, label: str, lang: str = "en", forms: tuple = ()) -> dict:
-    return {"id": f"{lang}-{i}", "language": lang, "kind": "job", "title": "t",
-            "text": "<script>alert(1)</script> listing", "label": label,
-            "forms": list(forms), "possible_minor": False, "note": "n"}
+    return {
+        "id": f"{lang}-{i}",
+        "language": lang,
+        "kind": "job",
+        "title": "t",
+        "text": "<script>alert(1)</script> listing",
+        "label": label,
+        "forms": list(forms),
+        "possible_minor": False,
+        "note": "n",
+    }
 
 
 def test_figures() -> None:
-    rows = [_row(1, "positive", forms=("forced_labour",)), _row(2, "positive",
-            forms=("sexual_exploitation",)), _row(3, "negative"), _row(4, "negative"),
-            _row(5, "positive", "da", ("forced_labour",))]
+    rows = [
+        _row(1, "positive", forms=("forced_labour",)),
+        _row(2, "positive", forms=("sexual_exploitation",)),
+        _row(3, "negative"),
+        _row(4, "negative"),
+        _row(5, "positive", "da", ("forced_labour",)),
+    ]
     flags = {"en-1": True, "en-2": False, "en-3": True, "en-4": False, "da-5": True}
 
     def assess(listings):
-        return [_Assessment(flags[r["id"]], 0.7 if flags[r["id"]] else 0.1,
-                            ("forced_labour",) if flags[r["id"]] else (),
-                            indicators=(_Contribution("fl.x"),) if flags[r["id"]] else ())
-                for r, _l in zip(rows, listings, strict=True)]
+        return [
+            _Assessment(
+                flags[r["id"]],
+                0.7 if flags[r["id"]] else 0.1,
+                ("forced_labour",) if flags[r["id"]] else (),
+                indicators=(_Contribution("fl.x"),) if flags[r["id"]] else (),
+            )
+            for r, _l in zip(rows, listings, strict=True)
+        ]
 
     report = evaluate(assess, rows)
     overall = report["overall"]
@@ -103,8 +121,11 @@ def test_figures() -> None:
     assert html.count("<svg") >= 3
 
     real = real_text_false_flags(
-        lambda listings: [_Assessment(i == 0, 0.6, indicators=(_Contribution(
-            "fl.x", (_Span("fee"),)),)) for i, _ in enumerate(listings)],
-        {"jobtext:xx": [("1", "a", "b"), ("2", "c", "d")]})
+        lambda listings: [
+            _Assessment(i == 0, 0.6, indicators=(_Contribution("fl.x", (_Span("fee"),)),))
+            for i, _ in enumerate(listings)
+        ],
+        {"jobtext:xx": [("1", "a", "b"), ("2", "c", "d")]},
+    )
     assert real["overall"] == {"n": 2, "flagged": 1, "false_flag_rate": 0.5}
     assert real["flags"][0]["spans"] == ["fee"]

@@ -6,8 +6,12 @@ from models import ModelRegistry
 from models.errors import ModelError, UntrustedModel
 from models.textmodel import train
 
-TEXTS = ["pay a fee for your visa and we keep your passport", "nurse job in Odense hospital",
-         "recruitment fee and flight arranged, passport kept", "cook wanted, contract and pension"]
+TEXTS = [
+    "pay a fee for your visa and we keep your passport",
+    "nurse job in Odense hospital",
+    "recruitment fee and flight arranged, passport kept",
+    "cook wanted, contract and pension",
+]
 LABELS = [1, 0, 1, 0]
 
 

@@ -108,20 +108,34 @@ SENTENCES: dict[str, list[str]] = {
 }
 # Text in languages the catalogue has no lexicons for: never a supported language.
 OTHER: dict[str, list[str]] = {
-    "de": ["Wir suchen einen neuen Mitarbeiter für unser Lager in Hamburg, gute Bezahlung.",
-           "Die Arbeit ist nicht schwer und Sie bekommen eine Wohnung in der Nähe."],
-    "no": ["Vi søker en ny medarbeider til vårt lager i Oslo, du får god lønn og hyggelige "
-           "kolleger.", "Vi tilbyr fast stilling etter prøvetiden, og du kan begynne nå."],
-    "sv": ["Vi söker en ny medarbetare till vårt lager i Malmö, du får bra lön och trevliga "
-           "kollegor.", "Arbetet är inte svårt och vi erbjuder boende nära jobbet."],
-    "nl": ["Wij zoeken een nieuwe medewerker voor ons magazijn in Rotterdam, het werk is niet "
-           "zwaar.", "Je krijgt een goed salaris en een woning in de buurt van het werk."],
-    "fr": ["Nous cherchons un nouvel employé pour notre entrepôt à Lyon, le travail est simple.",
-           "Vous aurez un bon salaire et un logement près du lieu de travail."],
-    "it": ["Cerchiamo un nuovo dipendente per il nostro magazzino a Milano, il lavoro è "
-           "semplice.", "Offriamo un buon stipendio e un alloggio vicino al lavoro."],
-    "pt": ["Procuramos um novo funcionário para o nosso armazém em Lisboa, o trabalho não é "
-           "difícil.", "Você terá um bom salário e uma casa perto do trabalho."],
+    "de": [
+        "Wir suchen einen neuen Mitarbeiter für unser Lager in Hamburg, gute Bezahlung.",
+        "Die Arbeit ist nicht schwer und Sie bekommen eine Wohnung in der Nähe.",
+    ],
+    "no": [
+        "Vi søker en ny medarbeider til vårt lager i Oslo, du får god lønn og hyggelige kolleger.",
+        "Vi tilbyr fast stilling etter prøvetiden, og du kan begynne nå.",
+    ],
+    "sv": [
+        "Vi söker en ny medarbetare till vårt lager i Malmö, du får bra lön och trevliga kollegor.",
+        "Arbetet är inte svårt och vi erbjuder boende nära jobbet.",
+    ],
+    "nl": [
+        "Wij zoeken een nieuwe medewerker voor ons magazijn in Rotterdam, het werk is niet zwaar.",
+        "Je krijgt een goed salaris en een woning in de buurt van het werk.",
+    ],
+    "fr": [
+        "Nous cherchons un nouvel employé pour notre entrepôt à Lyon, le travail est simple.",
+        "Vous aurez un bon salaire et un logement près du lieu de travail.",
+    ],
+    "it": [
+        "Cerchiamo un nuovo dipendente per il nostro magazzino a Milano, il lavoro è semplice.",
+        "Offriamo un buon stipendio e un alloggio vicino al lavoro.",
+    ],
+    "pt": [
+        "Procuramos um novo funcionário para o nosso armazém em Lisboa, o trabalho não é difícil.",
+        "Você terá um bom salário e uma casa perto do trabalho.",
+    ],
     "vi": ["Chúng tôi cần tuyển nhân viên làm việc tại nhà hàng, lương cao, có chỗ ở miễn phí."],
     "th": ["เรากำลังมองหาพนักงานใหม่สำหรับร้านอาหารของเรา เงินเดือนดี มีที่พัก"],
     "ar": ["نبحث عن موظفين جدد للعمل في مطعمنا، راتب جيد وسكن مجاني"],

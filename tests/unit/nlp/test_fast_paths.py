@@ -22,10 +22,55 @@ from nlp.normalise import normalise
 
 # Pieces that exercise number words, digits, separators, whitespace, emoji and look-alikes.
 PIECES = [
-    "to", "en", "et", "two", "five", "fem", "nul", "trei", "dwa", "пет", "п'ять", "Seven",
-    "FIRE", "0", "1", "5", "12", "345", "2024", "-", ".", "/", " ", "  ", "\t", "\n", "\n\n",
-    " - ", "+45", "kr", "DKK", "år", "years old", "age", "i am", "y0ung", "w h a t s", "🔥",
-    "а", "x", "Anna", "1.500,00", "24/7", "kl.", "\u00a0", "\u2028", "\x0b", "_", "'",
+    "to",
+    "en",
+    "et",
+    "two",
+    "five",
+    "fem",
+    "nul",
+    "trei",
+    "dwa",
+    "пет",
+    "п'ять",
+    "Seven",
+    "FIRE",
+    "0",
+    "1",
+    "5",
+    "12",
+    "345",
+    "2024",
+    "-",
+    ".",
+    "/",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\n\n",
+    " - ",
+    "+45",
+    "kr",
+    "DKK",
+    "år",
+    "years old",
+    "age",
+    "i am",
+    "y0ung",
+    "w h a t s",
+    "🔥",
+    "а",
+    "x",
+    "Anna",
+    "1.500,00",
+    "24/7",
+    "kl.",
+    "\u00a0",
+    "\u2028",
+    "\x0b",
+    "_",
+    "'",
 ]
 texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join) | st.text(max_size=200)
 
@@ -49,9 +94,7 @@ def test_number_word_precheck_changes_nothing(text):
 @given(texts)
 def test_whitespace_regex_is_the_plain_one(text):
     plain = re.compile(r"\s{2,}|[^\S ]")
-    assert scan_mod._space_runs(text) == [
-        m.span() for m in plain.finditer(text)
-    ]
+    assert scan_mod._space_runs(text) == [m.span() for m in plain.finditer(text)]
 
 
 PLAIN_NUM = (
@@ -60,8 +103,29 @@ PLAIN_NUM = (
     r"|\d+(?:[.,]\d{1,2})?"
 )
 numbers = st.lists(
-    st.sampled_from(["1", "12", "123", "1234", "12345", ".", ",", " ", "\u00a0", "-", "kr",
-                     "to", "år", "a", "€", "٣", "٣٤", "—", " til "]),
+    st.sampled_from(
+        [
+            "1",
+            "12",
+            "123",
+            "1234",
+            "12345",
+            ".",
+            ",",
+            " ",
+            "\u00a0",
+            "-",
+            "kr",
+            "to",
+            "år",
+            "a",
+            "€",
+            "٣",
+            "٣٤",
+            "—",
+            " til ",
+        ]
+    ),
     max_size=30,
 ).map("".join)
 
@@ -110,14 +174,48 @@ def test_currency_character_prechecks_cover_every_character_ignorecase_matches(w
     chars = {cur[0] if which == "first" else cur[-1] for cur in extract_mod._CURRENCIES}
     precheck = extract_mod._CUR_FIRST if which == "first" else extract_mod._CUR_LAST
     charset = re.compile("[" + "".join(map(re.escape, sorted(chars))) + "]", re.IGNORECASE)
-    missed = [hex(i) for i in range(0x110000)
-              if charset.match(chr(i)) and precheck.isdisjoint(chr(i).lower())]
+    missed = [
+        hex(i)
+        for i in range(0x110000)
+        if charset.match(chr(i)) and precheck.isdisjoint(chr(i).lower())
+    ]
     assert missed == []
 
 
-MONEY_PIECES = ["150", "1.500", "2 000", "12,50", " ", "  ", "\n", "-", " til ", "kr", "Kr.",
-                "KR", "DKK", "€", "$", "£", "lei", "zł", "ZŁ", "лв.", "ЛВ", "грн", "Euro", "x",
-                "ı", "ſ", "İ", "\u212a", "Ron", "a", "(", ":"]
+MONEY_PIECES = [
+    "150",
+    "1.500",
+    "2 000",
+    "12,50",
+    " ",
+    "  ",
+    "\n",
+    "-",
+    " til ",
+    "kr",
+    "Kr.",
+    "KR",
+    "DKK",
+    "€",
+    "$",
+    "£",
+    "lei",
+    "zł",
+    "ZŁ",
+    "лв.",
+    "ЛВ",
+    "грн",
+    "Euro",
+    "x",
+    "ı",
+    "ſ",
+    "İ",
+    "\u212a",
+    "Ron",
+    "a",
+    "(",
+    ":",
+]
 
 
 @settings(max_examples=examples(800), deadline=None)
@@ -137,8 +235,28 @@ def _span(match):
     return None if match is None else match.span("cur")
 
 
-HANDLE_PIECES = ["wa", "tg", "sc", "ig", "xwa", "_tg", ":", "=", "@", " ", "\t", "\n", "  ",
-                 "a", "1", "é", "08:00", "sc @", "ig=", "wa\u00a0:"]
+HANDLE_PIECES = [
+    "wa",
+    "tg",
+    "sc",
+    "ig",
+    "xwa",
+    "_tg",
+    ":",
+    "=",
+    "@",
+    " ",
+    "\t",
+    "\n",
+    "  ",
+    "a",
+    "1",
+    "é",
+    "08:00",
+    "sc @",
+    "ig=",
+    "wa\u00a0:",
+]
 
 
 @settings(max_examples=examples(800), deadline=None)
@@ -160,8 +278,32 @@ def test_extract_with_a_normalised_text_is_the_same():
     assert extract(text, normalised=normalise(text)) == extract(text)
 
 
-PHONE_PIECES = ["0", "00", "1", "2", "45", "12345678", "+", "+45", "(", ")", "+(", "00(", " ",
-                "-", ".", "/", "\t", "a", "_", "é", "²", "٣", "\n", "kr"]
+PHONE_PIECES = [
+    "0",
+    "00",
+    "1",
+    "2",
+    "45",
+    "12345678",
+    "+",
+    "+45",
+    "(",
+    ")",
+    "+(",
+    "00(",
+    " ",
+    "-",
+    ".",
+    "/",
+    "\t",
+    "a",
+    "_",
+    "é",
+    "²",
+    "٣",
+    "\n",
+    "kr",
+]
 phone_texts = st.lists(st.sampled_from(PHONE_PIECES), max_size=30).map("".join)
 
 
@@ -174,10 +316,40 @@ def test_phone_candidate_scan_is_the_plain_regex(text):
 
 
 @settings(max_examples=examples(600), deadline=None)
-@given(st.lists(st.sampled_from(["+45", "+46", "+", "(", ")", " ", "-", ".", "/", "0", "2",
-                                 "3", "4", "5", "6", "7", "8", "9", "1", "20", "55", "12",
-                                 "34", "(+45)"]), max_size=14).map("".join),
-       st.booleans())
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "+45",
+                "+46",
+                "+",
+                "(",
+                ")",
+                " ",
+                "-",
+                ".",
+                "/",
+                "0",
+                "2",
+                "3",
+                "4",
+                "5",
+                "6",
+                "7",
+                "8",
+                "9",
+                "1",
+                "20",
+                "55",
+                "12",
+                "34",
+                "(+45)",
+            ]
+        ),
+        max_size=14,
+    ).map("".join),
+    st.booleans(),
+)
 def test_danish_numbers_without_parse_are_what_parse_gives(raw, lenient):
     import phonenumbers
 
@@ -185,9 +357,11 @@ def test_danish_numbers_without_parse_are_what_parse_gives(raw, lenient):
     try:
         number = phonenumbers.parse(raw, "DK")
         ok = phonenumbers.is_valid_number(number) or (
-            lenient and phonenumbers.is_possible_number(number))
-        expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) \
-            if ok else None
+            lenient and phonenumbers.is_possible_number(number)
+        )
+        expected = (
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if ok else None
+        )
     except phonenumbers.NumberParseException:
         expected = None
     assert extract_mod._phone_value(raw, "DK", lenient) == expected
@@ -211,8 +385,30 @@ def test_danish_validity_regex_is_phonenumbers_validation():
     assert checked == 2700
 
 
-EMAIL_PIECES = ["a", "b", "Z", "9", "_", ".", "%", "+", "-", "@", "x.com", "dk", "co", "@@", " ",
-                "é", "a" * 30, "(at)", "ø", "\n", "mail.dk", "ab_c"]
+EMAIL_PIECES = [
+    "a",
+    "b",
+    "Z",
+    "9",
+    "_",
+    ".",
+    "%",
+    "+",
+    "-",
+    "@",
+    "x.com",
+    "dk",
+    "co",
+    "@@",
+    " ",
+    "é",
+    "a" * 30,
+    "(at)",
+    "ø",
+    "\n",
+    "mail.dk",
+    "ab_c",
+]
 
 
 @settings(max_examples=examples(600), deadline=None)
@@ -226,36 +422,112 @@ def test_email_scan_from_each_at_sign_is_the_plain_regex(text):
 
 
 @settings(max_examples=examples(800), deadline=None)
-@given(st.lists(st.sampled_from([*EMAIL_PIECES, "AT)", "(at]", " DOT ", "Dot]", "SNABEL", "at>",
-                                 "}", "İ"]), max_size=20).map("".join) | texts)
+@given(
+    st.lists(
+        st.sampled_from([*EMAIL_PIECES, "AT)", "(at]", " DOT ", "Dot]", "SNABEL", "at>", "}", "İ"]),
+        max_size=20,
+    ).map("".join)
+    | texts
+)
 def test_obfuscation_hint_precheck_is_the_plain_one(text):
     low = text.lower()
     plain = any(hint in low for hint in extract_mod._OBFUSCATION_HINTS)
     assert extract_mod._obfuscation_hinted(text, low) == plain
-    assert all(hint in (" dot ", "snabel") or any(b in hint for b in ")]}>")
-               for hint in extract_mod._OBFUSCATION_HINTS)
+    assert all(
+        hint in (" dot ", "snabel") or any(b in hint for b in ")]}>")
+        for hint in extract_mod._OBFUSCATION_HINTS
+    )
 
 
-AGE_PIECES = ["Age", "AGED", "age", "alder", "ALDER", "I AM", "i am", "I'm", "im", "Jeg er",
-              "jeg  er", "TENGO", "mam", "на", "НА", "вік", "ВІК", "мені", "vârsta", "VARSTA",
-              "lat", "ani", ":", "=", " ", "  ", "\n", "\t", "12", "x", "ı", "ſ", "wiek", "edad",
-              "stage", "camera", "er", "Am", "\u00a0", "\u2028", "ᲀік", "ВІК", "ø", "ă"]
+AGE_PIECES = [
+    "Age",
+    "AGED",
+    "age",
+    "alder",
+    "ALDER",
+    "I AM",
+    "i am",
+    "I'm",
+    "im",
+    "Jeg er",
+    "jeg  er",
+    "TENGO",
+    "mam",
+    "на",
+    "НА",
+    "вік",
+    "ВІК",
+    "мені",
+    "vârsta",
+    "VARSTA",
+    "lat",
+    "ani",
+    ":",
+    "=",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "12",
+    "x",
+    "ı",
+    "ſ",
+    "wiek",
+    "edad",
+    "stage",
+    "camera",
+    "er",
+    "Am",
+    "\u00a0",
+    "\u2028",
+    "ᲀік",
+    "ВІК",
+    "ø",
+    "ă",
+]
 
 
 ASCII_AGE_PIECES = [p for p in AGE_PIECES if p.isascii()]
 
 
 @settings(max_examples=examples(1000), deadline=None)
-@given(st.lists(st.sampled_from(ASCII_AGE_PIECES), max_size=8).map("".join)
-       | st.lists(st.sampled_from(AGE_PIECES), max_size=12).map("".join))
+@given(
+    st.lists(st.sampled_from(ASCII_AGE_PIECES), max_size=8).map("".join)
+    | st.lists(st.sampled_from(AGE_PIECES), max_size=12).map("".join)
+)
 def test_age_before_precheck_never_hides_a_match(window):
     if not extract_mod._age_before_possible(window, 0, len(window)):
         assert extract_mod._AGE_ANY_BEFORE_RE.search(window, 0, len(window)) is None
 
 
-AFTER_PIECES = ["years old", "Years", "YRS", "y.o.", "yo", "år", "ÅR", "de ani", "ani", "lat",
-                "lata", "-годишна", "річна", "років", "años", " ", "  ", "\t", "\n", "-", "x",
-                "\u212b", "ı", "kr", "a", "d"]
+AFTER_PIECES = [
+    "years old",
+    "Years",
+    "YRS",
+    "y.o.",
+    "yo",
+    "år",
+    "ÅR",
+    "de ani",
+    "ani",
+    "lat",
+    "lata",
+    "-годишна",
+    "річна",
+    "років",
+    "años",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "-",
+    "x",
+    "\u212b",
+    "ı",
+    "kr",
+    "a",
+    "d",
+]
 
 
 @settings(max_examples=examples(1500), deadline=None)

@@ -15,11 +15,31 @@ from hypothesis import strategies as st
 from nlp.features import TokenHashVectorizer, doc_for_text
 from nlp.pipeline import make_doc
 
-WORDS = ["fee", "passport", "nurse", "a", "I", "ÆØÅ", "søges", "12", "hotel's", "Търсим",
-         "\n", ",", ".", "-", "é", "WhatsApp", "w h a t s a p p", "+45 20 55 12 34", "y0ung"]
+WORDS = [
+    "fee",
+    "passport",
+    "nurse",
+    "a",
+    "I",
+    "ÆØÅ",
+    "søges",
+    "12",
+    "hotel's",
+    "Търсим",
+    "\n",
+    ",",
+    ".",
+    "-",
+    "é",
+    "WhatsApp",
+    "w h a t s a p p",
+    "+45 20 55 12 34",
+    "y0ung",
+]
 texts_strategy = st.lists(
     st.lists(st.sampled_from(WORDS), max_size=30).map(" ".join) | st.text(max_size=80),
-    min_size=1, max_size=12,
+    min_size=1,
+    max_size=12,
 )
 
 

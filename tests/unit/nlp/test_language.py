@@ -12,7 +12,8 @@ from indicator_lists.matcher import identify, normalise, tokenize
 from nlp.language_names import SUPPORTED, detect_language
 
 _spec = importlib.util.spec_from_file_location(
-    "language_sentences", Path(__file__).with_name("language_sentences.py"))
+    "language_sentences", Path(__file__).with_name("language_sentences.py")
+)
 assert _spec is not None and _spec.loader is not None
 _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)
@@ -31,8 +32,9 @@ def test_sentences_cover_every_supported_language() -> None:
 @pytest.mark.parametrize("lang", SUPPORTED)
 def test_supported_languages_are_named_and_never_confused(lang: str) -> None:
     guesses = [_guess(s) for s in SENTENCES[lang]]
-    assert all(g in (lang, "und") for g in guesses), list(zip(SENTENCES[lang], guesses,
-                                                               strict=True))
+    assert all(g in (lang, "und") for g in guesses), list(
+        zip(SENTENCES[lang], guesses, strict=True)
+    )
     # One sentence of 10-15 words; "und" (undetermined) is allowed for a few: matching then
     # uses every language's lexicon.
     assert guesses.count(lang) / len(guesses) >= 0.6, guesses
@@ -68,4 +70,5 @@ def test_bounded_and_deterministic() -> None:
     text = " ".join(SENTENCES["da"]) * 200
     assert detect_language(text).code == "da"
     assert [detect_language(s).code for s in SENTENCES["bg"]] == [
-        detect_language(s).code for s in SENTENCES["bg"]]
+        detect_language(s).code for s in SENTENCES["bg"]
+    ]

@@ -15,10 +15,60 @@ from nlp.normalise import _HOMOGLYPHS, _UNAMBIGUOUS_WORDS, _UNIT_TOKENS
 # Characters where Unicode's classes differ from ASCII intuition: other scripts' digits,
 # superscripts, fractions, Roman numerals, "_", apostrophes, unusual spaces, combining marks,
 # letters whose lowercase is longer or depends on context.
-ODD = ["٣", "۵", "²", "½", "Ⅻ", "_", "'", "’", "\x1c", "\x1f", "\x85", "\u00a0", "\u2028",
-       "\u3000", "\u200b", "\u0301", "İ", "Σ", "ß", "ǅ", "ﬁ", "\t", "\n", " ", "-", ".", "/"]
-WORDS = ["two", "Two", "TWO", "fem", "FEM", "to", "en", "п'ять", "п’ять", "дев'ять", "dwa",
-         "dziewięć", "DZIEWIĘĆ", "пет", "x", "ab", "5", "0", "12", "2024", "kr", "Σ", "İki"]
+ODD = [
+    "٣",
+    "۵",
+    "²",
+    "½",
+    "Ⅻ",
+    "_",
+    "'",
+    "’",
+    "\x1c",
+    "\x1f",
+    "\x85",
+    "\u00a0",
+    "\u2028",
+    "\u3000",
+    "\u200b",
+    "\u0301",
+    "İ",
+    "Σ",
+    "ß",
+    "ǅ",
+    "ﬁ",
+    "\t",
+    "\n",
+    " ",
+    "-",
+    ".",
+    "/",
+]
+WORDS = [
+    "two",
+    "Two",
+    "TWO",
+    "fem",
+    "FEM",
+    "to",
+    "en",
+    "п'ять",
+    "п’ять",
+    "дев'ять",
+    "dwa",
+    "dziewięć",
+    "DZIEWIĘĆ",
+    "пет",
+    "x",
+    "ab",
+    "5",
+    "0",
+    "12",
+    "2024",
+    "kr",
+    "Σ",
+    "İki",
+]
 pieces = st.lists(st.sampled_from(ODD + WORDS), max_size=40).map("".join)
 any_text = pieces | st.text(max_size=300)
 
@@ -39,8 +89,13 @@ def test_the_compiled_scans_are_in_use():
 
 
 @settings(max_examples=examples(1500), deadline=None)
-@given(any_text | st.lists(st.sampled_from(["1", "2", " ", "  ", "\t", ".", "-", "/", "--",
-                                            "٣", "x", "12"]), max_size=12).map("".join))
+@given(
+    any_text
+    | st.lists(
+        st.sampled_from(["1", "2", " ", "  ", "\t", ".", "-", "/", "--", "٣", "x", "12"]),
+        max_size=12,
+    ).map("".join)
+)
 @example("2 0")
 @example("2 - 0")
 @example("2 -- 05")  # the digit after the gap is followed by a digit
@@ -49,12 +104,18 @@ def test_the_compiled_scans_are_in_use():
 @example("x TWO y")
 def test_number_hint(text):
     assert scan.number_hint(text, UNAMBIGUOUS, MIN_LEN, MAX_LEN) == scan.number_hint_py(
-        text, UNAMBIGUOUS, MIN_LEN, MAX_LEN)
+        text, UNAMBIGUOUS, MIN_LEN, MAX_LEN
+    )
 
 
 @settings(max_examples=examples(1500), deadline=None)
-@given(any_text | st.lists(st.sampled_from(["to", "fem", "5", "0", " ", "-", "'", "’", "x",
-                                            "12", "TWO", "п'ять"]), max_size=14).map("".join))
+@given(
+    any_text
+    | st.lists(
+        st.sampled_from(["to", "fem", "5", "0", " ", "-", "'", "’", "x", "12", "TWO", "п'ять"]),
+        max_size=14,
+    ).map("".join)
+)
 @example("to fem 5 0")
 @example("to fem 5 x 0")
 @example("п'ять п’ять два 1")
@@ -62,12 +123,14 @@ def test_number_hint(text):
 @example("İki two two two")
 def test_unit_run(text):
     assert scan.unit_run(text, _UNIT_TOKENS, UNIT_MAX) == scan.unit_run_py(
-        text, _UNIT_TOKENS, UNIT_MAX)
+        text, _UNIT_TOKENS, UNIT_MAX
+    )
 
 
 HOMOGLYPHS = "".join(_HOMOGLYPHS)
-spaced = st.lists(st.sampled_from([" ", ".", "-", "a", "é", "5", "_", "ж", "ab", "\t"]),
-                  max_size=20).map("".join)
+spaced = st.lists(
+    st.sampled_from([" ", ".", "-", "a", "é", "5", "_", "ж", "ab", "\t"]), max_size=20
+).map("".join)
 
 
 @settings(max_examples=examples(1500), deadline=None)
@@ -78,8 +141,27 @@ def test_spaced_letters(text, pos):
     assert scan.spaced_letters(text, pos) == scan.spaced_letters_py(text, pos)
 
 
-spaces = st.lists(st.sampled_from([" ", "  ", "\n", "\n\n", " \n ", "\t", "\r", "\x0b", "\u2028",
-                                   "\u1680", "\u00a0", "a", "bc", "é"]), max_size=14).map("".join)
+spaces = st.lists(
+    st.sampled_from(
+        [
+            " ",
+            "  ",
+            "\n",
+            "\n\n",
+            " \n ",
+            "\t",
+            "\r",
+            "\x0b",
+            "\u2028",
+            "\u1680",
+            "\u00a0",
+            "a",
+            "bc",
+            "é",
+        ]
+    ),
+    max_size=14,
+).map("".join)
 
 
 @settings(max_examples=examples(2000), deadline=None)
@@ -104,8 +186,12 @@ def test_collapse_whitespace(text, shifted):
 
 
 @settings(max_examples=examples(1500), deadline=None)
-@given(any_text | st.lists(st.sampled_from(["а", "о", "x", "é", "ж", " ", "ǅ", "ɐ", "Ζ"]),
-                           max_size=12).map("".join))
+@given(
+    any_text
+    | st.lists(st.sampled_from(["а", "о", "x", "é", "ж", " ", "ǅ", "ɐ", "Ζ"]), max_size=12).map(
+        "".join
+    )
+)
 @example("whаtsapp")  # a Cyrillic "а" between Latin letters
 @example("аb")
 @example("жа")
@@ -114,8 +200,12 @@ def test_homoglyph_hint(text):
 
 
 @settings(max_examples=examples(1500), deadline=None)
-@given(any_text | st.lists(st.sampled_from(["y", "0", "1", "3", "$", "@", "ab", "²", "_", " "]),
-                           max_size=12).map("".join))
+@given(
+    any_text
+    | st.lists(
+        st.sampled_from(["y", "0", "1", "3", "$", "@", "ab", "²", "_", " "]), max_size=12
+    ).map("".join)
+)
 @example("y0ung")
 @example("$ex")
 @example("$e")
@@ -131,9 +221,29 @@ def test_digit_runs(text):
     assert scan.digit_runs(text) == scan.digit_runs_py(text)
 
 
-phoneish = st.lists(st.sampled_from(["1", "2", "45", "٣", " ", "  ", "\t", "(", ")", ".", "-",
-                                     "/", "+", "x", "20 55 12 34", "1234567890123456789"]),
-                    max_size=16).map("".join)
+phoneish = st.lists(
+    st.sampled_from(
+        [
+            "1",
+            "2",
+            "45",
+            "٣",
+            " ",
+            "  ",
+            "\t",
+            "(",
+            ")",
+            ".",
+            "-",
+            "/",
+            "+",
+            "x",
+            "20 55 12 34",
+            "1234567890123456789",
+        ]
+    ),
+    max_size=16,
+).map("".join)
 
 
 @settings(max_examples=examples(2000), deadline=None)
@@ -145,13 +255,53 @@ def test_phone_core(text, pos):
     assert scan.phone_core(text, pos) == scan.phone_core_py(text, pos)
 
 
-controls = st.lists(st.sampled_from(["a", " ", "\x00", "\x08", "\t", "\n", "\x0e", "\x1f",
-                                     "\x7f", "\x9f", "\xa0", "\u200b", "\u200d", "\u2060",
-                                     "\ufeff", "\u00ad", "\u180e", "\u200e"]),
-                    max_size=16).map("".join)
-emoji = st.lists(st.sampled_from(["🔥", "👍", "🏻", "\ufe0f", "\u200d", "❤", "☎", "⌚", "⬛", "x",
-                                  " ", "\U0001faff", "\U0001fb00", "\u27c0", "\u2bff"]),
-                 max_size=16).map("".join)
+controls = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            " ",
+            "\x00",
+            "\x08",
+            "\t",
+            "\n",
+            "\x0e",
+            "\x1f",
+            "\x7f",
+            "\x9f",
+            "\xa0",
+            "\u200b",
+            "\u200d",
+            "\u2060",
+            "\ufeff",
+            "\u00ad",
+            "\u180e",
+            "\u200e",
+        ]
+    ),
+    max_size=16,
+).map("".join)
+emoji = st.lists(
+    st.sampled_from(
+        [
+            "🔥",
+            "👍",
+            "🏻",
+            "\ufe0f",
+            "\u200d",
+            "❤",
+            "☎",
+            "⌚",
+            "⬛",
+            "x",
+            " ",
+            "\U0001faff",
+            "\U0001fb00",
+            "\u27c0",
+            "\u2bff",
+        ]
+    ),
+    max_size=16,
+).map("".join)
 
 
 @settings(max_examples=examples(1500), deadline=None)
@@ -176,14 +326,17 @@ def test_scans_agree_on_the_fixture_listings():
     for listing in generate_listings():
         text = f"{listing.title}\n\n{listing.text}"
         assert scan.number_hint(text, UNAMBIGUOUS, MIN_LEN, MAX_LEN) == scan.number_hint_py(
-            text, UNAMBIGUOUS, MIN_LEN, MAX_LEN)
+            text, UNAMBIGUOUS, MIN_LEN, MAX_LEN
+        )
         assert scan.unit_run(text, _UNIT_TOKENS, UNIT_MAX) == scan.unit_run_py(
-            text, _UNIT_TOKENS, UNIT_MAX)
+            text, _UNIT_TOKENS, UNIT_MAX
+        )
         starts, ends = array("q", range(len(text))), array("q", range(1, len(text) + 1))
-        fast, plain = (scan.collapse_whitespace(text, starts, ends),
-                       scan.collapse_whitespace_py(text, starts, ends))
-        assert (fast[0], list(fast[1]), list(fast[2])) == (plain[0], list(plain[1]),
-                                                           list(plain[2]))
+        fast, plain = (
+            scan.collapse_whitespace(text, starts, ends),
+            scan.collapse_whitespace_py(text, starts, ends),
+        )
+        assert (fast[0], list(fast[1]), list(fast[2])) == (plain[0], list(plain[1]), list(plain[2]))
         assert scan.spaced_letters(text, 0) == scan.spaced_letters_py(text, 0)
         assert scan.homoglyph_hint(text, HOMOGLYPHS) == scan.homoglyph_hint_py(text, HOMOGLYPHS)
         assert scan.leet_hint(text) == scan.leet_hint_py(text)
@@ -211,16 +364,22 @@ def test_scoring_with_the_references_gives_the_same_assessments(monkeypatch):
     from nlp.scorer import Scorer
 
     listings = [(listing.title, listing.text) for listing in generate_listings(seed=7)]
-    listings += [("Ny i byen 🔥", "Ring 2 0 5 5 1 2 3 4, 22 år, 1.500 kr. www.x.dk\t\t\n\n"),
-                 ("", "Visa sponsorship, no experience needed, whatsapp +4520551234"),
-                 ("  whаtsapp y0ung  ", "w h a t s a p p\u200b ٣٤ пет две три 👍🏻\u200d🔥")]
-    listings += [(listing.title, listing.text)
-                 for listing in generate_listings(n_jobs=600, n_ads=400, seed=11)]
+    listings += [
+        ("Ny i byen 🔥", "Ring 2 0 5 5 1 2 3 4, 22 år, 1.500 kr. www.x.dk\t\t\n\n"),
+        ("", "Visa sponsorship, no experience needed, whatsapp +4520551234"),
+        ("  whаtsapp y0ung  ", "w h a t s a p p\u200b ٣٤ пет две три 👍🏻\u200d🔥"),
+    ]
+    listings += [
+        (listing.title, listing.text)
+        for listing in generate_listings(n_jobs=600, n_ads=400, seed=11)
+    ]
     catalogue, model = load_catalogue(), ModelRegistry().load()
 
     def assess() -> list:
-        return [(a.to_check_dict(), a.explanation(), a.extracted)
-                for a in Scorer(catalogue, model).assess_many(listings)]
+        return [
+            (a.to_check_dict(), a.explanation(), a.extracted)
+            for a in Scorer(catalogue, model).assess_many(listings)
+        ]
 
     compiled = assess()
     swapped = 0
@@ -241,6 +400,10 @@ def test_the_references_run_when_asked(tmp_path):
     env = {**os.environ, "THBSCAN_PURE_PYTHON_SCANS": "1"}
     out = subprocess.run(
         [sys.executable, "-c", "import nlp.scan as s; print(s.COMPILED, s.digit_runs.__name__)"],
-        env=env, capture_output=True, text=True, check=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout.split()
     assert out == ["False", "digit_runs_py"]

@@ -31,26 +31,43 @@ def test_every_supported_language_is_scored(scorer: Scorer, lang: str) -> None:
 
 
 BENIGN_LOOKALIKES = [
-    ("Support desk", "Our customer support desk is open 24/7. Part-time evening shifts "
-     "in Aarhus, collective agreement and pension."),
-    ("Warehouse", "No experience needed: we train you. Permanent contract with Lager A/S, "
-     "CVR 12345678, Vejle. Salary per collective agreement."),
+    (
+        "Support desk",
+        "Our customer support desk is open 24/7. Part-time evening shifts "
+        "in Aarhus, collective agreement and pension.",
+    ),
+    (
+        "Warehouse",
+        "No experience needed: we train you. Permanent contract with Lager A/S, "
+        "CVR 12345678, Vejle. Salary per collective agreement.",
+    ),
     ("Café", "New in town! Our café opened this week in Odense and needs a barista."),
-    ("Massage studio", "Independent masseuse with real photos of my studio. Relaxing massage, "
-     "appointments Monday to Friday. I set my own prices."),
-    ("Senior engineer", "Visa sponsorship offered for senior engineers. Full contract, pension "
-     "and relocation support from our Copenhagen office."),
+    (
+        "Massage studio",
+        "Independent masseuse with real photos of my studio. Relaxing massage, "
+        "appointments Monday to Friday. I set my own prices.",
+    ),
+    (
+        "Senior engineer",
+        "Visa sponsorship offered for senior engineers. Full contract, pension "
+        "and relocation support from our Copenhagen office.",
+    ),
     ("Rengøring", "Ingen erfaring nødvendig. Fast ansættelse med overenskomst i Aalborg."),
-    ("Companion", "Independent adult companion, 35, in Copenhagen. I decide my own hours and "
-     "clients, discreet and safe. Call me directly."),
-    ("Warning", "Warning from the embassy: fake job offers promise that a tourist visa is "
-     "enough and ask for a recruitment fee. Never pay, report it to the police helpline."),
+    (
+        "Companion",
+        "Independent adult companion, 35, in Copenhagen. I decide my own hours and "
+        "clients, discreet and safe. Call me directly.",
+    ),
+    (
+        "Warning",
+        "Warning from the embassy: fake job offers promise that a tourist visa is "
+        "enough and ask for a recruitment fee. Never pay, report it to the police helpline.",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("title", "text"), BENIGN_LOOKALIKES, ids=lambda x: x[:20])
-def test_benign_lookalikes_stay_below_the_threshold(scorer: Scorer, title: str,
-                                                    text: str) -> None:
+def test_benign_lookalikes_stay_below_the_threshold(scorer: Scorer, title: str, text: str) -> None:
     a = scorer.assess(title, text)
     assert not a.flagged, a.explanation()
     assert a.band in ("low", "medium")
@@ -73,11 +90,16 @@ def test_counter_evidence_lowers(scorer: Scorer) -> None:
 
 
 def test_a_flag_names_a_form_and_youth_aggravates(scorer: Scorer) -> None:
-    alone = scorer.assess("", "Young girls football team (U12) seeks a volunteer coach. "
-                              "She is 14 years old. Call two 2 five five 3 three one 1.")
+    alone = scorer.assess(
+        "",
+        "Young girls football team (U12) seeks a volunteer coach. "
+        "She is 14 years old. Call two 2 five five 3 three one 1.",
+    )
     assert not alone.flagged and not alone.categories and not alone.possible_minor
-    minor = scorer.assess("", "Escort: very young girl, 16 years old, my girls are 100% real, "
-                              "book through my manager.")
+    minor = scorer.assess(
+        "",
+        "Escort: very young girl, 16 years old, my girls are 100% real, book through my manager.",
+    )
     assert minor.flagged and minor.possible_minor and minor.band == "urgent"
     assert set(minor.categories) <= set(FORMS) and minor.categories
 
@@ -90,14 +112,24 @@ def test_spans_map_back_to_the_original_text_also_when_obfuscated(scorer: Scorer
     for c in (*a.indicators, *a.suppressed, *a.counter):
         for span in c.spans:
             source = title if span.field == "title" else text
-            assert source[span.start:span.end] == span.text
+            assert source[span.start : span.end] == span.text
 
 
 def test_check_dict_has_the_stable_fields(scorer: Scorer) -> None:
     out = scorer.assess("x", "We keep your passport.").to_check_dict()
-    assert list(out) == ["score", "flagged", "band", "categories", "possible_minor",
-                         "indicators", "language", "versions", "raw_score", "kind",
-                         "language_supported"]
+    assert list(out) == [
+        "score",
+        "flagged",
+        "band",
+        "categories",
+        "possible_minor",
+        "indicators",
+        "language",
+        "versions",
+        "raw_score",
+        "kind",
+        "language_supported",
+    ]
     assert 0.0 <= out["score"] <= 1.0 and out["raw_score"] == out["score"]
     assert set(out["versions"]) == {"scorer", "model", "lists", "calibration"}
     for ind in out["indicators"]:
@@ -105,9 +137,14 @@ def test_check_dict_has_the_stable_fields(scorer: Scorer) -> None:
 
 
 def test_hostile_and_empty_input(scorer: Scorer) -> None:
-    for title, text in [("", ""), ("\x00" * 10, "\x00<script>"), ("", "🌹" * 50_000),
-                        ("a" * 5000, "b " * 100_000), ("", "\u202e\u200b" * 1000),
-                        ("", "&#1114112; &#0; &amp;" * 100)]:
+    for title, text in [
+        ("", ""),
+        ("\x00" * 10, "\x00<script>"),
+        ("", "🌹" * 50_000),
+        ("a" * 5000, "b " * 100_000),
+        ("", "\u202e\u200b" * 1000),
+        ("", "&#1114112; &#0; &amp;" * 100),
+    ]:
         a = scorer.assess(title, text)
         assert not a.flagged and a.band == "low" and not a.indicators, (title[:20], text[:20])
         for item in a.extracted:  # spans stay inside the (bounded) listing text
@@ -118,8 +155,7 @@ def test_hostile_and_empty_input(scorer: Scorer) -> None:
     assert scorer.assess("", "🌹" * 50_000 + FEE["en"]).indicators == ()  # beyond the bound
 
 
-def test_pipeline_serialises_with_its_data(tmp_path, scorer: Scorer,
-                                          catalogue: Catalogue) -> None:
+def test_pipeline_serialises_with_its_data(tmp_path, scorer: Scorer, catalogue: Catalogue) -> None:
     nlp = build_pipeline(scorer.compiled)
     assert nlp.pipe_names == list(COMPONENTS)
     nlp.to_disk(tmp_path / "pipeline")

@@ -161,11 +161,13 @@ def test_unknown_action_refused(session: Session, analyst: User) -> None:
 def test_idempotency_key_returns_first_decision(session: Session, analyst: User) -> None:
     item = make_item(session, "a")
     session.commit()
-    first = decisions.decide(session, analyst, item.id, "dismiss", "ok",
-                             idempotency_key="key-12345")
+    first = decisions.decide(
+        session, analyst, item.id, "dismiss", "ok", idempotency_key="key-12345"
+    )
     session.commit()
-    again = decisions.decide(session, analyst, item.id, "dismiss", "ok",
-                             idempotency_key="key-12345")
+    again = decisions.decide(
+        session, analyst, item.id, "dismiss", "ok", idempotency_key="key-12345"
+    )
     session.commit()
     assert again.id == first.id
     assert _count(session, Decision) == 1
@@ -179,8 +181,9 @@ def test_rescored_item_refused(session: Session, analyst: User) -> None:
     item = make_item(session, "a")
     session.commit()
     with pytest.raises(Conflict, match="re-scored"):
-        decisions.decide(session, analyst, item.id, "dismiss", "ok",
-                         score_id_shown=item.score_id + 1)
+        decisions.decide(
+            session, analyst, item.id, "dismiss", "ok", score_id_shown=item.score_id + 1
+        )
 
 
 def test_audit_event_in_same_transaction(engine: Engine, session: Session, analyst: User) -> None:

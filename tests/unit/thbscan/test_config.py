@@ -47,4 +47,3 @@ def test_the_cache_directory_setting_reaches_the_compiler(monkeypatch, tmp_path:
         assert list(tmp_path.glob("compiled-*.json"))
     finally:
         compile_mod.set_cache_dir(None)
-
