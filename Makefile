@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.thbscan-installed
 
 .PHONY: install demo demo-json test test-all lint unit integration bench audit clean
 
-$(STAMP): pyproject.toml setup.py nlp/_scan.pyx
+$(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres,redis,scrapyd]'
@@ -31,8 +31,11 @@ test: $(STAMP) lint
 test-all: $(STAMP) lint
 	THBSCAN_TEST_ALL=1 $(BIN)/pytest
 
+## lint: style (ruff), formatting, types (mypy) and the dependency contracts
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 unit: $(STAMP)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from parsel import Selector, SelectorList
+from scrapy.http import TextResponse
 
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _NL = re.compile(r"\n{3,}")
@@ -50,7 +51,7 @@ def element_text(selection: Selector | SelectorList) -> str:
     return clean_text(" ".join(texts))
 
 
-def select(selector: Selector, spec: str) -> SelectorList:
+def select(selector: Selector | TextResponse, spec: str) -> SelectorList:
     if spec.startswith("xpath:"):
         return selector.xpath(spec[len("xpath:") :])
     return selector.css(spec)

@@ -250,9 +250,9 @@ def _parse_template(raw: Any, board: str, file: str, problems: list[str]) -> Tem
     return Template(
         key=key,
         board=board,
-        lang=lang,
+        lang=str(lang),
         weight=weight,
-        expected=expected,
+        expected=str(expected),
         forms=forms,
         possible_minor=bool(raw.get("possible_minor", False)),
         signals=signals,

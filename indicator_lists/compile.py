@@ -25,6 +25,7 @@ import json
 import logging
 import os
 from collections import defaultdict
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def _cache_dir() -> Path:
 
 
 @lru_cache(maxsize=16)
-def _dictionary(lang: str) -> dict[str, str] | None:
+def _dictionary(lang: str) -> Mapping[str, str] | None:
     try:
         from simplemma.strategies.dictionaries import DefaultDictionaryFactory
     except ImportError:  # pragma: no cover - simplemma is a dependency of thbscan
@@ -163,7 +164,7 @@ def expand_term(term: str, inflector: _Inflector | None) -> dict[str, Any]:
 
 
 def _term_words(terms: list[str]) -> set[str]:
-    words = set()
+    words: set[str] = set()
     for term in terms:
         term = term.lstrip("!")
         if term.startswith("*") or term.endswith("*"):

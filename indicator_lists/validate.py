@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -22,7 +23,7 @@ from .loader import (
     version_files,
 )
 from .model import Catalogue, expression_names
-from .schema import ListDoc
+from .schema import IndicatorDoc, ListDoc, RuleDoc
 
 LOCK_NAME = "releases.lock.json"
 
@@ -45,7 +46,11 @@ def _cross_checks(docs: list[tuple[ListDoc, yaml.Node | None, str]]) -> list[Pro
     problems: list[Problem] = []
     owner: dict[str, str] = {}
     for doc, node, file in docs:
-        for section, items in (("indicators", doc.indicators), ("rules", doc.rules)):
+        sections: tuple[tuple[str, Sequence[IndicatorDoc | RuleDoc]], ...] = (
+            ("indicators", doc.indicators),
+            ("rules", doc.rules),
+        )
+        for section, items in sections:
             for n, item in enumerate(items):
                 if item.id in owner and owner[item.id] != file:
                     problems.append(
@@ -119,7 +124,7 @@ def _next_patch(version: str) -> str:
     return f"{major}.{minor}.{patch + 1}"
 
 
-def _collect(path: Path) -> tuple[dict[str, dict[str, Path]], Path | None]:
+def _collect(path: Path) -> tuple[dict[str, dict[str, Path]], Path]:
     """Version files to check and the lock file that governs them."""
     if path.is_file():
         return {path.parent.name: {path.stem: path}}, path.parent.parent.parent / LOCK_NAME

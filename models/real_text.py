@@ -26,7 +26,7 @@ _EMSCAD_TEXT = ("company_profile", "description", "requirements", "benefits")
 
 def _emscad(path: Path) -> list[tuple[str, str, str]]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    out = []
+    out: list[tuple[str, str, str]] = []
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             if str(row.get("fraudulent", "")).strip() != "0":
@@ -46,7 +46,8 @@ def _jsonl(path: Path) -> list[tuple[str, str, str]]:
 
 
 def _conll(path: Path) -> list[tuple[str, str, str]]:
-    out, tokens = [], []
+    out: list[tuple[str, str, str]] = []
+    tokens: list[str] = []
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         token = line.split("\t")[0].strip()
         if token:

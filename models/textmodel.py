@@ -198,7 +198,7 @@ class TextModel:
     @property
     def accepts_docs(self) -> bool:
         """True when :meth:`probabilities` takes the scorer's spaCy docs (no re-tokenizing)."""
-        steps = getattr(self.estimator, "steps", None)
+        steps = getattr(self.estimator, "steps", None) or []
         return bool(steps) and isinstance(steps[0][1], TokenHashVectorizer)
 
     def probabilities(self, texts: Sequence[Any]) -> np.ndarray:

@@ -710,11 +710,12 @@ def _age_before_possible(text: str, start: int, end: int) -> bool:
     """
     window = text[start:end]
     if window.isascii():
-        low = window.lower()
+        low: str | None = window.lower()
     else:
         low = lowered(window)
         if low is None or PATTERN_FOLD_RE is None or PATTERN_FOLD_RE.search(low):
             return True
+    assert low is not None
     return low.rstrip().rstrip(":=").rstrip().endswith(_AGE_BEFORE_LAST_WORDS)
 
 

@@ -133,7 +133,9 @@ def make_extractor(nlp: Language, name: str, region: str) -> Extractor:
 def build_pipeline(compiled: dict[str, Any], *, region: str = "DK") -> Language:
     """The scoring pipeline, initialised from a compiled catalogue."""
     nlp = spacy.blank("xx", config={"nlp": {"tokenizer": {"@tokenizers": "thbscan.tokenizer.v1"}}})
-    nlp.add_pipe("thbscan_indicators_v1").initialize(compiled=compiled)
+    indicators = nlp.add_pipe("thbscan_indicators_v1")
+    assert isinstance(indicators, IndicatorComponent)
+    indicators.initialize(compiled=compiled)
     nlp.add_pipe("thbscan_extractor_v1", config={"region": region})
     nlp.meta["thbscan"] = {
         "list_versions": compiled.get("versions", {}),

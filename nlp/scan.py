@@ -1,22 +1,13 @@
-"""Character scans of listing text that the scorer runs on every listing.
-
-Each function is written here in plain Python (the reference) and, where the extension
-``nlp._scan`` is built (``pip install`` builds it with Cython and a C compiler), replaced by
-its compiled version, which gives exactly the same results (tests/unit/nlp compares them on
-arbitrary text) several times faster. Without a compiler the install still succeeds and these
-references run; :data:`COMPILED` says which is in use. ``THBSCAN_PURE_PYTHON_SCANS=1`` in the
-environment makes the references run although the extension is built.
-"""
+"""Character scans of listing text that identifier extraction (:mod:`nlp.normalise`,
+:mod:`nlp.extract`) runs on every listing."""
 
 from __future__ import annotations
 
 import functools
-import os
 import re
 from array import array
 
 __all__ = [
-    "COMPILED",
     "EMOJI_RE",
     "LEET_HINT_RE",
     "ODD_SPACES",
@@ -54,13 +45,13 @@ EMOJI_RE = re.compile(
 )
 
 
-def number_hint_py(text: str, words: frozenset[str], min_len: int, max_len: int) -> bool:
+def number_hint(text: str, words: frozenset[str], min_len: int, max_len: int) -> bool:
     """True when ``text`` has single digits spaced apart ("2 0", "4/7") or a
     whitespace-separated word in ``words`` (whose lengths are ``min_len`` to ``max_len``)."""
     return _SPACED_DIGITS_RE.search(text) is not None or not words.isdisjoint(text.split())
 
 
-def unit_run_py(text: str, units: frozenset[str], max_len: int) -> bool:
+def unit_run(text: str, units: frozenset[str], max_len: int) -> bool:
     """True when four consecutive word tokens of ``text`` (runs of letters and digits, two
     of them joined by an apostrophe) are, lowercased, in ``units`` (single ASCII digits and
     words of at most ``max_len`` characters)."""
@@ -68,7 +59,7 @@ def unit_run_py(text: str, units: frozenset[str], max_len: int) -> bool:
     return b"\1\1\1\1" in bytes(map(units.__contains__, tokens))
 
 
-def spaced_letters_py(text: str, pos: int) -> int:
+def spaced_letters(text: str, pos: int) -> int:
     """Where the first " l e" pattern at or after ``pos`` starts (a separator " ", "." or
     "-", a letter, a separator, a letter, a separator), or -1."""
     m = _SPACED_LETTERS_RE.search(text, max(pos, 0))
@@ -86,37 +77,37 @@ def _homoglyph_re(homoglyphs: str) -> re.Pattern[str]:
     return re.compile(f"[{re.escape(homoglyphs)}](?:(?<=[{_LATIN}].)|(?=[{_LATIN}]))")
 
 
-def homoglyph_hint_py(text: str, homoglyphs: str) -> bool:
+def homoglyph_hint(text: str, homoglyphs: str) -> bool:
     """True when a character of ``homoglyphs`` (all at or beyond U+0250) stands next to a
     Latin letter (A-Z, a-z, U+00C0-U+024F)."""
     return _homoglyph_re(homoglyphs).search(text) is not None
 
 
-def leet_hint_py(text: str) -> bool:
+def leet_hint(text: str) -> bool:
     """True when one of "013457@$" stands between two letters ("y0ung"), or "$" before two
     letters ("$ex")."""
     return LEET_HINT_RE.search(text) is not None
 
 
-def digit_runs_py(text: str) -> list[tuple[int, int]]:
+def digit_runs(text: str) -> list[tuple[int, int]]:
     """The spans of the runs of decimal digits (any script, as ``\\d``) in ``text``."""
     return [m.span() for m in _DIGITS_RE.finditer(text)]
 
 
-def phone_core_py(text: str, pos: int) -> tuple[int, int] | None:
+def phone_core(text: str, pos: int) -> tuple[int, int] | None:
     """The first span at or after ``pos`` of a digit, 4 to 24 digits or separators
     (" ", tab, "(", ")", ".", "-", "/") and a digit that no digit follows; or None."""
     m = PHONE_CORE_RE.search(text, max(pos, 0))
     return None if m is None else m.span()
 
 
-def control_positions_py(text: str) -> list[int]:
+def control_positions(text: str) -> list[int]:
     """The positions of control characters (but tab, line breaks, form feed) and of
     zero-width characters (:data:`ZERO_WIDTH`, and the joiner U+200D)."""
     return [m.start() for m in _CONTROL_RE.finditer(text)]
 
 
-def emoji_spans_py(text: str) -> list[tuple[int, int]]:
+def emoji_spans(text: str) -> list[tuple[int, int]]:
     """The spans of :data:`EMOJI_RE`: an emoji with its variation selectors, skin tones and
     joined emoji."""
     return [m.span() for m in EMOJI_RE.finditer(text)]
@@ -127,7 +118,7 @@ def emoji_spans_py(text: str) -> list[tuple[int, int]]:
 ODD_SPACES = ("  ", "\n", "\t", "\r", "\x0b", "\x0c", "\u1680", "\u2028", "\u2029")
 
 
-def collapse_whitespace_py(text: str, starts: array, ends: array) -> tuple[str, array, array]:
+def collapse_whitespace(text: str, starts: array, ends: array) -> tuple[str, array, array]:
     """Runs of whitespace collapsed to one space, or one line break if the run had one, a
     lone line break kept, runs at either end dropped, then one leading and one trailing
     space dropped; ``starts`` and ``ends`` (arrays of "q", not changed) edited alike: a
@@ -167,35 +158,3 @@ def collapse_whitespace_py(text: str, starts: array, ends: array) -> tuple[str, 
         trail = n - 1 if text[-1] == " " and n - 1 >= lead else n
         text, starts, ends = text[lead:trail], starts[lead:trail], ends[lead:trail]
     return text, starts, ends
-
-
-number_hint = number_hint_py
-unit_run = unit_run_py
-spaced_letters = spaced_letters_py
-homoglyph_hint = homoglyph_hint_py
-leet_hint = leet_hint_py
-digit_runs = digit_runs_py
-phone_core = phone_core_py
-control_positions = control_positions_py
-emoji_spans = emoji_spans_py
-collapse_whitespace = collapse_whitespace_py
-COMPILED = False
-try:
-    if os.environ.get("THBSCAN_PURE_PYTHON_SCANS") == "1":  # to compare, or to rule it out
-        raise ImportError("THBSCAN_PURE_PYTHON_SCANS=1")
-    from nlp._scan import (
-        collapse_whitespace,
-        control_positions,
-        digit_runs,
-        emoji_spans,
-        homoglyph_hint,
-        leet_hint,
-        number_hint,
-        phone_core,
-        spaced_letters,
-        unit_run,
-    )
-
-    COMPILED = True
-except ImportError:  # not built (no compiler at install): the references above run
-    pass

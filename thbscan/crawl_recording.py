@@ -58,7 +58,7 @@ def acquire_lock(
     if current.expires_at > now and not _holder_dead(current.holder):
         return current.holder
     # stale: the holder died or overran; take it over only if nobody else did meanwhile
-    taken = session.execute(
+    result = session.execute(
         update(CrawlLock)
         .where(
             CrawlLock.source == source,
@@ -66,7 +66,8 @@ def acquire_lock(
             CrawlLock.acquired_at == current.acquired_at,
         )
         .values(holder=holder, acquired_at=now, expires_at=expires)
-    ).rowcount
+    )
+    taken = getattr(result, "rowcount", 0)
     audit.record(
         session,
         "system",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import is_dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,7 +65,7 @@ def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) 
             rows[(row["source"], row["url"])] = row  # the last fetch of a URL wins
     if not rows:
         return
-    table = FetchValidator.__table__
+    table = cast(Table, FetchValidator.__table__)
     known: set[tuple[str, str]] = set()
     by_source: dict[str, list[str]] = {}
     for source, url in rows:

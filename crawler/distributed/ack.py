@@ -70,6 +70,7 @@ class AckSpiderMiddleware:
 
     def _page(self, response: Response) -> _Page:
         request = response.request
+        assert request is not None  # a response given to a callback has its request
         page = self.pages.get(id(request))
         if page is None or page.request is not request:
             page = self.pages[id(request)] = _Page(request)

@@ -111,10 +111,11 @@ class HostGuardMiddleware:
         logger.warning("pausing host %s for this run: %s", host, why)
         spider = getattr(self.crawler, "spider", None)
         domains = [d.lower() for d in getattr(spider, "allowed_domains", None) or []]
-        if domains and all(d in self.paused for d in domains) and self.crawler.engine:
+        engine = getattr(self.crawler, "engine", None)
+        if domains and all(d in self.paused for d in domains) and engine is not None:
             from scrapy.utils.defer import deferred_from_coro
 
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="host_paused"))
+            deferred_from_coro(engine.close_spider_async(reason="host_paused"))
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         host = (urlparse_cached(request).hostname or "").lower()

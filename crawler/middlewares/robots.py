@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -93,7 +93,7 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     def process_request_2(self, rp: Any, request: Request) -> None:
         # None means "no parser": never "no restrictions" here (fail closed, R15).
-        super().process_request_2(DisallowAll() if rp is None else rp, request)
+        super().process_request_2(cast(Any, DisallowAll()) if rp is None else rp, request)
 
     def _fail_closed(self, netloc: str, why: str) -> None:
         self._stats.inc_value("thbscan/robots/disallow_all")
@@ -105,9 +105,10 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
         )
         self._expires[netloc] = time.monotonic() + self.fail_ttl
         rp_dfd = self._parsers[netloc]
-        self._parsers[netloc] = DisallowAll()  # type: ignore[assignment]
+        disallow = cast(Any, DisallowAll())  # a parser that allows nothing
+        self._parsers[netloc] = disallow
         if isinstance(rp_dfd, Deferred):
-            rp_dfd.callback(self._parsers[netloc])
+            rp_dfd.callback(disallow)
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         status = response.status
@@ -119,10 +120,10 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
         if status >= 400:  # "unavailable": no restrictions
             response = response.replace(body=b"")
         await super()._parse_robots(response, netloc, request)
-        parser = self._parsers.get(netloc)
+        crawl_delay = getattr(self._parsers.get(netloc), "crawl_delay", None)
         delay = None
         try:
-            delay = parser.crawl_delay(self._useragent()) if parser is not None else None
+            delay = crawl_delay(self._useragent()) if crawl_delay is not None else None
         except Exception:  # a parser without crawl-delay support
             delay = None
         if delay:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import scrapy
 from lxml import etree
 from scrapy.crawler import Crawler
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.distributed import redis_settings
@@ -118,7 +118,7 @@ class SourceSpider(scrapy.Spider):
             self.crawler.stats.inc_value("thbscan/links/invalid")
             return None
 
-    def follow_listing_pages(self, response: Response) -> Iterator[scrapy.Request]:
+    def follow_listing_pages(self, response: TextResponse) -> Iterator[scrapy.Request]:
         links = self.source.links
         if links.next:
             for href in select(response, links.next).getall()[:1]:
@@ -146,7 +146,7 @@ class SourceSpider(scrapy.Spider):
                 )
                 if request is not None:
                     yield request
-        elif hasattr(response, "text"):
+        elif isinstance(response, TextResponse):
             yield from self.follow_listing_pages(response)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
@@ -175,7 +175,7 @@ class SourceSpider(scrapy.Spider):
     ) -> ListingItem:
         allow = set(self.source.field_allowlist)
         kept = {k: v for k, v in fields.items() if k in allow and v not in (None, "")}  # R08
-        chain = [str(u) for u in response.request.meta.get("redirect_urls", [])]
+        chain = [str(u) for u in response.meta.get("redirect_urls", [])]
         headers = response.headers
         return ListingItem(
             source=self.source.name,

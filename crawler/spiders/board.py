@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from crawler.extraction import element_text, page_title_and_text, select
 from crawler.spiders.base import SourceSpider, guarded
@@ -16,7 +16,7 @@ class BoardSpider(SourceSpider):
 
     @guarded
     def parse_detail(self, response: Response) -> Iterator[Any]:
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             return
         values: dict[str, Any] = {}
         for key, spec in self.source.fields.items():

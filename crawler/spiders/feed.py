@@ -41,6 +41,6 @@ class FeedSpider(SourceSpider):
                 fields={k: v for k, v in fields.items() if k in allow},
                 fetched_at=datetime.now(UTC).isoformat(),
                 final_url=response.url,
-                redirect_chain=[str(u) for u in response.request.meta.get("redirect_urls", [])],
+                redirect_chain=[str(u) for u in response.meta.get("redirect_urls", [])],
             )
         self.crawler.stats.inc_value("thbscan/feed/entries", count)

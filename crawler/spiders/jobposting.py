@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from crawler.extraction import (
     html_to_text,
@@ -28,7 +28,7 @@ class JobPostingSpider(SourceSpider):
 
     @guarded
     def parse_detail(self, response: Response) -> Iterator[Any]:
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             return
         postings = jsonld_objects(response.selector, "JobPosting")
         if not postings:

@@ -174,8 +174,8 @@ def find_occurrences(
                     if last is not None:
                         occurrences[concept].append(Match(i, last, ((i, last),)))
     for concept, rx in regexes:
-        for m in rx.finditer(text):
-            span = _token_range(tokens, m.start(), m.end())
+        for found in rx.finditer(text):
+            span = _token_range(tokens, found.start(), found.end())
             if span is not None:
                 occurrences[concept].append(Match(span[0], span[1], (span,)))
     for name in [c for c in occurrences if c.startswith("!")]:  # exceptions

@@ -7,9 +7,9 @@ over concepts, and the combination rules. It needs nothing beyond Python's stand
 so partners run the very code thbscan runs.
 
 A listing goes through: normalisation (:mod:`.normalise`), tokens (:mod:`.tokens`), its
-language (:mod:`.language`), its concepts (:mod:`.concepts`), quantities and hidden phone
-numbers (:mod:`.quantities`), its kind, the indicators (:mod:`.expressions`), the rules and
-the evidence (here).
+language (:mod:`.language`), its concepts (:mod:`.concepts`), quantities
+(:mod:`.quantities`) and hidden phone numbers (:mod:`.phones`), its kind, the indicators
+(:mod:`.expressions`), the rules and the evidence (here).
 
 Expressions (JSON):
 
@@ -40,7 +40,8 @@ from .concepts import Lexicon, Lexicons, find_occurrences
 from .expressions import Context, Match, triggers
 from .language import SUPPORTED, LanguageGuess, identify
 from .normalise import Normalised, normalise
-from .quantities import Quantity, find_quantities, obfuscated_phones
+from .phones import obfuscated_phones
+from .quantities import Quantity, find_quantities
 from .tokens import Token, tokenize
 
 __all__ = ["FORMS", "MAX_CHARS", "Analysis", "Engine", "Hit", "band_of", "combine", "score_of"]

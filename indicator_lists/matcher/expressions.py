@@ -221,7 +221,7 @@ def triggers(indicators: list[dict[str, Any]]) -> dict[str, list[tuple[frozenset
     """For each name, the indicators (by index) a listing with that name may match, with
     all the names each needs: every conjunction of an indicator (of ``match`` and
     ``requires``) filed under its rarest name, so a listing looks up only the names it has."""
-    needed = set()
+    needed: set[tuple[frozenset[str], int]] = set()
     for index, ind in enumerate(indicators):
         sets = conjunctions(ind["match"])
         if ind.get("requires") is not None:

@@ -10,7 +10,7 @@ against Portuguese and Italian), so a text is never given a supported language i
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -211,7 +211,7 @@ def _word_evidence(word: str) -> tuple[str, tuple[tuple[str, float], ...], int]:
     return script, tuple(evidence), vietnamese
 
 
-def _cyrillic_letters(words: list[str], scores: Counter[str]) -> None:
+def _cyrillic_letters(words: list[str], scores: dict[str, float]) -> None:
     """Lower the evidence of Cyrillic languages whose must-have letters are missing from, or
     whose impossible letters are in, a text long enough to tell."""
     cyrillic = [w for w in words if w and "\u0400" <= w[0] <= "\u04ff"]
@@ -257,7 +257,7 @@ def identify(words: list[str]) -> LanguageGuess:
     kept); see the module documentation."""
     words = words[:_WORD_LIMIT]
     scripts: Counter[str] = Counter()
-    scores: Counter[str] = Counter()
+    scores: dict[str, float] = defaultdict(float)
     vietnamese = 0
     for word in words:
         if word[0].isdigit():
@@ -267,20 +267,20 @@ def identify(words: list[str]) -> LanguageGuess:
         vietnamese += viet
         for lang, weight in evidence:
             scores[lang] += weight
-    script = _script_language(scripts)
-    if script is not None:
-        return LanguageGuess(script if script != "other" else UNDETERMINED, 1.0)
+    by_script = _script_language(scripts)
+    if by_script is not None:
+        return LanguageGuess(by_script if by_script != "other" else UNDETERMINED, 1.0)
     if scripts["cyrillic"] > scripts["latin"]:
         _cyrillic_letters(words, scores)
     if vietnamese >= 2:
         scores["vi"] += 2.0 * vietnamese
-    scores = Counter({lang: score for lang, score in scores.items() if score > 0})
-    if not scores:
+    positive = Counter({lang: score for lang, score in scores.items() if score > 0})
+    if not positive:
         return LanguageGuess(UNDETERMINED, 0.0)
-    ranked = scores.most_common()
+    ranked = positive.most_common()
     best, top = ranked[0]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
-    total = sum(scores.values())
+    total = sum(positive.values())
     also = tuple(
         lang
         for lang, score in ranked[1:]

@@ -9,11 +9,12 @@ grammar here is the same for every language: ``70 timer om ugen``, ``70 hours a 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .tokens import Token
 
-__all__ = ["Quantity", "find_quantities", "obfuscated_phones", "parse_number"]
+__all__ = ["Quantity", "find_quantities", "parse_number"]
 
 _UNITS = ("hour", "day", "week", "month", "year")
 _RANGE = frozenset("-–—")
@@ -77,7 +78,7 @@ def parse_number(text: str) -> float | None:
 class _Roles:
     """What each token is for the grammar: a number, a unit, "per", a currency."""
 
-    def __init__(self, tokens: list[Token], roles: list[dict[str, str]]) -> None:
+    def __init__(self, tokens: list[Token], roles: Sequence[Mapping[str, str]]) -> None:
         self.tokens = tokens
         self.roles = roles
 
@@ -109,7 +110,7 @@ def _number_at(roles: _Roles, i: int) -> tuple[float, str | None, str | None] | 
     return value, None, _CURRENCY_SUFFIXES.get(suffix)
 
 
-def find_quantities(tokens: list[Token], roles: list[dict[str, str]]) -> list[Quantity]:
+def find_quantities(tokens: list[Token], roles: Sequence[Mapping[str, str]]) -> list[Quantity]:
     """Every quantity stated in ``tokens``; ``roles[i]`` are the lexicon roles of token i
     (``unit``, ``per``, ``per_unit``, ``currency``, ``age``, ``old``, ``range``,
     ``worktime``, ``experience``, and ``cost``: rent, fees or prices, whose amounts per
@@ -173,21 +174,21 @@ def find_quantities(tokens: list[Token], roles: list[dict[str, str]]) -> list[Qu
                     last += 1  # the rest of "om ugen", "a week"
                 break
             elif r.role(k, "per") and k + 1 < n:
-                nxt = r.role(k + 1, "unit") or r.role(k + 1, "per_unit")
+                after = r.role(k + 1, "unit") or r.role(k + 1, "per_unit")
                 if (
-                    nxt is None
+                    after is None
                     and k + 2 < n
                     and tokens[k + 1].is_word
                     and not tokens[k + 1].is_number
                 ):
-                    nxt = r.role(k + 2, "unit") or r.role(k + 2, "per_unit")  # "a week"
-                    if nxt is not None:
+                    after = r.role(k + 2, "unit") or r.role(k + 2, "per_unit")  # "a week"
+                    if after is not None:
                         k += 1
-                if nxt is not None:
+                if after is not None:
                     if unit is None and currency is None:
-                        unit = nxt
+                        unit = after
                     else:
-                        period = nxt
+                        period = after
                     last = k + 1
                 break
             elif r.role(k, "old") and unit in (None, "year") and currency is None:
@@ -437,106 +438,3 @@ def _derived_hours(found: list[Quantity]) -> list[Quantity]:
             max(d.last, h.last),
         )
     ]
-
-
-# --- phone numbers written to be hard to find --------------------------------------------
-
-_LETTER_DIGITS = {"o": "0", "l": "1", "i": "1"}
-_SEPARATORS = frozenset(" .-–—_*/|~x")
-
-
-def obfuscated_phones(
-    text: str, tokens: list[Token], numbers: dict[str, str], contact: list[bool]
-) -> list[tuple[int, int]]:
-    """Token ranges ``(first, last)`` of phone numbers written to be hard to find: 8 to 15
-    digits in a run that spells digits as words (``numbers``: key -> digit), writes letters
-    for digits (O for 0), splits single digits apart or joins them with letters ("2x0x5"),
-    and that has phone context (``contact[i]``: token i is a contact word, or a "+").
-    Versions and decimals ("7.1/6.2"), amounts and measures are not phone numbers."""
-    runs: list[tuple[int, int]] = []
-    n = len(tokens)
-    i = 0
-    while i < n:
-        tok = tokens[i]
-        if not tok.is_word or (
-            not tok.is_number and tok.key not in numbers and not _has_digit(tok.key)
-        ):
-            i += 1
-            continue
-        digits, tricks, singles, first, last = _run(text, tokens, numbers, i)
-        if digits and first is not None and last is not None:
-            if (
-                8 <= digits <= 15
-                and (tricks or singles >= 6)
-                and _phone_context(tokens, contact, first, last)
-                and not _versions(tokens, first, last)
-            ):
-                runs.append((first, last))
-            i = last + 1
-        else:
-            i += 1
-    return runs
-
-
-def _has_digit(key: str) -> bool:
-    return not key.isalpha() and any(c.isdigit() for c in key)
-
-
-def _digits_of(tok: Token, numbers: dict[str, str]) -> tuple[str, bool] | None:
-    """The digits a token stands for and whether it hides them; None if it is no digit."""
-    if tok.is_number:
-        digits = "".join(tok.text.split())
-        return (digits, False) if digits.isdigit() else None
-    if tok.key in numbers:
-        return numbers[tok.key], True
-    if tok.is_word and _has_digit(tok.key):
-        out = []
-        for ch in tok.key:
-            if ch.isdigit():
-                out.append(ch)
-            elif ch in _LETTER_DIGITS:
-                out.append(_LETTER_DIGITS[ch])
-            elif ch != "x":
-                return None
-        return "".join(out), True
-    if tok.key in ("o", "oo", "ooo"):
-        return "0" * len(tok.key), True
-    return None
-
-
-def _run(text: str, tokens: list[Token], numbers: dict[str, str], i: int):
-    digits = tricks = singles = 0
-    first = last = None
-    j = i
-    while j < len(tokens):
-        tok = tokens[j]
-        got = _digits_of(tok, numbers)
-        if got is not None:
-            value, hidden = got
-            digits += len(value)
-            tricks += hidden
-            singles += len(value) == 1
-            first = j if first is None else first
-            last = j
-            j += 1
-            continue
-        if tok.is_word or first is None:
-            break
-        gap = text[tokens[j - 1].end : tok.end] if j > 0 else ""
-        if len(gap.strip()) > 1 or not set(gap) <= _SEPARATORS:
-            break
-        j += 1
-    return digits, tricks, singles, first, last
-
-
-def _phone_context(tokens: list[Token], contact: list[bool], first: int, last: int) -> bool:
-    if first > 0 and tokens[first - 1].text == "+":
-        return True
-    lo, hi = max(0, first - 8), min(len(tokens), last + 9)
-    return any(contact[k] for k in range(lo, hi))
-
-
-def _versions(tokens: list[Token], first: int, last: int) -> bool:
-    """ "7.1/6.2/6.1": numbers with decimal points between single digits."""
-    seps = [t.text for t in tokens[first : last + 1] if not t.is_word]
-    return "." in seps and "/" in seps

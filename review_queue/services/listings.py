@@ -13,9 +13,9 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -237,10 +237,10 @@ def store_listings(
 def _store_valid(
     session: Session, items: list[ListingInput], stored: list[_Stored], now: datetime
 ) -> list[IngestResult]:
-    listings, versions = Listing.__table__, ListingVersion.__table__
+    listings, versions = cast(Table, Listing.__table__), cast(Table, ListingVersion.__table__)
     keys = {(s.source, s.natural_key): s.url for s in reversed(stored)}  # first item's URL
     ids = _listing_ids(session, list(keys))
-    new_rows = [
+    new_rows: list[dict[str, Any]] = [
         {
             "source": src,
             "natural_key": key,
@@ -320,7 +320,7 @@ def _versions_of(
     session: Session, listing_ids: list[int]
 ) -> tuple[dict[tuple[int, str], int], dict[int, int]]:
     """Version ids by (listing, content hash), and each listing's last version number."""
-    versions = ListingVersion.__table__
+    versions = cast(Table, ListingVersion.__table__)
     known: dict[tuple[int, str], int] = {}
     last_no: dict[int, int] = {}
     for chunk in in_chunks(listing_ids):
@@ -338,7 +338,7 @@ def _versions_of(
 
 
 def _listing_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    listings = Listing.__table__
+    listings = cast(Table, Listing.__table__)
     by_source: dict[str, list[str]] = {}
     for source, key in keys:
         by_source.setdefault(source, []).append(key)
@@ -378,7 +378,7 @@ def _get_or_create_listing(
 
 def mark_removed(session: Session, source: str, seen_keys: set[str], at: datetime) -> int:
     """Mark listings of ``source`` not seen in a complete crawl as removed (never deleted)."""
-    listings = Listing.__table__
+    listings = cast(Table, Listing.__table__)
     gone = [
         listing_id
         for listing_id, key in session.execute(

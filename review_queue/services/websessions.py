@@ -102,4 +102,4 @@ def end_all(session: Session, user: User, *, now: datetime | None = None) -> int
         .values(ended_at=now or datetime.now(UTC))
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0

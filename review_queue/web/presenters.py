@@ -140,7 +140,7 @@ def _indicator_row(indicator: dict[str, Any], text: str, title: str) -> Indicato
             source = title if span.get("field") == "title" else text
             start, end = _offset(span.get("start")), _offset(span.get("end"))
             ok = start is not None and end is not None
-            quoted = source[max(0, start) : max(0, end)] if ok else ""  # type: ignore[arg-type]
+            quoted = source[max(0, start or 0) : max(0, end or 0)] if ok else ""
         if quoted and quoted[:MAX_LABEL] not in matched:
             matched.append(quoted[:MAX_LABEL])
     return IndicatorRow(
@@ -175,7 +175,9 @@ def explain(explanation: Any, text: str | None = "", title: str | None = "") -> 
             counter.append(_indicator_row(item, text, title))
         elif item is not None:
             counter.append(IndicatorRow(_text(item), "", "", "", ""))
-    model = data.get("model") if isinstance(data.get("model"), dict) else {}
+    model = data.get("model")
+    if not isinstance(model, dict):
+        model = {}
     return Explanation(
         indicators=indicators,
         rules=rules,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from sqlalchemy import select
 
@@ -185,7 +186,7 @@ def run_sources_list(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             err(problem)
         return 1
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": s.name,
             "spider": s.spider,
@@ -210,7 +211,7 @@ def run_crawl_jobs(args: argparse.Namespace) -> int:
     _engine, sessions = open_db(args.db)
     with sessions() as session:
         jobs = session.scalars(select(CrawlJob).order_by(CrawlJob.id.desc()).limit(args.limit))
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": j.id,
                 "source": j.source,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from indicator_lists import (
     CatalogueError,
@@ -178,7 +179,7 @@ def run_explain(args: argparse.Namespace) -> int:
         {"name": q.name, "low": q.low, "high": q.high, "currency": q.currency}
         for q in analysis.quantities
     ]
-    shown = [
+    shown: list[dict[str, Any]] = [
         {"id": h.id, "weight": h.weight, "text": [s[3] for s in h.spans]}
         for h in analysis.hits
         if not h.counted
@@ -201,6 +202,6 @@ def run_explain(args: argparse.Namespace) -> int:
         print(f"  + rule {rule}")
     for q in quantities:
         print(f"  quantity {q['name']}: {q['low']:g}-{q['high']:g} {q['currency'] or ''}")
-    for name, words in sorted(concepts.items()):
-        print(f"  {name}: {', '.join(words)}")
+    for name, found in sorted(concepts.items()):
+        print(f"  {name}: {', '.join(found)}")
     return 0

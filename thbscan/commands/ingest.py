@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from indicator_lists.matcher.jsonl import read_jsonl
 from review_queue.db import session_factory
@@ -26,7 +27,8 @@ def run_ingest(args: argparse.Namespace) -> int:
                 err(f"{args.jsonl}: {line.error}")
                 continue
             value = line.value
-            fields = value.get("fields") if isinstance(value.get("fields"), dict) else {}
+            given = value.get("fields")
+            fields: dict[str, Any] = given if isinstance(given, dict) else {}
             fields = {**fields, **{k: v for k, v in value.items() if k not in KNOWN}}
             title, text = str(value.get("title") or ""), str(value.get("text") or "")
             # Natural key: the listing id, else its URL, else its content (R27).

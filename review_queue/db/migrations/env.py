@@ -9,7 +9,7 @@ engine = config.attributes.get("engine")
 if engine is None:  # pragma: no cover - only when run through the alembic CLI
     from review_queue.db.connection import create_engine_for
 
-    engine = create_engine_for(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine_for(config.get_main_option("sqlalchemy.url") or "")
 
 with engine.begin() as connection:
     context.configure(

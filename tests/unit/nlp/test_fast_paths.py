@@ -145,7 +145,7 @@ def test_extract_regexes_are_the_plain_ones(text):
         m.span() for m in plain_two.finditer(text)
     ]
     # What the extractors run: the same matches from the runs of digits.
-    for runs in (scan_mod.digit_runs(text), scan_mod.digit_runs_py(text)):
+    for runs in (scan_mod.digit_runs(text),):
         assert [m.groups() + m.span() for m in extract_mod._amounts(text, runs)] == [
             m.groups() + m.span() for m in plain_amount.finditer(text)
         ]
