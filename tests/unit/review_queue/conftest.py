@@ -1,7 +1,11 @@
-"""Fixtures for the review-queue service tests: a migrated temporary SQLite database."""
+"""Fixtures for the review-queue service tests: a migrated temporary SQLite database.
+
+The schema is migrated once per test run into a template file; each test gets a copy of it
+(a real database of its own, without running every migration again)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +18,20 @@ from review_queue.db import User, create_engine_for, session_factory, upgrade
 from review_queue.services import users
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'rq.db'}")
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rq-template") / "rq.db"
+    engine = create_engine_for(f"sqlite:///{path}")
     upgrade(engine)
+    engine.dispose()  # the last connection closes: the write-ahead log is folded in
+    return path
+
+
+@pytest.fixture
+def engine(tmp_path: Path, migrated_template: Path) -> Iterator[Engine]:
+    database = tmp_path / "rq.db"
+    shutil.copyfile(migrated_template, database)
+    engine = create_engine_for(f"sqlite:///{database}")
     yield engine
     engine.dispose()
 
