@@ -324,7 +324,8 @@ def _run(
 
 def _migrate(path: Path) -> None:
     """Create the database up front: two workers starting together must not race."""
-    from review_queue.db import create_engine_for, upgrade
+    from review_queue.db import upgrade
+    from store import create_engine_for
 
     engine = create_engine_for(f"sqlite:///{path}")
     upgrade(engine)

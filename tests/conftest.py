@@ -68,7 +68,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def migrated_engine(db_url: str):
-    from review_queue.db import create_engine_for, upgrade
+    from review_queue.db import upgrade
+    from store import create_engine_for
 
     engine = create_engine_for(db_url)
     upgrade(engine)

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from review_queue.db import ReviewItem
-from review_queue.services.listings import ListingInput, store_listing
 from review_queue.services.scores import ScoreInput, record_score
+from store.listings import ListingInput, store_listing
 
 PASSWORD = "correct horse battery staple"
 

@@ -18,9 +18,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 from sqlalchemy.orm import Session
 
-from review_queue.db import create_engine_for, session_factory
-from review_queue.db.models import ControlSwitch
 from review_queue.services import audit
+from store import ControlSwitch, create_engine_for, session_factory
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,8 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from review_queue.db import CrawlJob, create_engine_for, session_factory
-from review_queue.db.models import CrawlLock
 from review_queue.services import audit
+from store import CrawlJob, CrawlLock, create_engine_for, session_factory
 from thbscan.pipelines import with_retries
 
 

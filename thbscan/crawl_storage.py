@@ -14,8 +14,8 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from review_queue.db.models import FetchValidator
-from review_queue.services.listings import ListingInput, in_chunks, store_listing, store_listings
+from store import FetchValidator
+from store.listings import ListingInput, in_chunks, store_listing, store_listings
 
 
 def _validator_row(item: Any, fetched_at: datetime) -> dict[str, Any] | None:

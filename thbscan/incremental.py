@@ -19,8 +19,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from sqlalchemy import select
 
-from review_queue.db import create_engine_for, session_factory
-from review_queue.db.models import FetchValidator
+from store import FetchValidator, create_engine_for, session_factory
 
 logger = logging.getLogger(__name__)
 

@@ -34,10 +34,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.denylist import Denylist
-from review_queue.db import Listing, create_engine_for, session_factory
 from review_queue.services import audit
-from review_queue.services.errors import InvalidInput
-from review_queue.services.listings import ListingInput, in_chunks, mark_removed, validate
+from store import Listing, create_engine_for, session_factory
+from store.errors import InvalidListing
+from store.listings import ListingInput, in_chunks, mark_removed, validate
 from thbscan.crawl_storage import store_batch, store_one
 from thbscan.incremental import seen_keys
 
@@ -218,12 +218,12 @@ class StorePipeline:
             raise DropItem(f"host of {listing.url!r} is on the denylist")
         try:
             validate(listing)  # what the store would refuse, dropped here (Scrapy counts it)
-        except InvalidInput as exc:
+        except InvalidListing as exc:
             self._inc("thbscan/items/invalid")
             raise DropItem(str(exc)) from None
         key = listing.natural_key[:1000]
         result, error = await self._stored((item, listing))
-        if isinstance(error, InvalidInput):
+        if isinstance(error, InvalidListing):
             self._inc("thbscan/items/invalid")
             raise DropItem(str(error))
         if error is not None:  # Scrapy logs it as an error in processing the item

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.sources import SourceConfig
-from review_queue.db import CrawlJob
+from store import CrawlJob
 
 
 def last_starts(session: Session) -> dict[str, datetime]:

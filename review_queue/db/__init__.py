@@ -1,15 +1,11 @@
-"""Storage: SQLAlchemy 2.x models, engine set-up and Alembic migrations."""
+"""The review queue's tables (on the listing store's ``Base``) and the schema's migrations,
+which cover the store's tables too (one database, one migration history)."""
 
-from review_queue.db.connection import create_engine_for, session_factory
 from review_queue.db.migrate import upgrade
 from review_queue.db.models import (
     AuditEvent,
-    Base,
-    CrawlJob,
     Decision,
     Identifier,
-    Listing,
-    ListingVersion,
     ReviewItem,
     Score,
     User,
@@ -18,17 +14,11 @@ from review_queue.db.models import (
 
 __all__ = [
     "AuditEvent",
-    "Base",
-    "CrawlJob",
     "Decision",
     "Identifier",
-    "Listing",
-    "ListingVersion",
     "ReviewItem",
     "Score",
     "User",
     "WebSession",
-    "create_engine_for",
-    "session_factory",
     "upgrade",
 ]

@@ -1,12 +1,6 @@
-"""Errors of the storage layer."""
+"""Errors of the schema and its migrations."""
 
-
-class DatabaseError(Exception):
-    """A storage problem with a message that says what to do."""
-
-
-class DatabaseConfigError(DatabaseError):
-    """A database URL or set-up that cannot work."""
+from store.errors import StoreError as DatabaseError
 
 
 class SchemaOutOfDate(DatabaseError):

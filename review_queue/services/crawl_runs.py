@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from review_queue.db import CrawlJob
+from store import CrawlJob
 
 MAX_LIMIT = 500
 

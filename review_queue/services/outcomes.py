@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from review_queue.db.models import Decision, ListingVersion, ReviewItem
+from review_queue.db.models import Decision, ReviewItem
 from review_queue.domain.states import ItemState
+from store import ListingVersion
 
 
 @dataclass(frozen=True)

@@ -18,18 +18,11 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from review_queue.db.models import (
-    AuditEvent,
-    Decision,
-    Listing,
-    ListingVersion,
-    ReviewItem,
-    Score,
-    User,
-)
+from review_queue.db.models import AuditEvent, Decision, ReviewItem, Score, User
 from review_queue.domain.states import ItemState, Lane, next_state, require
 from review_queue.services import audit
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
+from store import Listing, ListingVersion
 
 SORTS = ("score", "newest", "oldest")
 STATES = (*(state.value for state in ItemState), "all")

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from review_queue.db.models import Identifier, Listing, ListingVersion, ReviewItem, Score
+from review_queue.db.models import Identifier, ReviewItem, Score
 from review_queue.domain.states import ItemState, Lane
+from store import Listing, ListingVersion
 
 DEFAULT_SAMPLE_RATE = 0.02
 

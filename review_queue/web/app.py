@@ -20,12 +20,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from review_queue.db.connection import session_factory
 from review_queue.domain.errors import DomainError
 from review_queue.web import auth, crawl_runs_page, review
 from review_queue.web.deps import SESSION_COOKIE, CsrfFailed, DbSession, LoginRequired
 from review_queue.web.rendering import STATIC, make_templates, render
 from review_queue.web.security import SecurityHeadersMiddleware, check_secret_key
+from store import session_factory
 
 logger = logging.getLogger(__name__)
 

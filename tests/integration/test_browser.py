@@ -18,11 +18,12 @@ import pytest
 from sqlalchemy import select
 
 from nlp.scorer import Scorer
-from review_queue.db import Decision, session_factory
-from review_queue.services.listings import ListingInput, store_listing
+from review_queue.db import Decision
 from review_queue.services.scores import ScoreInput, record_score
 from review_queue.services.users import add_user
 from review_queue.web import create_app
+from store import session_factory
+from store.listings import ListingInput, store_listing
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from fixture_site import generate_listings
 from models.registry import ARTIFACTS
-from review_queue.db import ReviewItem, Score, create_engine_for, session_factory
-from review_queue.db.models import Listing, ListingVersion
+from review_queue.db import ReviewItem, Score
 from review_queue.services import decisions
 from review_queue.services.outcomes import decided_outcomes
 from review_queue.services.scores import ScoreInput, enqueue, record_score
 from review_queue.services.users import add_user
+from store import Listing, ListingVersion, create_engine_for, session_factory
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from review_queue.db import AuditEvent, ReviewItem, User, session_factory
+from review_queue.db import AuditEvent, ReviewItem, User
 from review_queue.services import queue, users
-from review_queue.services.listings import ListingInput, store_listing
 from review_queue.services.scores import ScoreInput, record_score
+from store import session_factory
+from store.listings import ListingInput, store_listing
 
 THREADS = 8
 CALLS = 50

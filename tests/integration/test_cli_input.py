@@ -9,7 +9,7 @@ import sys
 
 from sqlalchemy import select
 
-from review_queue.db import Listing, create_engine_for
+from store import Listing, create_engine_for
 
 GOOD_1 = json.dumps({"title": "Cleaner wanted", "text": "Part-time cleaning job in Aarhus."})
 GOOD_2 = json.dumps(

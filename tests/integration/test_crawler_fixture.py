@@ -17,8 +17,9 @@ from crawlhelp import REPO, last_json, run_thbscan, write_source
 from sqlalchemy import select
 
 from fixture_site import start_fixture_site
-from review_queue.db import CrawlJob, Listing, ListingVersion, create_engine_for, upgrade
+from review_queue.db import upgrade
 from review_queue.db.models import AuditEvent
+from store import CrawlJob, Listing, ListingVersion, create_engine_for
 from thbscan.control import set_stopped
 from thbscan.crawl_recording import acquire_lock
 
@@ -192,7 +193,7 @@ def test_lock_stop_switch_and_schedule(tmp_path, small_site) -> None:
 def _lock_and_schedule(tmp_path, site, sources) -> None:
     db = f"sqlite:///{tmp_path / 'l.db'}"
     engine = _engine(db)
-    from review_queue.db import session_factory
+    from store import session_factory
 
     sessions = session_factory(engine)
     with sessions() as session:

@@ -17,7 +17,8 @@ from crawlhelp import REPO, last_json
 from sqlalchemy import func, select
 
 from fixture_site import start_fixture_site
-from review_queue.db import Listing, create_engine_for, upgrade
+from review_queue.db import upgrade
+from store import Listing, create_engine_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 REDIS_URL = "redis://127.0.0.1:6379/0"

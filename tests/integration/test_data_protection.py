@@ -10,7 +10,8 @@ import sys
 
 from sqlalchemy import select
 
-from review_queue.db import Identifier, ListingVersion, create_engine_for
+from review_queue.db import Identifier
+from store import ListingVersion, create_engine_for
 
 
 def thbscan(*args: str, mode: str, extra_env: dict | None = None):

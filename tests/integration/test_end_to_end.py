@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from fixture_site import ground_truth
-from review_queue.db import Listing, ListingVersion, ReviewItem, Score, create_engine_for
+from review_queue.db import ReviewItem, Score
+from store import Listing, ListingVersion, create_engine_for
 
 pytestmark = pytest.mark.slow
 

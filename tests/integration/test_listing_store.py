@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from review_queue.db import Listing, ListingVersion, create_engine_for, session_factory
-from review_queue.services.errors import InvalidInput
-from review_queue.services.listings import ListingInput, store_listing, store_listings
+from store import Listing, ListingVersion, create_engine_for, session_factory
+from store.errors import InvalidListing
+from store.listings import ListingInput, store_listing, store_listings
 
 
 def item(key: str, text: str = "Warehouse job in Kolding.", **kw) -> ListingInput:
@@ -177,7 +177,7 @@ def test_batch_store_equals_one_by_one(migrated_engine) -> None:
             for one in items:
                 try:
                     expected.append(_outcome(s, store_listing(s, one)))
-                except InvalidInput:
+                except InvalidListing:
                     expected.append(("invalid",))
         got = []
         start = 0

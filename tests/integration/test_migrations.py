@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from review_queue.db import create_engine_for, migrate, upgrade
+from review_queue.db import migrate, upgrade
 from review_queue.db.errors import SchemaOutOfDate
+from store import create_engine_for
 
 
 def _alembic_head() -> str | None:

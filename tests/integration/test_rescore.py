@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from fixture_site import generate_listings
-from review_queue.db import Score, create_engine_for
+from review_queue.db import Score
+from store import create_engine_for
 
 pytestmark = pytest.mark.slow
 

@@ -23,7 +23,8 @@ from crawlhelp import REPO
 from sqlalchemy import func, select
 
 from fixture_site import start_fixture_site
-from review_queue.db import CrawlJob, Listing, create_engine_for, upgrade
+from review_queue.db import upgrade
+from store import CrawlJob, Listing, create_engine_for
 
 pytestmark = [pytest.mark.slow]
 

@@ -15,9 +15,9 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 
 from crawler.items import ListingItem
-from review_queue.db import Listing, ListingVersion, create_engine_for, session_factory, upgrade
-from review_queue.db.models import FetchValidator
-from review_queue.services.errors import InvalidInput
+from review_queue.db import upgrade
+from store import FetchValidator, Listing, ListingVersion, create_engine_for, session_factory
+from store.errors import InvalidListing
 from thbscan.crawl import crawl_gc
 from thbscan.pipelines import StorePipeline, store_group, to_listing_input
 
@@ -89,7 +89,7 @@ def test_a_bad_item_fails_alone_and_a_repeat_is_unchanged(database: str) -> None
     object.__setattr__(bad_listing, "text", "")  # what validation would refuse
     results = store_group(sessions, [*good[:2], (bad, bad_listing), *good[2:]])
     assert [r.status for r, _e in results if r is not None] == ["new"] * 4
-    assert results[2][0] is None and isinstance(results[2][1], InvalidInput)
+    assert results[2][0] is None and isinstance(results[2][1], InvalidListing)
     assert store_group(sessions, good[:1])[0][0].status == "unchanged"
     assert _count(database, Listing) == 4
 

@@ -20,9 +20,10 @@ from rq_helpers import PASSWORD, make_item
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from review_queue.db import AuditEvent, Decision, ReviewItem, WebSession, session_factory
+from review_queue.db import AuditEvent, Decision, ReviewItem, WebSession
 from review_queue.services import users
 from review_queue.web import create_app
+from store import session_factory
 
 STRONG_KEY = "k3Jd9-xQ2mZ7pL0vR8sT1uW4yA6bC5eF-test-only"
 CSP = (
@@ -543,8 +544,8 @@ def test_xss_payloads_are_inert(client: TestClient, db: Session) -> None:
 
 
 def test_crawl_runs_page(client: TestClient, db: Session) -> None:
-    from review_queue.db import CrawlJob
     from review_queue.services.crawl_runs import recent_runs
+    from store import CrawlJob
 
     db.add_all(
         [

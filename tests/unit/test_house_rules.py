@@ -6,7 +6,16 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("thbscan", "fixture_site", "crawler", "nlp", "models", "indicator_lists", "review_queue")
+PRODUCT = (
+    "thbscan",
+    "fixture_site",
+    "store",
+    "crawler",
+    "nlp",
+    "models",
+    "indicator_lists",
+    "review_queue",
+)
 MAX_LINES = 500
 # Over the limit until identifier extraction runs on the matcher's normalisation and tokens
 # instead of its own (which deletes nlp/normalise.py and most of nlp/extract.py).

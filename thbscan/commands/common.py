@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from review_queue.db import create_engine_for, session_factory, upgrade
+from review_queue.db import upgrade
 from review_queue.db.migrate import check_current
+from store import create_engine_for, session_factory
 from thbscan import config
 
 # Exit statuses shared by the crawl and score commands (documented in `thbscan crawl --help`).

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from crawler.errors import SourceConfigError
 from crawler.sources import SourceConfig, load_sources, validate_sources
-from review_queue.db import CrawlJob
+from store import CrawlJob
 from thbscan import config
 from thbscan.commands.common import (
     EXIT_LOCKED,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from review_queue.db import create_engine_for, upgrade
+from review_queue.db import upgrade
+from store import create_engine_for
 from thbscan import config
 from thbscan.commands.common import emit_json
 

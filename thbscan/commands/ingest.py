@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 from indicator_lists.matcher.jsonl import read_jsonl
-from review_queue.db import session_factory
-from review_queue.services.errors import InvalidInput
-from review_queue.services.listings import ListingInput, content_hash, store_listing
+from store import session_factory
+from store.errors import InvalidListing
+from store.listings import ListingInput, content_hash, store_listing
 from thbscan.commands.common import emit_json, err, open_db
 
 KNOWN = {"title", "text", "url", "id", "fields"}
@@ -46,7 +46,7 @@ def run_ingest(args: argparse.Namespace) -> int:
             try:
                 with session.begin_nested():
                     result = store_listing(session, item)
-            except InvalidInput as exc:
+            except InvalidListing as exc:
                 counts["errors"] += 1
                 err(f"{args.jsonl}: line {line.number}: {exc}")
                 continue

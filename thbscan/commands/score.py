@@ -9,8 +9,8 @@ import sys
 from typing import Any
 
 from indicator_lists.matcher.jsonl import read_jsonl
-from review_queue.db import session_factory
 from review_queue.services.scores import DEFAULT_SAMPLE_RATE
+from store import session_factory
 from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
 from thbscan.commands.common import EXIT_STOP_SWITCH, emit_json, err, open_db

@@ -26,8 +26,8 @@ def serve(db: str | None, host: str, port: int, run_mode: str) -> None:
 def app_from_settings() -> object:
     """The web application as the settings describe it, for ``uvicorn --factory
     thbscan.commands.web:app_from_settings`` (several workers, a process manager)."""
-    from review_queue.db import create_engine_for
     from review_queue.web.app import create_app
+    from store import create_engine_for
 
     settings = config.settings()
     return create_app(

@@ -2,12 +2,12 @@
 
 from alembic import context
 
-from review_queue.db.models import Base
+from review_queue.db.models import Base  # the queue's tables and the store's, all of them
 
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # pragma: no cover - only when run through the alembic CLI
-    from review_queue.db.connection import create_engine_for
+    from store import create_engine_for
 
     engine = create_engine_for(config.get_main_option("sqlalchemy.url") or "")
 

@@ -14,8 +14,9 @@ from rq_helpers import PASSWORD
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from review_queue.db import User, create_engine_for, session_factory, upgrade
+from review_queue.db import User, upgrade
 from review_queue.services import users
+from store import create_engine_for, session_factory
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,11 @@ from rq_helpers import make_item
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from review_queue.db import AuditEvent, Decision, ReviewItem, User, session_factory
+from review_queue.db import AuditEvent, Decision, ReviewItem, User
 from review_queue.domain.errors import IllegalTransition, PermissionDenied
 from review_queue.services import decisions, queue
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
+from store import session_factory
 
 
 def _count(session: Session, model: type) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from review_queue.db.errors import DatabaseConfigError
+from store.errors import DatabaseConfigError
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

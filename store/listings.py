@@ -19,8 +19,8 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from review_queue.db.models import Listing, ListingVersion
-from review_queue.services.errors import InvalidInput
+from store.errors import InvalidListing
+from store.tables import Listing, ListingVersion
 
 MAX_TITLE = 500
 MAX_TEXT = 50_000  # text-length cap before NLP (R13)
@@ -73,11 +73,11 @@ def content_hash(title: str, text: str, fields: dict[str, Any]) -> str:
 
 def validate(item: ListingInput) -> None:
     if not item.source or len(item.source) > 100:
-        raise InvalidInput(f"source {item.source!r} must be 1-100 characters: name the source")
+        raise InvalidListing(f"source {item.source!r} must be 1-100 characters: name the source")
     if not item.natural_key:
-        raise InvalidInput("listing has no id or URL: give an 'id' or 'url' so re-runs dedupe")
+        raise InvalidListing("listing has no id or URL: give an 'id' or 'url' so re-runs dedupe")
     if not (item.title or "").strip() and not (item.text or "").strip():
-        raise InvalidInput(f"listing {item.natural_key!r} has neither title nor text")
+        raise InvalidListing(f"listing {item.natural_key!r} has neither title nor text")
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def store_listing(session: Session, item: ListingInput) -> IngestResult:
             continue  # version_no race: retry with the next number
         listing.current_version_id = version.id
         return IngestResult(listing.id, version.id, "new" if version_no == 1 else "changed")
-    raise InvalidInput(f"could not store a new version of {natural_key!r} after 3 attempts")
+    raise InvalidListing(f"could not store a new version of {natural_key!r} after 3 attempts")
 
 
 IN_LIST_SIZE = 500  # values in one SQL IN list at most
@@ -198,21 +198,21 @@ def in_chunks(values: Sequence[Any], size: int = IN_LIST_SIZE) -> Iterator[Seque
 
 def store_listings(
     session: Session, items: Sequence[ListingInput]
-) -> list[IngestResult | InvalidInput]:
+) -> list[IngestResult | InvalidListing]:
     """Store many listings exactly as :func:`store_listing` one after another would, in a
     handful of statements (a crawl's group commit). The caller commits.
 
     Each slot of the result is the item's :class:`IngestResult`, or the
-    :class:`InvalidInput` that refused it. If a concurrent writer (PostgreSQL) makes
+    :class:`InvalidListing` that refused it. If a concurrent writer (PostgreSQL) makes
     the batched statements conflict, the batch is stored item by item instead.
     """
     now = datetime.now(UTC)
-    results: list[IngestResult | InvalidInput | None] = [None] * len(items)
+    results: list[IngestResult | InvalidListing | None] = [None] * len(items)
     valid: list[tuple[int, _Stored]] = []
     for i, item in enumerate(items):
         try:
             valid.append((i, _normalised(item)))
-        except InvalidInput as exc:
+        except InvalidListing as exc:
             results[i] = exc
     if valid:
         try:
@@ -226,7 +226,7 @@ def store_listings(
             for i, _s in sorted(valid, key=lambda v: (v[1].source, v[1].natural_key)):
                 try:
                     results[i] = store_listing(session, items[i])
-                except InvalidInput as exc:
+                except InvalidListing as exc:
                     results[i] = exc
         else:
             for (i, _s), result in zip(valid, stored, strict=True):
