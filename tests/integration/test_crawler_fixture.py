@@ -20,8 +20,8 @@ from fixture_site import start_fixture_site
 from review_queue.db import upgrade
 from review_queue.db.models import AuditEvent
 from store import CrawlJob, Listing, ListingVersion, create_engine_for
-from thbscan.control import set_stopped
-from thbscan.crawl_recording import acquire_lock
+from thbscan.crawling.records import acquire_lock
+from thbscan.stop_switch import set_stopped
 
 pytestmark = pytest.mark.slow
 
@@ -201,7 +201,7 @@ def _lock_and_schedule(tmp_path, site, sources) -> None:
     code, _out, err, _ = run_thbscan("crawl", "fixture-jobs", "--base-url", site.url, "--db", db)
     assert code == 4 and "already being crawled" in err
     with sessions() as session:
-        from thbscan.crawl_recording import release_lock
+        from thbscan.crawling.records import release_lock
 
         release_lock(session, "fixture-jobs", "otherhost:1")
         set_stopped(session, True, actor="tester", reason="test")

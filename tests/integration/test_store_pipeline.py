@@ -18,8 +18,8 @@ from crawler.items import ListingItem
 from review_queue.db import upgrade
 from store import FetchValidator, Listing, ListingVersion, create_engine_for, session_factory
 from store.errors import InvalidListing
-from thbscan.crawl import crawl_gc
-from thbscan.pipelines import StorePipeline, store_group, to_listing_input
+from thbscan.crawling.pipelines import StorePipeline, store_group, to_listing_input
+from thbscan.crawling.runner import crawl_gc
 
 FINISHED = type("Spider", (), {"source": None})()
 

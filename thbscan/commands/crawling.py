@@ -46,9 +46,9 @@ def _select_sources(args: argparse.Namespace) -> list[SourceConfig]:
 
 def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int:
     """Check the stop switch, lock the sources, crawl, report; returns the exit code."""
-    from thbscan.control import is_stopped, switch_state
-    from thbscan.crawl import run_crawls
-    from thbscan.crawl_recording import acquire_lock, lock_holder, release_lock
+    from thbscan.crawling.records import acquire_lock, lock_holder, release_lock
+    from thbscan.crawling.runner import run_crawls
+    from thbscan.stop_switch import is_stopped, switch_state
 
     engine, sessions = open_db(args.db, migrate=True)
     url = engine.url.render_as_string(hide_password=False)
@@ -126,7 +126,7 @@ def run_crawl(args: argparse.Namespace) -> int:
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    from thbscan.control import set_stopped
+    from thbscan.stop_switch import set_stopped
 
     _engine, sessions = open_db(args.db, migrate=True)
     with sessions() as session:
@@ -139,7 +139,7 @@ def run_stop(args: argparse.Namespace) -> int:
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    from thbscan.control import set_stopped
+    from thbscan.stop_switch import set_stopped
 
     _engine, sessions = open_db(args.db, migrate=True)
     with sessions() as session:
@@ -150,7 +150,7 @@ def run_resume(args: argparse.Namespace) -> int:
 
 
 def run_schedule(args: argparse.Namespace) -> int:
-    from thbscan.schedule import due_sources
+    from thbscan.crawling.schedule import due_sources
 
     sources = load_sources(args.sources_dir)
     _engine, sessions = open_db(args.db, migrate=True)

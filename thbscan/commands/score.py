@@ -14,8 +14,8 @@ from store import session_factory
 from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
 from thbscan.commands.common import EXIT_STOP_SWITCH, emit_json, err, open_db
-from thbscan.control import is_stopped
 from thbscan.scoring_job import score_archive
+from thbscan.stop_switch import is_stopped
 
 logger = logging.getLogger(__name__)
 

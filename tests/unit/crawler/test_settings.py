@@ -2,7 +2,7 @@
 
 from scrapy.settings import Settings
 
-from thbscan.crawl import crawl_settings
+from thbscan.crawling.runner import crawl_settings
 
 
 def test_defaults_are_polite_identified_and_hardened() -> None:

@@ -9,7 +9,7 @@ from scrapy.settings import Settings
 
 from crawler.settings import *  # noqa: F403
 from thbscan import config
-from thbscan.crawl import apply_thbscan
+from thbscan.crawling.runner import apply_thbscan
 
 _settings = Settings()
 _settings.setmodule("crawler.settings", priority="project")

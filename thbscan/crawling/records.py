@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from review_queue.services import audit
 from store import CrawlJob, CrawlLock, create_engine_for, session_factory
-from thbscan.pipelines import with_retries
+from thbscan.crawling.pipelines import with_retries
 
 
 def lock_holder() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PRODUCT = (
     "thbscan",
     "fixture_site",
@@ -33,6 +33,7 @@ def _modules() -> list[Path]:
 
 
 def test_no_product_module_is_over_500_lines() -> None:
+    assert len(_modules()) > 100  # the product's modules were found
     over = {
         str(path.relative_to(ROOT)): n
         for path in _modules()

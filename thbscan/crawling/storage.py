@@ -1,5 +1,5 @@
 """Storing crawled listings: the writes behind the crawl's item pipeline
-(:mod:`thbscan.pipelines`), which runs them on its writer thread. A payload is
+(:mod:`thbscan.crawling.pipelines`), which runs them on its writer thread. A payload is
 ``(item, listing)``: the crawler's item (for its HTTP validators) and the
 :class:`ListingInput` built from it.
 """

@@ -20,12 +20,12 @@ from thbscan import config
 SPIDERS = {"jobposting": JobPostingSpider, "board": BoardSpider, "feed": FeedSpider}
 
 # What thbscan adds to the crawler package's settings: storage, records, stop switch.
-ITEM_PIPELINES = {"thbscan.pipelines.StorePipeline": 300}
+ITEM_PIPELINES = {"thbscan.crawling.pipelines.StorePipeline": 300}
 EXTENSIONS = {
-    "thbscan.crawl_recording.CrawlJobRecorder": 500,
-    "thbscan.control.StopSwitchExtension": 510,
+    "thbscan.crawling.records.CrawlJobRecorder": 500,
+    "thbscan.stop_switch.StopSwitchExtension": 510,
 }
-EXTRA_DOWNLOADER_MIDDLEWARES = {"thbscan.incremental.ConditionalRequestMiddleware": 585}
+EXTRA_DOWNLOADER_MIDDLEWARES = {"thbscan.crawling.incremental.ConditionalRequestMiddleware": 585}
 logger = logging.getLogger(__name__)
 
 

@@ -1,6 +1,6 @@
 """Incremental re-crawls: fetch only what changed where the site allows.
 
-A downloader middleware, wired by ``thbscan.crawl``. For every page already
+A downloader middleware, wired by ``thbscan.crawling.runner``. For every page already
 stored it sends ``If-None-Match`` / ``If-Modified-Since``; a 304 counts the
 listing as seen and unchanged without a download. A sitemap ``lastmod`` older
 than our last fetch skips the request altogether. The keys of listings seen

@@ -38,8 +38,8 @@ from review_queue.services import audit
 from store import Listing, create_engine_for, session_factory
 from store.errors import InvalidListing
 from store.listings import ListingInput, in_chunks, mark_removed, validate
-from thbscan.crawl_storage import store_batch, store_one
-from thbscan.incremental import seen_keys
+from thbscan.crawling.incremental import seen_keys
+from thbscan.crawling.storage import store_batch, store_one
 
 logger = logging.getLogger(__name__)
 
