@@ -50,6 +50,16 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
 
 
+def _lists(p: argparse.ArgumentParser, *, drafts: bool = False) -> None:
+    p.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
+    if drafts:
+        p.add_argument(
+            "--drafts",
+            action="store_true",
+            help="use each list's newest version even if not approved yet",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thbscan",
@@ -177,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="scoring processes (default: one per core, at most 4)",
     )
-    p.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
+    _lists(p)
     p.add_argument(
         "--sample-rate",
         type=float,
@@ -203,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         'scoring fails gives {"line": N, "error": ...}, every '
         "other line is scored, and the exit status is 1.",
     )
-    p.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
+    _lists(p)
     p.add_argument(
         "--no-model",
         action="store_true",
@@ -293,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--promote", action="store_true", help="use it for scoring right away")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
-    q.add_argument("--lists", metavar="DIR", help="indicator lists directory or partner export")
+    _lists(q)
     _db(q)
     _json(q)
     q.set_defaults(func=_lazy("calibrate", "run_fit"))
@@ -315,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = isub.add_parser("list", help="table of indicators")
     q.add_argument("--category", help="only this category")
     q.add_argument("--lang", help="only indicators with patterns in this language")
-    q.add_argument("--lists", metavar="DIR", help="lists directory or partner export")
+    _lists(q)
     _json(q)
     q.set_defaults(func=_lazy("indicators", "run_list"))
     q = isub.add_parser("diff", help="what changed between two list versions (files or dirs)")
@@ -358,13 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="HTML report path (default: indicator-evaluation-SPLIT.html)",
     )
-    q.add_argument("--lists", metavar="DIR", help="lists directory or partner export")
+    _lists(q, drafts=True)
     q.add_argument("--no-model", action="store_true", help="indicators only, no text model")
-    q.add_argument(
-        "--drafts",
-        action="store_true",
-        help="use each list's newest version even if not approved yet",
-    )
     _json(q)
     q.set_defaults(func=_lazy("indicators", "run_evaluate"))
     q = isub.add_parser(
@@ -378,12 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("text", nargs="?", help="the listing (default: read from stdin)")
     q.add_argument("--title", default="")
     q.add_argument("--lang", help="take this language instead of identifying it")
-    q.add_argument("--lists", metavar="DIR", help="lists directory or partner export")
-    q.add_argument(
-        "--drafts",
-        action="store_true",
-        help="use each list's newest version even if not approved yet",
-    )
+    _lists(q, drafts=True)
     _json(q)
     q.set_defaults(func=_lazy("indicators", "run_explain"))
     return parser

@@ -117,9 +117,6 @@ class Lexicons:
         found = self.looked_up[key] = (concepts, tables)
         return found
 
-    def concepts(self, key: str) -> frozenset[str]:
-        return self.lookup(key)[0]
-
     def knows(self, key: str) -> bool:
         return any(part.knows(key) for part in self.parts)
 

@@ -42,35 +42,13 @@ _TRANSITIONS: dict[str, dict[ItemState, ItemState]] = {
 ACTIONS = tuple(_TRANSITIONS)
 DECISIONS = ("dismiss", "escalate", "reopen")
 
+# Each role above an analyst may do what the one below it may, and more.
+_ANALYST = frozenset({"view_queue", "view_item", "claim", "release", "dismiss", "escalate"})
+_LEAD = _ANALYST | {"reopen", "view_audit", "view_crawl_jobs"}
 _PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.ANALYST: frozenset({"view_queue", "view_item", "claim", "release", "dismiss", "escalate"}),
-    Role.LEAD: frozenset(
-        {
-            "view_queue",
-            "view_item",
-            "claim",
-            "release",
-            "dismiss",
-            "escalate",
-            "reopen",
-            "view_audit",
-            "view_crawl_jobs",
-        }
-    ),
-    Role.ADMIN: frozenset(
-        {
-            "view_queue",
-            "view_item",
-            "claim",
-            "release",
-            "dismiss",
-            "escalate",
-            "reopen",
-            "view_audit",
-            "view_crawl_jobs",
-            "manage_users",
-        }
-    ),
+    Role.ANALYST: _ANALYST,
+    Role.LEAD: _LEAD,
+    Role.ADMIN: _LEAD | {"manage_users"},
     Role.AUDITOR: frozenset({"view_audit", "view_crawl_jobs"}),
 }
 

@@ -35,18 +35,9 @@ def thbscan(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
 
 
 def test_crawl_score_queue(fixture_site, db_url: str) -> None:
-    crawl = thbscan(
-        "crawl",
-        "fixture-jobs",
-        "fixture-ads",
-        "--base-url",
-        fixture_site.url,
-        "--db",
-        db_url,
-        "--json",
-        "--log-level",
-        "WARNING",
-    )
+    crawl_args = ("crawl", "fixture-jobs", "fixture-ads", "--base-url", fixture_site.url)
+    crawl_args += ("--db", db_url, "--json", "--log-level", "WARNING")
+    crawl = thbscan(*crawl_args)
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     crawled = json.loads(crawl.stdout.strip().splitlines()[-1])
     truth = ground_truth()
@@ -86,18 +77,7 @@ def test_crawl_score_queue(fixture_site, db_url: str) -> None:
     assert {state for _v, state in queued} == {"new"}
 
     # Re-crawling the unchanged site stores no duplicates (R27).
-    again = thbscan(
-        "crawl",
-        "fixture-jobs",
-        "fixture-ads",
-        "--base-url",
-        fixture_site.url,
-        "--db",
-        db_url,
-        "--json",
-        "--log-level",
-        "WARNING",
-    )
+    again = thbscan(*crawl_args)
     assert again.returncode == 0, again.stderr[-3000:]
     second = json.loads(again.stdout.strip().splitlines()[-1])
     assert second["fixture-jobs"]["new"] == 0 and second["fixture-ads"]["new"] == 0
