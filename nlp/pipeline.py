@@ -116,7 +116,9 @@ class Extractor:
         original = doc.user_data.get(ORIGINAL_KEY)
         if original is None:  # doc.text joins every token: only when needed
             original = doc.text
-        doc.user_data[EXTRACTED_KEY] = extract(original, region=self.region)
+        doc.user_data[EXTRACTED_KEY] = extract(
+            original, region=self.region, normalised=normalised_of(doc)
+        )
         return doc
 
 

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Normalised", "normalise"]
+__all__ = ["Normalised", "normalise", "rewrite"]
 
 _ENTITY_RE = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _KEYCAP_RE = re.compile("([0-9#*])\ufe0f?\u20e3")
@@ -213,4 +213,13 @@ def normalise(text: str) -> Normalised:
         if not unicodedata.is_normalized("NFKC", builder.text):
             builder.apply(_unicode(builder.text))
         builder.apply(_homoglyphs(builder.text))
+    return Normalised(builder.text, builder.starts, builder.ends)
+
+
+def rewrite(norm: Normalised, edits: list[tuple[int, int, str]]) -> Normalised:
+    """``norm`` with the non-overlapping ``edits`` ``(start, end, replacement)`` of its text
+    made; a replacement maps to the original span of the text it replaces."""
+    builder = _Builder(norm.text)
+    builder.starts, builder.ends = norm.starts, norm.ends
+    builder.apply(edits)
     return Normalised(builder.text, builder.starts, builder.ends)
