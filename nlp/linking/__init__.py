@@ -1,0 +1,14 @@
+"""Linking listings into operations: shared identifiers and shared templates."""
+
+from .clusters import MAX_DEGREE, Cluster, Linker, LinkInput
+from .templates import TemplateConfig, TemplateIndex, slots_of
+
+__all__ = [
+    "MAX_DEGREE",
+    "Cluster",
+    "LinkInput",
+    "Linker",
+    "TemplateConfig",
+    "TemplateIndex",
+    "slots_of",
+]

@@ -1,0 +1,248 @@
+"""Clusters of listings linked by a shared identifier or a shared template.
+
+Two listings are linked when they share a phone number, an e-mail address or a messenger
+handle (:mod:`nlp.extract`), or when they are near-duplicates of one template
+(:mod:`.templates`). A cluster is a connected group: one operation seen as one, as the
+personas of Traffic Jam or the template groups of InfoShield.
+
+An identifier found in more than ``max_degree`` listings (an agency's switchboard, a
+platform's own number) links none of them: it would merge unrelated operations into one.
+It is reported as a hub instead, for an analyst to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from indicator_lists.matcher import normalise
+from nlp.extract import extract
+
+from .templates import TemplateConfig, TemplateIndex, listing_words, signature_of, slots_of
+
+__all__ = ["MAX_DEGREE", "Cluster", "LinkInput", "Linker", "Prepared", "prepare"]
+
+MAX_DEGREE = 200
+IDENTIFIER_KINDS = ("phone", "email", "handle")
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True)
+class LinkInput:
+    id: str
+    title: str = ""
+    text: str = ""
+    fields: Mapping[str, Any] = field(default_factory=dict)  # kind, city, source, posted_at
+
+
+@dataclass
+class Cluster:
+    id: str
+    members: list[str]
+    kinds: list[str]  # how its members are linked: "phone", "email", "handle", "template"
+    template: str | None = None
+    slots: dict[str, list[str]] = field(default_factory=dict)
+    listing_kinds: list[str] = field(default_factory=list)
+    cities: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    ages: list[str] = field(default_factory=list)
+    bridge: bool = False  # a job ad and an escort ad in one cluster, linked
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "members": self.members,
+            "kinds": self.kinds,
+            "template": self.template,
+            "slots": self.slots,
+            "listing_kinds": self.listing_kinds,
+            "cities": self.cities,
+            "sources": self.sources,
+            "ages": self.ages,
+            "bridge": self.bridge,
+        }
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What linking needs of one listing, computed on its own (in a worker process)."""
+
+    id: str
+    fields: Mapping[str, Any]
+    text: str
+    identifiers: tuple[tuple[str, str], ...]
+    ages: tuple[str, ...]
+    signature: np.ndarray | None
+
+
+def prepare(listing: LinkInput, config: TemplateConfig, region: str = "DK") -> Prepared:
+    text = f"{listing.title}\n\n{listing.text}"[:MAX_TEXT]
+    norm = normalise(text)
+    found = extract(text, region=region, normalised=norm)
+    keys = [key for _word, key in listing_words(text, norm)]
+    return Prepared(
+        listing.id,
+        listing.fields,
+        text,
+        tuple(dict.fromkeys((e.kind, e.value) for e in found if e.kind in IDENTIFIER_KINDS)),
+        tuple(e.value for e in found if e.kind == "age"),
+        signature_of(keys, config),
+    )
+
+
+class Linker:
+    """Links listings added one by one (or in bulk) and gives the clusters on request."""
+
+    def __init__(
+        self,
+        *,
+        max_degree: int = MAX_DEGREE,
+        templates: TemplateConfig | None = None,
+        region: str = "DK",
+    ) -> None:
+        self.max_degree = max_degree
+        self.region = region
+        self.index = TemplateIndex(templates)
+        self.ids: list[str] = []
+        self.position: dict[str, int] = {}
+        self.fields: list[Mapping[str, Any]] = []
+        self.texts: list[bytes] = []  # compressed: the shared text and slots of templates
+        self.in_template: set[int] = set()
+        self.by_identifier: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.template_pairs: list[tuple[int, int]] = []
+        self.ages: dict[int, tuple[str, ...]] = {}
+        # union-find over listing numbers, kept as links arrive; rebuilt when an
+        # identifier becomes too common to link (its earlier links must go)
+        self.parent: list[int] = []
+        self.link_kinds: dict[int, set[str]] = {}  # by root
+        self.rebuild = False
+
+    def add(self, listing: LinkInput) -> None:
+        if listing.id not in self.position:
+            self.add_prepared(prepare(listing, self.index.config, self.region))
+
+    def add_prepared(self, p: Prepared) -> None:
+        if p.id in self.position:
+            return
+        n = self.position[p.id] = len(self.ids)
+        self.ids.append(p.id)
+        self.fields.append(p.fields)
+        self.texts.append(zlib.compress(p.text.encode("utf-8", "replace"), 1))
+        self.parent.append(n)
+        for identifier in p.identifiers:
+            owners = self.by_identifier[identifier]
+            owners.append(n)
+            if len(owners) == self.max_degree + 1:
+                self.rebuild = True  # a hub now: it links nothing
+            elif 1 < len(owners) <= self.max_degree:
+                self._union(owners[0], n, identifier[0])
+        if p.ages:
+            self.ages[n] = p.ages
+        for m in self.index.add(n, p.signature):
+            self.template_pairs.append((m, n))
+            self.in_template.update((m, n))
+            self._union(m, n, "template")
+
+    def _find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]  # path halving
+            i = parent[i]
+        return i
+
+    def _union(self, a: int, b: int, kind: str) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra != rb:
+            if ra > rb:
+                ra, rb = rb, ra
+            self.parent[rb] = ra
+            self.link_kinds.setdefault(ra, set()).update(self.link_kinds.pop(rb, ()))
+        self.link_kinds.setdefault(ra, set()).add(kind)
+
+    def _rebuild(self) -> None:
+        self.parent = list(range(len(self.ids)))
+        self.link_kinds = {}
+        for (kind, _value), owners in self.by_identifier.items():
+            if 1 < len(owners) <= self.max_degree:
+                for other in owners[1:]:
+                    self._union(owners[0], other, kind)
+        for a, b in self.template_pairs:
+            self._union(a, b, "template")
+        self.rebuild = False
+
+    def add_many(self, listings: Iterable[LinkInput], workers: int = 1) -> None:
+        """Add listings in order; with ``workers`` > 1 they are prepared in that many
+        processes (the index itself is updated here, in order)."""
+        if workers <= 1:
+            for listing in listings:
+                self.add(listing)
+            return
+        work = functools.partial(prepare, config=self.index.config, region=self.region)
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            for p in pool.imap(work, listings, chunksize=256):
+                self.add_prepared(p)
+
+    def hubs(self) -> list[tuple[str, int]]:
+        """Identifiers too common to link (kind, count), most common first."""
+        return sorted(
+            (
+                (kind, len(owners))
+                for (kind, _v), owners in self.by_identifier.items()
+                if len(owners) > self.max_degree
+            ),
+            key=lambda h: -h[1],
+        )
+
+    def clusters(self, *, details: bool = True) -> list[Cluster]:
+        """The clusters, largest first; ``details`` adds each template group's shared text
+        and slots (which reads its members' texts again)."""
+        if self.rebuild:
+            self._rebuild()
+        groups: dict[int, list[int]] = defaultdict(list)
+        for root in self.link_kinds:
+            groups[root] = []
+        for i in range(len(self.ids)):
+            root = self._find(i)
+            if root in groups:
+                groups[root].append(i)
+        clusters = [
+            self._cluster(members, self.link_kinds[root], details)
+            for root, members in groups.items()
+            if len(members) > 1
+        ]
+        clusters.sort(key=lambda c: (-len(c.members), c.members[0]))
+        for k, cluster in enumerate(clusters, start=1):
+            cluster.id = f"c{k}"
+        return clusters
+
+    def text(self, i: int) -> str:
+        return zlib.decompress(self.texts[i]).decode("utf-8")
+
+    def _cluster(self, members: list[int], kinds: set[str], details: bool) -> Cluster:
+        in_template = [m for m in members if m in self.in_template]
+        template, slots = (
+            slots_of([[w for w, _k in listing_words(self.text(m))] for m in in_template[:50]])
+            if details and len(in_template) > 1
+            else (None, {})
+        )
+        fields = [self.fields[m] for m in members]
+        listing_kinds = sorted({str(f["kind"]) for f in fields if f.get("kind")})
+        return Cluster(
+            id="",
+            members=[self.ids[m] for m in members],
+            kinds=sorted(kinds),
+            template=template,
+            slots=slots,
+            listing_kinds=listing_kinds,
+            cities=sorted({str(f["city"]) for f in fields if f.get("city")}),
+            sources=sorted({str(f["source"]) for f in fields if f.get("source")}),
+            ages=sorted({a for m in members for a in self.ages.get(m, ())}),
+            bridge="job" in listing_kinds and "escort" in listing_kinds,
+        )

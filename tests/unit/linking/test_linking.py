@@ -1,0 +1,139 @@
+"""Linking: template groups with their slots, identifier links, the hub cap, and quality
+on generated campaigns (fixture_site.campaigns gives the ground truth)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixture_site.campaigns import SWITCHBOARD, generate_campaigns, pairwise_scores
+from nlp.linking import Linker, LinkInput, TemplateConfig, slots_of
+from nlp.linking.templates import listing_words
+
+WORK = (
+    "Work in {city} fast – we arrange everything. Travel, housing and papers are arranged by "
+    "us. You start next week in the warehouse, no experience needed. Write to {name} today "
+    "and tell us your age."
+)
+
+
+def clusters_of(listings: list[LinkInput], **kwargs) -> list:
+    linker = Linker(**kwargs)
+    linker.add_many(listings)
+    return linker.clusters()
+
+
+def test_template_with_other_names_and_cities_is_one_group_with_its_slots() -> None:
+    listings = [
+        LinkInput("a", "", WORK.format(city="Kolding", name="Anna"), {"kind": "job"}),
+        LinkInput("b", "", WORK.format(city="Aarhus", name="Maria"), {"kind": "job"}),
+        LinkInput("c", "", WORK.format(city="Silkeborg", name="Olga"), {"kind": "job"}),
+        LinkInput("d", "", "Bakery in Vejle seeks an apprentice baker for early mornings."),
+    ]
+    [cluster] = clusters_of(listings)
+    assert cluster.members == ["a", "b", "c"]
+    assert cluster.kinds == ["template"]
+    assert "{1}" in cluster.template and "we arrange everything" in cluster.template
+    assert ["Kolding", "Aarhus", "Silkeborg"] in cluster.slots.values()
+    assert ["Anna", "Maria", "Olga"] in cluster.slots.values()
+
+
+def test_different_texts_are_not_a_template() -> None:
+    texts = [
+        "Bakery in Vejle seeks an apprentice baker with a driving licence for early mornings.",
+        "Our dental clinic in Odense needs a receptionist who speaks Danish and English well.",
+        "Warehouse in Kolding hires forklift drivers for the night shift, good pay and canteen.",
+    ]
+    assert clusters_of([LinkInput(str(i), "", t) for i, t in enumerate(texts)]) == []
+
+
+def test_a_shared_phone_links_a_job_ad_and_an_escort_ad_as_a_bridge() -> None:
+    listings = [
+        LinkInput("job", "Cleaners", "Hotel cleaners wanted, call 20 55 12 34.", {"kind": "job"}),
+        LinkInput(
+            "ad", "Lily", "Lily, 19 years old, new in town: +45 20551234", {"kind": "escort"}
+        ),
+        LinkInput("other", "Cook", "Cook wanted in Vejle, ring 31 22 33 44.", {"kind": "job"}),
+    ]
+    [cluster] = clusters_of(listings)
+    assert cluster.members == ["job", "ad"]
+    assert cluster.kinds == ["phone"]
+    assert cluster.bridge and cluster.listing_kinds == ["escort", "job"]
+    assert cluster.ages == ["19"]
+
+
+def test_an_identifier_in_too_many_listings_links_none_of_them() -> None:
+    goods = ["a red sofa", "two bicycles", "a piano", "garden chairs", "a fridge", "old books"]
+    listings = [
+        LinkInput(str(i), "", f"For sale: {good}. Call our desk {SWITCHBOARD}.")
+        for i, good in enumerate(goods)
+    ]
+    linker = Linker(max_degree=5)
+    for listing in listings[:5]:
+        linker.add(listing)
+    assert [c.members for c in linker.clusters()] == [[str(i) for i in range(5)]]
+    linker.add(listings[5])  # the sixth makes it a hub: the earlier links go too
+    assert linker.clusters() == []
+    assert linker.hubs() == [("phone", 6)]
+
+
+def test_masking_hides_numbers_and_names_but_keeps_words() -> None:
+    words = listing_words("Sweet Anna, 21 years, in Odense for 1500 kr. call now")
+    keys = [k for _w, k in words]
+    assert keys == [
+        "sweet",
+        "<name>",
+        "<num>",
+        "years",
+        "in",
+        "<name>",
+        "for",
+        "<num>",
+        "kr",
+        "call",
+        "now",
+    ]
+
+
+def test_slots_of_members() -> None:
+    template, slots = slots_of([["hi", "Anna", "here"], ["hi", "Maria", "here"]])
+    assert template == "hi {1} here"
+    assert slots == {"1": ["Anna", "Maria"]}
+    assert slots_of([]) == ("", {})
+
+
+def test_adding_later_listings_joins_existing_groups() -> None:
+    linker = Linker()
+    linker.add(LinkInput("a", "", WORK.format(city="Kolding", name="Anna")))
+    assert linker.clusters() == []
+    linker.add(LinkInput("b", "", WORK.format(city="Aarhus", name="Maria")))
+    assert [c.members for c in linker.clusters()] == [["a", "b"]]
+    linker.add(LinkInput("a", "", "a second listing with a known id is ignored"))
+    assert len(linker.ids) == 2
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_generated_campaigns_are_found(workers: int) -> None:
+    listings = generate_campaigns(3_000, seed=11, hub_listings=60)
+    linker = Linker(max_degree=50, templates=TemplateConfig())
+    linker.add_many((LinkInput(x.id, x.title, x.text, x.fields) for x in listings), workers=workers)
+    clusters = linker.clusters(details=False)
+    scores = pairwise_scores({x.id: x.campaign for x in listings}, [c.members for c in clusters])
+    assert scores["precision"] >= 0.95 and scores["recall"] >= 0.90, scores
+    assert linker.hubs() == [("phone", 60)]
+    bridges = {x.campaign for x in listings if x.fields.get("kind") == "escort"}
+    assert bridges and all(
+        c.bridge
+        for c in clusters
+        if {m for m in c.members} & {x.id for x in listings if x.campaign in bridges}
+    )
+
+
+def test_pairwise_scores() -> None:
+    truth = {"a": "x", "b": "x", "c": "y", "d": None}
+    assert pairwise_scores(truth, [["a", "b"]]) == {
+        "precision": 1.0,
+        "recall": 1.0,
+        "predicted_pairs": 1,
+        "true_pairs": 1,
+    }
+    assert pairwise_scores(truth, [["a", "b", "c", "d"]])["precision"] == 1 / 6
