@@ -226,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
         '"kind", "city", "source", "posted_at") and links listings that share a phone '
         "number, an e-mail address or a messenger handle, or that are near-duplicates of one "
         'template. With --json it prints {"clusters": [{"id", "members", "kinds", '
-        '"template", "slots", ...}], ...}; listings linked to nothing are in no cluster. '
+        '"template", "slots", "signals", ...}], ...}, the signals being the '
+        "catalogue's link.* indicators with the listings that make them fire; listings linked to nothing are in no cluster. '
         "Nothing is stored. A bad line is reported on stderr and the exit status is 1.",
     )
     p.add_argument(

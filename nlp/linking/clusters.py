@@ -25,6 +25,7 @@ import numpy as np
 from indicator_lists.matcher import normalise
 from nlp.extract import extract
 
+from .signals import Member, Signal, SignalConfig, cluster_signals
 from .templates import TemplateConfig, TemplateIndex, listing_words, signature_of, slots_of
 
 __all__ = ["MAX_DEGREE", "Cluster", "LinkInput", "Linker", "Prepared", "prepare"]
@@ -54,6 +55,7 @@ class Cluster:
     sources: list[str] = field(default_factory=list)
     ages: list[str] = field(default_factory=list)
     bridge: bool = False  # a job ad and an escort ad in one cluster, linked
+    signals: list[Signal] = field(default_factory=list)  # the catalogue's link.* indicators
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class Cluster:
             "sources": self.sources,
             "ages": self.ages,
             "bridge": self.bridge,
+            "signals": [s.to_dict() for s in self.signals],
         }
 
 
@@ -105,9 +108,11 @@ class Linker:
         *,
         max_degree: int = MAX_DEGREE,
         templates: TemplateConfig | None = None,
+        signals: SignalConfig | None = None,
         region: str = "DK",
     ) -> None:
         self.max_degree = max_degree
+        self.signal_config = signals or SignalConfig()
         self.region = region
         self.index = TemplateIndex(templates)
         self.ids: list[str] = []
@@ -212,8 +217,13 @@ class Linker:
             root = self._find(i)
             if root in groups:
                 groups[root].append(i)
+        shared: dict[int, dict[tuple[str, str], list[int]]] = defaultdict(dict)
+        if details:
+            for identifier, owners in self.by_identifier.items():
+                if 1 < len(owners) <= self.max_degree:
+                    shared[self._find(owners[0])][identifier] = owners
         clusters = [
-            self._cluster(members, self.link_kinds[root], details)
+            self._cluster(members, self.link_kinds[root], details, shared.get(root, {}))
             for root, members in groups.items()
             if len(members) > 1
         ]
@@ -225,7 +235,13 @@ class Linker:
     def text(self, i: int) -> str:
         return zlib.decompress(self.texts[i]).decode("utf-8")
 
-    def _cluster(self, members: list[int], kinds: set[str], details: bool) -> Cluster:
+    def _cluster(
+        self,
+        members: list[int],
+        kinds: set[str],
+        details: bool,
+        shared: Mapping[tuple[str, str], list[int]],
+    ) -> Cluster:
         in_template = [m for m in members if m in self.in_template]
         template, slots = (
             slots_of([[w for w, _k in listing_words(self.text(m))] for m in in_template[:50]])
@@ -234,8 +250,19 @@ class Linker:
         )
         fields = [self.fields[m] for m in members]
         listing_kinds = sorted({str(f["kind"]) for f in fields if f.get("kind")})
+        signals = (
+            cluster_signals(
+                [Member(self.ids[m], self.fields[m], self.ages.get(m, ())) for m in members],
+                {k: [self.ids[m] for m in owners] for k, owners in shared.items()},
+                [self.ids[m] for m in in_template],
+                self.signal_config,
+            )
+            if details
+            else []
+        )
         return Cluster(
             id="",
+            signals=signals,
             members=[self.ids[m] for m in members],
             kinds=sorted(kinds),
             template=template,

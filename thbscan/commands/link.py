@@ -12,7 +12,7 @@ from indicator_lists.matcher.jsonl import read_jsonl
 from nlp.linking import Cluster, Linker, LinkInput, TemplateConfig
 from thbscan.commands.common import err
 
-FIELDS = ("kind", "city", "source", "posted_at")
+FIELDS = ("kind", "city", "country", "source", "posted_at")
 
 
 def run_link(args: argparse.Namespace) -> int:
@@ -75,6 +75,8 @@ def _print_summary(clusters: list[Cluster], listings: int, hubs: list[tuple[str,
             + (f" ({'; '.join(extra)})" if extra else "")
         )
         print("  members: " + ", ".join(c.members[:20]) + (" ..." if len(c.members) > 20 else ""))
+        for signal in c.signals:
+            print(f"  {signal.id}: {signal.why} ({', '.join(signal.listings[:10])})")
         if c.template:
             print(f"  template: {c.template[:300]}")
             for name, values in list(c.slots.items())[:10]:

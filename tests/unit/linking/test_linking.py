@@ -137,3 +137,62 @@ def test_pairwise_scores() -> None:
         "true_pairs": 1,
     }
     assert pairwise_scores(truth, [["a", "b", "c", "d"]])["precision"] == 1 / 6
+
+
+def test_signals_name_the_listings_that_make_them_fire() -> None:
+    listings = [
+        LinkInput(
+            f"w{i}",
+            "",
+            WORK.format(city=city, name=name),
+            {"kind": "job", "city": city, "posted_at": f"2026-11-0{i + 1}"},
+        )
+        for i, (city, name) in enumerate(
+            [("Kolding", "Anna"), ("Aarhus", "Maria"), ("Silkeborg", "Olga")]
+        )
+    ]
+    listings[0] = LinkInput(
+        "w0", "", listings[0].text + " Call +45 20 55 12 34.", listings[0].fields
+    )
+    listings.append(
+        LinkInput("e1", "Lily", "Lily, 19, new in town. +45 20551234", {"kind": "escort"})
+    )
+    [cluster] = clusters_of(listings)
+    fired = {s.id: s for s in cluster.signals}
+    assert set(fired) == {
+        "link.template_duplicate",
+        "link.job_to_escort_bridge",
+        "link.fast_relocation",
+    }
+    assert fired["link.template_duplicate"].listings == ("w0", "w1", "w2")
+    assert fired["link.fast_relocation"].why == "3 cities within 7 days"
+    assert "e1" in fired["link.job_to_escort_bridge"].listings
+
+
+def test_a_phone_in_three_listings_is_a_shared_phone_signal() -> None:
+    goods = [
+        "a red sofa for the living room",
+        "two bicycles, one with a child seat",
+        "a piano in good condition",
+    ]
+    listings = [
+        LinkInput(str(i), "", f"For sale: {good}. Call +45 20 55 12 34.", {"city": c})
+        for i, (good, c) in enumerate(zip(goods, ["Vejle", "Odense", "Aarhus"], strict=True))
+    ]
+    [cluster] = clusters_of(listings)
+    [signal] = cluster.signals
+    assert signal.id == "link.shared_phone" and signal.listings == ("0", "1", "2")
+    assert signal.why == "one phone in 3 listings with 3 different cities or ages"
+
+
+def test_every_signal_is_an_indicator_of_the_catalogue() -> None:
+    import re
+    from pathlib import Path
+
+    import nlp.linking.signals as signals_module
+    from indicator_lists import load_catalogue
+
+    source = Path(signals_module.__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r'"(link\.[a-z_]+)"', source))
+    catalogue = {i.id for i in load_catalogue().indicators() if i.id.startswith("link.")}
+    assert used == catalogue
