@@ -94,18 +94,19 @@ def generate_campaigns(
     ``hub_listings`` unrelated ones (at most a tenth of the rest) with one switchboard number
     (more than the linker's degree cap, so that it links none of them)."""
     rng = random.Random(seed)
+    phone = _Phones(rng)
     vocabulary = _vocabulary(rng, 20_000)
     out: list[CampaignListing] = []
     k = 0
     target = int(n * campaign_share)
     while len(out) < target:
         k += 1
-        out.extend(_campaign(rng, vocabulary, f"op{k}", len(out)))
+        out.extend(_campaign(rng, vocabulary, phone, f"op{k}", len(out)))
     hubs = min(hub_listings, (n - len(out)) // 10)
     while len(out) < n:
         i = len(out)
         words = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(40, 90)))
-        contact = SWITCHBOARD if hubs > 0 else _phone(rng)
+        contact = SWITCHBOARD if hubs > 0 else phone()
         hubs -= 1
         text = f"{_sentence(words)}. Ring {contact}."
         out.append(CampaignListing(f"l{i}", _title(rng, vocabulary), text, None, {"kind": "job"}))
@@ -124,9 +125,18 @@ def _vocabulary(rng: random.Random, size: int) -> list[str]:
     return sorted(words)
 
 
-def _phone(rng: random.Random) -> str:
-    digits = f"{rng.randint(20, 31)}{rng.randrange(10**6):06d}"
-    return f"+45 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
+class _Phones:
+    """Danish mobile numbers, each given out once (random numbers would collide: a million
+    listings drawn from 12 million numbers share about 40,000 of them)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.next = rng.randrange(12_000_000)
+
+    def __call__(self) -> str:
+        self.next += 1
+        # 7,919 is prime to 12,000,000: the numbers go round all of 20 00 00 00-31 99 99 99
+        digits = str(20_000_000 + (self.next * 7_919) % 12_000_000)
+        return f"+45 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
 
 
 def _title(rng: random.Random, vocabulary: list[str]) -> str:
@@ -145,7 +155,7 @@ def _template(rng: random.Random, vocabulary: list[str]) -> list[str]:
 
 
 def _campaign(
-    rng: random.Random, vocabulary: list[str], name: str, start: int
+    rng: random.Random, vocabulary: list[str], new_phone: _Phones, name: str, start: int
 ) -> Iterator[CampaignListing]:
     size = rng.randint(2, 20)
     shared_phone = rng.random() < 0.6
@@ -153,7 +163,7 @@ def _campaign(
     templates = [("job", _template(rng, vocabulary))]
     if bridge:
         templates.append(("escort", _template(rng, vocabulary)))
-    phone = _phone(rng)
+    phone = new_phone()
     title_words = _template(rng, vocabulary)[:4]
     for j in range(size):
         kind, template = templates[j % len(templates)] if j < 2 else rng.choice(templates)
@@ -168,7 +178,7 @@ def _campaign(
             age=rng.randint(18, 29),
             city=city,
             price=f"{rng.randrange(500, 3000, 100)} kr",
-            phone=phone if shared_phone else _phone(rng),
+            phone=phone if shared_phone else new_phone(),
         )
         title = _sentence(" ".join(title_words)) + f" {city}"
         yield CampaignListing(
