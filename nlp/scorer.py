@@ -105,6 +105,7 @@ class Assessment:
             "combination_only": [_contribution_dict(c) for c in self.suppressed],
             "evidence": round(self.evidence, 4),
             "raw_score": round(self.raw_score, 4),
+            "kind": self.kind,
             "calibration": self.versions.get("calibration", "none"),
             "model": {
                 "probability": None

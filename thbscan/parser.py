@@ -223,12 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
         "link",
         help="link JSON-lines listings from stdin into clusters (shared contacts, templates)",
         description='Reads {"id": ..., "title": ..., "text": ...} per line on stdin (optional '
-        '"kind", "city", "source", "posted_at") and links listings that share a phone '
+        '"kind", "city", "country", "source", "posted_at") and links listings that share a phone '
         "number, an e-mail address or a messenger handle, or that are near-duplicates of one "
         'template. With --json it prints {"clusters": [{"id", "members", "kinds", '
         '"template", "slots", "signals", ...}], ...}, the signals being the '
-        "catalogue's link.* indicators with the listings that make them fire; listings linked to nothing are in no cluster. '
-        "Nothing is stored. A bad line is reported on stderr and the exit status is 1.",
+        "catalogue's link.* indicators with the listings that make them fire; listings "
+        "linked to nothing are in no cluster. Nothing is stored. A bad line is reported on "
+        "stderr and the exit status is 1.",
     )
     p.add_argument(
         "--threshold",
@@ -243,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=200,
         help="an identifier in more listings than this links none of them (a switchboard, "
         "a platform's own number; default 200)",
+    )
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="link the stored archive (each listing's current version) instead of stdin",
     )
     _json(p)
     p.set_defaults(func=_lazy("link", "run_link"))

@@ -98,3 +98,25 @@ def test_demo_no_serve_json(tmp_path) -> None:
     assert counts["listings"] == counts["scored"] == len(truth)
     assert counts["flagged"] == sum(1 for x in truth.values() if x.expected == "flagged")
     assert counts["queued"] >= counts["flagged"]
+
+    # Linking the demo archive: the recruiter network that posts job ads and escort ads
+    # with one phone and handle is one cluster, a job-to-escort bridge.
+    link = thbscan("link", "--db", db, "--json")
+    assert link.returncode == 0, link.stderr[-3000:]
+    clusters = json.loads(link.stdout)["clusters"]
+    engine = create_engine_for(db)
+    with engine.connect() as conn:
+        paths = {
+            str(listing_id): "/" + url.split("/", 3)[3]
+            for listing_id, url in conn.execute(select(Listing.id, Listing.url)).all()
+        }
+    engine.dispose()
+    network = {
+        i
+        for i, path in paths.items()
+        if truth[path].template in ("network_escort_en", "network_hostess_job_en")
+    }
+    assert network
+    bridges = [c for c in clusters if c["bridge"]]
+    assert any(network & set(c["members"]) for c in bridges), (network, bridges)
+    assert any(s["id"] == "link.job_to_escort_bridge" for c in bridges for s in c["signals"])

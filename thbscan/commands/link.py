@@ -10,7 +10,8 @@ from tqdm import tqdm
 
 from indicator_lists.matcher.jsonl import read_jsonl
 from nlp.linking import Cluster, Linker, LinkInput, TemplateConfig
-from thbscan.commands.common import err
+from thbscan.commands.common import emit_json, err, open_db
+from thbscan.linking import archive_listings
 
 FIELDS = ("kind", "city", "country", "source", "posted_at")
 
@@ -25,6 +26,8 @@ def run_link(args: argparse.Namespace) -> int:
     linker = Linker(max_degree=args.max_degree, templates=TemplateConfig(threshold=args.threshold))
     errors: list[str] = []
     seen: set[str] = set()
+    if args.db is not None:
+        return _link_archive(args, linker)
     lines = tqdm(
         read_jsonl(sys.stdin, required=("text", "title")),
         unit="listing",
@@ -59,6 +62,29 @@ def run_link(args: argparse.Namespace) -> int:
     else:
         _print_summary(clusters, len(seen), linker.hubs())
     return 1 if errors else 0
+
+
+def _link_archive(args: argparse.Namespace, linker: Linker) -> int:
+    """Link the current version of every stored listing that is not removed."""
+    _engine, sessions = open_db(args.db)
+    with sessions() as session:
+        rows = archive_listings(session)
+        linker.add_many(
+            tqdm(rows, unit="listing", desc="linking", disable=args.json or not sys.stderr.isatty())
+        )
+    clusters = linker.clusters()
+    if args.json:
+        emit_json(
+            {
+                "clusters": [c.to_dict() for c in clusters],
+                "listings": len(linker.ids),
+                "hubs": [{"kind": kind, "listings": n} for kind, n in linker.hubs()],
+                "errors": 0,
+            }
+        )
+    else:
+        _print_summary(clusters, len(linker.ids), linker.hubs())
+    return 0
 
 
 def _print_summary(clusters: list[Cluster], listings: int, hubs: list[tuple[str, int]]) -> None:
