@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,6 +56,20 @@ class Contribution:
 
 
 @dataclass(frozen=True)
+class LinkContribution:
+    """A cross-listing signal of a listing: the catalogue's ``link.*`` indicator, the
+    listings it links this one to and why; ``counted`` only when the listing names a form
+    (links aggravate a form, as contact signals do, and never flag a listing alone)."""
+
+    id: str
+    weight: float
+    title: str
+    why: str
+    listings: tuple[str, ...]
+    counted: bool = True
+
+
+@dataclass(frozen=True)
 class Assessment:
     score: float
     # The score before calibration; the threshold and bands apply to it. Equal to
@@ -76,6 +90,8 @@ class Assessment:
     extracted: tuple[Any, ...] = field(default=(), repr=False)
     kind: str = "classified"  # job, escort, classified or social
     language_supported: bool = True
+    total: float = 0.0  # the counted weights' sum behind ``evidence``
+    links: tuple[LinkContribution, ...] = ()  # cross-listing signals (nlp/linking)
 
     def to_check_dict(self) -> dict[str, Any]:
         """The stable ``thbscan check`` output object."""
@@ -106,6 +122,7 @@ class Assessment:
             "evidence": round(self.evidence, 4),
             "raw_score": round(self.raw_score, 4),
             "kind": self.kind,
+            "links": [{**asdict(link), "listings": list(link.listings)} for link in self.links],
             "calibration": self.versions.get("calibration", "none"),
             "model": {
                 "probability": None
@@ -150,6 +167,11 @@ class Scorer:
             bands=dict(self.config["bands"]),
         )
         self.nlp = build_pipeline(self.compiled)
+        # the cross-listing indicators and rules, which linking computes (nlp/linking)
+        self.link_indicators = {
+            ind.id: ind for ind in catalogue.indicators() if ind.category == "linking"
+        }
+        self.link_rules = [r for r in self.compiled["rules"] if r["category"] == "linking"]
         self.versions = {
             "scorer": self.config["scorer_version"],
             "model": model.version if model is not None else "none",
@@ -213,40 +235,93 @@ class Scorer:
             else:
                 suppressed.append(contribution)
         rules = [Contribution(r.id, r.category, r.weight, "rule", r.title) for r in analysis.rules]
-        evidence = analysis.evidence
-        if probability is None or not math.isfinite(probability):
-            score = evidence
-        else:
-            score = (1 - self.model_weight) * evidence + self.model_weight * probability
-        raw = min(1.0, max(0.0, score))
-        score = raw if self.calibration is None else self.calibration(raw)
-        categories = analysis.categories
-        flagged = raw >= self.threshold and bool(categories)  # policy on the raw score
         language = name_language(analysis.language, analysis.normalised.text)
+        return self._finish(
+            Assessment(
+                score=0.0,
+                raw_score=0.0,
+                flagged=False,
+                band="low",
+                categories=analysis.categories,
+                possible_minor=analysis.possible_minor,
+                indicators=tuple(indicators),
+                rules=tuple(rules),
+                counter=tuple(counter),
+                suppressed=tuple(suppressed),
+                language=language.code,
+                evidence=analysis.evidence,
+                model_probability=probability,
+                versions=self.versions,
+                extracted=tuple(doc.user_data.get(EXTRACTED_KEY, ())),
+                kind=analysis.kind,
+                language_supported=language.supported,
+                total=analysis.total,
+            )
+        )
+
+    def _finish(self, a: Assessment) -> Assessment:
+        """The score, flag and band of an assessment from its evidence and probability."""
+        probability = a.model_probability
+        if probability is None or not math.isfinite(probability):
+            score = a.evidence
+        else:
+            score = (1 - self.model_weight) * a.evidence + self.model_weight * probability
+        raw = min(1.0, max(0.0, score))
+        flagged = raw >= self.threshold and bool(a.categories)  # policy on the raw score
         band = band_of(
             raw,
             self.config["bands"],
-            form_named=bool(categories),
-            urgent_minor=analysis.possible_minor and flagged,
+            form_named=bool(a.categories),
+            urgent_minor=a.possible_minor and flagged,
         )
-        return Assessment(
-            score=score,
+        return replace(
+            a,
+            score=raw if self.calibration is None else self.calibration(raw),
             raw_score=raw,
             flagged=flagged,
             band=band,
-            categories=categories,
-            possible_minor=analysis.possible_minor,
-            indicators=tuple(indicators),
-            rules=tuple(rules),
-            counter=tuple(counter),
-            suppressed=tuple(suppressed),
-            language=language.code,
-            evidence=evidence,
-            model_probability=probability,
-            versions=self.versions,
-            extracted=tuple(doc.user_data.get(EXTRACTED_KEY, ())),
-            kind=analysis.kind,
-            language_supported=language.supported,
+        )
+
+    def with_links(self, a: Assessment, signals: Iterable[Any]) -> Assessment:
+        """``a`` with the cross-listing ``signals`` of its listing (each with ``id``,
+        ``listings`` and ``why``, as nlp.linking gives them): their catalogue weights
+        count when the listing names a form, and two or more counted make the network
+        rule fire."""
+        links = []
+        for signal in signals:
+            ind = self.link_indicators.get(signal.id)
+            if ind is None:
+                continue
+            links.append(
+                LinkContribution(
+                    signal.id,
+                    float(ind.weight),
+                    ind.title,
+                    signal.why,
+                    tuple(signal.listings),
+                    counted=bool(a.categories),
+                )
+            )
+        links.sort(key=lambda link: link.id)
+        counted = [link for link in links if link.counted]
+        total = a.total + sum(link.weight for link in counted)
+        rules = a.rules
+        for rule in self.link_rules:
+            if sum(link.id in rule["any_of"] for link in counted) >= int(rule.get("min", 1)):
+                total += float(rule["weight"])
+                rules = (
+                    *rules,
+                    Contribution(
+                        rule["id"],
+                        rule["category"],
+                        float(rule["weight"]),
+                        "rule",
+                        rule["description"],
+                    ),
+                )
+        evidence = 1.0 - math.exp(-max(0.0, total) / self.evidence_scale)
+        return self._finish(
+            replace(a, links=tuple(links), rules=rules, total=total, evidence=evidence)
         )
 
     def band(self, score: float, urgent_minor: bool = False) -> str:

@@ -1,25 +1,64 @@
-"""The stored archive as input to linking: each listing's current version, with the kind
-its latest score found."""
+"""Linking the stored archive, as part of scoring.
+
+After each scoring run the archive is linked again (each listing's current version), and a
+listing whose cross-listing signals changed since its score was recorded is scored again
+with them (:meth:`nlp.scorer.Scorer.with_links`): its explanation names the listings it is
+linked to, and a new listing that links to older ones changes their scores too. The whole
+archive is linked each time, in memory (a few seconds per 10,000 listings); an index kept
+between runs is what a large archive needs next.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session, sessionmaker
 
-from nlp.linking import LinkInput
+from nlp.linking import Linker, LinkInput, Signal
+from nlp.pseudonym import Pseudonymiser
+from nlp.scorer import Scorer
 from review_queue.db.models import Score
+from review_queue.services import audit
+from review_queue.services.scores import DEFAULT_SAMPLE_RATE, PendingVersion, record_score
 from store import Listing, ListingVersion
+from thbscan.scoring_job import to_score_input
 
-__all__ = ["archive_listings"]
+__all__ = ["LinkReport", "archive_listings", "link_archive"]
 
 
-def archive_listings(session: Session) -> Iterator[LinkInput]:
-    """Each stored listing that is not removed, by its id ("source:natural key" would be
-    longer and is in the review UI already), oldest first."""
+@dataclass
+class LinkReport:
+    listings: int = 0
+    clusters: int = 0
+    rescored: int = 0
+    flagged: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "listings": self.listings,
+            "clusters": self.clusters,
+            "rescored": self.rescored,
+            "flagged": self.flagged,
+        }
+
+
+@dataclass(frozen=True)
+class StoredListing:
+    listing: LinkInput
+    version: PendingVersion
+    links: tuple[str, ...]  # the link signals its score was made with
+
+
+def archive_listings(session: Session, scorer_key: str | None = None) -> Iterator[StoredListing]:
+    """Each stored listing that is not removed, its current version, the kind its latest
+    score found, and the link signals of its score under ``scorer_key``; oldest first."""
     latest = (
         select(Score.version_id, func.max(Score.id).label("score_id"))
+        .where(Score.scorer_key == scorer_key if scorer_key else true())
         .group_by(Score.version_id)
         .subquery()
     )
@@ -34,15 +73,73 @@ def archive_listings(session: Session) -> Iterator[LinkInput]:
     )
     for listing_id, source, version, explanation in session.execute(query):
         fields = dict(version.fields or {})
+        explanation = explanation or {}
         stored = {
             "source": source,
-            "kind": (explanation or {}).get("kind"),
+            "kind": explanation.get("kind"),
             "city": fields.get("city") or fields.get("location"),
             "posted_at": fields.get("date_posted") or version.fetched_at.isoformat(),
         }
-        yield LinkInput(
-            str(listing_id),
-            version.title or "",
-            version.text or "",
-            {k: v for k, v in stored.items() if v},
+        yield StoredListing(
+            LinkInput(
+                str(listing_id),
+                version.title or "",
+                version.text or "",
+                {k: v for k, v in stored.items() if v},
+            ),
+            PendingVersion(version.id, version.title or "", version.text or "", fields),
+            tuple(sorted(link["id"] for link in explanation.get("links", ()))),
         )
+
+
+def link_archive(
+    sessions: sessionmaker[Session],
+    scorer: Scorer,
+    pseudonymiser: Pseudonymiser,
+    *,
+    sample_rate: float = DEFAULT_SAMPLE_RATE,
+    actor: str = "system",
+) -> LinkReport:
+    """Link the archive and score again the listings whose link signals changed."""
+    report = LinkReport()
+    linker = Linker()
+    stored: dict[str, StoredListing] = {}
+    with sessions() as session:
+        for row in archive_listings(session, scorer.scorer_key):
+            stored[row.listing.id] = row
+            linker.add(row.listing)
+    report.listings = len(stored)
+    signals: dict[str, list[Signal]] = defaultdict(list)
+    clusters = linker.clusters()
+    report.clusters = len(clusters)
+    for cluster in clusters:
+        for signal in cluster.signals:
+            for listing_id in signal.listings:
+                others = tuple(i for i in signal.listings if i != listing_id)
+                signals[listing_id].append(Signal(signal.id, others, signal.why))
+    changed = [
+        row
+        for listing_id, row in stored.items()
+        if tuple(sorted(s.id for s in signals.get(listing_id, ()))) != row.links
+    ]
+    if not changed:
+        return report
+    assessments = scorer.assess_many((row.version.title, row.version.text) for row in changed)
+    with sessions.begin() as writer:
+        for row, assessment in zip(changed, assessments, strict=True):
+            linked = scorer.with_links(assessment, signals.get(row.listing.id, ()))
+            result = to_score_input(row.version, linked, scorer, pseudonymiser)
+            record_score(writer, result, sample_rate=sample_rate)
+            report.rescored += 1
+            report.flagged += int(linked.flagged)
+        audit.record(
+            writer,
+            actor,
+            "scoring.linked",
+            "scorer",
+            scorer.scorer_key[:60],
+            listings=report.listings,
+            clusters=report.clusters,
+            rescored=report.rescored,
+        )
+    return report

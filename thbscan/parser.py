@@ -193,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         "`thbscan calibration fit`",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-link",
+        action="store_true",
+        help="skip linking the archive afterwards (listings whose shared phones, handles "
+        "or templates changed are otherwise scored again with those links)",
+    )
     _db(p)
     _json(p)
     p.set_defaults(func=_lazy("score", "run_score"))

@@ -73,14 +73,17 @@ def cluster_signals(
                     + (f" with {varying} different cities or ages" if varying > 1 else ""),
                 )
             )
-    if len(template_members) >= config.template_min_listings or (
-        len(template_members) >= 2 and _varying(by_id[i] for i in template_members) > 1
+    # Persons, not jobs or goods: one writer behind ads for several persons (names or ages
+    # vary). An employer posting one job in several cities is ordinary (recruiter_many_jobs).
+    persons = [i for i in template_members if _about_a_person(by_id[i])]
+    if len(persons) >= config.template_min_listings or (
+        len(persons) >= 2 and _varying(by_id[i] for i in persons) > 1
     ):
         out.append(
             Signal(
                 "link.template_duplicate",
-                tuple(template_members),
-                f"{len(template_members)} listings from one template",
+                tuple(persons),
+                f"{len(persons)} listings for persons from one template",
             )
         )
     kinds = {str(m.fields.get("kind")) for m in members}
@@ -91,7 +94,7 @@ def cluster_signals(
         out.append(
             Signal("link.job_to_escort_bridge", bridge, "job ads and escort ads in one cluster")
         )
-    relocation = _relocation(members, config)
+    relocation = _relocation([m for m in members if _about_a_person(m)], config)
     if relocation:
         out.append(relocation)
     countries = {str(m.fields["country"]) for m in members if m.fields.get("country")}
@@ -118,6 +121,12 @@ def cluster_signals(
     return out
 
 
+def _about_a_person(member: Member) -> bool:
+    """Whether a listing may advertise a person: not a job ad nor a classified ad (rooms,
+    goods); a listing of unknown kind may."""
+    return member.fields.get("kind") not in ("job", "classified")
+
+
 def _varying(members: Any) -> int:
     """How many different cities or stated ages the members have (the larger)."""
     members = list(members)
@@ -127,7 +136,8 @@ def _varying(members: Any) -> int:
 
 
 def _relocation(members: Sequence[Member], config: SignalConfig) -> Signal | None:
-    """Several cities within a few days: a window over the members sorted by date."""
+    """A persona in several cities within a few days (job and classified ads left out: an
+    employer posts one job in many cities): a window over the members sorted by date."""
     dated = sorted(
         (
             (d, m)

@@ -120,3 +120,30 @@ def test_demo_no_serve_json(tmp_path) -> None:
     bridges = [c for c in clusters if c["bridge"]]
     assert any(network & set(c["members"]) for c in bridges), (network, bridges)
     assert any(s["id"] == "link.job_to_escort_bridge" for c in bridges for s in c["signals"])
+
+    # Linking ran as part of scoring: the network's listings are scored with their links,
+    # which name the listings they link to; a second run finds nothing changed.
+    engine = create_engine_for(db)
+    with engine.connect() as conn:
+        explanations = {
+            str(listing_id): explanation
+            for listing_id, explanation in conn.execute(
+                select(Listing.id, Score.explanation)
+                .join(ListingVersion, ListingVersion.id == Listing.current_version_id)
+                .join(Score, Score.version_id == ListingVersion.id)
+            ).all()
+        }
+    engine.dispose()
+    bridged = 0
+    for listing_id in network:
+        links = {link["id"]: link for link in explanations[listing_id]["links"]}
+        assert {"link.shared_phone", "link.shared_handle"} & set(links), links
+        for link in links.values():
+            assert set(link["listings"]) <= set(paths) and listing_id not in link["listings"]
+        bridged += "link.job_to_escort_bridge" in links
+    assert bridged >= 2  # the job ad and the escort ads of the network
+    again = thbscan("score", "--db", db, "--json", "--quiet")
+    assert again.returncode == 0, again.stderr[-3000:]
+    second = json.loads(again.stdout.strip().splitlines()[-1])
+    assert second["scored"] == 0 and second["linking"]["rescored"] == 0
+    assert second["linking"]["listings"] == len(truth)

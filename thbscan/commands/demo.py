@@ -30,6 +30,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from fixture_site import start_fixture_site
     from thbscan.assets import load_scorer, pseudonymiser
     from thbscan.crawling.runner import run_crawls
+    from thbscan.linking import link_archive
     from thbscan.scoring_job import score_archive
 
     os.environ["THBSCAN_MODE"] = "demo"  # fixed demo pseudonym key, generated secret key
@@ -56,6 +57,7 @@ def run_demo(args: argparse.Namespace) -> int:
     _say(args, "[3/4] scoring listings")
     scorer = load_scorer()
     score_archive(sessions, scorer, pseudonymiser("demo"), progress=not args.json)
+    link_archive(sessions, scorer, pseudonymiser("demo"))
     with sessions.begin() as session:
         counts = summary(session)
         password = None

@@ -14,6 +14,7 @@ from store import session_factory
 from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
 from thbscan.commands.common import EXIT_STOP_SWITCH, emit_json, err, open_db
+from thbscan.linking import link_archive
 from thbscan.scoring_job import score_archive
 from thbscan.stop_switch import is_stopped
 
@@ -60,7 +61,14 @@ def run_score(args: argparse.Namespace) -> int:
         should_stop=stop_switch_on,
         writer_sessions=session_factory(engine, writer=True),
     )
-    result = {**report.as_dict(), "scorer": scorer.scorer_key}
+    links = None
+    if not report.stopped and not args.no_link:
+        links = link_archive(session_factory(engine, writer=True), scorer, pseudo, sample_rate=rate)
+    result = {
+        **report.as_dict(),
+        "scorer": scorer.scorer_key,
+        "linking": links.as_dict() if links else None,
+    }
     if args.json:
         emit_json(result)
     else:
@@ -70,6 +78,11 @@ def run_score(args: argparse.Namespace) -> int:
             f"scored {report.scored} listings ({report.flagged} flagged, {report.queued} "
             f"queued for review) in {report.seconds:.1f} s with {scorer.scorer_key}"
         )
+        if links is not None:
+            print(
+                f"linked {links.listings} listings into {links.clusters} clusters; "
+                f"{links.rescored} scored again with their links ({links.flagged} flagged)"
+            )
     return EXIT_STOP_SWITCH if report.stopped else 0
 
 

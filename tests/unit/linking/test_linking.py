@@ -139,24 +139,32 @@ def test_pairwise_scores() -> None:
     assert pairwise_scores(truth, [["a", "b", "c", "d"]])["precision"] == 1 / 6
 
 
+ESCORT = (
+    "Just turned {age} - sweet {name} new in {city} for a few days only. Discreet apartment, "
+    "incall and outcall, available day and night. Book now, ask for the full service menu."
+)
+
+
 def test_signals_name_the_listings_that_make_them_fire() -> None:
+    persons = [("Lily", 19, "Odense"), ("Grace", 18, "Vejle"), ("Mia", 20, "Aarhus")]
     listings = [
         LinkInput(
-            f"w{i}",
+            f"e{i}",
             "",
-            WORK.format(city=city, name=name),
-            {"kind": "job", "city": city, "posted_at": f"2026-11-0{i + 1}"},
+            ESCORT.format(name=name, age=age, city=city),
+            {"kind": "escort", "city": city, "posted_at": f"2026-11-0{i + 1}"},
         )
-        for i, (city, name) in enumerate(
-            [("Kolding", "Anna"), ("Aarhus", "Maria"), ("Silkeborg", "Olga")]
-        )
+        for i, (name, age, city) in enumerate(persons)
     ]
-    listings[0] = LinkInput(
-        "w0", "", listings[0].text + " Call +45 20 55 12 34.", listings[0].fields
-    )
     listings.append(
-        LinkInput("e1", "Lily", "Lily, 19, new in town. +45 20551234", {"kind": "escort"})
+        LinkInput(
+            "j1",
+            "Hostesses",
+            "Hostess jobs abroad, travel paid. Call +45 20 55 12 34.",
+            {"kind": "job"},
+        )
     )
+    listings[0] = LinkInput("e0", "", listings[0].text + " Call +45 20551234.", listings[0].fields)
     [cluster] = clusters_of(listings)
     fired = {s.id: s for s in cluster.signals}
     assert set(fired) == {
@@ -164,9 +172,24 @@ def test_signals_name_the_listings_that_make_them_fire() -> None:
         "link.job_to_escort_bridge",
         "link.fast_relocation",
     }
-    assert fired["link.template_duplicate"].listings == ("w0", "w1", "w2")
+    assert fired["link.template_duplicate"].listings == ("e0", "e1", "e2")
     assert fired["link.fast_relocation"].why == "3 cities within 7 days"
-    assert "e1" in fired["link.job_to_escort_bridge"].listings
+    assert "j1" in fired["link.job_to_escort_bridge"].listings
+
+
+def test_one_job_text_in_many_cities_is_no_signal() -> None:
+    listings = [
+        LinkInput(
+            f"w{i}",
+            "",
+            WORK.format(city=city, name="Anna"),
+            {"kind": "job", "city": city, "posted_at": f"2026-11-0{i + 1}"},
+        )
+        for i, city in enumerate(["Kolding", "Aarhus", "Silkeborg", "Vejle"])
+    ]
+    [cluster] = clusters_of(listings)
+    assert cluster.kinds == ["template"]
+    assert cluster.signals == []
 
 
 def test_a_phone_in_three_listings_is_a_shared_phone_signal() -> None:

@@ -167,3 +167,28 @@ def test_pipeline_serialises_with_its_data(tmp_path, scorer: Scorer, catalogue: 
     assert labels and labels == [s.label_ for s in doc_loaded.spans[HITS_KEY]]
     assert doc.user_data[ANALYSIS_KEY].categories == ("forced_labour",)
     assert any(t.like_num for t in doc) and any(t.is_punct for t in doc)  # attributes intact
+
+
+def test_links_aggravate_a_named_form_and_never_flag_alone(scorer: Scorer) -> None:
+    from nlp.linking import Signal
+
+    bridge = Signal("link.job_to_escort_bridge", ("7", "9"), "job ads and escort ads")
+    shared = Signal("link.shared_phone", ("7",), "one phone in 3 listings")
+    weak = scorer.assess("", "Hostess job abroad. Travel is paid by us, repay from your salary.")
+    assert weak.categories and not weak.links
+    linked = scorer.with_links(weak, [bridge, shared, Signal("link.unknown", (), "")])
+    assert [link.id for link in linked.links] == [
+        "link.job_to_escort_bridge",
+        "link.shared_phone",
+    ]
+    assert all(link.counted for link in linked.links)
+    assert linked.total == pytest.approx(weak.total + 3.0 + 2.5 + 1.5)  # the network rule
+    assert "link.rule_network" in [r.id for r in linked.rules]
+    assert linked.raw_score > weak.raw_score
+    assert linked.explanation()["links"][0]["listings"] == ["7", "9"]
+
+    plain = scorer.assess("", "Bakery in Vejle seeks an apprentice baker for early mornings.")
+    alone = scorer.with_links(plain, [bridge, shared])
+    assert not plain.categories and not alone.flagged
+    assert alone.raw_score == plain.raw_score
+    assert [link.counted for link in alone.links] == [False, False]
