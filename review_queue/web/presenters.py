@@ -45,6 +45,24 @@ class RuleRow:
 
 
 @dataclass(frozen=True)
+class LinkedRow:
+    listing_id: str
+    label: str  # source and title
+    href: str  # its item page, or "" when it is not in the queue
+    state: str
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    id: str
+    title: str
+    why: str
+    weight: str
+    counted: bool
+    listings: list[LinkedRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Explanation:
     indicators: list[IndicatorRow]
     rules: list[RuleRow]
@@ -199,3 +217,47 @@ def field_rows(fields: Any) -> list[tuple[str, str]]:
 
 def text_list(values: Any, limit: int = 20) -> list[str]:
     return [_text(value, 2000) for value in _as_list(values, limit)]
+
+
+def link_listing_ids(explanation: Any) -> list[int]:
+    """The listing ids the explanation's links name (ids that are not numbers skipped)."""
+    data = explanation if isinstance(explanation, dict) else {}
+    ids: list[int] = []
+    for link in _as_list(data.get("links"), 50):
+        if isinstance(link, dict):
+            for value in _as_list(link.get("listings"), 200):
+                if isinstance(value, str | int) and str(value).isdigit():
+                    ids.append(int(value))
+    return ids
+
+
+def link_rows(explanation: Any, linked: dict[int, Any]) -> list[LinkRow]:
+    """The explanation's cross-listing signals, each with the stored listings it names
+    (``linked``: by listing id, from review_queue.services.links)."""
+    data = explanation if isinstance(explanation, dict) else {}
+    rows = []
+    for link in _as_list(data.get("links"), 50):
+        if not isinstance(link, dict):
+            continue
+        listings = []
+        for value in _as_list(link.get("listings"), 200):
+            other = linked.get(int(value)) if str(value).isdigit() else None
+            if other is None:
+                listings.append(LinkedRow(_text(value), "not in the archive", "", ""))
+                continue
+            label = f"{other.source}: {other.title}" + (" (removed)" if other.removed else "")
+            href = f"/items/{other.item_id}" if other.item_id is not None else ""
+            listings.append(
+                LinkedRow(str(other.listing_id), _text(label), href, _text(other.state or ""))
+            )
+        rows.append(
+            LinkRow(
+                id=_text(link.get("id")),
+                title=_text(link.get("title"), 500),
+                why=_text(link.get("why"), 500),
+                weight=_number(link.get("weight")),
+                counted=link.get("counted") is True,
+                listings=listings,
+            )
+        )
+    return rows

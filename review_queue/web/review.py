@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from review_queue.domain.states import DECISIONS, ItemState
-from review_queue.services import decisions, queue
+from review_queue.services import decisions, links, queue
 from review_queue.web import presenters
 from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
 from review_queue.web.rendering import render
@@ -120,6 +120,9 @@ def item_page(
                 version.text, presenters.collect_spans(explanation, "text")
             ),
             "explanation": presenters.explain(explanation, version.text, version.title),
+            "links": presenters.link_rows(
+                explanation, links.linked_listings(db, presenters.link_listing_ids(explanation))
+            ),
             "fields": presenters.field_rows(version.fields),
             "redirects": presenters.text_list(version.redirect_chain),
             "categories": presenters.text_list(score.categories, 50),

@@ -543,6 +543,37 @@ def test_xss_payloads_are_inert(client: TestClient, db: Session) -> None:
     assert 'href="https://evil' not in body and 'href="https://jobs' not in body
 
 
+def test_item_page_shows_linked_listings(client: TestClient, db: Session) -> None:
+    from store import Listing
+
+    other = make_item(db, "escort-1", title=XSS_PAYLOADS[0], text="Lily, new in town.")
+    other_listing = db.scalar(select(Listing.id).where(Listing.natural_key == "escort-1"))
+    explanation = {
+        "indicators": [],
+        "links": [
+            {
+                "id": "link.job_to_escort_bridge",
+                "weight": 3.0,
+                "title": "Same contact in a job ad and an escort ad",
+                "why": "job ads and escort ads in one cluster",
+                "listings": [str(other_listing), "999999", XSS_PAYLOADS[1]],
+                "counted": True,
+            }
+        ],
+    }
+    item = make_item(db, "job-linked", explanation=explanation)
+    db.commit()
+    login(client, "ana")
+    body = client.get(f"/items/{item.id}").text
+    assert_no_live_markup(body)
+    assert "Linked listings" in body and "link.job_to_escort_bridge" in body
+    assert f'href="/items/{other.id}"' in body
+    assert "fixture: &lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "not in the archive" in body
+    plain = client.get(f"/items/{item_id(db)}").text
+    assert "Linked listings" not in plain
+
+
 def test_crawl_runs_page(client: TestClient, db: Session) -> None:
     from review_queue.services.crawl_runs import recent_runs
     from store import CrawlJob
