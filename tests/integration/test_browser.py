@@ -7,6 +7,7 @@ with a reason and checks the recorded decision. Saves screenshots for people.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -67,9 +68,36 @@ def browser():
         browser.close()
 
 
-def test_login_review_and_dismiss(browser, migrated_engine) -> None:
+@contextlib.contextmanager
+def _serve(engine):
+    """The review UI on a free loopback port, in a thread; its base URL."""
     import uvicorn
 
+    port = _free_port()
+    app = create_app(engine, secret_key="x" * 48, mode="test")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _login(page, base: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#name", "ana")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/queue*")
+
+
+def test_login_review_and_dismiss(browser, migrated_engine) -> None:
     from indicator_lists import load_catalogue
 
     scorer = Scorer(load_catalogue())
@@ -99,18 +127,8 @@ def test_login_review_and_dismiss(browser, migrated_engine) -> None:
             )
         add_user(s, "ana", "analyst", PASSWORD)
 
-    port = _free_port()
-    app = create_app(migrated_engine, secret_key="x" * 48, mode="test")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
     SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with _serve(migrated_engine) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         outside: list[str] = []
         dialogs: list[str] = []
@@ -133,11 +151,56 @@ def test_login_review_and_dismiss(browser, migrated_engine) -> None:
         page.wait_for_load_state()
         assert not dialogs, f"listing content ran script: {dialogs}"
         assert not outside, f"the browser contacted other origins: {outside}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
     with sessions() as s:
         decision = s.scalars(select(Decision)).one()
         assert decision.action == "dismiss" and decision.user.name == "ana"
         assert decision.reason.startswith("Checked")
         assert decision.band_shown and decision.list_versions
+
+
+def test_linked_listings_lead_from_a_job_ad_to_the_escort_ad(browser, migrated_engine) -> None:
+    """A job ad and an escort ad with one phone number, scored and linked by the real
+    scoring and linking passes: the job ad's item page names the escort ad and leads to it."""
+    from indicator_lists import load_catalogue
+    from nlp.pseudonym import Pseudonymiser
+    from thbscan.linking import link_archive
+    from thbscan.scoring_job import score_archive
+
+    ads = [
+        (
+            "Hostess jobs abroad",
+            "Hostess work abroad, travel and papers paid by us, you repay from your salary. "
+            "We keep your passport safe. Call +45 20 55 12 34.",
+        ),
+        (
+            "Lily, 19, new in town",
+            "Sweet Lily, 19 years old, new in town. Full service, no limits, my manager "
+            "takes the bookings. Call +45 20551234.",
+        ),
+    ]
+    sessions = session_factory(migrated_engine)
+    with sessions.begin() as s:
+        for i, (title, text) in enumerate(ads):
+            store_listing(
+                s, ListingInput("test", f"ad-{i}", title, text, url=f"https://x.example/{i}")
+            )
+        add_user(s, "ana", "analyst", PASSWORD)
+    scorer = Scorer(load_catalogue())
+    pseudonymiser = Pseudonymiser(b"k" * 32, "k1")
+    score_archive(sessions, scorer, pseudonymiser, progress=False, sample_rate=0)
+    report = link_archive(sessions, scorer, pseudonymiser, sample_rate=0)
+    assert report.rescored == 2
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with _serve(migrated_engine) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        _login(page, base)
+        page.click("a:has-text('Hostess jobs abroad')")
+        page.wait_for_url(f"{base}/items/*")
+        links = page.locator("#links")
+        assert "link.job_to_escort_bridge" in links.inner_text()
+        assert "link.shared_phone" not in links.inner_text()  # one phone in two listings
+        page.screenshot(path=str(SHOTS / "item-links.png"), full_page=True)
+        links.locator("a:has-text('Lily, 19, new in town')").first.click()
+        page.wait_for_url(f"{base}/items/*")
+        assert "Lily, 19, new in town" in page.inner_text("h1, h2, article")
+        assert "Hostess jobs abroad" in page.locator("#links").inner_text()
