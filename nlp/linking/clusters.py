@@ -120,6 +120,7 @@ class Linker:
         self.fields: list[Mapping[str, Any]] = []
         self.texts: list[bytes] = []  # compressed: the shared text and slots of templates
         self.in_template: set[int] = set()
+        self.template_of: dict[int, int] = {}  # template-group root of a linked listing
         self.by_identifier: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.template_pairs: list[tuple[int, int]] = []
         self.ages: dict[int, tuple[str, ...]] = {}
@@ -154,6 +155,21 @@ class Linker:
             self.template_pairs.append((m, n))
             self.in_template.update((m, n))
             self._union(m, n, "template")
+            self._join_templates(m, n)
+
+    def _template_root(self, i: int) -> int:
+        groups = self.template_of
+        while groups.get(i, i) != i:
+            groups[i] = groups.get(groups[i], groups[i])  # path halving
+            i = groups[i]
+        return i
+
+    def _join_templates(self, a: int, b: int) -> None:
+        ra, rb = self._template_root(a), self._template_root(b)
+        self.template_of.setdefault(ra, ra)
+        self.template_of.setdefault(rb, rb)
+        if ra != rb:
+            self.template_of[max(ra, rb)] = min(ra, rb)
 
     def _find(self, i: int) -> int:
         parent = self.parent
@@ -242,7 +258,11 @@ class Linker:
         details: bool,
         shared: Mapping[tuple[str, str], list[int]],
     ) -> Cluster:
-        in_template = [m for m in members if m in self.in_template]
+        groups: dict[int, list[int]] = defaultdict(list)  # a cluster may join templates
+        for m in members:
+            if m in self.in_template:
+                groups[self._template_root(m)].append(m)
+        in_template = max(groups.values(), key=len, default=[])  # the largest group
         template, slots = (
             slots_of([[w for w, _k in listing_words(self.text(m))] for m in in_template[:50]])
             if details and len(in_template) > 1

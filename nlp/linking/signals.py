@@ -57,7 +57,9 @@ def cluster_signals(
     config = config or SignalConfig()
     by_id = {m.id: m for m in members}
     out: list[Signal] = []
-    for (kind, _value), ids in sorted(shared.items(), key=lambda kv: (kv[0][0], -len(kv[1]))):
+    for (kind, _value), owners in sorted(shared.items(), key=lambda kv: (kv[0][0], -len(kv[1]))):
+        # one controller behind several persons; an employer's address in its job ads is not
+        ids = [i for i in owners if _about_a_person(by_id[i])]
         varying = _varying(by_id[i] for i in ids)
         if len(ids) >= config.shared_min_listings or (
             len(ids) >= 2 and varying >= config.shared_min_varying

@@ -33,6 +33,7 @@ __all__ = ["TemplateConfig", "TemplateIndex", "listing_words", "signature_of", "
 MASK_NUMBER = "<num>"
 MASK_PROPER = "<name>"
 MAX_WORDS = 2_000  # of one listing: a bound on the work per listing
+MAX_SLOT = 120  # characters of a slot's value shown
 
 
 @dataclass(frozen=True)
@@ -177,11 +178,16 @@ def slots_of(members: Sequence[Sequence[str]], limit: int = 50) -> tuple[str, di
     parts.extend(ref[pos:])
     slots: dict[str, list[str]] = {}
     for n, (a, b) in enumerate(runs, start=1):
-        values = [" ".join(ref[a:b])]
+        values = [_shown(ref[a:b])]
         for other, blocks in zip(members[1:], alignments, strict=True):
-            values.append(" ".join(_aligned(other, blocks, a, b)))
+            values.append(_shown(_aligned(other, blocks, a, b)))
         slots[str(n)] = values
     return " ".join(parts), slots
+
+
+def _shown(words: Sequence[str], limit: int = MAX_SLOT) -> str:
+    text = " ".join(words)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _aligned(other: Sequence[str], blocks: list, a: int, b: int) -> Sequence[str]:
