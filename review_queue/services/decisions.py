@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import Decision, ReviewItem, Score, User
+from review_queue.domain.errors import IllegalTransition
 from review_queue.domain.states import DECISIONS, ItemState, next_state, require
 from review_queue.services import audit
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
@@ -137,3 +138,52 @@ def decide(
         reason_chars=len(reason),
     )
     return decision
+
+
+def decide_group(
+    session: Session,
+    user: User,
+    item_ids: list[int],
+    action: str,
+    reason: str,
+    *,
+    idempotency_key: str,
+) -> tuple[list[int], dict[int, str]]:
+    """One person's decision on each open item of a linked group (a persona, a template):
+    each item gets its own recorded decision, in a savepoint of its own, with the key
+    ``idempotency_key:item`` (a retried request changes nothing). Items that are not open
+    to it (decided already, claimed by someone else) are left as they are. The decided
+    item ids, and why each other item was left."""
+    if action not in ("dismiss", "escalate"):
+        raise InvalidInput(f"action {action!r} cannot be taken on a group: dismiss or escalate")
+    require(user.role, action)
+    reason = _check_reason(reason)
+    if not IDEMPOTENCY_KEY.fullmatch(idempotency_key) or len(idempotency_key) > 80:
+        raise InvalidInput("the form has no valid key: reload the page")
+    decided: list[int] = []
+    left: dict[int, str] = {}
+    for item_id in sorted(set(item_ids)):
+        try:
+            with session.begin_nested():
+                decide(
+                    session,
+                    user,
+                    item_id,
+                    action,
+                    reason,
+                    idempotency_key=f"{idempotency_key}:{item_id}",
+                )
+            decided.append(item_id)
+        except (Conflict, NotFound, IllegalTransition) as exc:
+            left[item_id] = str(exc)
+    audit.record(
+        session,
+        user.name,
+        f"decision.group_{action}",
+        "review_item",
+        decided[0] if decided else "",
+        items=decided,
+        left=sorted(left),
+        reason_chars=len(reason),
+    )
+    return decided, left

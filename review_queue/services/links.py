@@ -50,3 +50,12 @@ def linked_listings(session: Session, listing_ids: Iterable[int]) -> dict[int, L
                 listing_id, source, title or "", removed_at is not None, item_id, state
             )
     return out
+
+
+def linked_item_ids(session: Session, listing_ids: Iterable[int]) -> list[int]:
+    """The review items of the stored listings among ``listing_ids`` (at most MAX_LINKED)."""
+    return [
+        other.item_id
+        for other in linked_listings(session, listing_ids).values()
+        if other.item_id is not None
+    ]

@@ -28,6 +28,8 @@ NOTICES = {
     "reopen": "Decision recorded: reopened and back in the queue.",
     "claim": "You claimed this item.",
     "release": "The item is back in the queue.",
+    "group": "Decisions recorded on {decided} items of the linked group; {left} left as they "
+    "were (decided already or claimed by someone else).",
 }
 
 
@@ -98,10 +100,13 @@ def item_page(
     auth: CurrentAuth,
     db: DbSession,
     notice: str = "",
+    decided: int = 0,
+    left: int = 0,
 ) -> Response:
     detail = queue.get_item(db, item_id, user=auth.user)
     version, score = detail.version, detail.score
     explanation = score.explanation
+    linked = links.linked_listings(db, presenters.link_listing_ids(explanation))
     open_states = (ItemState.NEW, ItemState.CLAIMED)
     actions = [
         action
@@ -120,9 +125,8 @@ def item_page(
                 version.text, presenters.collect_spans(explanation, "text")
             ),
             "explanation": presenters.explain(explanation, version.text, version.title),
-            "links": presenters.link_rows(
-                explanation, links.linked_listings(db, presenters.link_listing_ids(explanation))
-            ),
+            "links": presenters.link_rows(explanation, linked),
+            "linked_open": sum(1 for other in linked.values() if other.state in ("new", "claimed")),
             "fields": presenters.field_rows(version.fields),
             "redirects": presenters.text_list(version.redirect_chain),
             "categories": presenters.text_list(score.categories, 50),
@@ -133,7 +137,8 @@ def item_page(
             and detail.state == ItemState.CLAIMED
             and (detail.item.claimed_by == auth.user.id or auth.role in ("lead", "admin")),
             "idempotency_key": secrets.token_urlsafe(24),
-            "notice": NOTICES.get(notice, ""),
+            "notice": NOTICES.get(notice, "").format(decided=decided, left=left),
+            "group_actions": [a for a in ("dismiss", "escalate") if auth.can(a)],
         },
     )
 
@@ -160,6 +165,31 @@ def decide(
     )
     db.commit()  # acknowledged only after the commit (R28)
     return RedirectResponse(f"/items/{item_id}?notice={decision.action}", status_code=303)
+
+
+@router.post("/items/{item_id}/decide-linked")
+def decide_linked(
+    item_id: int,
+    auth: CurrentAuth,
+    db: DbSession,
+    action: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form()] = "",
+) -> Response:
+    """This item and the open items of the listings its score links it to, decided at once:
+    the group is found here, from the stored links, never from the form."""
+    detail = queue.get_item(db, item_id, user=auth.user)
+    group = [
+        item_id,
+        *links.linked_item_ids(db, presenters.link_listing_ids(detail.score.explanation)),
+    ]
+    decided, left = decisions.decide_group(
+        db, auth.user, group, action, reason, idempotency_key=idempotency_key
+    )
+    db.commit()  # acknowledged only after the commit (R28)
+    return RedirectResponse(
+        f"/items/{item_id}?notice=group&decided={len(decided)}&left={len(left)}", status_code=303
+    )
 
 
 @router.post("/items/{item_id}/claim")

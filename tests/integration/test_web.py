@@ -574,6 +574,59 @@ def test_item_page_shows_linked_listings(client: TestClient, db: Session) -> Non
     assert "Linked listings" not in plain
 
 
+def test_a_linked_group_is_decided_at_once_each_item_on_its_own(
+    client: TestClient, db: Session
+) -> None:
+    from review_queue.services import queue as queue_service
+    from store import Listing
+
+    others = [make_item(db, f"persona-{i}", title=f"Ad {i}") for i in range(3)]
+    listing_ids = [
+        db.scalar(select(Listing.id).where(Listing.natural_key == f"persona-{i}")) for i in range(3)
+    ]
+    explanation = {
+        "indicators": [],
+        "links": [
+            {
+                "id": "link.shared_phone",
+                "weight": 2.5,
+                "why": "one phone in 4 listings",
+                "listings": [str(i) for i in listing_ids],
+                "counted": True,
+            }
+        ],
+    }
+    item = make_item(db, "persona-main", explanation=explanation)
+    lee = db.scalar(select(users.User).where(users.User.name == "lee"))
+    queue_service.claim(db, lee, others[2].id)  # someone else holds this one
+    db.commit()
+    login(client, "ana")
+    page = client.get(f"/items/{item.id}")
+    assert "Decide the linked group" in page.text and "Dismiss all 4" in page.text
+    form = {
+        "csrf_token": hidden(page.text, "csrf_token"),
+        "action": "dismiss",
+        "reason": "One agency's ordinary ads, checked by phone.",
+        "idempotency_key": hidden(page.text, "idempotency_key"),
+    }
+    response = client.post(f"/items/{item.id}/decide-linked", data=form)
+    assert response.status_code == 303
+    assert "decided=3&left=1" in response.headers["location"]
+    again = client.post(f"/items/{item.id}/decide-linked", data=form)  # a retried request
+    assert again.status_code == 303
+    db.expire_all()
+    decided = db.scalars(select(Decision).order_by(Decision.item_id)).all()
+    assert [d.item_id for d in decided] == sorted([item.id, others[0].id, others[1].id])
+    assert {d.reason for d in decided} == {form["reason"]}
+    assert db.get(ReviewItem, others[2].id).state == "claimed"
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "decision.group_dismiss")
+    ).all()
+    assert events and events[0].details["items"] == sorted([item.id, others[0].id, others[1].id])
+    shown = client.get(f"/items/{item.id}?notice=group&decided=3&left=1").text
+    assert "Decisions recorded on 3 items of the linked group; 1 left" in shown
+
+
 def test_crawl_runs_page(client: TestClient, db: Session) -> None:
     from review_queue.services.crawl_runs import recent_runs
     from store import CrawlJob
