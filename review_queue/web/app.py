@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from review_queue.domain.errors import DomainError
-from review_queue.web import auth, crawl_runs_page, review
+from review_queue.web import auth, crawl_runs_page, review, search_page
 from review_queue.web.deps import SESSION_COOKIE, CsrfFailed, DbSession, LoginRequired
 from review_queue.web.rendering import STATIC, make_templates, render
 from review_queue.web.security import SecurityHeadersMiddleware, check_secret_key
@@ -54,11 +55,14 @@ def create_app(
     mode: str = "production",
     session_idle_minutes: float = 30,
     session_absolute_hours: float = 12,
+    pseudonyms_of: Callable[[str], list[str]] | None = None,
 ) -> FastAPI:
     """Build the web application on ``engine`` (schema must be upgraded already).
 
     ``secret_key`` is required outside demo/test mode (ValueError when missing or
     weak); demo and test mode generate a random one when none is given.
+    ``pseudonyms_of`` turns an identifier typed into the search form into the pseudonyms it
+    is stored as (the composition root gives it; without it, search by identifier is off).
     """
     key = check_secret_key(secret_key, mode)
     if key != secret_key:
@@ -76,6 +80,7 @@ def create_app(
         session_absolute=timedelta(hours=session_absolute_hours),
     )
     app.state.engine = engine
+    app.state.pseudonyms_of = pseudonyms_of
     # Writer sessions: every request may write (session refresh, decisions); on SQLite they
     # queue for the write lock instead of failing (R28).
     app.state.session_factory = session_factory(engine, writer=True)
@@ -100,6 +105,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(review.router)
     app.include_router(crawl_runs_page.router)
+    app.include_router(search_page.router)
     _add_error_handlers(app)
     return app
 

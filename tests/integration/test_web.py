@@ -627,6 +627,44 @@ def test_a_linked_group_is_decided_at_once_each_item_on_its_own(
     assert "Decisions recorded on 3 items of the linked group; 1 left" in shown
 
 
+def test_search_by_words_and_by_an_identifier_typed_in_clear(engine: Engine, db: Session) -> None:
+    from review_queue.db import Identifier
+    from thbscan.commands.web import identifier_pseudonyms
+
+    pseudonyms_of = identifier_pseudonyms("test")
+    assert pseudonyms_of is not None
+    phone = make_item(db, "phone-ad", title="Hostess work", text="Call +45 20 55 12 34 today.")
+    make_item(db, "other-ad", title="Cleaner", text="Cleaning job, passport kept by us.")
+    [pseudonym] = pseudonyms_of("+4520551234")
+    db.add(Identifier(version_id=phone.version_id, kind="phone", pseudonym=pseudonym))
+    db.commit()
+    app = create_app(engine, secret_key=STRONG_KEY, pseudonyms_of=pseudonyms_of)
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "ana")
+        page = client.get("/search")
+        assert page.status_code == 200 and 'name="identifier"' in page.text
+        token = hidden(page.text, "csrf_token")
+        found = client.post("/search", data={"csrf_token": token, "identifier": "20 55 12 34"})
+        assert found.status_code == 200
+        assert "Hostess work" in found.text and "Cleaner" not in found.text
+        assert "20 55 12 34" not in found.text  # the typed identifier is not shown back
+        words = client.post("/search", data={"csrf_token": token, "text": "PASSPORT"})
+        assert "Cleaner" in words.text and "Hostess work" not in words.text
+        none = client.post("/search", data={"csrf_token": token, "text": "100%_"})
+        assert "Nothing matched" in none.text  # % and _ are searched as written
+        unknown = client.post("/search", data={"csrf_token": token, "identifier": "hello"})
+        assert unknown.status_code == 422 and "no phone number" in unknown.text
+        bad = client.post("/search", data={"csrf_token": token, "since": "yesterday"})
+        assert bad.status_code == 422 and "YYYY-MM-DD" in bad.text
+        empty = client.post("/search", data={"csrf_token": token})
+        assert empty.status_code == 422 and "at least one filter" in empty.text
+        forged = client.post("/search", data={"text": "x"})
+        assert forged.status_code == 403
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "search.run")).all()
+    assert [e.details["filters"] for e in events] == [["identifier"], ["text"], ["text"]]
+    assert all("20551234" not in str(e.details) for e in events)
+
+
 def test_crawl_runs_page(client: TestClient, db: Session) -> None:
     from review_queue.services.crawl_runs import recent_runs
     from store import CrawlJob

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
+from collections.abc import Callable
 
 from thbscan import config
 from thbscan.commands.common import open_db
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+logger = logging.getLogger(__name__)
 
 
 def serve(db: str | None, host: str, port: int, run_mode: str) -> None:
@@ -17,7 +20,9 @@ def serve(db: str | None, host: str, port: int, run_mode: str) -> None:
 
     engine, _sessions = open_db(db, migrate=run_mode != "production")
     key = config.secret_key(run_mode)
-    app = create_app(engine, secret_key=key, mode=run_mode)
+    app = create_app(
+        engine, secret_key=key, mode=run_mode, pseudonyms_of=identifier_pseudonyms(run_mode)
+    )
     uvicorn.run(
         app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False
     )
@@ -34,7 +39,30 @@ def app_from_settings() -> object:
         create_engine_for(settings.database_url),
         secret_key=config.secret_key(settings.mode),
         mode=settings.mode,
+        pseudonyms_of=identifier_pseudonyms(settings.mode),
     )
+
+
+def identifier_pseudonyms(run_mode: str) -> Callable[[str], list[str]] | None:
+    """For the search form: the pseudonyms of the identifiers recognised in what an analyst
+    typed, made as the scoring job makes them; None (search by identifier off) without a
+    pseudonym key."""
+    from nlp.errors import NlpError
+    from nlp.extract import extract
+    from thbscan.assets import pseudonymiser
+    from thbscan.scoring_job import IDENTIFIER_KINDS
+
+    try:
+        keyed = pseudonymiser(run_mode)
+    except NlpError:
+        logger.warning("no pseudonym key: search by identifier is off")
+        return None
+
+    def pseudonyms_of(typed: str) -> list[str]:
+        found = {(e.kind, e.value) for e in extract(typed) if e.kind in IDENTIFIER_KINDS}
+        return sorted(keyed.pseudonymise(kind, value) for kind, value in found)
+
+    return pseudonyms_of
 
 
 def run_serve(args: argparse.Namespace) -> int:
