@@ -63,7 +63,7 @@ def archive_listings(session: Session, scorer_key: str | None = None) -> Iterato
         .subquery()
     )
     query = (
-        select(Listing.id, Listing.source, ListingVersion, Score.explanation)
+        select(Listing.id, Listing.source, ListingVersion, Score.explanation, Score.language)
         .join(ListingVersion, ListingVersion.id == Listing.current_version_id)
         .outerjoin(latest, latest.c.version_id == ListingVersion.id)
         .outerjoin(Score, Score.id == latest.c.score_id)
@@ -71,12 +71,13 @@ def archive_listings(session: Session, scorer_key: str | None = None) -> Iterato
         .order_by(Listing.id)
         .execution_options(yield_per=1000)
     )
-    for listing_id, source, version, explanation in session.execute(query):
+    for listing_id, source, version, explanation, language in session.execute(query):
         fields = dict(version.fields or {})
         explanation = explanation or {}
         stored = {
             "source": source,
             "kind": explanation.get("kind"),
+            "language": language,
             "city": fields.get("city") or fields.get("location"),
             "posted_at": fields.get("date_posted") or version.fetched_at.isoformat(),
         }

@@ -229,8 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
         "link",
         help="link JSON-lines listings from stdin into clusters (shared contacts, templates)",
         description='Reads {"id": ..., "title": ..., "text": ...} per line on stdin (optional '
-        '"kind", "city", "country", "source", "posted_at") and links listings that share a phone '
-        "number, an e-mail address or a messenger handle, or that are near-duplicates of one "
+        '"kind", "city", "country", "language", "source", "posted_at") and links listings '
+        "that share a phone number, an e-mail address or a messenger handle, or that are "
+        "near-duplicates of one "
         'template. With --json it prints {"clusters": [{"id", "members", "kinds", '
         '"template", "slots", "signals", ...}], ...}, the signals being the '
         "catalogue's link.* indicators with the listings that make them fire; listings "

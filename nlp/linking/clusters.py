@@ -25,7 +25,7 @@ import numpy as np
 from indicator_lists.matcher import normalise
 from nlp.extract import extract
 
-from .signals import Member, Signal, SignalConfig, cluster_signals
+from .signals import Member, Signal, SignalConfig, cities_per_week, cluster_signals
 from .templates import TemplateConfig, TemplateIndex, listing_words, signature_of, slots_of
 
 __all__ = ["MAX_DEGREE", "Cluster", "LinkInput", "Linker", "Prepared", "prepare"]
@@ -54,6 +54,10 @@ class Cluster:
     cities: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     ages: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    first_seen: str | None = None  # the earliest and latest posted_at of its members
+    last_seen: str | None = None
+    cities_per_week: int = 0  # the most distinct cities within 7 days (relocation)
     bridge: bool = False  # a job ad and an escort ad in one cluster, linked
     signals: list[Signal] = field(default_factory=list)  # the catalogue's link.* indicators
 
@@ -68,6 +72,10 @@ class Cluster:
             "cities": self.cities,
             "sources": self.sources,
             "ages": self.ages,
+            "languages": self.languages,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "cities_per_week": self.cities_per_week,
             "bridge": self.bridge,
             "signals": [s.to_dict() for s in self.signals],
         }
@@ -269,6 +277,7 @@ class Linker:
             else (None, {})
         )
         fields = [self.fields[m] for m in members]
+        days = [str(f["posted_at"])[:10] for f in fields if f.get("posted_at")]
         listing_kinds = sorted({str(f["kind"]) for f in fields if f.get("kind")})
         signals = (
             cluster_signals(
@@ -291,5 +300,9 @@ class Linker:
             cities=sorted({str(f["city"]) for f in fields if f.get("city")}),
             sources=sorted({str(f["source"]) for f in fields if f.get("source")}),
             ages=sorted({a for m in members for a in self.ages.get(m, ())}),
+            languages=sorted({str(f["language"]) for f in fields if f.get("language")}),
+            first_seen=min(days, default=None),
+            last_seen=max(days, default=None),
+            cities_per_week=cities_per_week(fields),
             bridge="job" in listing_kinds and "escort" in listing_kinds,
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["Signal", "SignalConfig", "cluster_signals"]
+__all__ = ["Signal", "SignalConfig", "cities_per_week", "cluster_signals"]
 
 
 @dataclass(frozen=True)
@@ -170,3 +170,18 @@ def _day(value: Any) -> date | None:
         return datetime.fromisoformat(value[:10]).date()
     except ValueError:
         return None
+
+
+def cities_per_week(fields: Sequence[Mapping[str, Any]], days: int = 7) -> int:
+    """The most distinct cities among listings posted within ``days`` of each other."""
+    dated = sorted(
+        (d, str(f["city"]).casefold())
+        for f in fields
+        if (d := _day(f.get("posted_at"))) is not None and f.get("city")
+    )
+    best, start = 0, 0
+    for end in range(len(dated)):
+        while (dated[end][0] - dated[start][0]).days >= days:
+            start += 1
+        best = max(best, len({city for _d, city in dated[start : end + 1]}))
+    return best

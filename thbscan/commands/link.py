@@ -13,7 +13,7 @@ from nlp.linking import Cluster, Linker, LinkInput, TemplateConfig
 from thbscan.commands.common import emit_json, err, open_db
 from thbscan.linking import archive_listings
 
-FIELDS = ("kind", "city", "country", "source", "posted_at")
+FIELDS = ("kind", "city", "country", "language", "source", "posted_at")
 
 
 def run_link(args: argparse.Namespace) -> int:
@@ -96,6 +96,10 @@ def _print_summary(clusters: list[Cluster], listings: int, hubs: list[tuple[str,
             extra.append("job-to-escort bridge")
         if c.cities:
             extra.append("cities: " + ", ".join(c.cities))
+        if c.first_seen:
+            extra.append(f"seen {c.first_seen} to {c.last_seen}")
+        if c.cities_per_week > 1:
+            extra.append(f"up to {c.cities_per_week} cities a week")
         print(
             f"\n{c.id}: {len(c.members)} listings, linked by {', '.join(c.kinds)}"
             + (f" ({'; '.join(extra)})" if extra else "")

@@ -219,3 +219,25 @@ def test_every_signal_is_an_indicator_of_the_catalogue() -> None:
     used = set(re.findall(r'"(link\.[a-z_]+)"', source))
     catalogue = {i.id for i in load_catalogue().indicators() if i.id.startswith("link.")}
     assert used == catalogue
+
+
+def test_a_persona_has_its_dates_languages_and_cities_per_week() -> None:
+    persons = [
+        ("Lily", 19, "Odense", "2026-11-01"),
+        ("Grace", 18, "Vejle", "2026-11-03"),
+        ("Mia", 20, "Aarhus", "2026-11-05"),
+        ("Eva", 21, "Odense", "2026-11-20"),
+    ]
+    listings = [
+        LinkInput(
+            f"e{i}",
+            "",
+            ESCORT.format(name=name, age=age, city=city),
+            {"kind": "escort", "city": city, "posted_at": day, "language": "en"},
+        )
+        for i, (name, age, city, day) in enumerate(persons)
+    ]
+    [cluster] = clusters_of(listings)
+    assert (cluster.first_seen, cluster.last_seen) == ("2026-11-01", "2026-11-20")
+    assert cluster.languages == ["en"] and cluster.cities_per_week == 3
+    assert cluster.to_dict()["cities_per_week"] == 3
