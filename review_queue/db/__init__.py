@@ -9,6 +9,7 @@ from review_queue.db.models import (
     ReviewItem,
     Score,
     User,
+    Watch,
     WebSession,
 )
 
@@ -19,6 +20,7 @@ __all__ = [
     "ReviewItem",
     "Score",
     "User",
+    "Watch",
     "WebSession",
     "upgrade",
 ]

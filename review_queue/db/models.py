@@ -159,3 +159,21 @@ class WebSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
 
     user: Mapped[User] = relationship()
+
+
+class Watch(Base):
+    """An analyst's watch on an identifier (its pseudonyms, never the identifier) or a
+    search: listings that match it after ``checked_at`` enter the queue as "watched"."""
+
+    __tablename__ = "watches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(300))
+    pseudonyms: Mapped[list[Any]] = mapped_column(default=list)
+    query: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text, source, indicator
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    user: Mapped[User] = relationship()

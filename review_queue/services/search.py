@@ -4,7 +4,7 @@ clear is pseudonymised by the caller and never stored), by source, indicator and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -41,6 +41,8 @@ class SearchQuery:
 @dataclass(frozen=True)
 class SearchHit:
     listing_id: int
+    version_id: int
+    score_id: int | None
     source: str
     title: str
     fetched_at: datetime
@@ -71,6 +73,8 @@ def search(session: Session, query: SearchQuery, limit: int = MAX_RESULTS) -> li
     stmt = (
         select(
             Listing.id,
+            ListingVersion.id,
+            Score.id,
             Listing.source,
             ListingVersion.title,
             ListingVersion.fetched_at,
@@ -102,13 +106,25 @@ def search(session: Session, query: SearchQuery, limit: int = MAX_RESULTS) -> li
     if query.source:
         stmt = stmt.where(Listing.source == query.source)
     if query.since:
-        stmt = stmt.where(ListingVersion.fetched_at >= datetime.combine(query.since, time.min))
+        stmt = stmt.where(
+            ListingVersion.fetched_at >= datetime.combine(query.since, time.min, tzinfo=UTC)
+        )
     if query.until:
-        end = datetime.combine(query.until + timedelta(days=1), time.min)
+        end = datetime.combine(query.until + timedelta(days=1), time.min, tzinfo=UTC)
         stmt = stmt.where(ListingVersion.fetched_at < end)
     rows = session.execute(stmt.limit(_CANDIDATES if query.indicator else limit)).all()
     hits = []
-    for listing_id, source, title, fetched_at, item_id, state, explanation in rows:
+    for (
+        listing_id,
+        version_id,
+        score_id,
+        source,
+        title,
+        fetched_at,
+        item_id,
+        state,
+        explanation,
+    ) in rows:
         ids = tuple(
             str(ind.get("id"))
             for ind in (explanation or {}).get("indicators", ())
@@ -116,7 +132,19 @@ def search(session: Session, query: SearchQuery, limit: int = MAX_RESULTS) -> li
         )
         if query.indicator and not any(i.startswith(query.indicator) for i in ids):
             continue
-        hits.append(SearchHit(listing_id, source, title or "", fetched_at, item_id, state, ids))
+        hits.append(
+            SearchHit(
+                listing_id,
+                version_id,
+                score_id,
+                source,
+                title or "",
+                fetched_at,
+                item_id,
+                state,
+                ids,
+            )
+        )
         if len(hits) >= limit:
             break
     return hits

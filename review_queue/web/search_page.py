@@ -12,9 +12,9 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
-from review_queue.services import audit, search
+from review_queue.services import audit, search, watches
 from review_queue.services.errors import InvalidInput
 from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
 from review_queue.web.rendering import render
@@ -99,6 +99,7 @@ def search_run(
         "indicator": query.indicator,
         "since": since.strip()[:10],
         "until": until.strip()[:10],
+        "pseudonyms": " ".join(pseudonyms),
     }
     return render(
         request,
@@ -110,3 +111,54 @@ def search_run(
             "identifier_used": bool(pseudonyms),
         },
     )
+
+
+@router.post("/watches")
+def watch_add(
+    request: Request,
+    auth: CurrentAuth,
+    db: DbSession,
+    text: Annotated[str, Form()] = "",
+    pseudonyms: Annotated[str, Form()] = "",
+    source: Annotated[str, Form()] = "",
+    indicator: Annotated[str, Form()] = "",
+) -> Response:
+    """Watch a search just run (its pseudonyms, not the identifier typed)."""
+    query = search.SearchQuery(
+        text=text.strip()[: search.MAX_TEXT],
+        pseudonyms=tuple(p for p in pseudonyms.split()[:10] if len(p) <= 200),
+        source=source.strip()[:100],
+        indicator=indicator.strip()[:100],
+    )
+    parts = [
+        f"words {query.text!r}" if query.text else "",
+        "an identifier" if query.pseudonyms else "",
+        f"source {query.source!r}" if query.source else "",
+        f"indicator {query.indicator!r}" if query.indicator else "",
+    ]
+    watches.add_watch(db, auth.user, "; ".join(p for p in parts if p), query)
+    db.commit()
+    return RedirectResponse("/watches?notice=added", status_code=303)
+
+
+@router.get("/watches")
+def watch_list(request: Request, auth: CurrentAuth, db: DbSession, notice: str = "") -> Response:
+    auth.require("view_queue")
+    return render(
+        request,
+        "watches.html",
+        {
+            "watches": watches.user_watches(db, auth.user),
+            "notice": {
+                "added": "Watch added: new matching listings enter the queue.",
+                "stopped": "Watch stopped.",
+            }.get(notice, ""),
+        },
+    )
+
+
+@router.post("/watches/{watch_id}/stop")
+def watch_stop(watch_id: int, auth: CurrentAuth, db: DbSession) -> Response:
+    watches.stop_watch(db, auth.user, watch_id)
+    db.commit()
+    return RedirectResponse("/watches?notice=stopped", status_code=303)

@@ -628,6 +628,8 @@ def test_a_linked_group_is_decided_at_once_each_item_on_its_own(
 
 
 def test_search_by_words_and_by_an_identifier_typed_in_clear(engine: Engine, db: Session) -> None:
+    from datetime import UTC, datetime
+
     from review_queue.db import Identifier
     from thbscan.commands.web import identifier_pseudonyms
 
@@ -654,6 +656,14 @@ def test_search_by_words_and_by_an_identifier_typed_in_clear(engine: Engine, db:
         assert "Nothing matched" in none.text  # % and _ are searched as written
         unknown = client.post("/search", data={"csrf_token": token, "identifier": "hello"})
         assert unknown.status_code == 422 and "no phone number" in unknown.text
+        today = datetime.now(UTC).date().isoformat()
+        dated = client.post(
+            "/search",
+            data={"csrf_token": token, "text": "passport", "since": today, "until": today},
+        )
+        assert dated.status_code == 200 and "Cleaner" in dated.text
+        old = client.post("/search", data={"csrf_token": token, "until": "2001-01-01"})
+        assert "Nothing matched" in old.text
         bad = client.post("/search", data={"csrf_token": token, "since": "yesterday"})
         assert bad.status_code == 422 and "YYYY-MM-DD" in bad.text
         empty = client.post("/search", data={"csrf_token": token})
@@ -661,7 +671,13 @@ def test_search_by_words_and_by_an_identifier_typed_in_clear(engine: Engine, db:
         forged = client.post("/search", data={"text": "x"})
         assert forged.status_code == 403
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "search.run")).all()
-    assert [e.details["filters"] for e in events] == [["identifier"], ["text"], ["text"]]
+    assert [e.details["filters"] for e in events] == [
+        ["identifier"],
+        ["text"],
+        ["text"],
+        ["text", "since", "until"],
+        ["until"],
+    ]
     assert all("20551234" not in str(e.details) for e in events)
 
 
@@ -716,3 +732,79 @@ def test_crawl_runs_page(client: TestClient, db: Session) -> None:
         assert "<script" not in page.text and "style=" not in page.text
         assert page.headers["content-security-policy"] == CSP
         assert_no_live_markup(page.text)
+
+
+def test_a_watched_identifier_queues_new_listings_only(engine: Engine, db: Session) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from review_queue.db import Identifier, Watch
+    from review_queue.services.scores import ScoreInput, record_score
+    from review_queue.services.watches import check_watches
+    from store.listings import ListingInput, store_listing
+    from thbscan.commands.web import identifier_pseudonyms
+
+    pseudonyms_of = identifier_pseudonyms("test")
+    assert pseudonyms_of is not None
+    [pseudonym] = pseudonyms_of("+4520551234")
+    old = make_item(db, "old-ad", title="Old ad", text="Call +45 20 55 12 34.")
+    db.add(Identifier(version_id=old.version_id, kind="phone", pseudonym=pseudonym))
+    db.commit()
+    app = create_app(engine, secret_key=STRONG_KEY, pseudonyms_of=pseudonyms_of)
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "ana")
+        token = hidden(client.get("/search").text, "csrf_token")
+        found = client.post("/search", data={"csrf_token": token, "identifier": "20551234"})
+        assert "Watch this search" in found.text
+        added = client.post(
+            "/watches",
+            data={"csrf_token": token, "pseudonyms": hidden(found.text, "pseudonyms")},
+        )
+        assert added.status_code == 303
+        listing = client.get("/watches").text
+        assert "an identifier" in listing and "20551234" not in listing
+    [watch] = db.scalars(select(Watch)).all()
+    assert watch.pseudonyms == [pseudonym] and watch.active
+
+    # A new, unflagged listing with the number; the watch queues it, and only once.
+    stored = store_listing(db, ListingInput("fixture", "new-ad", "New ad", "Ring 20 55 12 34 nu."))
+    record_score(
+        db,
+        ScoreInput(
+            stored.version_id,
+            "test-scorer",
+            0.05,
+            "low",
+            False,
+            False,
+            [],
+            {},
+            "da",
+            "none",
+            {},
+            (("phone", pseudonym),),
+        ),
+        sample_rate=0,
+    )
+    db.commit()
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    assert check_watches(db, later) == 1
+    item = db.scalar(select(ReviewItem).where(ReviewItem.version_id == stored.version_id))
+    assert item is not None and item.reason == "watched"
+    assert check_watches(db, later + timedelta(seconds=1)) == 0
+    db.commit()
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "ana")
+        page = client.get("/watches").text
+        stopped = client.post(
+            f"/watches/{watch.id}/stop", data={"csrf_token": hidden(page, "csrf_token")}
+        )
+        assert stopped.status_code == 303
+        lee_login = login(client, "lee")
+        assert lee_login.status_code == 303
+        other = client.post(
+            f"/watches/{watch.id}/stop",
+            data={"csrf_token": hidden(client.get("/watches").text, "csrf_token")},
+        )
+        assert other.status_code == 404  # not one of lee's
+    db.expire_all()
+    assert db.get(Watch, watch.id).active is False

@@ -10,6 +10,7 @@ from typing import Any
 
 from indicator_lists.matcher.jsonl import read_jsonl
 from review_queue.services.scores import DEFAULT_SAMPLE_RATE
+from review_queue.services.watches import check_watches
 from store import session_factory
 from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
@@ -64,10 +65,15 @@ def run_score(args: argparse.Namespace) -> int:
     links = None
     if not report.stopped and not args.no_link:
         links = link_archive(session_factory(engine, writer=True), scorer, pseudo, sample_rate=rate)
+    watched = 0
+    if not report.stopped:
+        with session_factory(engine, writer=True).begin() as session:
+            watched = check_watches(session)
     result = {
         **report.as_dict(),
         "scorer": scorer.scorer_key,
         "linking": links.as_dict() if links else None,
+        "watched": watched,
     }
     if args.json:
         emit_json(result)
@@ -78,6 +84,8 @@ def run_score(args: argparse.Namespace) -> int:
             f"scored {report.scored} listings ({report.flagged} flagged, {report.queued} "
             f"queued for review) in {report.seconds:.1f} s with {scorer.scorer_key}"
         )
+        if watched:
+            print(f"{watched} new listings matched a watch and entered the queue")
         if links is not None:
             print(
                 f"linked {links.listings} listings into {links.clusters} clusters; "
