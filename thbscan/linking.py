@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import delete, func, select, true
 from sqlalchemy.orm import Session, sessionmaker
 
-from nlp.linking import Linker, LinkInput, Signal
+from nlp.linking import Cluster, Linker, LinkInput, Signal
 from nlp.pseudonym import Pseudonymiser
 from nlp.scorer import Scorer
-from review_queue.db.models import Score
+from review_queue.db.models import LinkGroup, ListingLink, Score
 from review_queue.services import audit
 from review_queue.services.scores import DEFAULT_SAMPLE_RATE, PendingVersion, record_score
 from store import Listing, ListingVersion
@@ -93,6 +93,27 @@ def archive_listings(session: Session, scorer_key: str | None = None) -> Iterato
         )
 
 
+def _store_groups(session: Session, clusters: list[Cluster], linker: Linker) -> None:
+    """Replace the stored clusters with ``clusters`` (what the review UI shows)."""
+    session.execute(delete(ListingLink))
+    session.execute(delete(LinkGroup))
+    for cluster in clusters:
+        group = LinkGroup(
+            linked_by=cluster.kinds,
+            template=cluster.template,
+            # slot values in the order of the template's members (at most 50 of them)
+            slots={"members": cluster.template_members[:50], "values": cluster.slots},
+            signals=[signal.to_dict() for signal in cluster.signals],
+        )
+        session.add(group)
+        session.flush()
+        templated = set(cluster.template_members)
+        session.add_all(
+            ListingLink(listing_id=int(m), group_id=group.id, in_template=m in templated)
+            for m in cluster.members
+        )
+
+
 def link_archive(
     sessions: sessionmaker[Session],
     scorer: Scorer,
@@ -123,6 +144,8 @@ def link_archive(
         for listing_id, row in stored.items()
         if tuple(sorted(s.id for s in signals.get(listing_id, ()))) != row.links
     ]
+    with sessions.begin() as writer:
+        _store_groups(writer, clusters, linker)
     if not changed:
         return report
     assessments = scorer.assess_many((row.version.title, row.version.text) for row in changed)

@@ -60,11 +60,13 @@ class Cluster:
     cities_per_week: int = 0  # the most distinct cities within 7 days (relocation)
     bridge: bool = False  # a job ad and an escort ad in one cluster, linked
     signals: list[Signal] = field(default_factory=list)  # the catalogue's link.* indicators
+    template_members: list[str] = field(default_factory=list)  # its largest template group
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "members": self.members,
+            "template_members": self.template_members,
             "kinds": self.kinds,
             "template": self.template,
             "slots": self.slots,
@@ -292,6 +294,7 @@ class Linker:
         return Cluster(
             id="",
             signals=signals,
+            template_members=[self.ids[m] for m in in_template],
             members=[self.ids[m] for m in members],
             kinds=sorted(kinds),
             template=template,

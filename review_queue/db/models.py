@@ -177,3 +177,31 @@ class Watch(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     user: Mapped[User] = relationship()
+
+
+class LinkGroup(Base):
+    """A cluster of linked listings as the last linking run found it (nlp/linking): its
+    signals, and the shared text and slots of its largest template group."""
+
+    __tablename__ = "link_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    linked_by: Mapped[list[Any]] = mapped_column(default=list)  # phone, email, handle, template
+    template: Mapped[str | None] = mapped_column(Text, default=None)
+    slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    signals: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ListingLink(Base):
+    """Which cluster a listing is in (listings linked to nothing have no row)."""
+
+    __tablename__ = "listing_links"
+
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("link_groups.id", ondelete="CASCADE"), index=True
+    )
+    in_template: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from review_queue.db.models import ReviewItem
+from review_queue.db.models import LinkGroup, ListingLink, ReviewItem
 from store import Listing, ListingVersion
 
 MAX_LINKED = 200
@@ -59,3 +61,95 @@ def linked_item_ids(session: Session, listing_ids: Iterable[int]) -> list[int]:
         for other in linked_listings(session, listing_ids).values()
         if other.item_id is not None
     ]
+
+
+@dataclass(frozen=True)
+class Member:
+    listing_id: int
+    source: str
+    title: str
+    fetched_at: datetime
+    city: str
+    item_id: int | None
+    state: str | None
+    in_template: bool
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """A listing's cluster as the last linking run stored it; members oldest first."""
+
+    linked_by: list[str]
+    members: list[Member]
+    template: str | None
+    slots: dict[str, Any] = field(default_factory=dict)
+    signals: list[Any] = field(default_factory=list)
+
+    @property
+    def cities(self) -> list[str]:
+        return sorted({m.city for m in self.members if m.city})
+
+    def slot_rows(self) -> tuple[list[str], list[tuple[str, list[str]]]]:
+        """The slot table: slot names, and per template member its listing id and values."""
+        values = self.slots.get("values")
+        members = self.slots.get("members")
+        if not isinstance(values, dict) or not isinstance(members, list):
+            return [], []
+        names = [str(name) for name in list(values)[:20]]
+        rows = []
+        for i, member in enumerate(members[:50]):
+            cells = []
+            for name in names:
+                column = values.get(name)
+                value = column[i] if isinstance(column, list) and i < len(column) else ""
+                cells.append(str(value)[:200])
+            rows.append((str(member), cells))
+        return names, rows
+
+
+def cluster_of(session: Session, listing_id: int) -> ClusterView | None:
+    """The stored cluster of ``listing_id``, None when it is linked to nothing."""
+    group_id = session.scalar(
+        select(ListingLink.group_id).where(ListingLink.listing_id == listing_id)
+    )
+    group = session.get(LinkGroup, group_id) if group_id is not None else None
+    if group is None:
+        return None
+    rows = session.execute(
+        select(
+            Listing.id,
+            Listing.source,
+            ListingVersion.title,
+            ListingVersion.fetched_at,
+            ListingVersion.fields,
+            ReviewItem.id,
+            ReviewItem.state,
+            ListingLink.in_template,
+        )
+        .join(Listing, Listing.id == ListingLink.listing_id)
+        .outerjoin(ListingVersion, ListingVersion.id == Listing.current_version_id)
+        .outerjoin(ReviewItem, ReviewItem.version_id == ListingVersion.id)
+        .where(ListingLink.group_id == group.id)
+        .order_by(ListingVersion.fetched_at, Listing.id)
+        .limit(MAX_LINKED)
+    ).all()
+    members = [
+        Member(
+            listing,
+            source,
+            title or "",
+            fetched_at,
+            str((fields or {}).get("city") or (fields or {}).get("location") or "")[:100],
+            item_id,
+            state,
+            in_template,
+        )
+        for listing, source, title, fetched_at, fields, item_id, state, in_template in rows
+    ]
+    return ClusterView(
+        list(group.linked_by or []),
+        members,
+        group.template,
+        dict(group.slots or {}),
+        list(group.signals or []),
+    )

@@ -126,6 +126,7 @@ def item_page(
             ),
             "explanation": presenters.explain(explanation, version.text, version.title),
             "links": presenters.link_rows(explanation, linked),
+            "cluster": links.cluster_of(db, detail.item.listing_id),
             "linked_open": sum(1 for other in linked.values() if other.state in ("new", "claimed")),
             "fields": presenters.field_rows(version.fields),
             "redirects": presenters.text_list(version.redirect_chain),

@@ -198,6 +198,8 @@ def test_linked_listings_lead_from_a_job_ad_to_the_escort_ad(browser, migrated_e
         page.wait_for_url(f"{base}/items/*")
         links = page.locator("#links")
         assert "link.job_to_escort_bridge" in links.inner_text()
+        cluster = page.locator("#cluster").inner_text()
+        assert "Its cluster: 2 linked listings" in cluster and "(this listing)" in cluster
         assert "link.shared_phone" not in links.inner_text()  # one phone in two listings
         page.screenshot(path=str(SHOTS / "item-links.png"), full_page=True)
         links.locator("a:has-text('Lily, 19, new in town')").first.click()

@@ -137,7 +137,7 @@ def test_demo_no_serve_json(tmp_path) -> None:
     bridged = 0
     for listing_id in network:
         links = {link["id"]: link for link in explanations[listing_id]["links"]}
-        assert {"link.shared_phone", "link.shared_handle"} & set(links), links
+        assert links, explanations[listing_id]  # a shared contact, the bridge or both
         for link in links.values():
             assert set(link["listings"]) <= set(paths) and listing_id not in link["listings"]
         bridged += "link.job_to_escort_bridge" in links

@@ -681,6 +681,43 @@ def test_search_by_words_and_by_an_identifier_typed_in_clear(engine: Engine, db:
     assert all("20551234" not in str(e.details) for e in events)
 
 
+def test_item_page_shows_its_cluster_timeline_and_slot_table(
+    client: TestClient, db: Session
+) -> None:
+    from review_queue.db import LinkGroup, ListingLink
+    from store import Listing
+
+    a = make_item(db, "tpl-a", title="Just turned 18", fields={"city": "Odense"})
+    b = make_item(db, "tpl-b", title=XSS_PAYLOADS[0], fields={"city": XSS_PAYLOADS[1]})
+    ids = [
+        db.scalar(select(Listing.id).where(Listing.natural_key == key))
+        for key in ("tpl-a", "tpl-b")
+    ]
+    group = LinkGroup(
+        linked_by=["phone", "template"],
+        template="Just turned {1} new in {2}",
+        slots={
+            "members": [str(i) for i in ids],
+            "values": {"1": ["18", "19"], "2": ["Odense", XSS_PAYLOADS[2]]},
+        },
+        signals=[],
+    )
+    db.add(group)
+    db.flush()
+    db.add_all(ListingLink(listing_id=i, group_id=group.id, in_template=True) for i in ids)
+    db.commit()
+    login(client, "ana")
+    body = client.get(f"/items/{a.id}").text
+    assert_no_live_markup(body)
+    assert "Its cluster: 2 linked listings" in body and "by phone, template" in body
+    assert f'href="/items/{b.id}"' in body and "(this listing)" in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "Just turned {1} new in {2}" in body and '<th scope="col">{1}</th>' in body
+    assert "Cities: " in body and "Odense" in body
+    alone = client.get(f"/items/{item_id(db)}").text
+    assert "Its cluster" not in alone
+
+
 def test_crawl_runs_page(client: TestClient, db: Session) -> None:
     from review_queue.services.crawl_runs import recent_runs
     from store import CrawlJob
