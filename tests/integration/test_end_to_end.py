@@ -134,14 +134,14 @@ def test_demo_no_serve_json(tmp_path) -> None:
             ).all()
         }
     engine.dispose()
-    bridged = 0
+    fired: list[str] = []
     for listing_id in network:
         links = {link["id"]: link for link in explanations[listing_id]["links"]}
-        assert links, explanations[listing_id]  # a shared contact, the bridge or both
         for link in links.values():
             assert set(link["listings"]) <= set(paths) and listing_id not in link["listings"]
-        bridged += "link.job_to_escort_bridge" in links
-    assert bridged >= 2  # the job ad and the escort ads of the network
+        fired.extend(links)
+    assert fired.count("link.job_to_escort_bridge") >= 2  # the job ad and the escort ads
+    assert "link.shared_phone" in fired or "link.shared_handle" in fired  # the escort ads
     again = thbscan("score", "--db", db, "--json", "--quiet")
     assert again.returncode == 0, again.stderr[-3000:]
     second = json.loads(again.stdout.strip().splitlines()[-1])
