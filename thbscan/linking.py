@@ -23,6 +23,7 @@ from nlp.pseudonym import Pseudonymiser
 from nlp.scorer import Scorer
 from review_queue.db.models import LinkGroup, ListingLink, Score
 from review_queue.services import audit
+from review_queue.services.links import overrides
 from review_queue.services.scores import DEFAULT_SAMPLE_RATE, PendingVersion, record_score
 from store import Listing, ListingVersion
 from thbscan.scoring_job import to_score_input
@@ -130,6 +131,8 @@ def link_archive(
         for row in archive_listings(session, scorer.scorer_key):
             stored[row.listing.id] = row
             linker.add(row.listing)
+        detached, merged = overrides(session)  # analysts' corrections
+    linker.override(detached, merged)
     report.listings = len(stored)
     signals: dict[str, list[Signal]] = defaultdict(list)
     clusters = linker.clusters()

@@ -139,6 +139,8 @@ class Linker:
         self.parent: list[int] = []
         self.link_kinds: dict[int, set[str]] = {}  # by root
         self.rebuild = False
+        self.detached: set[int] = set()  # analysts' corrections (override)
+        self.merged: list[tuple[int, int]] = []
 
     def add(self, listing: LinkInput) -> None:
         if listing.id not in self.position:
@@ -166,6 +168,8 @@ class Linker:
             self.in_template.update((m, n))
             self._union(m, n, "template")
             self._join_templates(m, n)
+        if self.detached:  # its links may reach a detached listing: made again on demand
+            self.rebuild = True
 
     def _template_root(self, i: int) -> int:
         groups = self.template_of
@@ -197,15 +201,29 @@ class Linker:
             self.link_kinds.setdefault(ra, set()).update(self.link_kinds.pop(rb, ()))
         self.link_kinds.setdefault(ra, set()).add(kind)
 
+    def override(
+        self, detached: Iterable[str] = (), merged: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        """Analysts' corrections, kept through relinking: each listing in ``detached`` is
+        linked to nothing; each pair in ``merged`` is linked (kind "analyst")."""
+        known = self.position
+        self.detached = {known[i] for i in detached if i in known}
+        self.merged = [(known[a], known[b]) for a, b in merged if a in known and b in known]
+        self.rebuild = True
+
     def _rebuild(self) -> None:
         self.parent = list(range(len(self.ids)))
         self.link_kinds = {}
         for (kind, _value), owners in self.by_identifier.items():
             if 1 < len(owners) <= self.max_degree:
-                for other in owners[1:]:
-                    self._union(owners[0], other, kind)
+                kept = [o for o in owners if o not in self.detached]
+                for other in kept[1:]:
+                    self._union(kept[0], other, kind)
         for a, b in self.template_pairs:
-            self._union(a, b, "template")
+            if a not in self.detached and b not in self.detached:
+                self._union(a, b, "template")
+        for a, b in self.merged:
+            self._union(a, b, "analyst")
         self.rebuild = False
 
     def add_many(self, listings: Iterable[LinkInput], workers: int = 1) -> None:

@@ -205,3 +205,20 @@ class ListingLink(Base):
         ForeignKey("link_groups.id", ondelete="CASCADE"), index=True
     )
     in_template: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LinkOverride(Base):
+    """An analyst's correction of linking, applied at every linking run: ``detach`` links a
+    listing to nothing; ``merge`` links a listing's cluster with another listing's."""
+
+    __tablename__ = "link_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    other_listing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), default=None
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

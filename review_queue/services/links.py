@@ -10,7 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from review_queue.db.models import LinkGroup, ListingLink, ReviewItem
+from review_queue.db.models import LinkGroup, LinkOverride, ListingLink, ReviewItem, User
+from review_queue.domain.states import require
+from review_queue.services import audit
+from review_queue.services.errors import InvalidInput, NotFound
 from store import Listing, ListingVersion
 
 MAX_LINKED = 200
@@ -153,3 +156,60 @@ def cluster_of(session: Session, listing_id: int) -> ClusterView | None:
         dict(group.slots or {}),
         list(group.signals or []),
     )
+
+
+OVERRIDES = ("detach", "merge")
+
+
+def record_override(
+    session: Session,
+    user: User,
+    action: str,
+    listing_id: int,
+    reason: str,
+    other_listing_id: int | None = None,
+) -> LinkOverride:
+    """Record an analyst's correction of linking; it applies from the next linking run on."""
+    require(user.role, "escalate")
+    if action not in OVERRIDES:
+        raise InvalidInput(f"{action!r} is not a correction of linking: use detach or merge")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 2000:
+        raise InvalidInput("a correction needs a reason of at most 2,000 characters")
+    if action == "merge":
+        if other_listing_id is None or other_listing_id == listing_id:
+            raise InvalidInput("give the number of another listing to merge with")
+        if session.get(Listing, other_listing_id) is None:
+            raise NotFound(f"listing {other_listing_id} does not exist: check the number")
+    override = LinkOverride(
+        action=action,
+        listing_id=listing_id,
+        other_listing_id=other_listing_id if action == "merge" else None,
+        user_id=user.id,
+        reason=reason,
+    )
+    session.add(override)
+    session.flush()
+    audit.record(
+        session,
+        user.name,
+        f"linking.{action}",
+        "listing",
+        listing_id,
+        other_listing=override.other_listing_id,
+        reason_chars=len(reason),
+    )
+    return override
+
+
+def overrides(session: Session) -> tuple[list[str], list[tuple[str, str]]]:
+    """Every recorded correction: the detached listings and the merged pairs (listing ids)."""
+    detached, merged = [], []
+    for action, listing, other in session.execute(
+        select(LinkOverride.action, LinkOverride.listing_id, LinkOverride.other_listing_id)
+    ):
+        if action == "detach":
+            detached.append(str(listing))
+        elif other is not None:
+            merged.append((str(listing), str(other)))
+    return detached, merged

@@ -28,6 +28,7 @@ NOTICES = {
     "reopen": "Decision recorded: reopened and back in the queue.",
     "claim": "You claimed this item.",
     "release": "The item is back in the queue.",
+    "linking": "Correction recorded: it applies from the next linking run (after scoring).",
     "group": "Decisions recorded on {decided} items of the linked group; {left} left as they "
     "were (decided already or claimed by someone else).",
 }
@@ -191,6 +192,24 @@ def decide_linked(
     return RedirectResponse(
         f"/items/{item_id}?notice=group&decided={len(decided)}&left={len(left)}", status_code=303
     )
+
+
+@router.post("/items/{item_id}/cluster")
+def correct_cluster(
+    item_id: int,
+    auth: CurrentAuth,
+    db: DbSession,
+    action: Annotated[str, Form()] = "",
+    other: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Detach the item's listing from its cluster, or merge its cluster with another
+    listing's; recorded, and applied from the next linking run on."""
+    detail = queue.get_item(db, item_id, user=auth.user)
+    other_id = int(other) if other.strip().isdigit() and len(other.strip()) < 12 else None
+    links.record_override(db, auth.user, action, detail.item.listing_id, reason, other_id)
+    db.commit()
+    return RedirectResponse(f"/items/{item_id}?notice=linking", status_code=303)
 
 
 @router.post("/items/{item_id}/claim")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from fixture_site import ground_truth
 from review_queue.db import ReviewItem, Score
-from store import Listing, ListingVersion, create_engine_for
+from store import Listing, ListingVersion, create_engine_for, session_factory
 
 pytestmark = pytest.mark.slow
 
@@ -147,3 +147,36 @@ def test_demo_no_serve_json(tmp_path) -> None:
     second = json.loads(again.stdout.strip().splitlines()[-1])
     assert second["scored"] == 0 and second["linking"]["rescored"] == 0
     assert second["linking"]["listings"] == len(truth)
+
+    # An analyst detaches one of the network's ads: the next run links it to nothing,
+    # scores it again without links, and keeps the correction.
+    from review_queue.db import LinkOverride, ListingLink, User
+    from review_queue.services.users import add_user
+
+    detached = sorted(network, key=int)[0]
+    engine = create_engine_for(db)
+    with session_factory(engine).begin() as session:
+        user = session.scalar(select(User).limit(1)) or add_user(
+            session, "ana", "analyst", "a long demo password"
+        )
+        session.add(
+            LinkOverride(
+                action="detach", listing_id=int(detached), user_id=user.id, reason="Not theirs."
+            )
+        )
+    third = thbscan("score", "--db", db, "--json", "--quiet")
+    assert third.returncode == 0, third.stderr[-3000:]
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                select(ListingLink.group_id).where(ListingLink.listing_id == int(detached))
+            ).first()
+            is None
+        )
+        explanation = conn.execute(
+            select(Score.explanation)
+            .join(ListingVersion, ListingVersion.id == Score.version_id)
+            .where(ListingVersion.listing_id == int(detached))
+        ).scalar_one()
+    engine.dispose()
+    assert explanation["links"] == []

@@ -71,7 +71,7 @@ def test_upgrade_from_an_older_schema_still_runs_the_migrations(engine) -> None:
     "edit",
     [
         # a merge revision: down_revision is a tuple, which the plain reading does not take
-        lambda s: s.replace('down_revision = "0004"', 'down_revision = ("0004", "0002")'),
+        lambda s: s.replace('down_revision = "0005"', 'down_revision = ("0005", "0002")'),
         # a second head: two files claim the same parent
         None,
     ],
@@ -83,12 +83,12 @@ def test_migration_files_not_in_a_plain_chain_are_left_to_alembic(
     copy = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS, copy)
     versions = copy / "versions"
-    last = versions / "0005_link_groups.py"
+    last = versions / "0006_link_overrides.py"
     if edit is None:
         shutil.copy(last, versions / "9999_branch.py")
         source = (versions / "9999_branch.py").read_text(encoding="utf-8")
         (versions / "9999_branch.py").write_text(
-            source.replace('revision = "0005"', 'revision = "9999"'), encoding="utf-8"
+            source.replace('revision = "0006"', 'revision = "9999"'), encoding="utf-8"
         )
     else:
         last.write_text(edit(last.read_text(encoding="utf-8")), encoding="utf-8")

@@ -718,6 +718,59 @@ def test_item_page_shows_its_cluster_timeline_and_slot_table(
     assert "Its cluster" not in alone
 
 
+def test_analysts_correct_the_linking_with_a_reason(client: TestClient, db: Session) -> None:
+    from review_queue.db import LinkGroup, LinkOverride, ListingLink
+    from review_queue.services.links import overrides
+    from store import Listing
+
+    a = make_item(db, "fix-a", title="Ad A")
+    make_item(db, "fix-b", title="Ad B")
+    ids = [
+        db.scalar(select(Listing.id).where(Listing.natural_key == key))
+        for key in ("fix-a", "fix-b")
+    ]
+    group = LinkGroup(linked_by=["phone"], template=None, slots={}, signals=[])
+    db.add(group)
+    db.flush()
+    db.add_all(ListingLink(listing_id=i, group_id=group.id, in_template=False) for i in ids)
+    db.commit()
+    login(client, "ana")
+    page = client.get(f"/items/{a.id}").text
+    assert "Correct the linking" in page
+    token = hidden(page, "csrf_token")
+    detach = client.post(
+        f"/items/{a.id}/cluster",
+        data={"csrf_token": token, "action": "detach", "reason": "Another person, checked."},
+    )
+    assert detach.status_code == 303 and "notice=linking" in detach.headers["location"]
+    merge = client.post(
+        f"/items/{a.id}/cluster",
+        data={"csrf_token": token, "action": "merge", "other": str(ids[1]), "reason": "Same"},
+    )
+    assert merge.status_code == 303
+    missing = client.post(
+        f"/items/{a.id}/cluster",
+        data={"csrf_token": token, "action": "merge", "other": "999999", "reason": "x"},
+    )
+    assert missing.status_code == 404 and "does not exist" in missing.text
+    no_reason = client.post(
+        f"/items/{a.id}/cluster", data={"csrf_token": token, "action": "detach", "reason": " "}
+    )
+    assert no_reason.status_code == 422
+    login(client, "aud")
+    auditor = client.post(
+        f"/items/{a.id}/cluster",
+        data={
+            "csrf_token": hidden(client.get("/queue").text, "csrf_token"),
+            "action": "detach",
+            "reason": "x",
+        },
+    )
+    assert auditor.status_code == 403
+    assert len(db.scalars(select(LinkOverride)).all()) == 2
+    assert overrides(db) == ([str(ids[0])], [(str(ids[0]), str(ids[1]))])
+
+
 def test_crawl_runs_page(client: TestClient, db: Session) -> None:
     from review_queue.services.crawl_runs import recent_runs
     from store import CrawlJob

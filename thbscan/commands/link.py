@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from indicator_lists.matcher.jsonl import read_jsonl
 from nlp.linking import Cluster, Linker, LinkInput, TemplateConfig
+from review_queue.services.links import overrides
 from thbscan.commands.common import emit_json, err, open_db
 from thbscan.linking import archive_listings
 
@@ -72,6 +73,7 @@ def _link_archive(args: argparse.Namespace, linker: Linker) -> int:
         linker.add_many(
             tqdm(rows, unit="listing", desc="linking", disable=args.json or not sys.stderr.isatty())
         )
+        linker.override(*overrides(session))  # analysts' corrections
     clusters = linker.clusters()
     if args.json:
         emit_json(

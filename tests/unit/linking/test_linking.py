@@ -241,3 +241,21 @@ def test_a_persona_has_its_dates_languages_and_cities_per_week() -> None:
     assert (cluster.first_seen, cluster.last_seen) == ("2026-11-01", "2026-11-20")
     assert cluster.languages == ["en"] and cluster.cities_per_week == 3
     assert cluster.to_dict()["cities_per_week"] == 3
+
+
+def test_analysts_corrections_detach_and_merge_and_survive_new_listings() -> None:
+    listings = [
+        LinkInput("a", "", WORK.format(city="Kolding", name="Anna")),
+        LinkInput("b", "", WORK.format(city="Aarhus", name="Maria")),
+        LinkInput("c", "", WORK.format(city="Vejle", name="Olga")),
+        LinkInput("x", "", "Bakery in Vejle seeks an apprentice baker for early mornings."),
+    ]
+    linker = Linker()
+    linker.add_many(listings)
+    linker.override(detached=["b"], merged=[("a", "x")])
+    [cluster] = linker.clusters()
+    assert cluster.members == ["a", "c", "x"]
+    assert cluster.kinds == ["analyst", "template"]
+    linker.add(LinkInput("d", "", WORK.format(city="Odense", name="Eva")))
+    [cluster] = linker.clusters()
+    assert cluster.members == ["a", "c", "x", "d"]  # b stays detached; in adding order
