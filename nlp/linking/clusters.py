@@ -58,7 +58,7 @@ class Cluster:
     first_seen: str | None = None  # the earliest and latest posted_at of its members
     last_seen: str | None = None
     cities_per_week: int = 0  # the most distinct cities within 7 days (relocation)
-    bridge: bool = False  # a job ad and an escort ad in one cluster, linked
+    bridge: bool = False  # a job ad and an escort or massage ad in one cluster
     signals: list[Signal] = field(default_factory=list)  # the catalogue's link.* indicators
     template_members: list[str] = field(default_factory=list)  # its largest template group
 
@@ -264,8 +264,9 @@ class Linker:
         shared: dict[int, dict[tuple[str, str], list[int]]] = defaultdict(dict)
         if details:
             for identifier, owners in self.by_identifier.items():
-                if 1 < len(owners) <= self.max_degree:
-                    shared[self._find(owners[0])][identifier] = owners
+                kept = [o for o in owners if o not in self.detached]
+                if len(kept) > 1 and len(owners) <= self.max_degree:
+                    shared[self._find(kept[0])][identifier] = kept
         clusters = [
             self._cluster(members, self.link_kinds[root], details, shared.get(root, {}))
             for root, members in groups.items()
@@ -325,5 +326,5 @@ class Linker:
             first_seen=min(days, default=None),
             last_seen=max(days, default=None),
             cities_per_week=cities_per_week(fields),
-            bridge="job" in listing_kinds and "escort" in listing_kinds,
+            bridge="job" in listing_kinds and bool({"escort", "massage"} & set(listing_kinds)),
         )
