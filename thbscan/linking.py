@@ -11,7 +11,7 @@ between runs is what a large archive needs next.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ class LinkReport:
 class StoredListing:
     listing: LinkInput
     version: PendingVersion
-    links: tuple[str, ...]  # the link signals its score was made with
+    links: tuple[tuple[str, tuple[str, ...]], ...]  # its score's link signals and listings
 
 
 def archive_listings(session: Session, scorer_key: str | None = None) -> Iterator[StoredListing]:
@@ -90,11 +90,22 @@ def archive_listings(session: Session, scorer_key: str | None = None) -> Iterato
                 {k: v for k, v in stored.items() if v},
             ),
             PendingVersion(version.id, version.title or "", version.text or "", fields),
-            tuple(sorted(link["id"] for link in explanation.get("links", ()))),
+            _signature(
+                (str(link.get("id")), link.get("listings") or ())
+                for link in explanation.get("links", ())
+                if isinstance(link, dict)
+            ),
         )
 
 
-def _store_groups(session: Session, clusters: list[Cluster], linker: Linker) -> None:
+def _signature(
+    links: Iterable[tuple[str, Iterable[Any]]],
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Link signals compared across runs: each id with the sorted listings it names."""
+    return tuple(sorted((i, tuple(sorted(str(x) for x in listings))) for i, listings in links))
+
+
+def _store_groups(session: Session, clusters: list[Cluster]) -> None:
     """Replace the stored clusters with ``clusters`` (what the review UI shows)."""
     session.execute(delete(ListingLink))
     session.execute(delete(LinkGroup))
@@ -142,13 +153,13 @@ def link_archive(
             for listing_id in signal.listings:
                 others = tuple(i for i in signal.listings if i != listing_id)
                 signals[listing_id].append(Signal(signal.id, others, signal.why))
-    changed = [
+    changed = [  # a signal came or went, or names other listings now
         row
         for listing_id, row in stored.items()
-        if tuple(sorted(s.id for s in signals.get(listing_id, ()))) != row.links
+        if _signature((s.id, s.listings) for s in signals.get(listing_id, ())) != row.links
     ]
     with sessions.begin() as writer:
-        _store_groups(writer, clusters, linker)
+        _store_groups(writer, clusters)
     if not changed:
         return report
     assessments = scorer.assess_many((row.version.title, row.version.text) for row in changed)
