@@ -91,7 +91,7 @@ def generate_campaigns(
     n: int, *, seed: int = 7, campaign_share: float = 0.3, hub_listings: int = 250
 ) -> list[CampaignListing]:
     """``n`` listings, ``campaign_share`` of them in campaigns of 2 to 20 listings, and
-    ``hub_listings`` unrelated ones (at most a tenth of the rest) with one switchboard number
+    ``hub_listings`` unrelated ones (as many as there are) with one switchboard number
     (more than the linker's degree cap, so that it links none of them)."""
     rng = random.Random(seed)
     phone = _Phones(rng)
@@ -102,7 +102,7 @@ def generate_campaigns(
     while len(out) < target:
         k += 1
         out.extend(_campaign(rng, vocabulary, phone, f"op{k}", len(out)))
-    hubs = min(hub_listings, (n - len(out)) // 10)
+    hubs = min(hub_listings, n - len(out))
     while len(out) < n:
         i = len(out)
         words = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(40, 90)))
