@@ -70,28 +70,6 @@ INDICATOR_SHARE = 0.15
 MIXED_SHARE = 0.05
 SLOT_RE = re.compile(r"\{(\w+)\}")
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
-SYLLABLES = (
-    "ka",
-    "ro",
-    "mi",
-    "la",
-    "sen",
-    "dor",
-    "vik",
-    "an",
-    "el",
-    "tru",
-    "bo",
-    "nia",
-    "ste",
-    "jo",
-    "har",
-    "lin",
-    "mar",
-    "us",
-    "pe",
-    "ton",
-)
 DOMAINS = ("mail.example", "post.example", "firma.example", "job.example")
 CURRENCIES = {
     "da": "kr.",
@@ -142,6 +120,8 @@ class _Generator:
         self.companies = [c for cs in self.data.companies.values() for c in cs]
 
     def _word(self) -> str:
+        from fixture_site.campaigns import SYLLABLES
+
         return "".join(self.rng.choice(SYLLABLES) for _ in range(self.rng.randint(2, 3)))
 
     def _phone(self, lang: str) -> str:

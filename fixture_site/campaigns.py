@@ -19,33 +19,12 @@ from dataclasses import dataclass, field
 
 __all__ = ["CampaignListing", "generate_campaigns", "pairwise_scores"]
 
-_SYLLABLES = [
-    "ka",
-    "ro",
-    "mi",
-    "la",
-    "sen",
-    "dor",
-    "vik",
-    "an",
-    "el",
-    "tru",
-    "bo",
-    "nia",
-    "ste",
-    "jo",
-    "har",
-    "lin",
-    "mar",
-    "us",
-    "pe",
-    "ton",
-    "ve",
-    "ri",
-    "sa",
-    "lo",
-    "ne",
-]
+# Syllables of made-up words (also the scoring benchmark's names, streets and handles).
+SYLLABLES = (
+    *("ka", "ro", "mi", "la", "sen", "dor", "vik", "an", "el", "tru"),
+    *("bo", "nia", "ste", "jo", "har", "lin", "mar", "us", "pe", "ton"),
+)
+_SYLLABLES = (*SYLLABLES, "ve", "ri", "sa", "lo", "ne")
 _NAMES = [
     "Anna",
     "Maria",

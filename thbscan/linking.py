@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, true
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from nlp.linking import Cluster, Linker, LinkInput, Signal
@@ -24,7 +24,12 @@ from nlp.scorer import Scorer
 from review_queue.db.models import LinkGroup, ListingLink, Score
 from review_queue.services import audit
 from review_queue.services.links import overrides
-from review_queue.services.scores import DEFAULT_SAMPLE_RATE, PendingVersion, record_score
+from review_queue.services.scores import (
+    DEFAULT_SAMPLE_RATE,
+    PendingVersion,
+    latest_scores,
+    record_score,
+)
 from store import Listing, ListingVersion
 from thbscan.scoring_job import to_score_input
 
@@ -39,12 +44,7 @@ class LinkReport:
     flagged: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "listings": self.listings,
-            "clusters": self.clusters,
-            "rescored": self.rescored,
-            "flagged": self.flagged,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,7 @@ class StoredListing:
 def archive_listings(session: Session, scorer_key: str | None = None) -> Iterator[StoredListing]:
     """Each stored listing that is not removed, its current version, the kind its latest
     score found, and the link signals of its score under ``scorer_key``; oldest first."""
-    latest = (
-        select(Score.version_id, func.max(Score.id).label("score_id"))
-        .where(Score.scorer_key == scorer_key if scorer_key else true())
-        .group_by(Score.version_id)
-        .subquery()
-    )
+    latest = latest_scores(scorer_key)
     query = (
         select(Listing.id, Listing.source, ListingVersion, Score.explanation, Score.language)
         .join(ListingVersion, ListingVersion.id == Listing.current_version_id)

@@ -25,7 +25,14 @@ import numpy as np
 from indicator_lists.matcher import normalise
 from nlp.extract import extract
 
-from .signals import Member, Signal, SignalConfig, cities_per_week, cluster_signals
+from .signals import (
+    Member,
+    Signal,
+    SignalConfig,
+    cities_per_week,
+    cluster_signals,
+    is_bridge,
+)
 from .templates import TemplateConfig, TemplateIndex, listing_words, signature_of, slots_of
 
 __all__ = ["MAX_DEGREE", "Cluster", "LinkInput", "Linker", "Prepared", "prepare"]
@@ -326,5 +333,5 @@ class Linker:
             first_seen=min(days, default=None),
             last_seen=max(days, default=None),
             cities_per_week=cities_per_week(fields),
-            bridge="job" in listing_kinds and bool({"escort", "massage"} & set(listing_kinds)),
+            bridge=is_bridge(set(listing_kinds)),
         )

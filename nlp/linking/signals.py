@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["Signal", "SignalConfig", "cities_per_week", "cluster_signals"]
+__all__ = ["Signal", "SignalConfig", "cities_per_week", "cluster_signals", "is_bridge"]
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,7 @@ def cluster_signals(
                 f"{len(persons)} listings for persons from one template",
             )
         )
-    kinds = {str(m.fields.get("kind")) for m in members}
-    if "job" in kinds and kinds & {"escort", "massage"}:
+    if is_bridge({str(m.fields.get("kind")) for m in members}):
         bridge = tuple(
             m.id for m in members if m.fields.get("kind") in ("job", "escort", "massage")
         )
@@ -121,6 +120,11 @@ def cluster_signals(
             )
         )
     return out
+
+
+def is_bridge(kinds: set[str]) -> bool:
+    """Job ads and escort or massage ads among the listing kinds of one cluster."""
+    return "job" in kinds and bool(kinds & {"escort", "massage"})
 
 
 def _about_a_person(member: Member) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Subquery, and_, func, select
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import Identifier, ReviewItem, Score
@@ -95,6 +95,15 @@ def count_pending(session: Session, scorer_key: str) -> int:
 def _fraction(label: str, version_id: int) -> float:
     digest = hashlib.sha256(f"thbscan-{label}:{version_id}".encode()).digest()
     return int.from_bytes(digest[:4], "big") / 2**32
+
+
+def latest_scores(scorer_key: str | None = None) -> Subquery:
+    """A subquery of each version's latest score id (``version_id``, ``score_id``), under
+    ``scorer_key`` when given."""
+    query = select(Score.version_id, func.max(Score.id).label("score_id"))
+    if scorer_key:
+        query = query.where(Score.scorer_key == scorer_key)
+    return query.group_by(Score.version_id).subquery()
 
 
 def in_sample(version_id: int, rate: float) -> bool:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import Identifier, ReviewItem, Score
 from review_queue.services.errors import InvalidInput
+from review_queue.services.scores import latest_scores
 from store import Listing, ListingVersion
 
 MAX_RESULTS = 100
@@ -65,11 +66,7 @@ def search(session: Session, query: SearchQuery, limit: int = MAX_RESULTS) -> li
         )
     if query.since and query.until and query.since > query.until:
         raise InvalidInput(f"from {query.since} is after to {query.until}: swap the dates")
-    latest = (
-        select(Score.version_id, func.max(Score.id).label("score_id"))
-        .group_by(Score.version_id)
-        .subquery()
-    )
+    latest = latest_scores()
     stmt = (
         select(
             Listing.id,

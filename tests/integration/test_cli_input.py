@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
+from cli_helpers import thbscan as run
 from sqlalchemy import select
 
 from store import Listing, create_engine_for
@@ -22,18 +20,6 @@ GOOD_2 = json.dumps(
 BAD_JSON = '{"title": "broken", "text": '
 BAD_TYPE = json.dumps(["not", "an", "object"])
 BAD_FIELD = json.dumps({"title": 5, "text": ["x"]})
-
-
-def run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "thbscan", *args],
-        input=stdin,
-        text=True,
-        capture_output=True,
-        env={**os.environ, "THBSCAN_MODE": "test"},
-        timeout=300,
-        check=False,
-    )
 
 
 def test_check_reports_bad_lines_and_goes_on() -> None:

@@ -7,11 +7,9 @@ SQLite and, when reachable, the PostgreSQL server on 127.0.0.1.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from cli_helpers import thbscan
 from sqlalchemy import select
 
 from fixture_site import ground_truth
@@ -19,19 +17,6 @@ from review_queue.db import ReviewItem, Score
 from store import Listing, ListingVersion, create_engine_for, session_factory
 
 pytestmark = pytest.mark.slow
-
-
-def thbscan(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "THBSCAN_MODE": "test"}
-    return subprocess.run(
-        [sys.executable, "-m", "thbscan", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
 
 
 def test_crawl_score_queue(fixture_site, db_url: str) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import thbscan
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = (
@@ -47,15 +47,7 @@ LINES = [
 
 
 def run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "thbscan", "link", *args],
-        input=stdin,
-        text=True,
-        capture_output=True,
-        env={**os.environ, "THBSCAN_MODE": "test"},
-        timeout=300,
-        check=False,
-    )
+    return thbscan("link", *args, stdin=stdin)
 
 
 def test_link_json_gives_clusters_and_names_the_bad_line() -> None:
