@@ -16,7 +16,7 @@ import functools
 import multiprocessing
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,7 +118,12 @@ def prepare(listing: LinkInput, config: TemplateConfig, region: str = "DK") -> P
 
 
 class Linker:
-    """Links listings added one by one (or in bulk) and gives the clusters on request."""
+    """Links listings added one by one (or in bulk) and gives the clusters on request.
+
+    Listings given as :class:`Prepared` without text or signature, with their template
+    links from a stored index (:meth:`link_templates`), are linked the same way; the texts
+    of template groups (for their slots) then come from ``load_texts``.
+    """
 
     def __init__(
         self,
@@ -127,7 +132,9 @@ class Linker:
         templates: TemplateConfig | None = None,
         signals: SignalConfig | None = None,
         region: str = "DK",
+        load_texts: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
     ) -> None:
+        self.load_texts = load_texts
         self.max_degree = max_degree
         self.signal_config = signals or SignalConfig()
         self.region = region
@@ -159,7 +166,7 @@ class Linker:
         n = self.position[p.id] = len(self.ids)
         self.ids.append(p.id)
         self.fields.append(p.fields)
-        self.texts.append(zlib.compress(p.text.encode("utf-8", "replace"), 1))
+        self.texts.append(zlib.compress(p.text.encode("utf-8", "replace"), 1) if p.text else b"")
         self.parent.append(n)
         for identifier in p.identifiers:
             owners = self.by_identifier[identifier]
@@ -171,12 +178,24 @@ class Linker:
         if p.ages:
             self.ages[n] = p.ages
         for m in self.index.add(n, p.signature):
-            self.template_pairs.append((m, n))
-            self.in_template.update((m, n))
-            self._union(m, n, "template")
-            self._join_templates(m, n)
+            self._link_template(m, n)
         if self.detached:  # its links may reach a detached listing: made again on demand
             self.rebuild = True
+
+    def link_templates(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Template links found by a stored index, between listings added already."""
+        known = self.position
+        for a, b in pairs:
+            if a in known and b in known and a != b:
+                self._link_template(known[a], known[b])
+        if self.detached:
+            self.rebuild = True
+
+    def _link_template(self, m: int, n: int) -> None:
+        self.template_pairs.append((m, n))
+        self.in_template.update((m, n))
+        self._union(m, n, "template")
+        self._join_templates(m, n)
 
     def _template_root(self, i: int) -> int:
         groups = self.template_of
@@ -284,8 +303,15 @@ class Linker:
             cluster.id = f"c{k}"
         return clusters
 
-    def text(self, i: int) -> str:
-        return zlib.decompress(self.texts[i]).decode("utf-8")
+    def _texts(self, members: Sequence[int]) -> list[str]:
+        missing = [self.ids[m] for m in members if not self.texts[m]]
+        loaded = self.load_texts(missing) if missing and self.load_texts else {}
+        return [
+            zlib.decompress(self.texts[m]).decode("utf-8")
+            if self.texts[m]
+            else loaded.get(self.ids[m], "")
+            for m in members
+        ]
 
     def _cluster(
         self,
@@ -300,7 +326,7 @@ class Linker:
                 groups[self._template_root(m)].append(m)
         in_template = max(groups.values(), key=len, default=[])  # the largest group
         template, slots = (
-            slots_of([[w for w, _k in listing_words(self.text(m))] for m in in_template[:50]])
+            slots_of([[w for w, _k in listing_words(t)] for t in self._texts(in_template[:50])])
             if details and len(in_template) > 1
             else (None, {})
         )

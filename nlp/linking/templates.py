@@ -9,6 +9,9 @@ datasketch's banding proposes listings whose estimated Jaccard similarity may re
 threshold, and a pair links when its estimate does. The index takes listings one by one, so
 new listings join existing groups as they arrive.
 
+The index is kept in memory (:class:`TemplateIndex`) or, for the stored archive, in the
+database: :func:`band_keys` gives the same buckets on every machine.
+
 Parameters (:class:`TemplateConfig`): shingles of 4 words, 64 permutations, threshold
 0.6, listings with fewer than 8 shingles left out (too short to call a template). The
 linking benchmark (``benchmarks/bench_link.py``) measures pairwise precision and recall on
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +32,15 @@ from datasketch import MinHash, MinHashLSH
 
 from indicator_lists.matcher import Normalised, normalise, tokenize
 
-__all__ = ["TemplateConfig", "TemplateIndex", "listing_words", "signature_of", "slots_of"]
+__all__ = [
+    "TemplateConfig",
+    "TemplateIndex",
+    "band_keys",
+    "listing_words",
+    "signature_of",
+    "similarity",
+    "slots_of",
+]
 
 MASK_NUMBER = "<num>"
 MASK_PROPER = "<name>"
@@ -42,6 +54,37 @@ class TemplateConfig:
     num_perm: int = 64
     threshold: float = 0.6
     min_shingles: int = 8
+
+    @property
+    def key(self) -> str:
+        """Names the parameters and hashing: a stored index made with others is rebuilt."""
+        return f"w{self.shingle}-p{self.num_perm}-t{self.threshold}-m{self.min_shingles}-crc32"
+
+
+@functools.lru_cache(maxsize=8)
+def bands(config: TemplateConfig) -> list[tuple[int, int]]:
+    """The rows of each band: datasketch's banding for the threshold and permutations."""
+    banding = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
+    return [(i * banding.r, (i + 1) * banding.r) for i in range(banding.b)]
+
+
+def band_keys(signature: np.ndarray, config: TemplateConfig) -> list[int]:
+    """One 64-bit key per band of ``signature``, the same in every process and machine:
+    the buckets of an index kept in a database."""
+    sig = signature.astype(np.uint32)
+    return [
+        int.from_bytes(
+            hashlib.blake2b(bytes([n]) + sig[a:b].tobytes(), digest_size=8).digest(),
+            "big",
+            signed=True,
+        )
+        for n, (a, b) in enumerate(bands(config))
+    ]
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """The Jaccard similarity two signatures estimate."""
+    return float((a.astype(np.uint32) == b.astype(np.uint32)).mean())
 
 
 def listing_words(text: str, norm: Normalised | None = None) -> list[tuple[str, str]]:
@@ -103,8 +146,7 @@ class TemplateIndex:
 
     def __init__(self, config: TemplateConfig | None = None) -> None:
         self.config = config or TemplateConfig()
-        banding = MinHashLSH(threshold=self.config.threshold, num_perm=self.config.num_perm)
-        self.bands = [(i * banding.r, (i + 1) * banding.r) for i in range(banding.b)]
+        self.bands = bands(self.config)
         self.tables: list[dict[int, int | list[int]]] = [{} for _ in self.bands]
         self.signatures = np.zeros((1024, self.config.num_perm), dtype=np.uint32)
         self.indexed = 0

@@ -11,11 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -222,3 +224,48 @@ class LinkOverride(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkEntry(Base):
+    """A listing in the stored template index: the version it was indexed from, its MinHash
+    signature (none when too short to be a template), the ages it gives, and the index's
+    parameters (``config``, :attr:`nlp.linking.TemplateConfig.key`)."""
+
+    __tablename__ = "link_entries"
+
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    version_id: Mapped[int] = mapped_column(ForeignKey("listing_versions.id", ondelete="CASCADE"))
+    config: Mapped[str] = mapped_column(String(80))
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    ages: Mapped[list[Any]] = mapped_column(default=list)
+    indexed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkBucket(Base):
+    """The template index's buckets: a listing under each of its band keys. Listings that
+    share a bucket are candidates, checked by their signatures' similarity."""
+
+    __tablename__ = "link_buckets"
+    __table_args__ = (Index("ix_link_buckets_listing", "listing_id"),)
+
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("link_entries.listing_id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class TemplateLink(Base):
+    """Two listings written from one template (``listing_a`` < ``listing_b``)."""
+
+    __tablename__ = "template_links"
+    __table_args__ = (Index("ix_template_links_b", "listing_b"),)
+
+    listing_a: Mapped[int] = mapped_column(
+        ForeignKey("link_entries.listing_id", ondelete="CASCADE"), primary_key=True
+    )
+    listing_b: Mapped[int] = mapped_column(
+        ForeignKey("link_entries.listing_id", ondelete="CASCADE"), primary_key=True
+    )
+    similarity: Mapped[float] = mapped_column(Float)

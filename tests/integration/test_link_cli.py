@@ -112,3 +112,19 @@ def test_linking_benchmark_runs_and_reports() -> None:
     result = json.loads(proc.stdout)
     for key in ("listings_per_s", "peak_rss_mb", "incremental_seconds", "precision", "recall"):
         assert key in result
+
+
+@pytest.mark.slow  # a benchmark's smoke test: make test-all (CI)
+def test_stored_index_benchmark_runs_and_reports() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_link_store", "--n", "1000", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["indexed"] == 1000 and result["incremental"] == 1000
+    assert result["precision"] == 1.0 and result["recall"] > 0.9

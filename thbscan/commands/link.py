@@ -69,7 +69,7 @@ def _link_archive(args: argparse.Namespace, linker: Linker) -> int:
     """Link the current version of every stored listing that is not removed."""
     _engine, sessions = open_db(args.db)
     with sessions() as session:
-        rows = (row.listing for row in archive_listings(session))
+        rows = (row.listing for row in archive_listings(session, texts=True))
         linker.add_many(
             tqdm(rows, unit="listing", desc="linking", disable=args.json or not sys.stderr.isatty())
         )
