@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -132,18 +132,18 @@ def index_archive(
     config: TemplateConfig | None = None,
     *,
     batch: int = INDEX_BATCH,
-    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Add the listings not yet in the stored template index, and store the template links
     they make; returns how many were added. Safe to run in several processes at once."""
     config = config or TemplateConfig()
-    added, after = 0, 0
-    while True:
+    added = 0
+    with sessions() as session:
+        last = link_index.last_listing(session)
+    for after in range(0, last, batch):  # windows of listing numbers
         with sessions.begin() as writer:  # committed before looking for neighbours
-            todo = link_index.unindexed(writer, config.key, batch, after=after)
+            todo = link_index.unindexed(writer, config.key, after, batch)
             if not todo:
-                return added
-            after = todo[-1].listing_id
+                continue
             entries = [_entry(row, config) for row in todo]
             stored = set(link_index.put(writer, entries, config.key))
         mine = [e for e in entries if e.listing_id in stored and e.signature is not None]
@@ -161,8 +161,7 @@ def index_archive(
         with sessions.begin() as writer:
             link_index.add_links(writer, links)
         added += len(stored)
-        if progress:
-            progress(len(todo))
+    return added
 
 
 def _entry(row: link_index.Unindexed, config: TemplateConfig) -> link_index.Entry:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Insert, delete, select
+from sqlalchemy import Insert, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ __all__ = [
     "add_links",
     "current_identifiers",
     "entries",
+    "last_listing",
     "neighbours",
     "put",
     "template_links",
@@ -62,18 +63,23 @@ def _current() -> Any:
     )
 
 
-def unindexed(
-    session: Session, config: str, limit: int = 1000, *, after: int = 0
-) -> list[Unindexed]:
-    """Up to ``limit`` listings numbered above ``after`` whose current version is not in
-    the index with ``config``: new ones, changed ones, and all of them when the index's
-    parameters change. Call it in the writing transaction that stores their entries."""
+def last_listing(session: Session) -> int:
+    """The highest listing number: :func:`unindexed` windows end there."""
+    return session.scalar(select(func.max(Listing.id))) or 0
+
+
+def unindexed(session: Session, config: str, after: int, window: int) -> list[Unindexed]:
+    """The listings numbered in (``after``, ``after + window``] whose current version is
+    not in the index with ``config``: new ones, changed ones, and all of them when the
+    index's parameters change. Call it in the writing transaction that stores their
+    entries."""
     query = (
         select(Listing.id, ListingVersion.id, ListingVersion.title, ListingVersion.text)
         .join(ListingVersion, ListingVersion.id == Listing.current_version_id)
         .where(
-            Listing.removed_at.is_(None),
             Listing.id > after,
+            Listing.id <= after + window,  # a bounded scan, whatever the planner's statistics
+            Listing.removed_at.is_(None),
             ~select(LinkEntry.listing_id)
             .where(
                 LinkEntry.listing_id == Listing.id,
@@ -83,7 +89,6 @@ def unindexed(
             .exists(),
         )
         .order_by(Listing.id)
-        .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         # processes indexing at once take different listings: each holds its rows until
@@ -163,11 +168,10 @@ def neighbours(
     signatures: dict[int, bytes] = {}
     for chunk in in_chunks(found):
         for listing_id, signature in session.execute(
-            select(LinkEntry.listing_id, LinkEntry.signature).where(
-                LinkEntry.listing_id.in_(chunk), LinkEntry.signature.is_not(None)
-            )
+            select(LinkEntry.listing_id, LinkEntry.signature).where(LinkEntry.listing_id.in_(chunk))
         ):
-            signatures[listing_id] = signature
+            if signature is not None:
+                signatures[listing_id] = signature
     return under, signatures
 
 
