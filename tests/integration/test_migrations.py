@@ -94,3 +94,16 @@ def test_migration_files_not_in_a_plain_chain_are_left_to_alembic(
         last.write_text(edit(last.read_text(encoding="utf-8")), encoding="utf-8")
     monkeypatch.setattr(migrate, "MIGRATIONS", copy)
     assert migrate.declared_head() is None
+
+
+def test_the_migrations_make_the_schema_the_models_declare(engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import review_queue.db.models  # noqa: F401 - the queue's tables on the store's Base
+    from store import Base
+
+    upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
