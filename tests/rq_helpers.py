@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from review_queue.db import ReviewItem
-from review_queue.services.scores import ScoreInput, record_score
+from review_queue.services.scores import QueuePolicy, ScoreInput, record_score
 from store.listings import ListingInput, store_listing
 
 PASSWORD = "correct horse battery staple"
+SEEN = QueuePolicy(sample_rate=1.0, blind_share=0.0)  # no flagged item blind-first
 
 
 def make_item(
@@ -26,9 +27,13 @@ def make_item(
     fields: dict[str, Any] | None = None,
     url: str | None = None,
     redirects: tuple[str, ...] | None = None,
+    flagged: bool = True,
+    categories: tuple[str, ...] = ("forced_labour",),
+    policy: QueuePolicy = SEEN,
 ) -> ReviewItem:
-    """A stored, scored and flagged listing with its review item (defaults: a plain English
-    fee listing, one strong indicator, reached through one redirect)."""
+    """A stored, scored listing with its review item (defaults: a plain English fee listing,
+    flagged for one strong indicator, reached through one redirect, not blind-first; an
+    unflagged one is queued as a sample, blind-first as every sample is)."""
     stored = store_listing(
         session,
         ListingInput(
@@ -50,9 +55,9 @@ def make_item(
             scorer_key="test-scorer",
             score=score,
             band=band,
-            flagged=True,
+            flagged=flagged,
             possible_minor=minor,
-            categories=["forced_labour"],
+            categories=list(categories),
             explanation=explanation
             if explanation is not None
             else {
@@ -70,6 +75,7 @@ def make_item(
             model_version="model-1.0",
             list_versions={"forced_labour": "1.2.0"},
         ),
+        policy,
     )
     assert item is not None
     return item

@@ -31,8 +31,8 @@ from review_queue.db.models import LinkGroup, ListingLink, Score
 from review_queue.services import audit, link_index
 from review_queue.services.links import overrides
 from review_queue.services.scores import (
-    DEFAULT_SAMPLE_RATE,
     PendingVersion,
+    QueuePolicy,
     latest_scores,
     record_score,
 )
@@ -256,7 +256,7 @@ def link_archive(
     scorer: Scorer,
     pseudonymiser: Pseudonymiser,
     *,
-    sample_rate: float = DEFAULT_SAMPLE_RATE,
+    policy: QueuePolicy | None = None,
     actor: str = "system",
     config: TemplateConfig | None = None,
 ) -> LinkReport:
@@ -291,7 +291,7 @@ def link_archive(
         for row, version, assessment in zip(changed, pending, assessments, strict=True):
             linked = scorer.with_links(assessment, signals.get(row.listing.id, ()))
             result = to_score_input(version, linked, scorer, pseudonymiser)
-            record_score(writer, result, sample_rate=sample_rate)
+            record_score(writer, result, policy)
             report.rescored += 1
             report.flagged += int(linked.flagged)
         audit.record(

@@ -192,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
         "automation bias (R04; default 0.02); give the same rate to "
         "`thbscan calibration fit`",
     )
+    p.add_argument(
+        "--blind-share",
+        type=float,
+        metavar="SHARE",
+        help="share of flagged items shown blind-first, like every sampled one: no band, "
+        "categories or explanation until the analyst records a first call (R04; default 0.1)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--no-link",

@@ -25,8 +25,8 @@ from nlp.pseudonym import Pseudonymiser
 from nlp.scorer import Assessment, Scorer
 from review_queue.services import audit
 from review_queue.services.scores import (
-    DEFAULT_SAMPLE_RATE,
     PendingVersion,
+    QueuePolicy,
     ScoreInput,
     count_pending,
     pending_versions,
@@ -109,7 +109,7 @@ def score_archive(
     *,
     rescore: bool = False,
     batch_size: int = 500,
-    sample_rate: float = DEFAULT_SAMPLE_RATE,
+    policy: QueuePolicy | None = None,
     progress: bool = True,
     actor: str = "system",
     workers: int = 1,
@@ -145,7 +145,7 @@ def score_archive(
                 reader, scorer.scorer_key, batch_size=batch_size, rescore=rescore
             )
             for results in _results(batches, scorer, pseudonymiser, pool, workers):
-                _write(writer_sessions or sessions, results, report, scorer, sample_rate, actor)
+                _write(writer_sessions or sessions, results, report, scorer, policy, actor)
                 bar.update(len(results))
                 if should_stop is not None and should_stop():
                     report.stopped = True
@@ -183,12 +183,12 @@ def _write(
     results: list[ScoreInput],
     report: ScoringReport,
     scorer: Scorer,
-    sample_rate: float,
+    policy: QueuePolicy | None,
     actor: str,
 ) -> None:
     with sessions.begin() as writer:
         for result in results:
-            _score, item = record_score(writer, result, sample_rate=sample_rate)
+            _score, item = record_score(writer, result, policy)
             report.scored += 1
             report.flagged += int(result.flagged)
             report.queued += int(item is not None)

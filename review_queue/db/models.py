@@ -86,6 +86,12 @@ class ReviewItem(Base):
     # Never shown in the UI.
     reason: Mapped[str] = mapped_column(String(20), default="flagged")
     priority: Mapped[float] = mapped_column(Float, default=0.0)
+    # blind-first (R04): band, categories and explanation stay hidden until an analyst
+    # records a first call; every sampled item is blind, and a share of the flagged ones
+    blind: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_call: Mapped[str | None] = mapped_column(String(20), default=None)
+    first_call_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    first_call_at: Mapped[datetime | None] = mapped_column(default=None)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claim_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -41,9 +41,13 @@ _TRANSITIONS: dict[str, dict[ItemState, ItemState]] = {
 }
 ACTIONS = tuple(_TRANSITIONS)
 DECISIONS = ("dismiss", "escalate", "reopen")
+# an analyst's judgement of a blind-first item before its suggestion is shown (R04)
+FIRST_CALLS = ("concern", "no_concern")
 
 # Each role above an analyst may do what the one below it may, and more.
-_ANALYST = frozenset({"view_queue", "view_item", "claim", "release", "dismiss", "escalate"})
+_ANALYST = frozenset(
+    {"view_queue", "view_item", "claim", "release", "first_call", "dismiss", "escalate"}
+)
 _LEAD = _ANALYST | {"reopen", "view_audit", "view_crawl_jobs"}
 _PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ANALYST: _ANALYST,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from review_queue.db.models import Decision, ReviewItem, Score, User
 from review_queue.domain.errors import IllegalTransition
-from review_queue.domain.states import DECISIONS, ItemState, next_state, require
+from review_queue.domain.states import DECISIONS, FIRST_CALLS, ItemState, next_state, require
 from review_queue.services import audit
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
 from review_queue.services.queue import utc_now as _now
@@ -79,6 +79,11 @@ def decide(
             f"review item {item_id} is claimed by {holder!r}: wait until the claim "
             "ends or ask them to release it"
         )
+    if item.blind and item.first_call is None and action != "reopen":
+        raise Conflict(
+            f"review item {item_id} is blind-first: record your first call (concern or no "
+            "concern) before deciding; the machine's suggestion is shown after it"
+        )
     if score_id_shown is not None and score_id_shown != item.score_id:
         raise Conflict(
             f"review item {item_id} was re-scored after you opened it: reload the "
@@ -138,6 +143,41 @@ def decide(
         reason_chars=len(reason),
     )
     return decision
+
+
+def first_call(session: Session, user: User, item_id: int, call: str) -> ReviewItem:
+    """Record an analyst's first call on a blind-first item, made before its band,
+    categories and explanation are shown (R04); the first one recorded stands."""
+    require(user.role, "first_call")
+    if call not in FIRST_CALLS:
+        raise InvalidInput(f"first call {call!r} is unknown: use one of {', '.join(FIRST_CALLS)}")
+    item = session.get(ReviewItem, item_id, populate_existing=True)
+    if item is None:
+        raise NotFound(f"review item {item_id} does not exist: go back to the queue")
+    if not item.blind:
+        raise Conflict(f"review item {item_id} is not blind-first: decide it as it is")
+    if item.first_call is not None:
+        return item  # a repeated form, or another analyst's call first: it stands
+    now = _now()
+    if (
+        item.state == ItemState.CLAIMED
+        and item.claimed_by not in (None, user.id)
+        and item.claim_expires_at is not None
+        and item.claim_expires_at >= now
+    ):
+        raise Conflict(f"review item {item_id} is claimed by someone else: pick another item")
+    if item.state not in (ItemState.NEW, ItemState.CLAIMED):
+        raise Conflict(f"review item {item_id} is decided already ({item.state})")
+    session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item_id, ReviewItem.first_call.is_(None))
+        .values(first_call=call, first_call_by=user.id, first_call_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(item)
+    if item.first_call_by == user.id and item.first_call == call:
+        audit.record(session, user.name, "item.first_call", "review_item", item_id, call=call)
+    return item
 
 
 def decide_group(

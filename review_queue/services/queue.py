@@ -10,12 +10,13 @@ event in the caller's transaction, and the caller commits (R28).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import String, and_, case, cast, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from review_queue.db.models import AuditEvent, Decision, ReviewItem, Score, User
@@ -31,6 +32,8 @@ MAX_LIMIT = 200
 DEFAULT_LEASE_SECONDS = 900
 
 _URGENT_FIRST = case((ReviewItem.lane == Lane.URGENT.value, 0), else_=1)
+_HIDDEN = and_(ReviewItem.blind.is_(True), ReviewItem.first_call.is_(None))
+BLIND_LABEL = "blind first"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class QueueRow:
     created_at: datetime
     claimed_by: str | None
     claim_expires_at: datetime | None
+    hidden: bool = False  # blind-first, no first call yet: no categories shown (R04)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,11 @@ class ItemDetail:
     decisions: list[Decision]
     claimed_by: str | None
     state: str  # the effective state: an expired claim counts as "new"
+
+    @property
+    def hidden(self) -> bool:
+        """Blind-first and no first call yet: band, categories, explanation not shown."""
+        return self.item.blind and self.item.first_call is None
 
 
 def utc_now() -> datetime:
@@ -139,6 +148,7 @@ def list_queue(
             ReviewItem.created_at,
             User.name,
             ReviewItem.claim_expires_at,
+            _HIDDEN,
         )
         .join(ListingVersion, ListingVersion.id == ReviewItem.version_id)
         .join(Score, Score.id == ReviewItem.score_id)
@@ -164,6 +174,7 @@ def list_queue(
                 created_at=row[7],
                 claimed_by=row[8] if claimed else None,
                 claim_expires_at=row[9] if claimed else None,
+                hidden=bool(row[10]),
             )
         )
     return result
@@ -180,26 +191,34 @@ def count_queue(session: Session, *, state: str = "new", lane: str | None = None
 def category_counts(
     session: Session, *, state: str = "new", lane: str | None = None
 ) -> list[tuple[str, int]]:
-    """How many items name each exploitation form, most frequent first (queue chart).
+    """How many items name each exploitation form, most frequent first (queue chart),
+    counted in SQL by each distinct list of forms. Blind-first items count as
+    ``blind first`` until their first call.
 
     Deliberately not per score band: the band would single out the unflagged sample
     mixed into the queue (R04).
     """
+    hidden = case((_HIDDEN, 1), else_=0)
+    forms = cast(Score.categories, String)
     query = (
-        select(ReviewItem.lane, Score.categories)
+        select(ReviewItem.lane, hidden, forms, func.count())
         .select_from(ReviewItem)
         .join(Score, Score.id == ReviewItem.score_id)
+        .group_by(ReviewItem.lane, hidden, forms)
     )
     for condition in (_state_filter(state, utc_now()), _lane_filter(lane)):
         if condition is not None:
             query = query.where(condition)
     counts: dict[str, int] = {}
-    for item_lane, categories in session.execute(query):
-        names = [str(c) for c in categories or []] or ["no form named"]
+    for item_lane, is_hidden, categories, n in session.execute(query):
+        if is_hidden:
+            names = [BLIND_LABEL]
+        else:
+            names = [str(c) for c in json.loads(categories or "[]")] or ["no form named"]
         if item_lane == Lane.URGENT.value:
             names.append("possible minor")
-        for name in names:
-            counts[name] = counts.get(name, 0) + 1
+        for name in dict.fromkeys(names):
+            counts[name] = counts.get(name, 0) + n
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 

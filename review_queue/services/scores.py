@@ -21,6 +21,24 @@ from review_queue.domain.states import ItemState, Lane
 from store import Listing, ListingVersion
 
 DEFAULT_SAMPLE_RATE = 0.02
+DEFAULT_BLIND_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """What is queued besides the flagged listings, and how it is shown (R04):
+    ``sample_rate`` of the unflagged listings are queued as a sample, and every sampled
+    item and ``blind_share`` of the others are shown blind-first (no band, categories or
+    explanation until an analyst records a first call), so a sample looks like the rest."""
+
+    sample_rate: float = DEFAULT_SAMPLE_RATE
+    blind_share: float = DEFAULT_BLIND_SHARE
+
+    def __post_init__(self) -> None:
+        for name in ("sample_rate", "blind_share"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} {value}: give a share in 0..1")
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,10 @@ def in_sample(version_id: int, rate: float) -> bool:
     return rate > 0 and _fraction("sample", version_id) < rate
 
 
+def is_blind(version_id: int, reason: str, share: float) -> bool:
+    return reason == "sample" or (share > 0 and _fraction("blind", version_id) < share)
+
+
 def blind_priority(version_id: int) -> float:
     """Queue position of a sampled item: spread over the flagged range (0.5..1), so the
     sample is not found at the bottom of the queue (R04)."""
@@ -117,7 +139,7 @@ def blind_priority(version_id: int) -> float:
 
 
 def record_score(
-    session: Session, result: ScoreInput, *, sample_rate: float = DEFAULT_SAMPLE_RATE
+    session: Session, result: ScoreInput, policy: QueuePolicy | None = None
 ) -> tuple[Score, ReviewItem | None]:
     """Store a score (replacing one under the same scorer key) and queue if flagged."""
     score = session.scalar(
@@ -152,13 +174,18 @@ def record_score(
             known.add(pseudonym)
     session.flush()
     item = None
-    if result.flagged or in_sample(result.version_id, sample_rate):
-        item = enqueue(session, score, reason="flagged" if result.flagged else "sample")
+    policy = policy or QueuePolicy()
+    if result.flagged or in_sample(result.version_id, policy.sample_rate):
+        reason = "flagged" if result.flagged else "sample"
+        item = enqueue(session, score, reason=reason, blind_share=policy.blind_share)
     return score, item
 
 
-def enqueue(session: Session, score: Score, *, reason: str) -> ReviewItem:
-    """Create (or refresh) the review item of a scored version; state ``new``."""
+def enqueue(
+    session: Session, score: Score, *, reason: str, blind_share: float = DEFAULT_BLIND_SHARE
+) -> ReviewItem:
+    """Create (or refresh) the review item of a scored version; state ``new``. A new item
+    is blind-first when sampled, or by chance at ``blind_share`` (fixed per version)."""
     item = session.scalar(select(ReviewItem).where(ReviewItem.version_id == score.version_id))
     lane = Lane.URGENT if score.possible_minor and score.flagged else Lane.NORMAL
     if reason == "flagged":  # by the raw score: a calibrated one, monotone in it, ties many
@@ -178,6 +205,7 @@ def enqueue(session: Session, score: Score, *, reason: str) -> ReviewItem:
             lane=lane.value,
             reason=reason,
             priority=priority,
+            blind=is_blind(score.version_id, reason, blind_share),
         )
         session.add(item)
     else:  # a re-score updates what the analyst sees; decisions stay as recorded

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from review_queue.domain.states import DECISIONS, ItemState
+from review_queue.domain.states import DECISIONS, FIRST_CALLS, ItemState
 from review_queue.services import decisions, links, queue
 from review_queue.web import presenters
 from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
@@ -27,6 +27,7 @@ NOTICES = {
     "escalate": "Decision recorded: escalated.",
     "reopen": "Decision recorded: reopened and back in the queue.",
     "claim": "You claimed this item.",
+    "first_call": "First call recorded. The machine's suggestion is shown below: now decide.",
     "release": "The item is back in the queue.",
     "linking": "Correction recorded: it applies from the next linking run (after scoring).",
     "group": "Decisions recorded on {decided} items of the linked group; {left} left as they "
@@ -106,13 +107,16 @@ def item_page(
 ) -> Response:
     detail = queue.get_item(db, item_id, user=auth.user)
     version, score = detail.version, detail.score
-    explanation = score.explanation
+    hidden = detail.hidden  # blind-first: nothing of the machine's until the first call
+    explanation = {} if hidden else score.explanation
     linked = links.linked_listings(db, presenters.link_listing_ids(explanation))
     open_states = (ItemState.NEW, ItemState.CLAIMED)
     actions = [
         action
         for action in DECISIONS
-        if auth.can(action) and (detail.state in open_states) == (action != "reopen")
+        if auth.can(action)
+        and (detail.state in open_states) == (action != "reopen")
+        and not (hidden and action != "reopen")
     ]
     return render(
         request,
@@ -127,11 +131,13 @@ def item_page(
             ),
             "explanation": presenters.explain(explanation, version.text, version.title),
             "links": presenters.link_rows(explanation, linked),
-            "cluster": links.cluster_of(db, detail.item.listing_id),
+            "cluster": None if hidden else links.cluster_of(db, detail.item.listing_id),
+            "hidden": hidden,
+            "first_calls": FIRST_CALLS if auth.can("first_call") and hidden else (),
             "linked_open": sum(1 for other in linked.values() if other.state in ("new", "claimed")),
             "fields": presenters.field_rows(version.fields),
             "redirects": presenters.text_list(version.redirect_chain),
-            "categories": presenters.text_list(score.categories, 50),
+            "categories": [] if hidden else presenters.text_list(score.categories, 50),
             "list_versions": presenters.field_rows(score.list_versions),
             "actions": actions,
             "can_claim": auth.can("claim") and detail.state == ItemState.NEW,
@@ -167,6 +173,19 @@ def decide(
     )
     db.commit()  # acknowledged only after the commit (R28)
     return RedirectResponse(f"/items/{item_id}?notice={decision.action}", status_code=303)
+
+
+@router.post("/items/{item_id}/first-call")
+def first_call(
+    item_id: int,
+    auth: CurrentAuth,
+    db: DbSession,
+    call: Annotated[str, Form()] = "",
+) -> Response:
+    """A blind-first item's first call, before its suggestion is shown (R04)."""
+    decisions.first_call(db, auth.user, item_id, call)
+    db.commit()
+    return RedirectResponse(f"/items/{item_id}?notice=first_call", status_code=303)
 
 
 @router.post("/items/{item_id}/decide-linked")

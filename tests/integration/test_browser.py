@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from nlp.scorer import Scorer
 from review_queue.db import Decision
-from review_queue.services.scores import ScoreInput, record_score
+from review_queue.services.scores import QueuePolicy, ScoreInput, record_score
 from review_queue.services.users import add_user
 from review_queue.web import create_app
 from store import session_factory
@@ -123,7 +123,7 @@ def test_login_review_and_dismiss(browser, migrated_engine) -> None:
                     "none",
                     scorer.versions["lists"],
                 ),
-                sample_rate=0,
+                policy=QueuePolicy(sample_rate=0),
             )
         add_user(s, "ana", "analyst", PASSWORD)
 
@@ -187,8 +187,10 @@ def test_linked_listings_lead_from_a_job_ad_to_the_escort_ad(browser, migrated_e
         add_user(s, "ana", "analyst", PASSWORD)
     scorer = Scorer(load_catalogue())
     pseudonymiser = Pseudonymiser(b"k" * 32, "k1")
-    score_archive(sessions, scorer, pseudonymiser, progress=False, sample_rate=0)
-    report = link_archive(sessions, scorer, pseudonymiser, sample_rate=0)
+    score_archive(
+        sessions, scorer, pseudonymiser, progress=False, policy=QueuePolicy(sample_rate=0)
+    )
+    report = link_archive(sessions, scorer, pseudonymiser, policy=QueuePolicy(sample_rate=0))
     assert report.rescored == 2
     SHOTS.mkdir(parents=True, exist_ok=True)
     with _serve(migrated_engine) as base:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from review_queue.db import AuditEvent, Decision, ReviewItem, WebSession
 from review_queue.services import users
+from review_queue.services.scores import QueuePolicy
 from review_queue.web import create_app
 from store import session_factory
 
@@ -873,7 +874,7 @@ def test_a_watched_identifier_queues_new_listings_only(engine: Engine, db: Sessi
             {},
             (("phone", pseudonym),),
         ),
-        sample_rate=0,
+        policy=QueuePolicy(sample_rate=0),
     )
     db.commit()
     later = datetime.now(UTC) + timedelta(seconds=1)
@@ -898,3 +899,72 @@ def test_a_watched_identifier_queues_new_listings_only(engine: Engine, db: Sessi
         assert other.status_code == 404  # not one of lee's
     db.expire_all()
     assert db.get(Watch, watch.id).active is False
+
+
+def _row(page: str, item: int) -> str:
+    match = re.search(rf"<tr>\s*<td>{item}</td>.*?</tr>", page, re.S)
+    assert match, f"item {item} is not in the queue page"
+    return re.sub(r"\d+|<a href=\"[^\"]*\">[^<]*</a>", "", match.group(0))
+
+
+def test_a_sample_and_a_blind_flagged_item_look_alike_until_the_first_call(
+    client: TestClient, db: Session
+) -> None:
+    sample = make_item(
+        db,
+        "sample-1",
+        title="Hotel cleaner",
+        text="Hotel cleaner for evenings, Danish contract.",
+        score=0.05,
+        band="low",
+        flagged=False,
+        categories=(),
+        explanation={"indicators": [], "model_probability": 0.05},
+    )
+    flagged = make_item(db, "flagged-1", policy=QueuePolicy(blind_share=1.0))
+    plain = make_item(db, "plain-1")
+    db.commit()
+    assert (sample.reason, sample.blind, flagged.blind, plain.blind) == ("sample", 1, 1, 0)
+    login(client, "ana")
+    queue_page = client.get("/queue?state=new").text
+    assert _row(queue_page, sample.id) == _row(queue_page, flagged.id)  # R04
+    assert "after your first call" in _row(queue_page, sample.id)
+    assert "forced" in _row(queue_page, plain.id)
+    for item in (sample, flagged):
+        page = client.get(f"/items/{item.id}").text
+        assert "Blind first" in page
+        for shown in ("band-", "No indicator matched", "probability", "forced", "<mark"):
+            assert shown not in page, shown
+        token = hidden(page, "csrf_token")
+        refused = client.post(
+            f"/items/{item.id}/decide",
+            data={"action": "dismiss", "reason": "looks fine", "csrf_token": token},
+        )
+        assert refused.status_code == 409 and "first call" in refused.text
+        called = client.post(
+            f"/items/{item.id}/first-call", data={"call": "concern", "csrf_token": token}
+        )
+        assert called.status_code == 303
+        page = client.get(f"/items/{item.id}").text
+        assert "band-" in page and "Blind first" not in page
+        decided = client.post(
+            f"/items/{item.id}/decide",
+            data={"action": "escalate", "reason": "a concern", "csrf_token": token},
+        )
+        assert decided.status_code == 303
+    db.expire_all()
+    calls = db.scalars(select(AuditEvent).where(AuditEvent.action == "item.first_call")).all()
+    assert len(calls) == 2
+    assert db.get(ReviewItem, sample.id).first_call == "concern"
+
+
+def test_the_queue_chart_counts_blind_items_apart(client: TestClient, db: Session) -> None:
+    make_item(db, "blind-1", policy=QueuePolicy(blind_share=1.0))
+    make_item(db, "seen-1", categories=("forced_labour", "forced_criminality"))
+    db.commit()
+    login(client, "ana")
+    page = client.get("/queue?state=new").text
+    chart = page[page.index("<svg") : page.index("</svg>")]
+    assert "blind first" in chart and "forced labour" in chart
+    counts = dict(re.findall(r'class="label">([a-z ]+)</text>.*?class="count">(\d+)<', chart, re.S))
+    assert counts.get("blind first") == "1" and counts.get("forced labour") == "2", counts

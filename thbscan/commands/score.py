@@ -9,7 +9,11 @@ import sys
 from typing import Any
 
 from indicator_lists.matcher.jsonl import read_jsonl
-from review_queue.services.scores import DEFAULT_SAMPLE_RATE
+from review_queue.services.scores import (
+    DEFAULT_BLIND_SHARE,
+    DEFAULT_SAMPLE_RATE,
+    QueuePolicy,
+)
 from review_queue.services.watches import check_watches
 from store import session_factory
 from thbscan import config
@@ -30,6 +34,14 @@ def run_score(args: argparse.Namespace) -> int:
             f"(default {DEFAULT_SAMPLE_RATE})"
         )
         return 2
+    blind = DEFAULT_BLIND_SHARE if args.blind_share is None else args.blind_share
+    if not 0 <= blind <= 1:
+        err(
+            f"--blind-share {blind}: give a share of flagged items in 0..1 "
+            f"(default {DEFAULT_BLIND_SHARE})"
+        )
+        return 2
+    policy = QueuePolicy(sample_rate=rate, blind_share=blind)
     run_mode = config.mode()
     pseudo = pseudonymiser(run_mode)  # refuses to start without a key in production (R09)
     engine, sessions = open_db(args.db)
@@ -58,13 +70,13 @@ def run_score(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         workers=workers,
         worker_factory=factory,
-        sample_rate=rate,
+        policy=policy,
         should_stop=stop_switch_on,
         writer_sessions=session_factory(engine, writer=True),
     )
     links = None
     if not report.stopped and not args.no_link:
-        links = link_archive(session_factory(engine, writer=True), scorer, pseudo, sample_rate=rate)
+        links = link_archive(session_factory(engine, writer=True), scorer, pseudo, policy=policy)
     watched = 0
     if not report.stopped:
         with session_factory(engine, writer=True).begin() as session:
