@@ -219,7 +219,7 @@ def render_ad_detail(ad: FixtureListing, data: SiteData) -> str:
         f'<time class="ad-date" datetime="{_e(f["date_posted"])}">{_e(f["date_posted"])}</time>'
     )
     main = (
-        '<article class="ad">\n'
+        f'<article class="ad" data-listing-id="{_e(ad.id)}">\n'
         f'<h1 class="ad-title">{_e(ad.title)}</h1>\n'
         f'<p class="ad-meta">{" · ".join(meta)}</p>\n'
         f'<div class="ad-body">\n{_paragraphs(ad)}\n</div>\n'

@@ -118,3 +118,12 @@ def disable_user(session: Session, name: str, actor: str | User) -> User:
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
+
+
+def set_password(session: Session, user: User, password: str, *, actor: str) -> None:
+    """Give ``user`` a new password and end their sessions. The caller commits."""
+    user.password_hash = hash_password(password)
+    ended = websessions.end_all(session, user)
+    audit.record(
+        session, actor, "user.password_set", "user", user.id, name=user.name, sessions_ended=ended
+    )

@@ -7,13 +7,15 @@ SQLite and, when reachable, the PostgreSQL server on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from cli_helpers import thbscan
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fixture_site import ground_truth
 from review_queue.db import ReviewItem, Score
+from review_queue.services import users
 from store import Listing, ListingVersion, create_engine_for, session_factory
 
 pytestmark = pytest.mark.slow
@@ -165,3 +167,24 @@ def test_demo_no_serve_json(tmp_path) -> None:
         ).scalar_one()
     engine.dispose()
     assert explanation["links"] == []
+
+
+def test_a_second_demo_adds_nothing_and_both_print_a_password(tmp_path) -> None:
+    """The demo uses THBSCAN_DATABASE_URL when no --db is given, a second run on the same
+    archive stores no listing twice (the fixture site's listings keep their identity on
+    any port), and every run prints a password that logs in."""
+    db = f"sqlite:///{tmp_path / 'from-env.db'}"
+    passwords = []
+    for _run in range(2):
+        result = thbscan("demo", "--no-serve", cwd=tmp_path, env={"THBSCAN_DATABASE_URL": db})
+        assert result.returncode == 0, result.stderr[-3000:]
+        found = re.search(r"user 'demo' with password: (\S+)", result.stdout)
+        assert found, result.stdout
+        passwords.append(found.group(1))
+    assert not (tmp_path / "thbscan-demo.db").exists()
+    engine = create_engine_for(db)
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Listing)) == len(ground_truth())
+        assert users.authenticate(session, "demo", passwords[-1]) is not None
+        assert users.authenticate(session, "demo", passwords[0]) is None
+    engine.dispose()

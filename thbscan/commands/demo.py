@@ -14,11 +14,12 @@ from sqlalchemy import select
 from crawler.sources import load_sources
 from review_queue.db import User
 from review_queue.services.scores import summary
-from review_queue.services.users import add_user
+from review_queue.services.users import add_user, set_password
 from thbscan.commands.common import emit_json, open_db
 
 DEMO_SOURCES = ("fixture-jobs", "fixture-ads")
 DEMO_USER = "demo"
+DEMO_DB = "sqlite:///thbscan-demo.db"
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
@@ -35,7 +36,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
     os.environ["THBSCAN_MODE"] = "demo"  # fixed demo pseudonym key, generated secret key
     started = time.perf_counter()
-    engine, sessions = open_db(args.db, migrate=True)
+    db = args.db or os.environ.get("THBSCAN_DATABASE_URL") or DEMO_DB
+    engine, sessions = open_db(db, migrate=True)
     db_url = engine.url.render_as_string(hide_password=False)
     site = start_fixture_site("127.0.0.1", args.fixture_port)
     try:
@@ -60,10 +62,13 @@ def run_demo(args: argparse.Namespace) -> int:
     link_archive(sessions, scorer, pseudonymiser("demo"))
     with sessions.begin() as session:
         counts = summary(session)
-        password = None
-        if session.scalar(select(User).where(User.name == DEMO_USER)) is None:
-            password = secrets.token_urlsafe(12)
+        # a new password at every run: the one printed is always the one that works
+        password = secrets.token_urlsafe(12)
+        existing = session.scalar(select(User).where(User.name == DEMO_USER))
+        if existing is None:
             add_user(session, DEMO_USER, "lead", password)
+        else:
+            set_password(session, existing, password, actor="demo")
     elapsed = time.perf_counter() - started
     if args.json:
         emit_json(counts)
@@ -75,20 +80,15 @@ def run_demo(args: argparse.Namespace) -> int:
             f"{counts['queued']} in the review queue",
         )
     if args.no_serve:
+        if not args.json:
+            print(f"Log in as user '{DEMO_USER}' with password: {password}", flush=True)
         return 0
     url = f"http://{args.host}:{args.port}/"
     print(f"\nReview UI: {url}login", flush=True)
-    if password:
-        print(f"Log in as user '{DEMO_USER}' with password: {password}", flush=True)
-    else:
-        print(
-            f"User '{DEMO_USER}' exists from an earlier demo run: reset with "
-            f"`rm thbscan-demo.db*` or add a user with `thbscan users add`.",
-            flush=True,
-        )
+    print(f"Log in as user '{DEMO_USER}' with password: {password}", flush=True)
     print("Ctrl-C stops the server.", flush=True)
     from thbscan.commands.web import serve
 
     engine.dispose()
-    serve(args.db, args.host, args.port, "demo")
+    serve(db, args.host, args.port, "demo")
     return 0
