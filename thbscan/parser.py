@@ -74,7 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start the fixture site, crawl it, score, queue flagged "
         "listings, create a demo user and serve the review UI.",
     )
-    _db(p, "sqlite:///thbscan-demo.db")
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL (default: $THBSCAN_DATABASE_URL or "
+        "sqlite:///thbscan-demo.db)",
+    )
     _json(p)
     p.add_argument("--no-serve", action="store_true", help="stop after scoring and queueing")
     p.add_argument("--host", default="127.0.0.1", help="web UI address (default 127.0.0.1)")
@@ -274,6 +279,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-remote",
         action="store_true",
         help="allow a non-loopback address (put TLS in front)",
+    )
+    p.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="behind a TLS reverse proxy: trust its X-Forwarded-Proto and X-Forwarded-For "
+        "(cookies then get Secure; login throttling sees the client's address)",
+    )
+    p.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        metavar="IPS",
+        help="comma-separated addresses of the proxies trusted with --proxy-headers "
+        "(default 127.0.0.1)",
     )
     _db(p)
     p.set_defaults(func=_lazy("web", "run_serve"))

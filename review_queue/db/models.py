@@ -164,6 +164,9 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # a decision form kept when it could not be recorded (the session had ended, the item
+    # changed): {"item", "action", "reason"}, shown again on the item until it is decided
+    draft: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
 
     user: Mapped[User] = relationship()
@@ -275,3 +278,15 @@ class TemplateLink(Base):
         ForeignKey("link_entries.listing_id", ondelete="CASCADE"), primary_key=True
     )
     similarity: Mapped[float] = mapped_column(Float)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per account and per address in the current window, and until when
+    sign-in is refused for either (R22)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # account:... address:...
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)

@@ -20,6 +20,8 @@ from review_queue.services import audit
 
 DEFAULT_IDLE = timedelta(minutes=30)
 DEFAULT_ABSOLUTE = timedelta(hours=12)
+# last_seen_at is refreshed at most this often: a page view needs no write otherwise
+TOUCH_EVERY = timedelta(seconds=60)
 
 
 def token_digest(token: str) -> str:
@@ -43,6 +45,49 @@ def start(session: Session, user: User, *, now: datetime | None = None) -> tuple
     return token, web_session
 
 
+def _lookup(session: Session, token: str | None) -> WebSession | None:
+    if not token or len(token) > 200:
+        return None
+    web_session = session.scalar(
+        select(WebSession).where(WebSession.token_sha256 == token_digest(token))
+    )
+    if web_session is None or web_session.ended_at is not None:
+        return None
+    return web_session
+
+
+def _ended_why(
+    web_session: WebSession, now: datetime, idle: timedelta, absolute: timedelta
+) -> str | None:
+    user = web_session.user
+    if user is None or user.disabled:
+        return "user disabled"
+    if now - web_session.last_seen_at >= idle:
+        return "idle timeout"
+    if now - web_session.created_at >= absolute:
+        return "absolute timeout"
+    return None
+
+
+def peek(
+    session: Session,
+    token: str | None,
+    *,
+    idle: timedelta = DEFAULT_IDLE,
+    absolute: timedelta = DEFAULT_ABSOLUTE,
+    now: datetime | None = None,
+) -> tuple[WebSession | None, bool]:
+    """Read only: the live session for ``token`` (or None), and whether :func:`resolve`
+    must write (a session to end, or a last_seen_at older than TOUCH_EVERY)."""
+    web_session = _lookup(session, token)
+    if web_session is None:
+        return None, False
+    now = now or datetime.now(UTC)
+    if _ended_why(web_session, now, idle, absolute):
+        return None, True
+    return web_session, now - web_session.last_seen_at >= TOUCH_EVERY
+
+
 def resolve(
     session: Session,
     token: str | None,
@@ -51,26 +96,18 @@ def resolve(
     absolute: timedelta = DEFAULT_ABSOLUTE,
     now: datetime | None = None,
 ) -> WebSession | None:
-    """The live session for ``token`` (last_seen_at refreshed), or None."""
-    if not token or len(token) > 200:
+    """The live session for ``token`` (last_seen_at refreshed when older than
+    TOUCH_EVERY), or None; a session found to have ended is recorded as ended."""
+    web_session = _lookup(session, token)
+    if web_session is None:
         return None
     now = now or datetime.now(UTC)
-    web_session = session.scalar(
-        select(WebSession).where(WebSession.token_sha256 == token_digest(token))
-    )
-    if web_session is None or web_session.ended_at is not None:
+    why = _ended_why(web_session, now, idle, absolute)
+    if why:
+        _expire(session, web_session, now, why)
         return None
-    user = web_session.user
-    if user is None or user.disabled:
-        _expire(session, web_session, now, "user disabled")
-        return None
-    if now - web_session.last_seen_at >= idle:
-        _expire(session, web_session, now, "idle timeout")
-        return None
-    if now - web_session.created_at >= absolute:
-        _expire(session, web_session, now, "absolute timeout")
-        return None
-    web_session.last_seen_at = now
+    if now - web_session.last_seen_at >= TOUCH_EVERY:
+        web_session.last_seen_at = now
     return web_session
 
 
@@ -103,3 +140,23 @@ def end_all(session: Session, user: User, *, now: datetime | None = None) -> int
         .execution_options(synchronize_session=False)
     )
     return getattr(result, "rowcount", 0) or 0
+
+
+MAX_DRAFT = 2000
+
+
+def draft_of(item_id: object, action: object, reason: object) -> dict[str, object] | None:
+    """A decision form worth keeping, bounded; None when there is nothing typed in it."""
+    if not isinstance(reason, str) or not reason.strip():
+        return None
+    item = int(item_id) if isinstance(item_id, str | int) and str(item_id).isdigit() else None
+    if item is None or item > 2**31:
+        return None
+    return {"item": item, "action": str(action or "")[:20], "reason": reason[:MAX_DRAFT]}
+
+
+def keep_draft(session: Session, token: str | None, draft: dict[str, object] | None) -> None:
+    """Keep (or with None, drop) the decision form of the live session of ``token``."""
+    web_session = _lookup(session, token)
+    if web_session is not None:
+        web_session.draft = draft

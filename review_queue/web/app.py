@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from review_queue.domain.errors import DomainError
+from review_queue.services import websessions
+from review_queue.services.throttle import Limits
 from review_queue.web import auth, crawl_runs_page, review, search_page
 from review_queue.web.deps import SESSION_COOKIE, CsrfFailed, DbSession, LoginRequired
 from review_queue.web.rendering import STATIC, make_templates, render
@@ -46,6 +49,7 @@ class WebSettings:
     mode: str
     session_idle: timedelta
     session_absolute: timedelta
+    login_limits: Limits
 
 
 def create_app(
@@ -56,13 +60,16 @@ def create_app(
     session_idle_minutes: float = 30,
     session_absolute_hours: float = 12,
     pseudonyms_of: Callable[[str], list[str]] | None = None,
+    login_limits: Limits | None = None,
 ) -> FastAPI:
     """Build the web application on ``engine`` (schema must be upgraded already).
 
     ``secret_key`` is required outside demo/test mode (ValueError when missing or
     weak); demo and test mode generate a random one when none is given.
-    ``pseudonyms_of`` turns an identifier typed into the search form into the pseudonyms it
-    is stored as (the composition root gives it; without it, search by identifier is off).
+    ``login_limits`` sets login throttling (default: 5 failures per account, 20 per address
+    in 15 minutes lock sign-in for 15 minutes). ``pseudonyms_of`` turns an identifier typed
+    into the search form into the pseudonyms it is stored as (the composition root gives it;
+    without it, search by identifier is off).
     """
     key = check_secret_key(secret_key, mode)
     if key != secret_key:
@@ -78,12 +85,14 @@ def create_app(
         mode=mode,
         session_idle=timedelta(minutes=session_idle_minutes),
         session_absolute=timedelta(hours=session_absolute_hours),
+        login_limits=login_limits or Limits(),
     )
     app.state.engine = engine
     app.state.pseudonyms_of = pseudonyms_of
-    # Writer sessions: every request may write (session refresh, decisions); on SQLite they
-    # queue for the write lock instead of failing (R28).
+    # Forms write in writer sessions: on SQLite they queue for the write lock instead of
+    # failing (R28). Page views read without taking it.
     app.state.session_factory = session_factory(engine, writer=True)
+    app.state.reader_factory = session_factory(engine)
     app.state.templates = make_templates()
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -120,10 +129,26 @@ def _error_page(request: Request, status_code: int, message: str) -> Response:
     )
 
 
+DECISION_FORM = re.compile(r"/items/(\d{1,10})/(?:decide|decide-linked)")
+
+
+async def _decision_draft(request: Request) -> dict[str, object] | None:
+    """What was typed into a decision form that could not be recorded, to keep."""
+    match = DECISION_FORM.fullmatch(request.url.path)
+    if request.method != "POST" or match is None:
+        return None
+    form = await request.form()
+    return websessions.draft_of(match.group(1), form.get("action"), form.get("reason"))
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
-    def login_required(request: Request, _exc: LoginRequired) -> Response:
-        response = RedirectResponse("/login", status_code=303)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        draft = await _decision_draft(request)
+        if draft is not None:  # the session ended while a decision was being written
+            response = auth.login_page(request, draft=draft, status_code=401)
+        else:
+            response = RedirectResponse("/login", status_code=303)
         if request.cookies.get(SESSION_COOKIE):
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -138,8 +163,23 @@ def _add_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DomainError)
-    def domain_error(request: Request, exc: DomainError) -> Response:
-        return _error_page(request, exc.status_code, str(exc))
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        draft = await _decision_draft(request) if exc.status_code == 409 else None
+        if draft is None:
+            return _error_page(request, exc.status_code, str(exc))
+        with request.app.state.session_factory.begin() as writer:  # kept for the item page
+            websessions.keep_draft(writer, request.cookies.get(SESSION_COOKIE), draft)
+        return render(
+            request,
+            "error.html",
+            {
+                "title": STATUS_TITLES[409],
+                "message": str(exc),
+                "status_code": 409,
+                "draft": draft,
+            },
+            status_code=409,
+        )
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -42,11 +42,23 @@ class Auth:
     name: str
     role: str
     csrf_token: str
+    draft: dict[str, Any] | None = None  # a decision form kept for this session
 
     @classmethod
     def of(cls, web_session: WebSession) -> Auth:
         user = web_session.user
-        return cls(user=user, name=user.name, role=user.role, csrf_token=web_session.csrf_token)
+        return cls(
+            user=user,
+            name=user.name,
+            role=user.role,
+            csrf_token=web_session.csrf_token,
+            draft=web_session.draft,
+        )
+
+    def draft_for(self, item_id: int) -> dict[str, Any]:
+        """The kept decision form of ``item_id`` (empty when there is none)."""
+        draft = self.draft or {}
+        return draft if draft.get("item") == item_id else {}
 
     def can(self, permission: str) -> bool:
         return can(self.role, permission)
@@ -57,8 +69,12 @@ class Auth:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """One Session per request; the handler commits, anything else rolls back."""
-    session = request.app.state.session_factory()
+    """One Session per request; the handler commits, anything else rolls back. Page views
+    (GET, HEAD) read in a plain transaction; forms write in a writing one (on SQLite it
+    queues for the write lock at its start instead of failing on an upgrade)."""
+    state = request.app.state
+    factory = state.reader_factory if request.method in SAFE_METHODS else state.session_factory
+    session = factory()
     try:
         yield session
     except BaseException:
@@ -73,13 +89,16 @@ DbSession = Annotated[Session, Depends(db_session)]
 
 def current_auth(request: Request, db: DbSession) -> Auth:
     settings = request.app.state.settings
-    web_session = websessions.resolve(
-        db,
-        request.cookies.get(SESSION_COOKIE),
-        idle=settings.session_idle,
-        absolute=settings.session_absolute,
-    )
-    db.commit()  # the refreshed last_seen_at, or the record of an expired session
+    token = request.cookies.get(SESSION_COOKIE)
+    limits = {"idle": settings.session_idle, "absolute": settings.session_absolute}
+    if request.method in SAFE_METHODS:  # read; write in a short transaction only if due
+        web_session, must_write = websessions.peek(db, token, **limits)
+        if must_write:
+            with request.app.state.session_factory.begin() as writer:
+                websessions.resolve(writer, token, **limits)
+    else:
+        web_session = websessions.resolve(db, token, **limits)
+        db.commit()  # the refreshed last_seen_at, or the record of an ended session
     if web_session is None:
         raise LoginRequired()
     auth = Auth.of(web_session)
@@ -90,9 +109,16 @@ def current_auth(request: Request, db: DbSession) -> Auth:
 CurrentAuth = Annotated[Auth, Depends(current_auth)]
 
 
+def same_origin(request: Request) -> bool:
+    """False when the browser says the request comes from another origin (R23). Without
+    an Origin header (an old browser, a script) the CSRF token alone decides."""
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
 async def csrf_protect(request: Request, auth: CurrentAuth) -> None:
     if request.method in SAFE_METHODS:
         return
     form = await request.form()
-    if not tokens_match(auth.csrf_token, form.get("csrf_token")):
+    if not same_origin(request) or not tokens_match(auth.csrf_token, form.get("csrf_token")):
         raise CsrfFailed()

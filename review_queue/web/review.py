@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from review_queue.domain.states import DECISIONS, FIRST_CALLS, ItemState
-from review_queue.services import decisions, links, queue
+from review_queue.services import decisions, links, queue, websessions
 from review_queue.web import presenters
-from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
+from review_queue.web.deps import SESSION_COOKIE, CurrentAuth, DbSession, csrf_protect
 from review_queue.web.rendering import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -27,6 +27,7 @@ NOTICES = {
     "escalate": "Decision recorded: escalated.",
     "reopen": "Decision recorded: reopened and back in the queue.",
     "claim": "You claimed this item.",
+    "draft": "What you wrote before signing in again is back in its form: check it and submit.",
     "first_call": "First call recorded. The machine's suggestion is shown below: now decide.",
     "release": "The item is back in the queue.",
     "linking": "Correction recorded: it applies from the next linking run (after scoring).",
@@ -145,6 +146,7 @@ def item_page(
             and detail.state == ItemState.CLAIMED
             and (detail.item.claimed_by == auth.user.id or auth.role in ("lead", "admin")),
             "idempotency_key": secrets.token_urlsafe(24),
+            "draft": auth.draft_for(item_id),
             "notice": NOTICES.get(notice, "").format(decided=decided, left=left),
             "group_actions": [a for a in ("dismiss", "escalate") if auth.can(a)],
         },
@@ -153,6 +155,7 @@ def item_page(
 
 @router.post("/items/{item_id}/decide")
 def decide(
+    request: Request,
     item_id: int,
     auth: CurrentAuth,
     db: DbSession,
@@ -171,6 +174,8 @@ def decide(
         idempotency_key=idempotency_key or None,
         score_id_shown=shown,
     )
+    if auth.draft_for(item_id):  # recorded now: the kept text has served
+        websessions.keep_draft(db, request.cookies.get(SESSION_COOKIE), None)
     db.commit()  # acknowledged only after the commit (R28)
     return RedirectResponse(f"/items/{item_id}?notice={decision.action}", status_code=303)
 
@@ -190,6 +195,7 @@ def first_call(
 
 @router.post("/items/{item_id}/decide-linked")
 def decide_linked(
+    request: Request,
     item_id: int,
     auth: CurrentAuth,
     db: DbSession,
@@ -207,6 +213,8 @@ def decide_linked(
     decided, left = decisions.decide_group(
         db, auth.user, group, action, reason, idempotency_key=idempotency_key
     )
+    if auth.draft_for(item_id):
+        websessions.keep_draft(db, request.cookies.get(SESSION_COOKIE), None)
     db.commit()  # acknowledged only after the commit (R28)
     return RedirectResponse(
         f"/items/{item_id}?notice=group&decided={len(decided)}&left={len(left)}", status_code=303

@@ -7,9 +7,11 @@ listing-derived field, and the security headers.
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -968,3 +970,112 @@ def test_the_queue_chart_counts_blind_items_apart(client: TestClient, db: Sessio
     assert "blind first" in chart and "forced labour" in chart
     counts = dict(re.findall(r'class="label">([a-z ]+)</text>.*?class="count">(\d+)<', chart, re.S))
     assert counts.get("blind first") == "1" and counts.get("forced labour") == "2", counts
+
+
+def test_wrong_passwords_lock_the_account_even_for_the_right_one(
+    client: TestClient, db: Session
+) -> None:
+    for attempt in range(1, 6):
+        response = login(client, "ana", f"wrong password {attempt}")
+        assert response.status_code == (429 if attempt == 5 else 401), attempt
+    assert "Too many failed sign-ins" in response.text and "UTC" in response.text
+    response = login(client, "ana", PASSWORD)  # the right password, during the lock
+    assert response.status_code == 429 and "thbscan_session" not in response.cookies
+    assert login(client, "lee").status_code == 303  # another account is not locked
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "auth.login_throttled"))
+    assert len(events.all()) == 1
+    from review_queue.db.models import LoginThrottle
+
+    lock = db.get(LoginThrottle, "account:ana")
+    assert lock is not None and lock.locked_until is not None
+    lock.locked_until = lock.locked_until - timedelta(minutes=16)  # the lock has ended
+    db.commit()
+    use_session(client, None)
+    assert login(client, "ana").status_code == 303
+
+
+def test_failures_from_one_address_lock_it_for_every_account(engine: Engine) -> None:
+    from review_queue.services.throttle import Limits
+
+    app = create_app(engine, secret_key=STRONG_KEY, login_limits=Limits(address_failures=3))
+    with TestClient(app, follow_redirects=False) as client:
+        for name in ("nobody", "someone", "anyone"):
+            assert login(client, name, "guess").status_code in (401, 429)
+        assert login(client, "lee").status_code == 429
+
+
+def test_a_form_posted_from_another_origin_is_refused(client: TestClient, db: Session) -> None:
+    login(client, "ana")
+    item = item_id(db)
+    token = hidden(client.get(f"/items/{item}").text, "csrf_token")
+    refused = client.post(
+        f"/items/{item}/claim",
+        data={"csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert refused.status_code == 403
+    same = client.post(
+        f"/items/{item}/claim", data={"csrf_token": token}, headers={"Origin": "http://testserver"}
+    )
+    assert same.status_code == 303
+
+
+def test_a_decision_written_as_the_session_ends_survives_the_new_sign_in(
+    client: TestClient, db: Session
+) -> None:
+    login(client, "ana")
+    item = item_id(db)
+    token = hidden(client.get(f"/items/{item}").text, "csrf_token")
+    web_session = db.scalars(select(WebSession).where(WebSession.ended_at.is_(None))).one()
+    web_session.last_seen_at -= timedelta(hours=1)  # idle for an hour: ended
+    db.commit()
+    reason = 'Fee asked before travel; same wording as item 7 <b>"x"</b>'
+    ended = client.post(
+        f"/items/{item}/decide",
+        data={"action": "escalate", "reason": reason, "csrf_token": token},
+    )
+    assert ended.status_code == 401 and "Your session has ended" in ended.text
+    assert hidden(ended.text, "draft_item") == str(item)
+    assert db.scalar(select(func.count()).select_from(Decision)) == 0
+    login_token = hidden(ended.text, "csrf_token")
+    fields = {
+        name: html.unescape(hidden(ended.text, name))  # as a browser sends it
+        for name in ("draft_item", "draft_action", "draft_reason")
+    }
+    signed_in = client.post(
+        "/login",
+        data={"name": "ana", "password": PASSWORD, "csrf_token": login_token, **fields},
+    )
+    assert signed_in.headers["location"] == f"/items/{item}?notice=draft"
+    use_session(client, signed_in.cookies["thbscan_session"])
+    page = client.get(signed_in.headers["location"]).text
+    assert "back in its form" in page
+    assert "same wording as item 7 &lt;b&gt;&#34;x&#34;&lt;/b&gt;</textarea>" in page
+    decided = client.post(
+        f"/items/{item}/decide",
+        data={"action": "escalate", "reason": reason, "csrf_token": hidden(page, "csrf_token")},
+    )
+    assert decided.status_code == 303
+
+    db.rollback()  # a new snapshot
+    assert db.scalars(select(Decision.reason)).all() == [reason]
+    assert db.scalars(select(WebSession.draft).where(WebSession.ended_at.is_(None))).all() == [None]
+
+
+def test_a_conflict_keeps_what_was_typed(client: TestClient, db: Session) -> None:
+    login(client, "ana")
+    item = item_id(db)
+    page = client.get(f"/items/{item}").text
+    stale = client.post(
+        f"/items/{item}/decide",
+        data={
+            "action": "dismiss",
+            "reason": "An ordinary cleaning job, checked the company.",
+            "csrf_token": hidden(page, "csrf_token"),
+            "score_id": str(int(hidden(page, "score_id")) + 1000),  # re-scored since
+        },
+    )
+    assert stale.status_code == 409 and "re-scored" in stale.text
+    assert "An ordinary cleaning job, checked the company." in stale.text
+    again = client.get(f"/items/{item}").text
+    assert "An ordinary cleaning job, checked the company.</textarea>" in again

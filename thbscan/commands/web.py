@@ -13,7 +13,18 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 logger = logging.getLogger(__name__)
 
 
-def serve(db: str | None, host: str, port: int, run_mode: str) -> None:
+def serve(
+    db: str | None,
+    host: str,
+    port: int,
+    run_mode: str,
+    *,
+    proxy_headers: bool = False,
+    forwarded_allow_ips: str = "127.0.0.1",
+) -> None:
+    """Run the web application; behind a TLS proxy, ``proxy_headers`` trusts its
+    X-Forwarded-For and X-Forwarded-Proto from ``forwarded_allow_ips`` (so cookies are
+    marked Secure and login throttling sees the client's address)."""
     import uvicorn
 
     from review_queue.web.app import create_app
@@ -24,7 +35,13 @@ def serve(db: str | None, host: str, port: int, run_mode: str) -> None:
         engine, secret_key=key, mode=run_mode, pseudonyms_of=identifier_pseudonyms(run_mode)
     )
     uvicorn.run(
-        app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        server_header=False,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 
@@ -71,5 +88,12 @@ def run_serve(args: argparse.Namespace) -> int:
             f"thbscan: refusing to listen on {args.host!r}: serve on 127.0.0.1 behind a TLS "
             "reverse proxy, or pass --allow-remote if you know what you are doing"
         )
-    serve(args.db, args.host, args.port, config.mode())
+    serve(
+        args.db,
+        args.host,
+        args.port,
+        config.mode(),
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+    )
     return 0
