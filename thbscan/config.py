@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     models_dir: Path | None = None  # text models and calibrations; default models/artifacts
     cache_dir: Path | None = None  # compiled catalogues; default ~/.cache/thbscan
     no_model: bool = False  # score without the text model
+    reason_codes: Path | None = None  # the review UI's reason codes; default: the bundled list
     # Crawling (also Scrapy settings of the same names; see crawler/settings.py)
     redis_url: str = ""
     redis_prefix: str = ""

@@ -112,7 +112,8 @@ class Decision(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)  # the analyst's note (may be empty with a code)
+    reason_code: Mapped[str | None] = mapped_column(String(40), default=None)
     from_state: Mapped[str] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     # What the analyst was shown when deciding.

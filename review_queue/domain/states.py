@@ -38,6 +38,8 @@ _TRANSITIONS: dict[str, dict[ItemState, ItemState]] = {
     "escalate": {ItemState.NEW: ItemState.ESCALATED, ItemState.CLAIMED: ItemState.ESCALATED},
     # A reversal is a new decision record; the item goes back to the queue.
     "reopen": {ItemState.DISMISSED: ItemState.NEW, ItemState.ESCALATED: ItemState.NEW},
+    # An analyst takes back their own decision within minutes: the item is theirs again.
+    "undo": {ItemState.DISMISSED: ItemState.CLAIMED, ItemState.ESCALATED: ItemState.CLAIMED},
 }
 ACTIONS = tuple(_TRANSITIONS)
 DECISIONS = ("dismiss", "escalate", "reopen")
@@ -46,7 +48,7 @@ FIRST_CALLS = ("concern", "no_concern")
 
 # Each role above an analyst may do what the one below it may, and more.
 _ANALYST = frozenset(
-    {"view_queue", "view_item", "claim", "release", "first_call", "dismiss", "escalate"}
+    {"view_queue", "view_item", "claim", "release", "first_call", "dismiss", "escalate", "undo"}
 )
 _LEAD = _ANALYST | {"reopen", "view_audit", "view_crawl_jobs"}
 _PERMISSIONS: dict[Role, frozenset[str]] = {

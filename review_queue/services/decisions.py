@@ -5,6 +5,7 @@ decision. The item's state follows the decision (review_queue.domain.states)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,16 +16,21 @@ from review_queue.domain.errors import IllegalTransition
 from review_queue.domain.states import DECISIONS, FIRST_CALLS, ItemState, next_state, require
 from review_queue.services import audit
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
+from review_queue.services.queue import DEFAULT_LEASE_SECONDS
 from review_queue.services.queue import utc_now as _now
 
 MAX_REASON = 2000
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,100}")
+REASON_CODE = re.compile(r"[a-z0-9_]{1,40}")
+UNDO_WINDOW = timedelta(minutes=10)
 
 
-def _check_reason(reason: str | None) -> str:
+def _check_reason(reason: str | None, code: str | None = None) -> str:
     reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("a decision needs a reason: write why you decided this way")
+    if code is not None and not REASON_CODE.fullmatch(code):
+        raise InvalidInput(f"reason code {code[:50]!r} is not valid: pick one from the list")
+    if not reason and not code:
+        raise InvalidInput("a decision needs a reason: pick one or write why you decided so")
     if len(reason) > MAX_REASON:
         raise InvalidInput(
             f"the reason has {len(reason)} characters: shorten it to {MAX_REASON} or fewer"
@@ -41,19 +47,23 @@ def decide(
     *,
     idempotency_key: str | None = None,
     score_id_shown: int | None = None,
+    reason_code: str | None = None,
+    require_claim: bool = True,
 ) -> Decision:
     """Record a human decision (dismiss, escalate, reopen) and move the item.
 
-    A repeated ``idempotency_key`` returns the first decision (R28).
-    ``score_id_shown`` (when given) must still be the item's score: a decision
-    is refused if the item was re-scored after the analyst opened it.
+    Dismissing or escalating needs the analyst's own claim on the item (unless
+    ``require_claim`` is off: the other open items of a linked group). The reason is a
+    ``reason_code``, a written ``reason``, or both. A repeated ``idempotency_key`` returns
+    the first decision (R28). ``score_id_shown`` (when given) must still be the item's
+    score: a decision is refused if the item was re-scored after the analyst opened it.
     """
     if action not in DECISIONS:
         raise InvalidInput(
             f"action {action!r} is not a decision: use one of {', '.join(DECISIONS)}"
         )
     require(user.role, action)
-    reason = _check_reason(reason)
+    reason = _check_reason(reason, reason_code)
     if idempotency_key is not None:
         if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise InvalidInput(
@@ -78,6 +88,16 @@ def decide(
         raise Conflict(
             f"review item {item_id} is claimed by {holder!r}: wait until the claim "
             "ends or ask them to release it"
+        )
+    next_state(item.state, action)  # a decided item: IllegalTransition before anything else
+    if (
+        require_claim
+        and action != "reopen"
+        and not (item.state == ItemState.CLAIMED and item.claimed_by == user.id)
+    ):
+        raise Conflict(
+            f"claim review item {item_id} before deciding it, so that no one else works on "
+            "it at the same time"
         )
     if item.blind and item.first_call is None and action != "reopen":
         raise Conflict(
@@ -110,6 +130,7 @@ def decide(
         user_id=user.id,
         action=action,
         reason=reason,
+        reason_code=reason_code,
         from_state=from_state,
         to_state=to_state.value,
         score_shown=score.score,
@@ -140,7 +161,93 @@ def decide(
         to_state=to_state.value,
         band_shown=score.band,
         model_version=score.model_version,
+        reason_code=reason_code,
         reason_chars=len(reason),
+    )
+    return decision
+
+
+def can_undo(session: Session, user: User, item_id: int) -> bool:
+    """Whether ``user``'s last decision on the item can still be undone."""
+    last = session.execute(
+        select(Decision.user_id, Decision.action, Decision.created_at)
+        .where(Decision.item_id == item_id)
+        .order_by(Decision.id.desc())
+        .limit(1)
+    ).first()
+    return (
+        last is not None
+        and last.user_id == user.id
+        and last.action in ("dismiss", "escalate")
+        and _now() - last.created_at <= UNDO_WINDOW
+    )
+
+
+def undo(
+    session: Session, user: User, item_id: int, *, lease_seconds: int = DEFAULT_LEASE_SECONDS
+) -> Decision:
+    """Take back one's own last decision on an item within UNDO_WINDOW: a new recorded
+    decision ``undo``; the item is the analyst's claimed item again."""
+    require(user.role, "undo")
+    item = session.get(ReviewItem, item_id, populate_existing=True)
+    if item is None:
+        raise NotFound(f"review item {item_id} does not exist: go back to the queue")
+    last = session.scalar(
+        select(Decision).where(Decision.item_id == item_id).order_by(Decision.id.desc()).limit(1)
+    )
+    if last is None or last.user_id != user.id or last.action not in ("dismiss", "escalate"):
+        raise Conflict(
+            f"only your own last decision on review item {item_id} can be undone; "
+            "a lead can reopen it"
+        )
+    now = _now()
+    if now - last.created_at > UNDO_WINDOW:
+        minutes = int(UNDO_WINDOW.total_seconds() // 60)
+        raise Conflict(
+            f"your decision on review item {item_id} is older than {minutes} minutes: "
+            "ask a lead to reopen it"
+        )
+    from_state = item.state
+    to_state = next_state(from_state, "undo")
+    moved = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item_id, ReviewItem.state == from_state)
+        .values(
+            state=to_state.value,
+            claimed_by=user.id,
+            claim_expires_at=now + timedelta(seconds=lease_seconds),
+            updated_at=now,
+        )
+        .returning(ReviewItem.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if moved is None:
+        raise Conflict(f"review item {item_id} changed meanwhile: reload the page")
+    decision = Decision(
+        item_id=item_id,
+        user_id=user.id,
+        action="undo",
+        reason=f"undo of decision {last.id} ({last.action})",
+        from_state=from_state,
+        to_state=to_state.value,
+        score_shown=last.score_shown,
+        band_shown=last.band_shown,
+        model_version=last.model_version,
+        list_versions=dict(last.list_versions or {}),
+        created_at=now,
+    )
+    session.add(decision)
+    session.flush()
+    session.refresh(item)
+    audit.record(
+        session,
+        user.name,
+        "decision.undo",
+        "review_item",
+        item_id,
+        decision_id=decision.id,
+        undone=last.id,
+        user=user.name,
     )
     return decision
 
@@ -188,21 +295,33 @@ def decide_group(
     reason: str,
     *,
     idempotency_key: str,
+    reason_code: str | None = None,
 ) -> tuple[list[int], dict[int, str]]:
     """One person's decision on each open item of a linked group (a persona, a template):
     each item gets its own recorded decision, in a savepoint of its own, with the key
-    ``idempotency_key:item`` (a retried request changes nothing). Items that are not open
-    to it (decided already, claimed by someone else) are left as they are. The decided
-    item ids, and why each other item was left."""
+    ``idempotency_key:item`` (a retried request changes nothing). The first item is the
+    analyst's claimed one; other items that are not open to them (decided already, claimed
+    by someone else, blind-first) are left as they are. The decided item ids, and why each
+    other item was left."""
     if action not in ("dismiss", "escalate"):
         raise InvalidInput(f"action {action!r} cannot be taken on a group: dismiss or escalate")
     require(user.role, action)
-    reason = _check_reason(reason)
+    reason = _check_reason(reason, reason_code)
+    anchor = item_ids[0]  # the item the analyst holds; the others are decided if open
     if not IDEMPOTENCY_KEY.fullmatch(idempotency_key) or len(idempotency_key) > 80:
         raise InvalidInput("the form has no valid key: reload the page")
-    decided: list[int] = []
+    decide(  # the analyst's own claimed item first: its errors are the request's
+        session,
+        user,
+        anchor,
+        action,
+        reason,
+        idempotency_key=f"{idempotency_key}:{anchor}",
+        reason_code=reason_code,
+    )
+    decided: list[int] = [anchor]
     left: dict[int, str] = {}
-    for item_id in sorted(set(item_ids)):
+    for item_id in sorted(set(item_ids) - {anchor}):
         try:
             with session.begin_nested():
                 decide(
@@ -212,6 +331,8 @@ def decide_group(
                     action,
                     reason,
                     idempotency_key=f"{idempotency_key}:{item_id}",
+                    reason_code=reason_code,
+                    require_claim=False,
                 )
             decided.append(item_id)
         except (Conflict, NotFound, IllegalTransition) as exc:
@@ -221,9 +342,9 @@ def decide_group(
         user.name,
         f"decision.group_{action}",
         "review_item",
-        decided[0] if decided else "",
-        items=decided,
+        anchor,
+        items=sorted(decided),
         left=sorted(left),
         reason_chars=len(reason),
     )
-    return decided, left
+    return sorted(decided), left

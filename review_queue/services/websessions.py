@@ -145,14 +145,23 @@ def end_all(session: Session, user: User, *, now: datetime | None = None) -> int
 MAX_DRAFT = 2000
 
 
-def draft_of(item_id: object, action: object, reason: object) -> dict[str, object] | None:
-    """A decision form worth keeping, bounded; None when there is nothing typed in it."""
-    if not isinstance(reason, str) or not reason.strip():
+def draft_of(
+    item_id: object, action: object, reason: object, code: object = None
+) -> dict[str, object] | None:
+    """A decision form worth keeping, bounded; None when nothing was typed or chosen."""
+    reason = reason if isinstance(reason, str) else ""
+    code = code if isinstance(code, str) else ""
+    if not reason.strip() and not code:
         return None
     item = int(item_id) if isinstance(item_id, str | int) and str(item_id).isdigit() else None
     if item is None or item > 2**31:
         return None
-    return {"item": item, "action": str(action or "")[:20], "reason": reason[:MAX_DRAFT]}
+    return {
+        "item": item,
+        "action": str(action or "")[:20],
+        "reason": reason[:MAX_DRAFT],
+        "code": code[:40],
+    }
 
 
 def keep_draft(session: Session, token: str | None, draft: dict[str, object] | None) -> None:

@@ -25,8 +25,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from review_queue.domain.errors import DomainError
 from review_queue.services import websessions
 from review_queue.services.throttle import Limits
-from review_queue.web import auth, crawl_runs_page, review, search_page
+from review_queue.web import auth, crawl_runs_page, reasons, review, search_page
 from review_queue.web.deps import SESSION_COOKIE, CsrfFailed, DbSession, LoginRequired
+from review_queue.web.reasons import ReasonCodes
 from review_queue.web.rendering import STATIC, make_templates, render
 from review_queue.web.security import SecurityHeadersMiddleware, check_secret_key
 from store import session_factory
@@ -61,6 +62,7 @@ def create_app(
     session_absolute_hours: float = 12,
     pseudonyms_of: Callable[[str], list[str]] | None = None,
     login_limits: Limits | None = None,
+    reason_codes: ReasonCodes | None = None,
 ) -> FastAPI:
     """Build the web application on ``engine`` (schema must be upgraded already).
 
@@ -69,7 +71,8 @@ def create_app(
     ``login_limits`` sets login throttling (default: 5 failures per account, 20 per address
     in 15 minutes lock sign-in for 15 minutes). ``pseudonyms_of`` turns an identifier typed
     into the search form into the pseudonyms it is stored as (the composition root gives it;
-    without it, search by identifier is off).
+    without it, search by identifier is off). ``reason_codes`` are offered per outcome
+    (default: the bundled ``reason_codes.toml``).
     """
     key = check_secret_key(secret_key, mode)
     if key != secret_key:
@@ -89,6 +92,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.pseudonyms_of = pseudonyms_of
+    app.state.reason_codes = reason_codes or reasons.load()
     # Forms write in writer sessions: on SQLite they queue for the write lock instead of
     # failing (R28). Page views read without taking it.
     app.state.session_factory = session_factory(engine, writer=True)
@@ -138,7 +142,9 @@ async def _decision_draft(request: Request) -> dict[str, object] | None:
     if request.method != "POST" or match is None:
         return None
     form = await request.form()
-    return websessions.draft_of(match.group(1), form.get("action"), form.get("reason"))
+    return websessions.draft_of(
+        match.group(1), form.get("action"), form.get("reason"), form.get("reason_code")
+    )
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -103,9 +103,10 @@ def login(
     draft_item: Annotated[str, Form()] = "",
     draft_action: Annotated[str, Form()] = "",
     draft_reason: Annotated[str, Form()] = "",
+    draft_code: Annotated[str, Form()] = "",
 ) -> Response:
     settings = request.app.state.settings
-    draft = websessions.draft_of(draft_item, draft_action, draft_reason)
+    draft = websessions.draft_of(draft_item, draft_action, draft_reason, draft_code)
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE)
     expected = sign(settings.secret_key, "login", nonce) if nonce else None
     if not tokens_match(expected, csrf_token) or not same_origin(request):

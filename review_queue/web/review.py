@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from review_queue.domain.states import DECISIONS, FIRST_CALLS, ItemState
 from review_queue.services import decisions, links, queue, websessions
+from review_queue.services.errors import InvalidInput
 from review_queue.web import presenters
 from review_queue.web.deps import SESSION_COOKIE, CurrentAuth, DbSession, csrf_protect
 from review_queue.web.rendering import render
@@ -26,7 +27,10 @@ NOTICES = {
     "dismiss": "Decision recorded: dismissed.",
     "escalate": "Decision recorded: escalated.",
     "reopen": "Decision recorded: reopened and back in the queue.",
-    "claim": "You claimed this item.",
+    "claim": "The item is yours until the time shown (extend it if you need longer).",
+    "dismiss_next": "Item {previous} dismissed. This is the next one, claimed for you.",
+    "escalate_next": "Item {previous} escalated. This is the next one, claimed for you.",
+    "undo": "Your decision is taken back: the item is yours again, to decide anew.",
     "draft": "What you wrote before signing in again is back in its form: check it and submit.",
     "first_call": "First call recorded. The machine's suggestion is shown below: now decide.",
     "release": "The item is back in the queue.",
@@ -89,11 +93,7 @@ def queue_page(
 
 @router.post("/queue/claim-next")
 def claim_next(auth: CurrentAuth, db: DbSession) -> Response:
-    ids = queue.claim_next(db, auth.user, 1)
-    db.commit()
-    if not ids:
-        return RedirectResponse("/queue?notice=empty", status_code=303)
-    return RedirectResponse(f"/items/{ids[0]}?notice=claim", status_code=303)
+    return _claim_next(db, auth, "claim")
 
 
 @router.get("/items/{item_id}")
@@ -105,8 +105,10 @@ def item_page(
     notice: str = "",
     decided: int = 0,
     left: int = 0,
+    previous: int = 0,
 ) -> Response:
     detail = queue.get_item(db, item_id, user=auth.user)
+    mine = detail.state == ItemState.CLAIMED and detail.item.claimed_by == auth.user.id
     version, score = detail.version, detail.score
     hidden = detail.hidden  # blind-first: nothing of the machine's until the first call
     explanation = {} if hidden else score.explanation
@@ -117,7 +119,10 @@ def item_page(
         for action in DECISIONS
         if auth.can(action)
         and (detail.state in open_states) == (action != "reopen")
-        and not (hidden and action != "reopen")
+        and (action == "reopen" or (mine and not hidden))
+    ]
+    undoable = [  # the analyst's own decision of a moment ago, here or on the item before
+        i for i in dict.fromkeys((previous, item_id)) if i and decisions.can_undo(db, auth.user, i)
     ]
     return render(
         request,
@@ -134,7 +139,10 @@ def item_page(
             "links": presenters.link_rows(explanation, linked),
             "cluster": None if hidden else links.cluster_of(db, detail.item.listing_id),
             "hidden": hidden,
-            "first_calls": FIRST_CALLS if auth.can("first_call") and hidden else (),
+            "first_calls": FIRST_CALLS if auth.can("first_call") and hidden and mine else (),
+            "mine": mine,
+            "undoable": undoable,
+            "reason_codes": request.app.state.reason_codes,
             "linked_open": sum(1 for other in linked.values() if other.state in ("new", "claimed")),
             "fields": presenters.field_rows(version.fields),
             "redirects": presenters.text_list(version.redirect_chain),
@@ -147,7 +155,7 @@ def item_page(
             and (detail.item.claimed_by == auth.user.id or auth.role in ("lead", "admin")),
             "idempotency_key": secrets.token_urlsafe(24),
             "draft": auth.draft_for(item_id),
-            "notice": NOTICES.get(notice, "").format(decided=decided, left=left),
+            "notice": NOTICES.get(notice, "").format(decided=decided, left=left, previous=previous),
             "group_actions": [a for a in ("dismiss", "escalate") if auth.can(a)],
         },
     )
@@ -163,7 +171,10 @@ def decide(
     reason: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str, Form()] = "",
     score_id: Annotated[str, Form()] = "",
+    reason_code: Annotated[str, Form()] = "",
+    then: Annotated[str, Form()] = "",
 ) -> Response:
+    """Record a decision; with ``then=next`` claim the next item and go there."""
     shown = int(score_id) if score_id.isdigit() and len(score_id) < 12 else None
     decision = decisions.decide(
         db,
@@ -173,11 +184,43 @@ def decide(
         reason,
         idempotency_key=idempotency_key or None,
         score_id_shown=shown,
+        reason_code=_reason_code(request, action, reason_code),
     )
     if auth.draft_for(item_id):  # recorded now: the kept text has served
         websessions.keep_draft(db, request.cookies.get(SESSION_COOKIE), None)
     db.commit()  # acknowledged only after the commit (R28)
+    if then == "next":
+        return _claim_next(db, auth, f"{decision.action}_next", item_id)
     return RedirectResponse(f"/items/{item_id}?notice={decision.action}", status_code=303)
+
+
+def _claim_next(db: DbSession, auth: CurrentAuth, notice: str, previous: int = 0) -> Response:
+    ids = queue.claim_next(db, auth.user, 1)
+    db.commit()
+    after = f"&previous={previous}" if previous else ""
+    if not ids:
+        return RedirectResponse(f"/queue?notice=empty{after}", status_code=303)
+    return RedirectResponse(f"/items/{ids[0]}?notice={notice}{after}", status_code=303)
+
+
+def _reason_code(request: Request, action: str, code: str) -> str | None:
+    """The chosen reason code, if it is one offered for ``action``."""
+    if not code:
+        return None
+    offered = request.app.state.reason_codes.get(action, {})
+    if code not in offered:
+        raise InvalidInput(
+            f"reason code {code[:40]!r} is not offered for {action!r}: pick one from the list"
+        )
+    return code
+
+
+@router.post("/items/{item_id}/undo")
+def undo(item_id: int, auth: CurrentAuth, db: DbSession) -> Response:
+    """Take back one's own decision of a moment ago (a new recorded decision)."""
+    decisions.undo(db, auth.user, item_id)
+    db.commit()
+    return RedirectResponse(f"/items/{item_id}?notice=undo", status_code=303)
 
 
 @router.post("/items/{item_id}/first-call")
@@ -202,6 +245,7 @@ def decide_linked(
     action: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str, Form()] = "",
+    reason_code: Annotated[str, Form()] = "",
 ) -> Response:
     """This item and the open items of the listings its score links it to, decided at once:
     the group is found here, from the stored links, never from the form."""
@@ -211,7 +255,13 @@ def decide_linked(
         *links.linked_item_ids(db, presenters.link_listing_ids(detail.score.explanation)),
     ]
     decided, left = decisions.decide_group(
-        db, auth.user, group, action, reason, idempotency_key=idempotency_key
+        db,
+        auth.user,
+        group,
+        action,
+        reason,
+        idempotency_key=idempotency_key,
+        reason_code=_reason_code(request, action, reason_code),
     )
     if auth.draft_for(item_id):
         websessions.keep_draft(db, request.cookies.get(SESSION_COOKIE), None)
@@ -241,6 +291,7 @@ def correct_cluster(
 
 @router.post("/items/{item_id}/claim")
 def claim(item_id: int, auth: CurrentAuth, db: DbSession) -> Response:
+    """Claim an item, or extend one's own claim on it."""
     queue.claim(db, auth.user, item_id)
     db.commit()
     return RedirectResponse(f"/items/{item_id}?notice=claim", status_code=303)

@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("THBSCAN_SCREENSHOTS", "/tmp/thbscan-screenshots"))
 PASSWORD = "a long demo password"
+SEEN = QueuePolicy(sample_rate=0, blind_share=0)  # nothing sampled, nothing blind-first
 LISTINGS = [
     (
         "Warehouse work in Denmark",
@@ -123,7 +124,7 @@ def test_login_review_and_dismiss(browser, migrated_engine) -> None:
                     "none",
                     scorer.versions["lists"],
                 ),
-                policy=QueuePolicy(sample_rate=0),
+                policy=SEEN,
             )
         add_user(s, "ana", "analyst", PASSWORD)
 
@@ -146,9 +147,11 @@ def test_login_review_and_dismiss(browser, migrated_engine) -> None:
         assert page.locator("mark").count() >= 3  # highlighted indicator spans
         assert "<script>alert(1)</script>" in page.inner_text("body")  # shown as text
         page.screenshot(path=str(SHOTS / "item.png"), full_page=True)
+        page.click("button:has-text('Claim this item')")
+        page.wait_for_url(f"{base}/items/*notice=claim*")
         page.fill("#reason-dismiss", "Checked: a legitimate agency, documents explained.")
-        page.click("form:has(#reason-dismiss) button[type=submit]")
-        page.wait_for_load_state()
+        page.click("form.decision-dismiss button:not([name])")
+        page.wait_for_url(f"{base}/items/*notice=dismiss*")
         assert not dialogs, f"listing content ran script: {dialogs}"
         assert not outside, f"the browser contacted other origins: {outside}"
     with sessions() as s:
@@ -187,10 +190,8 @@ def test_linked_listings_lead_from_a_job_ad_to_the_escort_ad(browser, migrated_e
         add_user(s, "ana", "analyst", PASSWORD)
     scorer = Scorer(load_catalogue())
     pseudonymiser = Pseudonymiser(b"k" * 32, "k1")
-    score_archive(
-        sessions, scorer, pseudonymiser, progress=False, policy=QueuePolicy(sample_rate=0)
-    )
-    report = link_archive(sessions, scorer, pseudonymiser, policy=QueuePolicy(sample_rate=0))
+    score_archive(sessions, scorer, pseudonymiser, progress=False, policy=SEEN)
+    report = link_archive(sessions, scorer, pseudonymiser, policy=SEEN)
     assert report.rescored == 2
     SHOTS.mkdir(parents=True, exist_ok=True)
     with _serve(migrated_engine) as base:
@@ -208,3 +209,65 @@ def test_linked_listings_lead_from_a_job_ad_to_the_escort_ad(browser, migrated_e
         page.wait_for_url(f"{base}/items/*")
         assert "Lily, 19, new in town" in page.inner_text("h1, h2, article")
         assert "Hostess jobs abroad" in page.locator("#links").inner_text()
+
+
+def test_ten_items_with_the_keyboard_only(browser, migrated_engine) -> None:
+    """Sign in, claim, make a blind-first item's first call and decide ten items with a
+    reason code each, pressing keys only (no mouse, no typing into a reason)."""
+    sessions = session_factory(migrated_engine)
+    with sessions.begin() as s:
+        for i in range(10):
+            stored = store_listing(
+                s,
+                ListingInput(
+                    "test", f"kb-{i}", f"Job {i}", f"Pay the fee {i}.", url=f"https://x/{i}"
+                ),
+            )
+            record_score(
+                s,
+                ScoreInput(
+                    stored.version_id,
+                    "kb",
+                    0.9 - i / 100,
+                    "high",
+                    True,
+                    False,
+                    ["forced_labour"],
+                    {"indicators": []},
+                    "en",
+                    "none",
+                    {},
+                ),
+                policy=QueuePolicy(sample_rate=0, blind_share=1.0 if i == 2 else 0.0),
+            )
+        add_user(s, "ana", "analyst", PASSWORD)
+    with _serve(migrated_engine) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/login")
+        page.keyboard.type("ana")
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/queue*")
+        page.keyboard.press("?")
+        assert page.locator("details#shortcuts").get_attribute("open") is not None
+        page.keyboard.press("n")
+        page.wait_for_url(f"{base}/items/*")
+        blind_seen = 0
+        for n in range(10):
+            if page.locator("text=Blind first").count():
+                blind_seen += 1
+                assert page.locator(".band").count() == 0
+                page.keyboard.press("+")
+                page.wait_for_url(f"{base}/items/*notice=first_call*")
+            page.keyboard.press("e" if n % 2 else "d")
+            page.keyboard.press("2")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+        assert "/queue?notice=empty" in page.url
+        page.screenshot(path=str(SHOTS / "queue-done.png"), full_page=True)
+    assert blind_seen == 1
+    with sessions() as s:
+        decided = s.scalars(select(Decision).order_by(Decision.id)).all()
+    assert len(decided) == 10
+    assert {d.reason_code for d in decided} == {"words_mean_otherwise", "documents_or_movement"}

@@ -17,13 +17,23 @@ from sqlalchemy import select
 from fixture_site import generate_listings
 from models.registry import ARTIFACTS
 from review_queue.db import ReviewItem, Score
-from review_queue.services import decisions
+from review_queue.services import decisions, queue
 from review_queue.services.outcomes import decided_outcomes
 from review_queue.services.scores import ScoreInput, enqueue, record_score
 from review_queue.services.users import add_user
 from store import Listing, ListingVersion, create_engine_for, session_factory
 
 pytestmark = pytest.mark.slow
+
+
+def decide(s, user, item_id: int, action: str, reason: str) -> None:
+    """An analyst's decision as the review UI makes it: the item claimed first, and a
+    blind-first item's first call recorded before."""
+    if action != "reopen":
+        queue.claim(s, user, item_id)
+        if s.get(ReviewItem, item_id).blind:
+            decisions.first_call(s, user, item_id, "concern")
+    decisions.decide(s, user, item_id, action, reason)
 
 
 def test_outcomes_are_the_latest_decision_of_each_item(migrated_engine) -> None:
@@ -41,17 +51,17 @@ def test_outcomes_are_the_latest_decision_of_each_item(migrated_engine) -> None:
         sampled = enqueue(s, score, reason="sample")
         ids = [i.id for i in items] + [sampled.id]
     with sessions.begin() as s:
-        decisions.decide(s, analyst, ids[0], "escalate", "fee and passport")
-        decisions.decide(s, analyst, ids[1], "dismiss", "an ordinary agency")
+        decide(s, analyst, ids[0], "escalate", "fee and passport")
+        decide(s, analyst, ids[1], "dismiss", "an ordinary agency")
         # Dismissed, reopened by a lead, then escalated: the last decision counts.
-        decisions.decide(s, analyst, ids[2], "dismiss", "first look")
-        decisions.decide(s, lead, ids[2], "reopen", "second look needed")
-        decisions.decide(s, analyst, ids[2], "escalate", "debt bondage on a second read")
+        decide(s, analyst, ids[2], "dismiss", "first look")
+        decide(s, lead, ids[2], "reopen", "second look needed")
+        decide(s, analyst, ids[2], "escalate", "debt bondage on a second read")
         # Escalated, then reopened: back in the queue, no outcome.
-        decisions.decide(s, analyst, ids[3], "escalate", "fee")
-        decisions.decide(s, lead, ids[3], "reopen", "wrong listing")
+        decide(s, analyst, ids[3], "escalate", "fee")
+        decide(s, lead, ids[3], "reopen", "wrong listing")
         # ids[4] is never decided.
-        decisions.decide(s, analyst, ids[5], "dismiss", "a cook")
+        decide(s, analyst, ids[5], "dismiss", "a cook")
     with sessions() as s:
         got = [(o.item_id, o.escalated, o.sampled) for o in decided_outcomes(s, batch_size=2)]
         texts = {o.item_id: o.text for o in decided_outcomes(s)}
@@ -116,7 +126,7 @@ def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
         keys = dict(s.execute(select(Listing.id, Listing.natural_key)).all())
         for item_id, listing_id, _reason in rows:
             action = "escalate" if truth[keys[listing_id]] else "dismiss"
-            decisions.decide(s, analyst, item_id, action, "by the fixture's ground truth")
+            decide(s, analyst, item_id, action, "by the fixture's ground truth")
         before = {
             v: (f, b, sc)
             for v, f, b, sc in s.execute(

@@ -30,7 +30,8 @@ from store import session_factory
 
 STRONG_KEY = "k3Jd9-xQ2mZ7pL0vR8sT1uW4yA6bC5eF-test-only"
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 PUBLIC_PATHS = {"/healthz", "/login"}
@@ -108,7 +109,15 @@ ALLOWED_TAGS = {
     "article",
     "strong",
     "br",
+    "script",  # only our own file: see assert_no_live_markup
+    "kbd",
+    "fieldset",
+    "legend",
+    "details",
+    "summary",
+    "aside",
 }
+OWN_SCRIPT = '<script src="/static/keys.js" defer></script>'
 
 
 class TagCollector(HTMLParser):
@@ -126,6 +135,8 @@ def assert_no_live_markup(body: str) -> None:
     parser.feed(body)
     for tag, attrs in parser.tags:
         assert tag in ALLOWED_TAGS, f"unexpected <{tag}> in page"
+        if tag == "script":
+            assert attrs == [("src", "/static/keys.js"), ("defer", None)], attrs
         for name, value in attrs:
             assert not name.startswith("on"), f"event handler {name} on <{tag}>"
             if name in ("href", "src", "action"):
@@ -134,7 +145,7 @@ def assert_no_live_markup(body: str) -> None:
                     and value.startswith(("/", "#"))
                     and not value.startswith("//")
                 ), f"{name}={value!r} on <{tag}> leaves the application"
-    assert "<script" not in body.lower()
+    assert body.lower().count("<script") == body.count(OWN_SCRIPT) <= 1
     assert "<script>alert" not in body
     for match in re.finditer("onerror=", body):  # only ever in text, never inside a tag
         at = match.start()
@@ -190,6 +201,12 @@ def login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
     if "thbscan_session" in response.cookies:
         use_session(client, response.cookies["thbscan_session"])
     return response
+
+
+def claim(client: TestClient, iid: int) -> None:
+    """Claim an item as the logged-in analyst (deciding needs one's own claim)."""
+    token = hidden(client.get(f"/items/{iid}").text, "csrf_token")
+    assert client.post(f"/items/{iid}/claim", data={"csrf_token": token}).status_code == 303
 
 
 def item_id(db: Session) -> int:
@@ -301,6 +318,7 @@ def test_csrf_missing_or_wrong_is_403(client: TestClient, db: Session) -> None:
 def test_decide_flow(client: TestClient, db: Session) -> None:
     login(client, "ana")
     iid = item_id(db)
+    claim(client, iid)
     page = client.get(f"/items/{iid}")
     assert page.status_code == 200
     assert "Machine suggestion" in page.text
@@ -346,6 +364,7 @@ def test_reason_required(client: TestClient, db: Session) -> None:
 def test_lead_reopens_and_illegal_transition_is_409(client: TestClient, db: Session) -> None:
     login(client, "lee")
     iid = item_id(db)
+    claim(client, iid)
     page = client.get(f"/items/{iid}")
     csrf = hidden(page.text, "csrf_token")
     assert (
@@ -471,11 +490,12 @@ def test_security_headers(client: TestClient, db: Session) -> None:
     for response in [*anonymous, static, *pages]:
         assert response.headers["content-security-policy"] == CSP
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["referrer-policy"] == "same-origin"
         assert response.headers["x-frame-options"] == "DENY"
     for response in pages:
         assert response.headers["cache-control"] == "no-store"
-        assert "<script" not in response.text and "style=" not in response.text
+        assert response.text.count("<script") == response.text.count(OWN_SCRIPT)
+        assert "style=" not in response.text
 
 
 def test_xss_payloads_are_inert(client: TestClient, db: Session) -> None:
@@ -604,6 +624,8 @@ def test_a_linked_group_is_decided_at_once_each_item_on_its_own(
     queue_service.claim(db, lee, others[2].id)  # someone else holds this one
     db.commit()
     login(client, "ana")
+    assert "Decide the linked group" not in client.get(f"/items/{item.id}").text
+    claim(client, item.id)  # the analyst holds this item; the group's others are open
     page = client.get(f"/items/{item.id}")
     assert "Decide the linked group" in page.text and "Dismiss all 4" in page.text
     form = {
@@ -822,7 +844,8 @@ def test_crawl_runs_page(client: TestClient, db: Session) -> None:
         assert "fixture-jobs" in page.text and ">40<" in page.text and ">30<" in page.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
         assert page.text.count("<rect") == 4  # pages and items of two runs
-        assert "<script" not in page.text and "style=" not in page.text
+        assert page.text.count("<script") == page.text.count(OWN_SCRIPT)
+        assert "style=" not in page.text
         assert page.headers["content-security-policy"] == CSP
         assert_no_live_markup(page.text)
 
@@ -933,6 +956,7 @@ def test_a_sample_and_a_blind_flagged_item_look_alike_until_the_first_call(
     assert "after your first call" in _row(queue_page, sample.id)
     assert "forced" in _row(queue_page, plain.id)
     for item in (sample, flagged):
+        claim(client, item.id)
         page = client.get(f"/items/{item.id}").text
         assert "Blind first" in page
         for shown in ("band-", "No indicator matched", "probability", "forced", "<mark"):
@@ -1025,7 +1049,9 @@ def test_a_decision_written_as_the_session_ends_survives_the_new_sign_in(
 ) -> None:
     login(client, "ana")
     item = item_id(db)
+    claim(client, item)
     token = hidden(client.get(f"/items/{item}").text, "csrf_token")
+    db.rollback()  # a fresh snapshot before writing
     web_session = db.scalars(select(WebSession).where(WebSession.ended_at.is_(None))).one()
     web_session.last_seen_at -= timedelta(hours=1)  # idle for an hour: ended
     db.commit()
@@ -1065,6 +1091,7 @@ def test_a_decision_written_as_the_session_ends_survives_the_new_sign_in(
 def test_a_conflict_keeps_what_was_typed(client: TestClient, db: Session) -> None:
     login(client, "ana")
     item = item_id(db)
+    claim(client, item)
     page = client.get(f"/items/{item}").text
     stale = client.post(
         f"/items/{item}/decide",
@@ -1079,3 +1106,34 @@ def test_a_conflict_keeps_what_was_typed(client: TestClient, db: Session) -> Non
     assert "An ordinary cleaning job, checked the company." in stale.text
     again = client.get(f"/items/{item}").text
     assert "An ordinary cleaning job, checked the company.</textarea>" in again
+
+
+def test_decide_and_next_with_a_reason_code_then_undo(client: TestClient, db: Session) -> None:
+    second = make_item(db, "job-2", score=0.5)  # after job-1 (0.6) in the queue
+    db.commit()
+    login(client, "ana")
+    csrf = hidden(client.get("/queue").text, "csrf_token")
+    location = client.post("/queue/claim-next", data={"csrf_token": csrf}).headers["location"]
+    first = item_id(db)
+    assert location == f"/items/{first}?notice=claim"
+    page = client.get(location).text
+    assert 'name="reason_code" value="fees_or_debt"' in page and "and next" in page
+    form = {"csrf_token": csrf, "action": "escalate", "reason": "", "then": "next"}
+    wrong = client.post(f"/items/{first}/decide", data={**form, "reason_code": "ordinary_ad"})
+    assert wrong.status_code == 422 and "not offered for 'escalate'" in html.unescape(wrong.text)
+    done = client.post(f"/items/{first}/decide", data={**form, "reason_code": "fees_or_debt"})
+    assert done.headers["location"] == (f"/items/{second.id}?notice=escalate_next&previous={first}")
+    page = client.get(done.headers["location"]).text
+    assert f"Item {first} escalated" in page and "claimed by ana" in page
+    assert f'action="/items/{first}/undo"' in page
+    undone = client.post(f"/items/{first}/undo", data={"csrf_token": csrf})
+    assert undone.headers["location"] == f"/items/{first}?notice=undo"
+    db.rollback()
+    recorded = db.scalars(select(Decision).order_by(Decision.id)).all()
+    assert [(d.action, d.reason_code) for d in recorded] == [
+        ("escalate", "fees_or_debt"),
+        ("undo", None),
+    ]
+    item = db.get(ReviewItem, first)
+    assert item.state == "claimed" and item.claimed_by is not None
+    assert "Escalate and next" in client.get(f"/items/{first}").text  # to decide anew

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from thbscan import config
 from thbscan.commands.common import open_db
+
+if TYPE_CHECKING:
+    from review_queue.web.reasons import ReasonCodes
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 logger = logging.getLogger(__name__)
@@ -32,7 +36,11 @@ def serve(
     engine, _sessions = open_db(db, migrate=run_mode != "production")
     key = config.secret_key(run_mode)
     app = create_app(
-        engine, secret_key=key, mode=run_mode, pseudonyms_of=identifier_pseudonyms(run_mode)
+        engine,
+        secret_key=key,
+        mode=run_mode,
+        pseudonyms_of=identifier_pseudonyms(run_mode),
+        reason_codes=reason_codes(),
     )
     uvicorn.run(
         app,
@@ -57,7 +65,22 @@ def app_from_settings() -> object:
         secret_key=config.secret_key(settings.mode),
         mode=settings.mode,
         pseudonyms_of=identifier_pseudonyms(settings.mode),
+        reason_codes=reason_codes(),
     )
+
+
+def reason_codes() -> ReasonCodes | None:
+    """The reason codes of ``THBSCAN_REASON_CODES`` (None: the bundled list); a malformed
+    file stops the command with a message naming it."""
+    from review_queue.web import reasons
+
+    path = config.settings().reason_codes
+    if path is None:
+        return None
+    try:
+        return reasons.load(path)
+    except ValueError as exc:
+        raise SystemExit(f"thbscan: {exc}") from None
 
 
 def identifier_pseudonyms(run_mode: str) -> Callable[[str], list[str]] | None:

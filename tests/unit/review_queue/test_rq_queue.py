@@ -99,11 +99,12 @@ def test_decide_requires_reason(session: Session, analyst: User) -> None:
 
 def test_decide_records_what_was_shown_and_audits(session: Session, analyst: User) -> None:
     item = make_item(session, "a", score=0.72, band="high")
+    queue.claim(session, analyst, item.id)
     session.commit()
     decision = decisions.decide(session, analyst, item.id, "escalate", "  debt bondage signs  ")
     session.commit()
     assert decision.reason == "debt bondage signs"
-    assert (decision.from_state, decision.to_state) == ("new", "escalated")
+    assert (decision.from_state, decision.to_state) == ("claimed", "escalated")
     assert decision.score_shown == pytest.approx(0.72)
     assert decision.band_shown == "high"
     assert decision.model_version == "model-1.0"
@@ -113,7 +114,7 @@ def test_decide_records_what_was_shown_and_audits(session: Session, analyst: Use
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "decision.escalate"))
     assert event is not None
     assert event.object_id == str(item.id) and event.actor == "ana"
-    assert event.details["from_state"] == "new" and event.details["to_state"] == "escalated"
+    assert event.details["from_state"] == "claimed" and event.details["to_state"] == "escalated"
     assert event.details["decision_id"] == decision.id
     assert "debt bondage" not in str(event.details)  # free text stays in the decision only
 
@@ -122,6 +123,7 @@ def test_analyst_cannot_reopen_lead_can_and_reversal_is_new_record(
     session: Session, analyst: User, lead: User
 ) -> None:
     item = make_item(session, "a")
+    queue.claim(session, analyst, item.id)
     session.commit()
     first = decisions.decide(session, analyst, item.id, "dismiss", "ordinary job ad")
     session.commit()
@@ -161,6 +163,7 @@ def test_unknown_action_refused(session: Session, analyst: User) -> None:
 
 def test_idempotency_key_returns_first_decision(session: Session, analyst: User) -> None:
     item = make_item(session, "a")
+    queue.claim(session, analyst, item.id)
     session.commit()
     first = decisions.decide(
         session, analyst, item.id, "dismiss", "ok", idempotency_key="key-12345"
@@ -173,6 +176,7 @@ def test_idempotency_key_returns_first_decision(session: Session, analyst: User)
     assert again.id == first.id
     assert _count(session, Decision) == 1
     other = make_item(session, "b")
+    queue.claim(session, analyst, other.id)
     session.commit()
     with pytest.raises(Conflict):
         decisions.decide(session, analyst, other.id, "dismiss", "ok", idempotency_key="key-12345")
@@ -180,6 +184,7 @@ def test_idempotency_key_returns_first_decision(session: Session, analyst: User)
 
 def test_rescored_item_refused(session: Session, analyst: User) -> None:
     item = make_item(session, "a")
+    queue.claim(session, analyst, item.id)
     session.commit()
     with pytest.raises(Conflict, match="re-scored"):
         decisions.decide(
@@ -189,6 +194,7 @@ def test_rescored_item_refused(session: Session, analyst: User) -> None:
 
 def test_audit_event_in_same_transaction(engine: Engine, session: Session, analyst: User) -> None:
     item = make_item(session, "a")
+    queue.claim(session, analyst, item.id)
     session.commit()
     decisions.decide(session, analyst, item.id, "dismiss", "ok")
     session.flush()
@@ -196,7 +202,7 @@ def test_audit_event_in_same_transaction(engine: Engine, session: Session, analy
         assert other.scalar(select(func.count()).select_from(Decision)) == 0
     session.rollback()  # a rollback loses the decision, the state change and the event together
     assert _count(session, Decision) == 0
-    assert session.get(ReviewItem, item.id).state == "new"
+    assert session.get(ReviewItem, item.id).state == "claimed"
     assert session.scalar(select(func.count()).where(AuditEvent.action.like("decision.%"))) == 0
     decisions.decide(session, analyst, item.id, "dismiss", "ok")
     session.commit()
@@ -256,7 +262,71 @@ def test_claim_next_order(session: Session, analyst: User) -> None:
 
 def test_decided_items_cannot_be_claimed(session: Session, analyst: User) -> None:
     item = make_item(session, "a")
+    queue.claim(session, analyst, item.id)
     decisions.decide(session, analyst, item.id, "dismiss", "fine")
     session.commit()
     with pytest.raises(IllegalTransition):
         queue.claim(session, analyst, item.id)
+
+
+def test_deciding_needs_ones_own_claim(session: Session, analyst: User, lead: User) -> None:
+    item = make_item(session, "a")
+    session.commit()
+    with pytest.raises(Conflict, match="claim review item"):
+        decisions.decide(session, analyst, item.id, "dismiss", "nobody claimed it")
+    queue.claim(session, lead, item.id)
+    session.commit()
+    with pytest.raises(Conflict, match="claimed by 'lee'"):
+        decisions.decide(session, analyst, item.id, "dismiss", "the lead holds it")
+    assert _count(session, Decision) == 0
+
+
+def test_a_reason_code_alone_is_a_reason(session: Session, analyst: User) -> None:
+    item = make_item(session, "a")
+    queue.claim(session, analyst, item.id)
+    with pytest.raises(InvalidInput, match="reason code"):
+        decisions.decide(session, analyst, item.id, "dismiss", "", reason_code="Bad Code!")
+    decision = decisions.decide(session, analyst, item.id, "dismiss", "", reason_code="duplicate")
+    assert (decision.reason, decision.reason_code) == ("", "duplicate")
+
+
+def test_undo_own_recent_decision_only(session: Session, analyst: User, lead: User) -> None:
+    item = make_item(session, "a")
+    queue.claim(session, analyst, item.id)
+    first = decisions.decide(session, analyst, item.id, "escalate", "fee")
+    session.commit()
+    with pytest.raises(Conflict, match="only your own"):
+        decisions.undo(session, lead, item.id)
+    assert decisions.can_undo(session, analyst, item.id)
+    undone = decisions.undo(session, analyst, item.id)
+    session.commit()
+    assert (undone.action, undone.from_state, undone.to_state) == ("undo", "escalated", "claimed")
+    assert str(first.id) in undone.reason
+    item_now = session.get(ReviewItem, item.id)
+    assert item_now.state == "claimed" and item_now.claimed_by == analyst.id
+    assert session.get(Decision, first.id).action == "escalate"  # the record stays
+    with pytest.raises(Conflict, match="only your own"):  # an undo is not undone
+        decisions.undo(session, analyst, item.id)
+    again = decisions.decide(session, analyst, item.id, "dismiss", "a second look")
+    session.execute(
+        update(Decision)
+        .where(Decision.id == again.id)
+        .values(created_at=datetime.now(UTC) - timedelta(minutes=11))
+    )
+    session.commit()
+    assert not decisions.can_undo(session, analyst, item.id)
+    with pytest.raises(Conflict, match="older than 10 minutes"):
+        decisions.undo(session, analyst, item.id)
+
+
+def test_reason_codes_file_errors_name_the_entry(tmp_path) -> None:
+    from review_queue.web import reasons
+
+    assert "fees_or_debt" in reasons.load()["escalate"]
+    bad = tmp_path / "codes.toml"
+    bad.write_text('[dismiss]\nok = "fine"\n[escalate]\n"Bad Code" = "x"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[escalate\] 'Bad Code'"):
+        reasons.load(bad)
+    bad.write_text('[dismiss]\nok = "fine"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[escalate\] table"):
+        reasons.load(bad)
