@@ -50,12 +50,12 @@ FIRST_CALLS = ("concern", "no_concern")
 _ANALYST = frozenset(
     {"view_queue", "view_item", "claim", "release", "first_call", "dismiss", "escalate", "undo"}
 )
-_LEAD = _ANALYST | {"reopen", "view_audit", "view_crawl_jobs"}
+_LEAD = _ANALYST | {"reopen", "view_audit", "view_crawl_jobs", "view_stats", "export_decisions"}
 _PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ANALYST: _ANALYST,
     Role.LEAD: _LEAD,
     Role.ADMIN: _LEAD | {"manage_users"},
-    Role.AUDITOR: frozenset({"view_audit", "view_crawl_jobs"}),
+    Role.AUDITOR: frozenset({"view_audit", "view_crawl_jobs", "view_stats", "export_decisions"}),
 }
 
 

@@ -8,6 +8,7 @@ listing-derived field, and the security headers.
 from __future__ import annotations
 
 import html
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -1137,3 +1138,43 @@ def test_decide_and_next_with_a_reason_code_then_undo(client: TestClient, db: Se
     item = db.get(ReviewItem, first)
     assert item.state == "claimed" and item.claimed_by is not None
     assert "Escalate and next" in client.get(f"/items/{first}").text  # to decide anew
+
+
+def test_stats_show_the_samples_escalation_rate_and_decisions_export(
+    client: TestClient, db: Session
+) -> None:
+    from review_queue.services import decisions as decision_service
+    from review_queue.services import queue as queue_service
+
+    sample = make_item(db, "sample-s", flagged=False, categories=(), score=0.05, band="low")
+    lee = db.scalar(select(users.User).where(users.User.name == "lee"))
+    for item, action, note in (
+        (sample, "escalate", '=HYPERLINK("http://evil.example")'),
+        (db.get(ReviewItem, item_id(db)), "dismiss", "an ordinary ad"),
+    ):
+        queue_service.claim(db, lee, item.id)
+        if item.blind:
+            decision_service.first_call(db, lee, item.id, "concern")
+        decision_service.decide(db, lee, item.id, action, note)
+    db.commit()
+    login(client, "ana")
+    assert client.get("/stats").status_code == 403
+    assert client.get("/decisions/export").status_code == 403
+    login(client, "lee")
+    page = client.get("/stats")
+    assert page.status_code == 200
+    assert_no_live_markup(page.text)
+    assert "100.0 % (1 of 1" in page.text  # the sample: 1 decided, escalated
+    assert "Decisions by analyst" in page.text and ">lee<" in page.text
+    csv_text = client.get("/decisions/export?format=csv").text
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("decision_id,item_id,listing_id,source,action")
+    assert len(lines) == 3 and "'=HYPERLINK" in csv_text  # no formula runs in a spreadsheet
+    records = [
+        json.loads(line) for line in client.get("/decisions/export?format=jsonl").text.splitlines()
+    ]
+    assert [r["action"] for r in records] == ["escalate", "dismiss"]
+    assert records[0]["analyst"] == "lee" and records[0]["note"].startswith("=HYPERLINK")
+    db.rollback()
+    exports = db.scalars(select(AuditEvent).where(AuditEvent.action == "decisions.export"))
+    assert len(exports.all()) == 2
