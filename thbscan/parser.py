@@ -118,6 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
     _crawl_options(p)
     p.set_defaults(func=_lazy("crawling", "run_crawl"))
 
+    p = sub.add_parser("audit", help="the audit log's exports")
+    asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    q = asub.add_parser(
+        "verify",
+        help="check an exported audit log (JSON lines from the review UI) is an intact chain",
+    )
+    q.add_argument("file", help="the export (audit-*.jsonl)")
+    q.add_argument(
+        "--expect",
+        metavar="ID:HASH",
+        help="the hash an earlier export gave event ID: nothing up to it may have changed",
+    )
+    _json(q)
+    q.set_defaults(func=_lazy("audit_log", "run_verify"))
+
     p = sub.add_parser("stop", help="stop switch ON: halt crawling and scoring within 60 s")
     p.add_argument("--reason", required=True, help="why (recorded with who and when)")
     p.add_argument("--by", default=_user(), help="who (default: the login name)")

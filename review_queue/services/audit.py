@@ -1,13 +1,28 @@
-"""Append-only audit events (R02). Control characters in details are escaped."""
+"""Append-only audit events (R02). Control characters in details are escaped.
+
+An export is a hash chain: each event's JSON line carries ``prev`` (the hash of the line
+before, or 64 zeros) and ``hash`` = SHA-256 of ``prev`` and the event's canonical JSON.
+:func:`verify` finds the first line that was changed, dropped or reordered. An export of
+the whole log chains from its first event, so the hash at an event is the same in every
+later export unless something up to it was changed: keep the head hash of each export.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import AuditEvent
+
+GENESIS = "0" * 64
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -40,3 +55,73 @@ def record(
     )
     session.add(event)
     return event
+
+
+def filtered(
+    *,
+    actor: str = "",
+    action: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select[AuditEvent]:
+    """Events by ``actor``, by ``action`` (a prefix when it ends with a dot), in a period."""
+    query = select(AuditEvent)
+    if actor:
+        query = query.where(AuditEvent.actor == actor[:100])
+    if action.endswith("."):
+        query = query.where(AuditEvent.action.startswith(action[:60], autoescape=True))
+    elif action:
+        query = query.where(AuditEvent.action == action[:60])
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    return query
+
+
+def _canonical(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def chained(events: Iterable[AuditEvent]) -> Iterator[dict[str, Any]]:
+    """The events, oldest first, as records of the hash chain."""
+    prev = GENESIS
+    for event in events:
+        record = {
+            "id": event.id,
+            "at": event.at.isoformat(),
+            "actor": event.actor,
+            "action": event.action,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "details": event.details,
+        }
+        digest = hashlib.sha256(prev.encode() + _canonical(record)).hexdigest()
+        yield {**record, "prev": prev, "hash": digest}
+        prev = digest
+
+
+@dataclass(frozen=True)
+class Verified:
+    events: int
+    head: str  # the hash of the last event
+    error: str | None = None  # the first problem found, naming its line
+
+
+def verify(lines: Iterable[str]) -> Verified:
+    """Check an exported chain line by line."""
+    prev, count = GENESIS, 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            claimed, linked = record.pop("hash"), record.pop("prev")
+        except (ValueError, KeyError, AttributeError, TypeError):
+            return Verified(count, prev, f"line {number}: not an exported audit event")
+        if linked != prev:
+            return Verified(count, prev, f"line {number}: does not follow the line before")
+        if hashlib.sha256(prev.encode() + _canonical(record)).hexdigest() != claimed:
+            return Verified(count, prev, f"line {number}: its content was changed")
+        prev, count = claimed, count + 1
+    return Verified(count, prev)

@@ -389,11 +389,19 @@ def release(session: Session, user: User, item_id: int) -> ReviewItem:
 
 
 def audit_log(
-    session: Session, limit: int = 100, offset: int = 0, *, user: User
+    session: Session,
+    limit: int = 100,
+    offset: int = 0,
+    *,
+    user: User,
+    actor: str = "",
+    action: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Sequence[AuditEvent]:
-    """Audit events, newest first, for roles with ``view_audit``."""
+    """Audit events, newest first, for roles with ``view_audit``; by ``actor``, by an
+    ``action`` or its prefix (``decision.``), and from ``since`` up to ``until``."""
     require(user.role, "view_audit")
     _page(limit, offset)
-    return session.scalars(
-        select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
-    ).all()
+    query = audit.filtered(actor=actor, action=action, since=since, until=until)
+    return session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).all()

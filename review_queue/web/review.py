@@ -6,14 +6,19 @@ A decision is acknowledged (the redirect) only after the commit (R28).
 
 from __future__ import annotations
 
+import json
 import secrets
-from typing import Annotated
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from review_queue.db.models import AuditEvent
 from review_queue.domain.states import DECISIONS, FIRST_CALLS, ItemState
-from review_queue.services import decisions, links, queue, websessions
+from review_queue.services import audit, decisions, links, queue, websessions
 from review_queue.services.errors import InvalidInput
 from review_queue.web import presenters
 from review_queue.web.deps import SESSION_COOKIE, CurrentAuth, DbSession, csrf_protect
@@ -304,14 +309,39 @@ def release(item_id: int, auth: CurrentAuth, db: DbSession) -> Response:
     return RedirectResponse(f"/items/{item_id}?notice=release", status_code=303)
 
 
+def _day(value: str, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"{name} {value[:20]!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _audit_filters(actor: str, action: str, since: str, until: str) -> dict[str, Any]:
+    end = _day(until, "until")
+    return {
+        "actor": actor.strip(),
+        "action": action.strip(),
+        "since": _day(since, "since"),
+        "until": end + timedelta(days=1) if end else None,  # to the end of that day
+    }
+
+
 @router.get("/audit")
 def audit_page(
     request: Request,
     auth: CurrentAuth,
     db: DbSession,
     offset: int = 0,
+    actor: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
 ) -> Response:
-    events = queue.audit_log(db, PAGE_SIZE, offset, user=auth.user)
+    filters = _audit_filters(actor, action, since, until)
+    events = queue.audit_log(db, PAGE_SIZE, offset, user=auth.user, **filters)
+    query = urlencode({"actor": actor, "action": action, "since": since, "until": until})
     return render(
         request,
         "audit.html",
@@ -319,5 +349,54 @@ def audit_page(
             "events": events,
             "offset": offset,
             "page_size": PAGE_SIZE,
+            "filters": {"actor": actor, "action": action, "since": since, "until": until},
+            "query": query,
         },
+    )
+
+
+@router.get("/audit/export")
+def audit_export(
+    request: Request,
+    auth: CurrentAuth,
+    actor: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+) -> Response:
+    """The audit log (filtered as on the page), oldest first, as a JSON-lines hash chain
+    that ``thbscan audit verify`` checks."""
+    auth.require("view_audit")
+    filters = _audit_filters(actor, action, since, until)
+    with request.app.state.session_factory.begin() as writer:
+        audit.record(
+            writer,
+            auth.name,
+            "audit.export",
+            "audit_events",
+            "",
+            **{
+                k: v
+                for k, v in {
+                    "actor": actor,
+                    "action": action,
+                    "since": since,
+                    "until": until,
+                }.items()
+                if v
+            },
+        )
+
+    def lines() -> Iterator[str]:  # streamed in a session of its own
+        with request.app.state.reader_factory() as session:
+            query = audit.filtered(**filters).order_by(AuditEvent.id)
+            events = session.scalars(query.execution_options(yield_per=1000))
+            for record in audit.chained(events):
+                yield json.dumps(record, ensure_ascii=False) + "\n"
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    return StreamingResponse(
+        lines(),
+        media_type="application/x-ndjson; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.jsonl"'},
     )

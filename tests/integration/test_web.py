@@ -1178,3 +1178,45 @@ def test_stats_show_the_samples_escalation_rate_and_decisions_export(
     db.rollback()
     exports = db.scalars(select(AuditEvent).where(AuditEvent.action == "decisions.export"))
     assert len(exports.all()) == 2
+
+
+def test_the_audit_log_filters_and_exports_a_chain_that_verify_checks(
+    client: TestClient, tmp_path
+) -> None:
+    import subprocess
+    import sys
+
+    login(client, "ana", "a wrong password")
+    login(client, "lee")
+    page = client.get("/audit?actor=anonymous&action=auth.")
+    assert page.status_code == 200 and "auth.login_failed" in page.text
+    assert "auth.login<" not in page.text  # lee's login is not anonymous
+    assert '<dl class="details">' in page.text and "{&#34;" not in page.text
+    assert client.get("/audit?since=yesterday").status_code == 422
+    export = client.get("/audit/export")
+    assert export.status_code == 200
+    lines = export.text.splitlines()
+    assert len(lines) >= 3 and json.loads(lines[0])["prev"] == "0" * 64
+    path = tmp_path / "audit.jsonl"
+    path.write_text(export.text, encoding="utf-8")
+
+    def verify(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "thbscan", "audit", "verify", str(path), *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    ok = verify()
+    assert ok.returncode == 0 and f"{len(lines)} events, chain intact" in ok.stdout
+    second = json.loads(lines[1])
+    assert verify("--expect", f"{second['id']}:{second['hash']}").returncode == 0
+    assert verify("--expect", f"{second['id']}:{'f' * 64}").returncode == 1
+    changed = json.loads(lines[1])
+    changed["actor"] = "someone else"
+    path.write_text("\n".join([lines[0], json.dumps(changed), *lines[2:]]), encoding="utf-8")
+    broken = verify()
+    assert broken.returncode == 1 and "line 2: its content was changed" in broken.stderr
+    path.write_text("\n".join([lines[0], *lines[2:]]), encoding="utf-8")  # one dropped
+    assert "line 2: does not follow" in verify().stderr
