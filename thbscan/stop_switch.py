@@ -9,59 +9,28 @@ start while it is on; `thbscan score` refuses to start and stops after the curre
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
-from sqlalchemy.orm import Session
 
-from review_queue.services import audit
-from store import ControlSwitch, create_engine_for, session_factory
+from review_queue.services.stop_switch import SWITCH, is_stopped, set_stopped, switch_state
+from store import create_engine_for, session_factory
+
+__all__ = [
+    "STOP_REASON",
+    "SWITCH",
+    "StopSwitchExtension",
+    "is_stopped",
+    "set_stopped",
+    "switch_state",
+]
 
 logger = logging.getLogger(__name__)
 
-SWITCH = "crawling"
 STOP_REASON = "stop_switch"
-
-
-def is_stopped(session: Session) -> bool:
-    switch = session.get(ControlSwitch, SWITCH)
-    return bool(switch and switch.stopped)
-
-
-def switch_state(session: Session) -> dict[str, Any]:
-    switch = session.get(ControlSwitch, SWITCH)
-    if switch is None:
-        return {"stopped": False, "changed_by": None, "changed_at": None, "reason": ""}
-    return {
-        "stopped": switch.stopped,
-        "changed_by": switch.changed_by,
-        "changed_at": switch.changed_at.isoformat(),
-        "reason": switch.reason,
-    }
-
-
-def set_stopped(session: Session, stopped: bool, *, actor: str, reason: str) -> None:
-    """Turn the switch on or off; the caller commits (the audit event is in the same txn)."""
-    switch = session.get(ControlSwitch, SWITCH)
-    if switch is None:
-        switch = ControlSwitch(name=SWITCH)
-        session.add(switch)
-    switch.stopped = stopped
-    switch.changed_by = actor[:100]
-    switch.changed_at = datetime.now(UTC)
-    switch.reason = reason[:2000]
-    audit.record(
-        session,
-        actor,
-        "crawl.stop_switch_on" if stopped else "crawl.stop_switch_off",
-        "control_switch",
-        SWITCH,
-        reason=reason,
-    )
 
 
 class StopSwitchExtension:

@@ -50,7 +50,14 @@ FIRST_CALLS = ("concern", "no_concern")
 _ANALYST = frozenset(
     {"view_queue", "view_item", "claim", "release", "first_call", "dismiss", "escalate", "undo"}
 )
-_LEAD = _ANALYST | {"reopen", "view_audit", "view_crawl_jobs", "view_stats", "export_decisions"}
+_LEAD = _ANALYST | {
+    "reopen",
+    "view_audit",
+    "view_crawl_jobs",
+    "view_stats",
+    "export_decisions",
+    "stop_switch",
+}
 _PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ANALYST: _ANALYST,
     Role.LEAD: _LEAD,

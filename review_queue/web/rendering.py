@@ -46,6 +46,7 @@ def render(
         "auth": auth,
         "csrf_token": auth.csrf_token if auth else "",
         "mode": request.app.state.settings.mode,
+        "stop_switch": getattr(request.state, "stop_switch", None) if auth else None,
     }
     values.update(context or {})
     return request.app.state.templates.TemplateResponse(

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from review_queue.db.models import AuditEvent
 from review_queue.domain.states import DECISIONS, FIRST_CALLS, ItemState
-from review_queue.services import audit, decisions, links, queue, websessions
+from review_queue.services import audit, decisions, links, queue, stop_switch, websessions
 from review_queue.services.errors import InvalidInput
 from review_queue.web import presenters
 from review_queue.web.deps import SESSION_COOKIE, CurrentAuth, DbSession, csrf_protect
@@ -400,3 +400,21 @@ def audit_export(
         media_type="application/x-ndjson; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.jsonl"'},
     )
+
+
+@router.post("/stop-switch")
+def stop_switch_control(
+    auth: CurrentAuth,
+    db: DbSession,
+    stopped: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Leads turn the stop switch on or off, with a reason (R05)."""
+    auth.require("stop_switch")
+    if stopped not in ("on", "off"):
+        raise InvalidInput(f"stop switch {stopped[:10]!r}: use on or off")
+    if not reason.strip():
+        raise InvalidInput("turning the stop switch needs a reason: say why")
+    stop_switch.set_stopped(db, stopped == "on", actor=auth.name, reason=reason.strip())
+    db.commit()
+    return RedirectResponse("/queue", status_code=303)

@@ -1220,3 +1220,35 @@ def test_the_audit_log_filters_and_exports_a_chain_that_verify_checks(
     assert broken.returncode == 1 and "line 2: its content was changed" in broken.stderr
     path.write_text("\n".join([lines[0], *lines[2:]]), encoding="utf-8")  # one dropped
     assert "line 2: does not follow" in verify().stderr
+
+
+def test_the_stop_switch_is_on_every_page_and_leads_turn_it(
+    client: TestClient, db: Session
+) -> None:
+    from review_queue.services.stop_switch import is_stopped
+
+    login(client, "ana")
+    page = client.get("/queue").text
+    assert "Stop switch off" in page and 'action="/stop-switch"' not in page
+    csrf = hidden(page, "csrf_token")
+    refused = client.post("/stop-switch", data={"csrf_token": csrf, "stopped": "on", "reason": "x"})
+    assert refused.status_code == 403
+    login(client, "lee")
+    page = client.get(f"/items/{item_id(db)}").text
+    csrf = hidden(page, "csrf_token")
+    assert (
+        client.post(
+            "/stop-switch", data={"csrf_token": csrf, "stopped": "on", "reason": ""}
+        ).status_code
+        == 422
+    )
+    turned = client.post(
+        "/stop-switch",
+        data={"csrf_token": csrf, "stopped": "on", "reason": "a source complained"},
+    )
+    assert turned.status_code == 303
+    db.rollback()
+    assert is_stopped(db)
+    page = client.get("/stats").text
+    assert "Stop switch ON" in page and "a source complained" in page and "Resume" in page
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "crawl.stop_switch_on"))
