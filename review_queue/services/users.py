@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from review_queue.db.models import User
+from review_queue.db.models import User, WebSession
 from review_queue.domain.states import Role, require
 from review_queue.services import audit, websessions
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
@@ -127,3 +129,76 @@ def set_password(session: Session, user: User, password: str, *, actor: str) -> 
     audit.record(
         session, actor, "user.password_set", "user", user.id, name=user.name, sessions_ended=ended
     )
+
+
+@dataclass(frozen=True)
+class UserRow:
+    name: str
+    role: str
+    disabled: bool
+    live_sessions: int
+    last_seen: datetime | None
+
+
+def user_rows(session: Session, actor: User) -> list[UserRow]:
+    """Every user with their live sessions, for the admin screen."""
+    require(actor.role, "manage_users")
+    live = (
+        select(
+            WebSession.user_id,
+            func.count().label("n"),
+            func.max(WebSession.last_seen_at).label("seen"),
+        )
+        .where(WebSession.ended_at.is_(None))
+        .group_by(WebSession.user_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(User.name, User.role, User.disabled, live.c.n, live.c.seen)
+        .outerjoin(live, live.c.user_id == User.id)
+        .order_by(User.name)
+    )
+    return [UserRow(n, r, bool(d), int(c or 0), seen) for n, r, d, c, seen in rows]
+
+
+def set_role(session: Session, name: str, role: str, actor: User) -> User:
+    """Change a user's role; their sessions end, so the new role applies at once."""
+    require(actor.role, "manage_users")
+    if role not in ROLES:
+        raise InvalidInput(f"role {role!r} is unknown: use one of {', '.join(ROLES)}")
+    user = get_user(session, name)
+    if user.id == actor.id:
+        raise Conflict("you cannot change your own role: ask another administrator")
+    old, user.role = user.role, role
+    ended = websessions.end_all(session, user)
+    audit.record(
+        session,
+        actor.name,
+        "user.role",
+        "user",
+        user.id,
+        name=name,
+        old=old,
+        new=role,
+        sessions_ended=ended,
+    )
+    return user
+
+
+def enable_user(session: Session, name: str, actor: User) -> User:
+    require(actor.role, "manage_users")
+    user = get_user(session, name)
+    user.disabled = False
+    audit.record(session, actor.name, "user.enable", "user", user.id, name=name)
+    return user
+
+
+def end_sessions(session: Session, name: str, actor: User) -> int:
+    """End every live session of a user (they sign in again)."""
+    require(actor.role, "manage_users")
+    user = get_user(session, name)
+    ended = websessions.end_all(session, user)
+    audit.record(
+        session, actor.name, "user.sessions_ended", "user", user.id, name=name, ended=ended
+    )
+    return ended

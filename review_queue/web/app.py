@@ -25,7 +25,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from review_queue.domain.errors import DomainError
 from review_queue.services import websessions
 from review_queue.services.throttle import Limits
-from review_queue.web import auth, crawl_runs_page, reasons, review, search_page, stats_page
+from review_queue.web import (
+    admin_page,
+    auth,
+    crawl_runs_page,
+    reasons,
+    review,
+    search_page,
+    stats_page,
+)
 from review_queue.web.deps import SESSION_COOKIE, CsrfFailed, DbSession, LoginRequired
 from review_queue.web.reasons import ReasonCodes
 from review_queue.web.rendering import STATIC, make_templates, render
@@ -120,6 +128,7 @@ def create_app(
     app.include_router(crawl_runs_page.router)
     app.include_router(search_page.router)
     app.include_router(stats_page.router)
+    app.include_router(admin_page.router)
     _add_error_handlers(app)
     return app
 

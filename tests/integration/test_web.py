@@ -1252,3 +1252,44 @@ def test_the_stop_switch_is_on_every_page_and_leads_turn_it(
     page = client.get("/stats").text
     assert "Stop switch ON" in page and "a source complained" in page and "Resume" in page
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "crawl.stop_switch_on"))
+
+
+def test_admins_manage_users_from_the_ui(engine: Engine, client: TestClient, db: Session) -> None:
+    users.add_user(db, "adm", "admin", PASSWORD)
+    db.commit()
+    login(client, "ana")
+    assert client.get("/admin/users").status_code == 403
+    ana_session = client.cookies["thbscan_session"]
+    login(client, "adm")
+    page = client.get("/admin/users")
+    assert page.status_code == 200 and ">ana<" in page.text
+    csrf = hidden(page.text, "csrf_token")
+    short = client.post(
+        "/admin/users",
+        data={"csrf_token": csrf, "name": "bob", "role": "analyst", "password": "short"},
+    )
+    assert short.status_code == 422 and "too short" in short.text
+    added = client.post(
+        "/admin/users",
+        data={"csrf_token": csrf, "name": "bob", "role": "analyst", "password": PASSWORD},
+    )
+    assert added.headers["location"] == "/admin/users?notice=added"
+    role = client.post("/admin/users/bob/role", data={"csrf_token": csrf, "role": "lead"})
+    assert role.status_code == 303
+    assert (
+        client.post(
+            "/admin/users/adm/role", data={"csrf_token": csrf, "role": "analyst"}
+        ).status_code
+        == 409
+    )
+    assert client.post("/admin/users/bob/disable", data={"csrf_token": csrf}).status_code == 303
+    assert client.post("/admin/users/ana/sessions", data={"csrf_token": csrf}).status_code == 303
+    db.rollback()
+    bob = users.get_user(db, "bob")
+    assert bob.role == "lead" and bob.disabled
+    with TestClient(create_app(engine, secret_key=STRONG_KEY), follow_redirects=False) as other:
+        assert login(other, "bob").status_code == 401  # disabled
+        use_session(other, ana_session)
+        assert other.get("/queue").status_code == 303  # her sessions were ended
+    actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.actor == "adm")))
+    assert {"user.add", "user.role", "user.disable", "user.sessions_ended"} <= actions
