@@ -106,6 +106,102 @@ def _lane_filter(lane: str | None) -> Any:
     return ReviewItem.lane == lane
 
 
+FORMS = ("sexual_exploitation", "forced_labour", "forced_criminality", "slavery_like_practices")
+BANDS = ("urgent", "high", "medium", "low")
+KINDS = ("job", "escort", "classified", "social")
+MAX_TEXT_FILTER = 200
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Narrowing the queue beyond state and lane. A band or form filter never matches a
+    blind-first item before its first call: that would tell the sample apart (R04)."""
+
+    text: str = ""
+    source: str = ""
+    kind: str = ""
+    form: str = ""
+    band: str = ""
+    language: str = ""
+    city: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    decided_by: str = ""
+
+    def conditions(self) -> list[Any]:
+        for name, value, allowed in (
+            ("form", self.form, FORMS),
+            ("band", self.band, BANDS),
+            ("kind", self.kind, KINDS),
+        ):
+            if value and value not in allowed:
+                raise InvalidInput(
+                    f"{name} {value[:40]!r} is unknown: use one of {', '.join(allowed)}"
+                )
+        out: list[Any] = []
+        if self.text.strip():
+            words = f"%{_like(self.text.strip()[:MAX_TEXT_FILTER])}%"
+            out.append(
+                or_(
+                    ListingVersion.title.ilike(words, escape="\\"),
+                    ListingVersion.text.ilike(words, escape="\\"),
+                )
+            )
+        if self.source:
+            out.append(Listing.source == self.source[:100])
+        if self.kind:
+            out.append(Score.explanation["kind"].as_string() == self.kind)
+        if self.form:
+            out.append(cast(Score.categories, String).like(f'%"{self.form}"%'))
+        if self.band:
+            out.append(Score.band == self.band)
+        if self.form or self.band:
+            out.append(~_HIDDEN)
+        if self.language:
+            out.append(Score.language == self.language[:8])
+        if self.city.strip():
+            out.append(
+                ListingVersion.fields["city"]
+                .as_string()
+                .ilike(f"%{_like(self.city.strip()[:100])}%", escape="\\")
+            )
+        if self.since is not None:
+            out.append(ReviewItem.created_at >= self.since)
+        if self.until is not None:
+            out.append(ReviewItem.created_at < self.until)
+        if self.decided_by:
+            out.append(
+                ReviewItem.id.in_(
+                    select(Decision.item_id)
+                    .join(User, User.id == Decision.user_id)
+                    .where(User.name == self.decided_by[:100])
+                )
+            )
+        return out
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(query: Any, state: str, lane: str | None, narrow: QueueFilter | None) -> Any:
+    """``query`` (over review items, their versions, scores and listings) narrowed."""
+    conditions = [_state_filter(state, utc_now()), _lane_filter(lane)]
+    conditions += (narrow or QueueFilter()).conditions()
+    for condition in conditions:
+        if condition is not None:
+            query = query.where(condition)
+    return query
+
+
+def _joined(query: Any) -> Any:
+    return (
+        query.join(ListingVersion, ListingVersion.id == ReviewItem.version_id)
+        .join(Score, Score.id == ReviewItem.score_id)
+        .join(Listing, Listing.id == ReviewItem.listing_id)
+    )
+
+
 def _order(sort: str) -> tuple[Any, ...]:
     if sort == "score":  # the item's priority: its score, or a blind one for samples (R04)
         return (_URGENT_FIRST, ReviewItem.priority.desc(), ReviewItem.id)
@@ -131,12 +227,13 @@ def list_queue(
     sort: str = "score",
     limit: int = 50,
     offset: int = 0,
+    narrow: QueueFilter | None = None,
 ) -> list[QueueRow]:
     """Queue rows: urgent lane first, then by ``sort`` (default: score descending)."""
     now = utc_now()
     order = _order(sort)
     _page(limit, offset)
-    query = (
+    query = _joined(
         select(
             ReviewItem.id,
             ListingVersion.title,
@@ -149,14 +246,9 @@ def list_queue(
             User.name,
             ReviewItem.claim_expires_at,
             _HIDDEN,
-        )
-        .join(ListingVersion, ListingVersion.id == ReviewItem.version_id)
-        .join(Score, Score.id == ReviewItem.score_id)
-        .outerjoin(User, User.id == ReviewItem.claimed_by)
-    )
-    for condition in (_state_filter(state, now), _lane_filter(lane)):
-        if condition is not None:
-            query = query.where(condition)
+        ).select_from(ReviewItem)
+    ).outerjoin(User, User.id == ReviewItem.claimed_by)
+    query = _filtered(query, state, lane, narrow)
     rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
     result = []
     for row in rows:
@@ -180,16 +272,23 @@ def list_queue(
     return result
 
 
-def count_queue(session: Session, *, state: str = "new", lane: str | None = None) -> int:
-    query = select(func.count()).select_from(ReviewItem)
-    for condition in (_state_filter(state, utc_now()), _lane_filter(lane)):
-        if condition is not None:
-            query = query.where(condition)
-    return session.scalar(query) or 0
+def count_queue(
+    session: Session,
+    *,
+    state: str = "new",
+    lane: str | None = None,
+    narrow: QueueFilter | None = None,
+) -> int:
+    query = _joined(select(func.count()).select_from(ReviewItem))
+    return session.scalar(_filtered(query, state, lane, narrow)) or 0
 
 
 def category_counts(
-    session: Session, *, state: str = "new", lane: str | None = None
+    session: Session,
+    *,
+    state: str = "new",
+    lane: str | None = None,
+    narrow: QueueFilter | None = None,
 ) -> list[tuple[str, int]]:
     """How many items name each exploitation form, most frequent first (queue chart),
     counted in SQL by each distinct list of forms. Blind-first items count as
@@ -200,15 +299,10 @@ def category_counts(
     """
     hidden = case((_HIDDEN, 1), else_=0)
     forms = cast(Score.categories, String)
-    query = (
-        select(ReviewItem.lane, hidden, forms, func.count())
-        .select_from(ReviewItem)
-        .join(Score, Score.id == ReviewItem.score_id)
-        .group_by(ReviewItem.lane, hidden, forms)
-    )
-    for condition in (_state_filter(state, utc_now()), _lane_filter(lane)):
-        if condition is not None:
-            query = query.where(condition)
+    query = _joined(
+        select(ReviewItem.lane, hidden, forms, func.count()).select_from(ReviewItem)
+    ).group_by(ReviewItem.lane, hidden, forms)
+    query = _filtered(query, state, lane, narrow)
     counts: dict[str, int] = {}
     for item_lane, is_hidden, categories, n in session.execute(query):
         if is_hidden:

@@ -59,6 +59,20 @@ def _chart(counts: list[tuple[str, int]]) -> list[dict[str, object]]:
     ]
 
 
+FILTERS = (
+    "text",
+    "source",
+    "kind",
+    "form",
+    "band",
+    "language",
+    "city",
+    "since",
+    "until",
+    "decided_by",
+)
+
+
 @router.get("/queue")
 def queue_page(
     request: Request,
@@ -71,11 +85,25 @@ def queue_page(
     notice: str = "",
 ) -> Response:
     auth.require("view_queue")
-    rows = queue.list_queue(
-        db, state=state, lane=lane or None, sort=sort, limit=PAGE_SIZE, offset=offset
+    given = {name: request.query_params.get(name, "")[:200] for name in FILTERS}
+    until = _day(given["until"], "until")
+    narrow = queue.QueueFilter(
+        **{k: v for k, v in given.items() if k not in ("since", "until")},
+        since=_day(given["since"], "since"),
+        until=until + timedelta(days=1) if until else None,
     )
-    total = queue.count_queue(db, state=state, lane=lane or None)
-    chart = _chart(queue.category_counts(db, state=state, lane=lane or None))
+    rows = queue.list_queue(
+        db,
+        state=state,
+        lane=lane or None,
+        sort=sort,
+        limit=PAGE_SIZE,
+        offset=offset,
+        narrow=narrow,
+    )
+    total = queue.count_queue(db, state=state, lane=lane or None, narrow=narrow)
+    chart = _chart(queue.category_counts(db, state=state, lane=lane or None, narrow=narrow))
+    kept = {"state": state, "lane": lane, "sort": sort, **{k: v for k, v in given.items() if v}}
     return render(
         request,
         "queue.html",
@@ -86,9 +114,15 @@ def queue_page(
             "chart_height": max(26, 26 * len(chart)),
             "chart_width": CHART_WIDTH,
             "filters": {"state": state, "lane": lane, "sort": sort},
+            "more": given,
+            "more_open": any(given.values()),
+            "query": urlencode(kept),
             "states": queue.STATES,
             "lanes": queue.LANES,
             "sorts": queue.SORTS,
+            "forms": queue.FORMS,
+            "bands": queue.BANDS,
+            "kinds": queue.KINDS,
             "offset": offset,
             "page_size": PAGE_SIZE,
             "notice": "No item is waiting to be claimed." if notice == "empty" else "",

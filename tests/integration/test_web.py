@@ -1293,3 +1293,47 @@ def test_admins_manage_users_from_the_ui(engine: Engine, client: TestClient, db:
         assert other.get("/queue").status_code == 303  # her sessions were ended
     actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.actor == "adm")))
     assert {"user.add", "user.role", "user.disable", "user.sessions_ended"} <= actions
+
+
+def test_queue_filters_narrow_the_list_and_never_reveal_blind_items(
+    client: TestClient, db: Session
+) -> None:
+    odense = make_item(
+        db,
+        "odense-1",
+        title="Massage 100% discreet",
+        fields={"city": "Odense"},
+        explanation={"indicators": [], "kind": "escort"},
+        categories=("sexual_exploitation",),
+        band="high",
+    )
+    blind = make_item(db, "blind-2", band="high", policy=QueuePolicy(blind_share=1.0))
+    db.commit()
+    login(client, "ana")
+
+    def ids(query: str) -> set[int]:
+        page = client.get(f"/queue?state=all&{query}")
+        assert page.status_code == 200, page.text
+        return {int(i) for i in re.findall(r"<tr>\s*<td>(\d+)</td>", page.text)}
+
+    first = item_id(db)
+    assert ids("") == {first, odense.id, blind.id}
+    assert ids("city=odense") == {odense.id}
+    assert ids("kind=escort") == {odense.id}
+    assert ids("form=sexual_exploitation") == {odense.id}
+    assert ids("text=100%25") == {odense.id}  # a literal %, not a wildcard
+    assert ids("band=high") == {odense.id}  # the blind one stays out until its first call
+    assert ids("band=medium") == {first}
+    assert ids("source=nowhere") == set()
+    assert client.get("/queue?form=arson").status_code == 422
+    lee = db.scalar(select(users.User).where(users.User.name == "lee"))
+    from review_queue.services import decisions as decision_service
+    from review_queue.services import queue as queue_service
+
+    queue_service.claim(db, lee, first)
+    decision_service.decide(db, lee, first, "dismiss", "fine")
+    db.commit()
+    assert ids("decided_by=lee") == {first}
+    page = client.get("/queue?state=all&city=odense")
+    assert 'name="city" type="text" value="odense"' in page.text
+    assert '<details class="more-filters" open>' in page.text
