@@ -308,6 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated addresses of the proxies trusted with --proxy-headers "
         "(default 127.0.0.1)",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1; for a team, one per core, on PostgreSQL)",
+    )
     _db(p)
     p.set_defaults(func=_lazy("web", "run_serve"))
 

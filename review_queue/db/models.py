@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -74,6 +75,8 @@ class ReviewItem(Base):
     __table_args__ = (
         UniqueConstraint("version_id", name="uq_review_item_version"),
         Index("ix_review_items_state_lane", "state", "lane"),
+        # the queue's order (urgent lane first, then priority): pages and claims read it
+        Index("ix_review_items_queue", text("lane DESC"), text("priority DESC"), "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -73,6 +75,40 @@ FILTERS = (
 )
 
 
+RECENT_SECONDS = 30.0  # how old a slow queue aggregate (count, chart) may be when shown
+SLOW_SECONDS = 0.05  # aggregates faster than this are made afresh on every view
+CACHED = 64
+_refreshing = threading.Lock()
+
+
+def _recent(request: Request, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``compute()``; when it is slow (a large queue), its value from the last
+    RECENT_SECONDS instead, one request in the process refreshing it while the others show
+    the value before (no stampede of the same aggregate)."""
+    cache: dict[tuple[Any, ...], tuple[float, Any]] = request.app.state.__dict__.setdefault(
+        "recent", {}
+    )
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    if not _refreshing.acquire(blocking=hit is None):
+        return hit[1] if hit is not None else compute()
+    try:
+        hit = cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        started = time.monotonic()
+        value = compute()
+        if time.monotonic() - started >= SLOW_SECONDS:
+            if len(cache) >= CACHED:
+                cache.clear()
+            cache[key] = (time.monotonic() + RECENT_SECONDS, value)
+        return value
+    finally:
+        _refreshing.release()
+
+
 @router.get("/queue")
 def queue_page(
     request: Request,
@@ -101,8 +137,18 @@ def queue_page(
         offset=offset,
         narrow=narrow,
     )
-    total = queue.count_queue(db, state=state, lane=lane or None, narrow=narrow)
-    chart = _chart(queue.category_counts(db, state=state, lane=lane or None, narrow=narrow))
+    total = _recent(
+        request,
+        ("count", state, lane, narrow),
+        lambda: queue.count_queue(db, state=state, lane=lane or None, narrow=narrow),
+    )
+    chart = _chart(
+        _recent(
+            request,
+            ("chart", state, lane, narrow),
+            lambda: queue.category_counts(db, state=state, lane=lane or None, narrow=narrow),
+        )
+    )
     kept = {"state": state, "lane": lane, "sort": sort, **{k: v for k, v in given.items() if v}}
     return render(
         request,

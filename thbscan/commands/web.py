@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -25,16 +26,35 @@ def serve(
     *,
     proxy_headers: bool = False,
     forwarded_allow_ips: str = "127.0.0.1",
+    workers: int = 1,
 ) -> None:
     """Run the web application; behind a TLS proxy, ``proxy_headers`` trusts its
     X-Forwarded-For and X-Forwarded-Proto from ``forwarded_allow_ips`` (so cookies are
-    marked Secure and login throttling sees the client's address)."""
+    marked Secure and login throttling sees the client's address). With ``workers`` > 1,
+    that many processes serve (they share the secret key and the database)."""
     import uvicorn
 
     from review_queue.web.app import create_app
 
     engine, _sessions = open_db(db, migrate=run_mode != "production")
     key = config.secret_key(run_mode)
+    if workers > 1:  # each worker builds the app from the settings: hand them these
+        os.environ["THBSCAN_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+        os.environ["THBSCAN_MODE"] = run_mode
+        os.environ["THBSCAN_SECRET_KEY"] = key
+        engine.dispose()
+        uvicorn.run(
+            "thbscan.commands.web:app_from_settings",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            server_header=False,
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
+        return
     app = create_app(
         engine,
         secret_key=key,
@@ -106,6 +126,8 @@ def identifier_pseudonyms(run_mode: str) -> Callable[[str], list[str]] | None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    if not 1 <= args.workers <= 64:
+        raise SystemExit(f"thbscan: --workers {args.workers}: give 1 to 64 processes")
     if args.host not in LOOPBACK and not args.allow_remote:
         raise SystemExit(
             f"thbscan: refusing to listen on {args.host!r}: serve on 127.0.0.1 behind a TLS "
@@ -118,5 +140,6 @@ def run_serve(args: argparse.Namespace) -> int:
         config.mode(),
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
+        workers=args.workers,
     )
     return 0

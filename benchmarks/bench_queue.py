@@ -1,0 +1,336 @@
+"""The review UI under many analysts: request latency of the queue page, claim-next, the
+item page and a decision, on a real server over loopback.
+
+Fills a database with ``--items`` queued items (flagged listings with their versions and
+scores, made in SQL), starts ``thbscan serve`` on it in its own process, and lets
+``--analysts`` simulated analysts work at once for ``--seconds``: each signs in, then
+repeats: open the queue page, claim the next item, open it, decide it with a reason code.
+Reports per request kind the count, p50, p95 and maximum latency, the decisions per second,
+errors, and the server's peak RSS.
+
+    python -m benchmarks.bench_queue                       # SQLite, 100,000 items, 5 analysts
+    python -m benchmarks.bench_queue --db postgresql+psycopg://postgres@127.0.0.1/test \\
+        --items 1000000 --analysts 20                     # a schema bench_queue is made
+
+Targets: PostgreSQL, 1,000,000 items, 20 analysts: queue page p95 < 150 ms, claim-next
+p95 < 20 ms, decision p95 < 50 ms; SQLite, 100,000 items, 5 analysts: p95 < 300 ms for
+every request. Results also go to ``bench-results/queue.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench-results" / "queue.json"
+PASSWORD = "benchmark analyst password"
+TARGETS_PG = {"queue": 150.0, "claim_next": 20.0, "decide": 50.0}
+TARGET_SQLITE = 300.0
+
+# One statement per table; {n} is the number of items. "{json}" casts text to JSON.
+FILL = [
+    "INSERT INTO listings (id, source, natural_key, url, first_seen_at, last_seen_at) "
+    "SELECT x, 'bench-' || (x % 7), 'k' || x, 'https://bench.invalid/' || x, {now}, {now} "
+    "FROM {series}",
+    "INSERT INTO listing_versions (id, listing_id, version_no, content_sha256, fetched_at, "
+    "url, final_url, redirect_chain, title, text, fields, language, created_at) "
+    "SELECT x, x, 1, 'sha' || x, {now}, 'https://bench.invalid/' || x, NULL, {empty_list}, "
+    "'Warehouse job ' || x, 'Pay the recruitment fee ' || x || ' before travel. We keep "
+    "your passport safe until the debt is paid. Housing is arranged by us.', "
+    "{city}, 'en', {now} FROM {series}",
+    "UPDATE listings SET current_version_id = id",
+    "INSERT INTO scores (id, version_id, scorer_key, score, band, flagged, possible_minor, "
+    "categories, explanation, language, model_version, list_versions, scored_at) "
+    "SELECT x, x, 'bench', (x % 1000) / 1000.0, 'high', {true}, {false}, {forms}, "
+    "{explanation}, 'en', 'none', {empty_map}, {now} FROM {series}",
+    "INSERT INTO review_items (id, listing_id, version_id, score_id, state, lane, reason, "
+    "priority, blind, created_at, updated_at) SELECT x, x, x, x, 'new', "
+    "CASE WHEN x % 50 = 0 THEN 'urgent' ELSE 'normal' END, 'flagged', (x % 1000) / 1000.0, "
+    "{false}, {now}, {now} FROM {series}",
+]
+DIALECT = {
+    "postgresql": {
+        "series": "generate_series(1, {n}) AS g(x)",
+        "now": "now()",
+        "true": "true",
+        "false": "false",
+        "empty_list": "'[]'::json",
+        "empty_map": "'{{}}'::json",
+        "forms": "'[\"forced_labour\"]'::json",
+        "explanation": '\'{{"indicators": [], "kind": "job"}}\'::json',
+        "city": "json_build_object('city', CASE x % 3 WHEN 0 THEN 'Odense' WHEN 1 "
+        "THEN 'Aarhus' ELSE 'Kolding' END)",
+    },
+    "sqlite": {
+        "series": "(WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s "
+        "WHERE x < {n}) SELECT x FROM s)",
+        "now": "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+        "true": "1",
+        "false": "0",
+        "empty_list": "'[]'",
+        "empty_map": "'{{}}'",
+        "forms": "'[\"forced_labour\"]'",
+        "explanation": '\'{{"indicators": [], "kind": "job"}}\'',
+        "city": "json_object('city', CASE x % 3 WHEN 0 THEN 'Odense' WHEN 1 "
+        "THEN 'Aarhus' ELSE 'Kolding' END)",
+    },
+}
+
+
+def fill(db: str, items: int, analysts: int) -> float:
+    """Create the schema and the items; the seconds it took."""
+    from sqlalchemy import text
+
+    from review_queue.db import upgrade
+    from review_queue.services.users import add_user
+    from store import create_engine_for, session_factory
+
+    started = time.perf_counter()
+    engine = create_engine_for(db)
+    upgrade(engine)
+    values = DIALECT[engine.dialect.name]
+    names = {k: v.format(n=items) for k, v in values.items()}
+    with engine.begin() as conn:
+        for statement in FILL:
+            conn.execute(text(statement.format(**names)))
+        if engine.dialect.name == "postgresql":
+            for table in ("listings", "listing_versions", "scores", "review_items"):
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {items})")
+                )
+            conn.execute(text("ANALYZE"))
+    with session_factory(engine).begin() as session:
+        for i in range(analysts):
+            add_user(session, f"analyst{i}", "analyst", PASSWORD)
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _field(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    return found.group(1) if found else ""
+
+
+class Analyst(threading.Thread):
+    def __init__(
+        self, base: str, name: str, until: float, times: dict[str, list[float]], think: float
+    ):
+        super().__init__(daemon=True)
+        self.base, self.name, self.until, self.times = base, name, until, times
+        self.think = think  # seconds an analyst reads before deciding
+        self.errors: list[str] = []
+        self.decided = 0
+
+    def timed(self, kind: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        response = call(*args, **kwargs)
+        self.times[kind].append(1000 * (time.perf_counter() - start))
+        if response.status_code >= 400:
+            self.errors.append(f"{kind}: HTTP {response.status_code}")
+        return response
+
+    def run(self) -> None:
+        import httpx
+
+        with httpx.Client(base_url=self.base, timeout=60, follow_redirects=False) as client:
+            page = client.get("/login")
+            client.post(
+                "/login",
+                data={
+                    "name": self.name,
+                    "password": PASSWORD,
+                    "csrf_token": _field(page.text, "csrf_token"),
+                },
+            )
+            while time.perf_counter() < self.until:
+                queue = self.timed("queue", client.get, "/queue")
+                csrf = _field(queue.text, "csrf_token")
+                claimed = self.timed(
+                    "claim_next", client.post, "/queue/claim-next", data={"csrf_token": csrf}
+                )
+                target = claimed.headers.get("location", "")
+                if not target.startswith("/items/"):
+                    self.errors.append(f"claim_next: went to {target!r}")
+                    continue
+                item = self.timed("item", client.get, target)
+                time.sleep(self.think)
+                item_id = target.split("/")[2].split("?")[0]
+                form = {
+                    "csrf_token": csrf,
+                    "action": "dismiss",
+                    "reason_code": "ordinary_ad",
+                    "reason": "",
+                    "idempotency_key": _field(item.text, "idempotency_key"),
+                    "score_id": _field(item.text, "score_id"),
+                }
+                self.timed("decide", client.post, f"/items/{item_id}/decide", data=form)
+                self.decided += 1
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def run(
+    db: str, items: int, analysts: int, seconds: float, think: float, workers: int
+) -> dict[str, Any]:
+    print(f"filling {items:,} items ...", file=sys.stderr, flush=True)
+    filled = fill(db, items, analysts)
+    port = _free_port()
+    command = [sys.executable, "-m", "thbscan", "serve", "--db", db, "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", str(workers)],
+        env={**os.environ, "THBSCAN_MODE": "test"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        print(f"{analysts} analysts for {seconds:.0f} s ...", file=sys.stderr, flush=True)
+        times: dict[str, list[float]] = defaultdict(list)
+        until = time.perf_counter() + seconds
+        crowd = [Analyst(base, f"analyst{i}", until, times, think) for i in range(analysts)]
+        started = time.perf_counter()
+        for w in crowd:
+            w.start()
+        for w in crowd:
+            w.join()
+        elapsed = time.perf_counter() - started
+        rss = _rss_mb(server.pid) + sum(_rss_mb(c) for c in _children(server.pid))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    kinds = {}
+    for kind, values in times.items():
+        values.sort()
+        kinds[kind] = {
+            "count": len(values),
+            "p50_ms": round(statistics.median(values), 1),
+            "p95_ms": round(values[int(0.95 * (len(values) - 1))], 1),
+            "max_ms": round(values[-1], 1),
+        }
+    errors = [e for w in crowd for e in w.errors]
+    return {
+        "database": db.split(":", 1)[0],
+        "items": items,
+        "analysts": analysts,
+        "seconds": round(elapsed, 1),
+        "fill_seconds": round(filled, 1),
+        "think_seconds": think,
+        "server_workers": workers,
+        "decisions": sum(w.decided for w in crowd),
+        "decisions_per_s": round(sum(w.decided for w in crowd) / elapsed, 1),
+        "requests": kinds,
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "server_peak_rss_mb": round(rss, 1),  # summed over its processes
+    }
+
+
+def report(r: dict[str, Any]) -> str:
+    postgres = r["database"].startswith("postgresql")
+    lines = [
+        f"Review UI on {r['database']}: {r['items']:,} items, {r['analysts']} analysts for "
+        f"{r['seconds']} s, {r['think_seconds']} s reading each item, "
+        f"{r['server_workers']} server process(es) (filled in {r['fill_seconds']} s).",
+        f"  {r['decisions']:,} decisions ({r['decisions_per_s']}/s), {r['errors']} errors, "
+        f"server peak RSS {r['server_peak_rss_mb']} MB",
+        "",
+        f"{'request':12s} {'count':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}  target",
+    ]
+    for kind in ("queue", "claim_next", "item", "decide"):
+        k = r["requests"].get(kind)
+        if not k:
+            continue
+        target = TARGETS_PG.get(kind) if postgres else TARGET_SQLITE
+        need = f"p95 < {target:.0f} ms" if target else ""
+        lines.append(
+            f"{kind:12s} {k['count']:>7,} {k['p50_ms']:>8} {k['p95_ms']:>8} {k['max_ms']:>8}  "
+            f"{need}"
+        )
+    return "\n".join(lines)
+
+
+def _schema(url: str) -> str:
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench_queue CASCADE")
+        conn.execute("CREATE SCHEMA bench_queue")
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3Dbench_queue"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", help="a PostgreSQL URL (a schema bench_queue is made); default SQLite")
+    ap.add_argument("--items", type=int, help="items (default 100,000; 1,000,000 on PostgreSQL)")
+    ap.add_argument("--analysts", type=int, help="analysts at once (default 5; 20 on PostgreSQL)")
+    ap.add_argument("--seconds", type=float, default=60, help="how long they work (default 60)")
+    ap.add_argument(
+        "--think", type=float, default=0.0, help="seconds each analyst reads an item (default 0)"
+    )
+    ap.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = ap.parse_args(argv)
+    postgres = bool(args.db)
+    items = args.items or (1_000_000 if postgres else 100_000)
+    analysts = args.analysts or (20 if postgres else 5)
+    if items < 100 or analysts < 1 or args.seconds <= 0:
+        ap.error("--items at least 100, --analysts at least 1, --seconds above 0")
+    with tempfile.TemporaryDirectory(prefix="thbscan-bench-") as tmp:
+        if args.db is None:
+            db = f"sqlite:///{Path(tmp) / 'queue.db'}"
+        elif args.db.startswith("postgresql"):
+            db = _schema(args.db)
+        else:
+            ap.error(f"--db {args.db}: give a postgresql+psycopg:// URL, or none for SQLite")
+        result = run(db, items, analysts, args.seconds, args.think, args.workers)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(json.dumps(result) if args.json else report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
