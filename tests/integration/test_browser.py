@@ -271,3 +271,115 @@ def test_ten_items_with_the_keyboard_only(browser, migrated_engine) -> None:
         decided = s.scalars(select(Decision).order_by(Decision.id)).all()
     assert len(decided) == 10
     assert {d.reason_code for d in decided} == {"words_mean_otherwise", "documents_or_movement"}
+
+
+CONTRAST_JS = """
+() => {
+  const rgb = (s) => {
+    const m = s.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(',').map(parseFloat);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
+  const lum = (c) => {
+    const f = (v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  };
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c && c.a > 0.5) return c;
+    }
+    return {r: 255, g: 255, b: 255, a: 1};
+  };
+  const bad = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || el.closest('svg')) continue;
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (!box.width || !box.height || style.visibility === 'hidden') continue;
+    const fg = rgb(style.color), bg = background(el);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+    const need = size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5;
+    const text = n.textContent.trim().slice(0, 30);
+    if (ratio < need) bad.push(`${el.tagName} "${text}" ${ratio.toFixed(2)}`);
+  }
+  return bad;
+}
+"""
+
+
+def test_pages_fit_a_phone_and_a_wide_screen_with_aa_contrast(browser, migrated_engine) -> None:
+    """WCAG AA text contrast (4.5:1, 3:1 for large text) on every page, no page wider than
+    a 420 px screen, and a visible keyboard focus."""
+    sessions = session_factory(migrated_engine)
+    with sessions.begin() as s:
+        for i, blind in enumerate((False, True)):
+            stored = store_listing(
+                s,
+                ListingInput(
+                    "test",
+                    f"lay-{i}",
+                    "Warehouse work in Denmark " * 3,
+                    LISTINGS[0][1] + " averyveryverylongwordwithoutanybreakopportunity" * 4,
+                    url=f"https://x/{i}",
+                    fields={"city": "Odense"},
+                ),
+            )
+            record_score(
+                s,
+                ScoreInput(
+                    stored.version_id,
+                    "lay",
+                    0.8,
+                    "high",
+                    True,
+                    False,
+                    ["forced_labour"],
+                    {"indicators": []},
+                    "en",
+                    "none",
+                    {},
+                ),
+                policy=QueuePolicy(sample_rate=0, blind_share=1.0 if blind else 0.0),
+            )
+        add_user(s, "ana", "admin", PASSWORD)
+    with _serve(migrated_engine) as base:
+        for width, height in ((420, 860), (1920, 1080)):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(f"{base}/login")
+            assert page.evaluate(CONTRAST_JS) == [], "login"
+            _login(page, base)
+            for path in (
+                "/queue",
+                "/items/1",
+                "/items/2",
+                "/stats",
+                "/audit",
+                "/admin/users",
+                "/search",
+            ):
+                page.goto(f"{base}{path}")
+                assert page.evaluate(CONTRAST_JS) == [], (width, path)
+                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 1, f"{path} is {overflow} px wider than a {width} px screen"
+                page.screenshot(
+                    path=str(SHOTS / f"{path.strip('/').replace('/', '-')}-{width}.png"),
+                    full_page=True,
+                )
+            page.goto(f"{base}/items/1")
+            page.keyboard.press("Tab")
+            page.keyboard.press("Tab")
+            outline = page.evaluate(
+                "getComputedStyle(document.activeElement).outlineStyle + ' ' + "
+                "getComputedStyle(document.activeElement).outlineWidth"
+            )
+            assert not outline.startswith("none") and not outline.endswith(" 0px"), outline
+            page.close()
