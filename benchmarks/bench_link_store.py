@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.databases import scratch_database
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench-results" / "link_store.json"
 BATCH = 2_000
@@ -142,18 +144,6 @@ def _natural_keys(db: str) -> dict[int, str]:
     return keys
 
 
-def _empty_schema(url: str) -> str:
-    """A PostgreSQL URL whose search path is a new schema ``bench_link_store``."""
-    import psycopg
-
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS bench_link_store CASCADE")
-        conn.execute("CREATE SCHEMA bench_link_store")
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3Dbench_link_store"
-
-
 def report(r: dict[str, Any]) -> str:
     return "\n".join(
         [
@@ -186,12 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.n < 100 or args.incremental < 1 or args.processes < 1:
         ap.error("--n must be at least 100, --incremental and --processes at least 1")
     with tempfile.TemporaryDirectory(prefix="thbscan-bench-") as tmp:
-        if args.db is None:
-            db = f"sqlite:///{Path(tmp) / 'archive.db'}"
-        elif args.db.startswith("postgresql"):
-            db = _empty_schema(args.db)
-        else:
-            ap.error(f"--db {args.db}: give a postgresql+psycopg:// URL, or none for SQLite")
+        try:
+            db = scratch_database(args.db, "bench_link_store", Path(tmp))
+        except ValueError as exc:
+            ap.error(str(exc))
         result = run(db, args.n, args.processes, args.incremental)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -34,6 +34,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks.databases import scratch_database
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench-results" / "queue.json"
 PASSWORD = "benchmark analyst password"
@@ -291,16 +293,6 @@ def report(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _schema(url: str) -> str:
-    import psycopg
-
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS bench_queue CASCADE")
-        conn.execute("CREATE SCHEMA bench_queue")
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3Dbench_queue"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="a PostgreSQL URL (a schema bench_queue is made); default SQLite")
@@ -319,12 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     if items < 100 or analysts < 1 or args.seconds <= 0:
         ap.error("--items at least 100, --analysts at least 1, --seconds above 0")
     with tempfile.TemporaryDirectory(prefix="thbscan-bench-") as tmp:
-        if args.db is None:
-            db = f"sqlite:///{Path(tmp) / 'queue.db'}"
-        elif args.db.startswith("postgresql"):
-            db = _schema(args.db)
-        else:
-            ap.error(f"--db {args.db}: give a postgresql+psycopg:// URL, or none for SQLite")
+        try:
+            db = scratch_database(args.db, "bench_queue", Path(tmp))
+        except ValueError as exc:
+            ap.error(str(exc))
         result = run(db, items, analysts, args.seconds, args.think, args.workers)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2), encoding="utf-8")
