@@ -383,3 +383,77 @@ def test_pages_fit_a_phone_and_a_wide_screen_with_aa_contrast(browser, migrated_
             )
             assert not outline.startswith("none") and not outline.endswith(" 0px"), outline
             page.close()
+
+
+def test_an_ended_session_keeps_the_decision_and_the_audit_export_verifies(
+    browser, migrated_engine, tmp_path
+) -> None:
+    """In chromium: the session ends while an analyst writes a decision; after signing in
+    again the text is back in its form and the decision is recorded. A lead downloads the
+    audit log, and its hash chain verifies."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from review_queue.db import WebSession
+    from review_queue.services.audit import verify
+
+    sessions = session_factory(migrated_engine)
+    with sessions.begin() as s:
+        stored = store_listing(s, ListingInput("test", "end-1", *LISTINGS[0], url="https://x/1"))
+        record_score(
+            s,
+            ScoreInput(
+                stored.version_id,
+                "end",
+                0.8,
+                "high",
+                True,
+                False,
+                ["forced_labour"],
+                {"indicators": []},
+                "en",
+                "none",
+                {},
+            ),
+            policy=SEEN,
+        )
+        add_user(s, "ana", "analyst", PASSWORD)
+        add_user(s, "lee", "lead", PASSWORD)
+    note = "Passport kept and a fee before travel: escalate to the partner team."
+    with _serve(migrated_engine) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        _login(page, base)
+        page.click("button:has-text('Claim the next item')")
+        page.wait_for_url(f"{base}/items/*")
+        page.fill("#reason-escalate", note)
+        with sessions.begin() as s:  # an hour idle: the session has ended
+            idle = datetime.now(UTC) - timedelta(hours=1)
+            s.execute(update(WebSession).values(last_seen_at=idle))
+        page.click("form.decision-escalate button:not([name])")
+        assert "Your session has ended" in page.inner_text("main")
+        page.fill("#name", "ana")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/items/*notice=draft*")
+        assert page.input_value("#reason-escalate") == note
+        page.click("form.decision-escalate button:not([name])")
+        page.wait_for_url(f"{base}/items/*notice=escalate*")
+        page.close()
+
+        lead = browser.new_page(viewport={"width": 1280, "height": 900})
+        lead.goto(f"{base}/login")
+        lead.fill("#name", "lee")
+        lead.fill("#password", PASSWORD)
+        lead.click("button[type=submit]")
+        lead.wait_for_url(f"{base}/queue*")
+        lead.goto(f"{base}/audit")
+        with lead.expect_download() as download:
+            lead.click("a:has-text('Export JSON lines')")
+        path = tmp_path / "audit.jsonl"
+        download.value.save_as(path)
+    with sessions() as s:
+        decision = s.scalars(select(Decision)).one()
+    assert decision.action == "escalate" and decision.reason == note
+    result = verify(path.read_text(encoding="utf-8").splitlines())
+    assert result.error is None and result.events >= 5
