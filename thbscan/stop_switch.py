@@ -16,7 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from review_queue.services.stop_switch import SWITCH, is_stopped, set_stopped, switch_state
+from review_queue.services.switches import SWITCH, is_stopped, set_stopped, switch_state
 from store import create_engine_for, session_factory
 
 __all__ = [

@@ -23,6 +23,7 @@ from review_queue.db.models import AuditEvent, Decision, ReviewItem, Score, User
 from review_queue.domain.states import ItemState, Lane, next_state, require
 from review_queue.services import audit
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
+from review_queue.services.queue_filter import HIDDEN, QueueFilter
 from store import Listing, ListingVersion
 
 SORTS = ("score", "newest", "oldest")
@@ -36,7 +37,6 @@ DEFAULT_LEASE_SECONDS = 900
 # not the whole queue
 assert Lane.URGENT.value > Lane.NORMAL.value
 _URGENT_FIRST = ReviewItem.lane.desc()
-_HIDDEN = and_(ReviewItem.blind.is_(True), ReviewItem.first_call.is_(None))
 BLIND_LABEL = "blind first"
 
 
@@ -108,84 +108,6 @@ def _lane_filter(lane: str | None) -> Any:
     if lane not in LANES:
         raise InvalidInput(f"lane {lane!r} is not a queue filter: use one of {', '.join(LANES)}")
     return ReviewItem.lane == lane
-
-
-FORMS = ("sexual_exploitation", "forced_labour", "forced_criminality", "slavery_like_practices")
-BANDS = ("urgent", "high", "medium", "low")
-KINDS = ("job", "escort", "classified", "social")
-MAX_TEXT_FILTER = 200
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """Narrowing the queue beyond state and lane. A band or form filter never matches a
-    blind-first item before its first call: that would tell the sample apart (R04)."""
-
-    text: str = ""
-    source: str = ""
-    kind: str = ""
-    form: str = ""
-    band: str = ""
-    language: str = ""
-    city: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
-    decided_by: str = ""
-
-    def conditions(self) -> list[Any]:
-        for name, value, allowed in (
-            ("form", self.form, FORMS),
-            ("band", self.band, BANDS),
-            ("kind", self.kind, KINDS),
-        ):
-            if value and value not in allowed:
-                raise InvalidInput(
-                    f"{name} {value[:40]!r} is unknown: use one of {', '.join(allowed)}"
-                )
-        out: list[Any] = []
-        if self.text.strip():
-            words = f"%{_like(self.text.strip()[:MAX_TEXT_FILTER])}%"
-            out.append(
-                or_(
-                    ListingVersion.title.ilike(words, escape="\\"),
-                    ListingVersion.text.ilike(words, escape="\\"),
-                )
-            )
-        if self.source:
-            out.append(Listing.source == self.source[:100])
-        if self.kind:
-            out.append(Score.explanation["kind"].as_string() == self.kind)
-        if self.form:
-            out.append(cast(Score.categories, String).like(f'%"{self.form}"%'))
-        if self.band:
-            out.append(Score.band == self.band)
-        if self.form or self.band:
-            out.append(~_HIDDEN)
-        if self.language:
-            out.append(Score.language == self.language[:8])
-        if self.city.strip():
-            out.append(
-                ListingVersion.fields["city"]
-                .as_string()
-                .ilike(f"%{_like(self.city.strip()[:100])}%", escape="\\")
-            )
-        if self.since is not None:
-            out.append(ReviewItem.created_at >= self.since)
-        if self.until is not None:
-            out.append(ReviewItem.created_at < self.until)
-        if self.decided_by:
-            out.append(
-                ReviewItem.id.in_(
-                    select(Decision.item_id)
-                    .join(User, User.id == Decision.user_id)
-                    .where(User.name == self.decided_by[:100])
-                )
-            )
-        return out
-
-
-def _like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _in_order(condition: Any) -> Any:
@@ -260,7 +182,7 @@ def list_queue(
             ReviewItem.created_at,
             User.name,
             ReviewItem.claim_expires_at,
-            _HIDDEN,
+            HIDDEN,
         ).select_from(ReviewItem)
     ).outerjoin(User, User.id == ReviewItem.claimed_by)
     query = _filtered(query, state, lane, narrow, ordered=sort == "score")
@@ -314,7 +236,7 @@ def category_counts(
     Deliberately not per score band: the band would single out the unflagged sample
     mixed into the queue (R04).
     """
-    hidden = case((_HIDDEN, 1), else_=0)
+    hidden = case((HIDDEN, 1), else_=0)
     forms = cast(Score.categories, String)
     query = _joined(
         select(ReviewItem.lane, hidden, forms, func.count()).select_from(ReviewItem)

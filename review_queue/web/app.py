@@ -27,6 +27,7 @@ from review_queue.services import websessions
 from review_queue.services.throttle import Limits
 from review_queue.web import (
     admin_page,
+    audit_page,
     auth,
     crawl_runs_page,
     reasons,
@@ -129,6 +130,7 @@ def create_app(
     app.include_router(search_page.router)
     app.include_router(stats_page.router)
     app.include_router(admin_page.router)
+    app.include_router(audit_page.router)
     _add_error_handlers(app)
     return app
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from review_queue.db.models import User, WebSession
 from review_queue.domain.errors import PermissionDenied
 from review_queue.domain.states import can
-from review_queue.services import stop_switch, websessions
+from review_queue.services import switches, websessions
 from review_queue.web.security import tokens_match
 
 SESSION_COOKIE = "thbscan_session"
@@ -103,7 +103,7 @@ def current_auth(request: Request, db: DbSession) -> Auth:
         raise LoginRequired()
     auth = Auth.of(web_session)
     request.state.auth = auth
-    request.state.stop_switch = stop_switch.switch_state(db)  # shown on every page (R05)
+    request.state.stop_switch = switches.switch_state(db)  # shown on every page (R05)
     return auth
 
 

@@ -6,23 +6,29 @@ A decision is acknowledged (the redirect) only after the commit (R28).
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 
-from review_queue.db.models import AuditEvent
 from review_queue.domain.states import DECISIONS, FIRST_CALLS, ItemState
-from review_queue.services import audit, decisions, links, queue, stop_switch, websessions
+from review_queue.services import (
+    decisions,
+    links,
+    queue,
+    queue_filter,
+    switches,
+    websessions,
+)
 from review_queue.services.errors import InvalidInput
 from review_queue.web import presenters
+from review_queue.web.audit_page import day
 from review_queue.web.deps import SESSION_COOKIE, CurrentAuth, DbSession, csrf_protect
 from review_queue.web.rendering import render
 
@@ -122,10 +128,10 @@ def queue_page(
 ) -> Response:
     auth.require("view_queue")
     given = {name: request.query_params.get(name, "")[:200] for name in FILTERS}
-    until = _day(given["until"], "until")
-    narrow = queue.QueueFilter(
+    until = day(given["until"], "until")
+    narrow = queue_filter.QueueFilter(
         **{k: v for k, v in given.items() if k not in ("since", "until")},
-        since=_day(given["since"], "since"),
+        since=day(given["since"], "since"),
         until=until + timedelta(days=1) if until else None,
     )
     rows = queue.list_queue(
@@ -166,9 +172,9 @@ def queue_page(
             "states": queue.STATES,
             "lanes": queue.LANES,
             "sorts": queue.SORTS,
-            "forms": queue.FORMS,
-            "bands": queue.BANDS,
-            "kinds": queue.KINDS,
+            "forms": queue_filter.FORMS,
+            "bands": queue_filter.BANDS,
+            "kinds": queue_filter.KINDS,
             "offset": offset,
             "page_size": PAGE_SIZE,
             "notice": "No item is waiting to be claimed." if notice == "empty" else "",
@@ -389,99 +395,6 @@ def release(item_id: int, auth: CurrentAuth, db: DbSession) -> Response:
     return RedirectResponse(f"/items/{item_id}?notice=release", status_code=303)
 
 
-def _day(value: str, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(f"{name} {value[:20]!r} is not a date: use YYYY-MM-DD") from None
-
-
-def _audit_filters(actor: str, action: str, since: str, until: str) -> dict[str, Any]:
-    end = _day(until, "until")
-    return {
-        "actor": actor.strip(),
-        "action": action.strip(),
-        "since": _day(since, "since"),
-        "until": end + timedelta(days=1) if end else None,  # to the end of that day
-    }
-
-
-@router.get("/audit")
-def audit_page(
-    request: Request,
-    auth: CurrentAuth,
-    db: DbSession,
-    offset: int = 0,
-    actor: str = "",
-    action: str = "",
-    since: str = "",
-    until: str = "",
-) -> Response:
-    filters = _audit_filters(actor, action, since, until)
-    events = queue.audit_log(db, PAGE_SIZE, offset, user=auth.user, **filters)
-    query = urlencode({"actor": actor, "action": action, "since": since, "until": until})
-    return render(
-        request,
-        "audit.html",
-        {
-            "events": events,
-            "offset": offset,
-            "page_size": PAGE_SIZE,
-            "filters": {"actor": actor, "action": action, "since": since, "until": until},
-            "query": query,
-        },
-    )
-
-
-@router.get("/audit/export")
-def audit_export(
-    request: Request,
-    auth: CurrentAuth,
-    actor: str = "",
-    action: str = "",
-    since: str = "",
-    until: str = "",
-) -> Response:
-    """The audit log (filtered as on the page), oldest first, as a JSON-lines hash chain
-    that ``thbscan audit verify`` checks."""
-    auth.require("view_audit")
-    filters = _audit_filters(actor, action, since, until)
-    with request.app.state.session_factory.begin() as writer:
-        audit.record(
-            writer,
-            auth.name,
-            "audit.export",
-            "audit_events",
-            "",
-            **{
-                k: v
-                for k, v in {
-                    "actor": actor,
-                    "action": action,
-                    "since": since,
-                    "until": until,
-                }.items()
-                if v
-            },
-        )
-
-    def lines() -> Iterator[str]:  # streamed in a session of its own
-        with request.app.state.reader_factory() as session:
-            query = audit.filtered(**filters).order_by(AuditEvent.id)
-            events = session.scalars(query.execution_options(yield_per=1000))
-            for record in audit.chained(events):
-                yield json.dumps(record, ensure_ascii=False) + "\n"
-
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    return StreamingResponse(
-        lines(),
-        media_type="application/x-ndjson; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.jsonl"'},
-    )
-
-
 @router.post("/stop-switch")
 def stop_switch_control(
     auth: CurrentAuth,
@@ -495,6 +408,6 @@ def stop_switch_control(
         raise InvalidInput(f"stop switch {stopped[:10]!r}: use on or off")
     if not reason.strip():
         raise InvalidInput("turning the stop switch needs a reason: say why")
-    stop_switch.set_stopped(db, stopped == "on", actor=auth.name, reason=reason.strip())
+    switches.set_stopped(db, stopped == "on", actor=auth.name, reason=reason.strip())
     db.commit()
     return RedirectResponse("/queue", status_code=303)

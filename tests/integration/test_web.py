@@ -1225,7 +1225,7 @@ def test_the_audit_log_filters_and_exports_a_chain_that_verify_checks(
 def test_the_stop_switch_is_on_every_page_and_leads_turn_it(
     client: TestClient, db: Session
 ) -> None:
-    from review_queue.services.stop_switch import is_stopped
+    from review_queue.services.switches import is_stopped
 
     login(client, "ana")
     page = client.get("/queue").text
