@@ -1,4 +1,4 @@
-"""Queue, item and audit pages, and the state-changing review actions.
+"""Queue and item pages, and the state-changing review actions.
 
 Handlers are thin: they check the role, call one service, commit, then answer.
 A decision is acknowledged (the redirect) only after the commit (R28).
