@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -93,10 +94,44 @@ class _Stored:
     digest: str
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(value: str) -> str:
+    """Text a database can store: lone UTF-16 surrogates (an escape like ``"\\udfff"`` in
+    a page's JSON-LD) become U+FFFD, NUL characters go (R14)."""
+    return _SURROGATE.sub("\ufffd", value).replace("\x00", "")
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, dict):
+        return {_clean(str(k)): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cleaned(v) for v in value]
+    return value
+
+
+def _sanitised(item: ListingInput) -> ListingInput:
+    """``item`` with every string cleaned for storage (:func:`_clean`)."""
+    return replace(
+        item,
+        source=_clean(item.source),
+        natural_key=_clean(item.natural_key),
+        title=_clean(item.title or ""),
+        text=_clean(item.text or ""),
+        url=_clean(item.url) if item.url else item.url,
+        final_url=_clean(item.final_url) if item.final_url else item.final_url,
+        redirect_chain=tuple(_clean(u) for u in item.redirect_chain),
+        fields=_cleaned(dict(item.fields)),
+    )
+
+
 def _normalised(item: ListingInput) -> _Stored:
     validate(item)
     title = (item.title or "").strip()[:MAX_TITLE]
-    text = (item.text or "").replace("\x00", "")[:MAX_TEXT]
+    text = (item.text or "")[:MAX_TEXT]
     fields = _bound_fields(item.fields)
     return _Stored(
         item.source,
@@ -130,6 +165,7 @@ def _version_row(
 
 def store_listing(session: Session, item: ListingInput) -> IngestResult:
     """Store one listing idempotently. The caller commits."""
+    item = _sanitised(item)
     stored = _normalised(item)
     now = datetime.now(UTC)
     fetched_at = item.fetched_at or now
@@ -207,6 +243,7 @@ def store_listings(
     the batched statements conflict, the batch is stored item by item instead.
     """
     now = datetime.now(UTC)
+    items = [_sanitised(item) for item in items]
     results: list[IngestResult | InvalidListing | None] = [None] * len(items)
     valid: list[tuple[int, _Stored]] = []
     for i, item in enumerate(items):

@@ -69,7 +69,7 @@ def test_ingest_reports_bad_lines_and_stores_the_rest(tmp_path, db_url) -> None:
     )
     assert result.returncode == 1
     counts = json.loads(result.stdout.strip())
-    assert counts == {"new": 2, "changed": 0, "unchanged": 1, "errors": 1}
+    assert counts == {"new": 2, "changed": 0, "unchanged": 1, "denied": 0, "errors": 1}
     assert "line 2: not valid JSON" in result.stderr
     engine = create_engine_for(db_url)
     with engine.connect() as conn:
@@ -94,3 +94,48 @@ def test_bad_sample_rates_are_refused_before_any_work(tmp_path, capsys) -> None:
         in capsys.readouterr().err
     )
     assert not (tmp_path / "none.db").exists()  # refused before the database was opened
+
+
+def test_ingest_refuses_denylisted_hosts(tmp_path) -> None:
+    """The denylist applies to every way in, as to crawling (R18)."""
+    denylist = tmp_path / "denylist.txt"
+    denylist.write_text("# opted out\nblocked.example\n", encoding="utf-8")
+    path = tmp_path / "listings.jsonl"
+    lines = [
+        json.dumps(
+            {
+                "id": f"b{i}",
+                "url": f"https://jobs.blocked.example/{i}",
+                "title": "Job",
+                "text": "Cleaner wanted.",
+            }
+        )
+        for i in range(3)
+    ]
+    lines.append(json.dumps({"id": "ok", "title": "Cook", "text": "Kitchen help."}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    result = run(
+        "ingest",
+        "--jsonl",
+        str(path),
+        "--source",
+        "file",
+        "--db",
+        db,
+        "--json",
+        env={"THBSCAN_DENYLIST_FILE": str(denylist)},
+    )
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {
+        "new": 1,
+        "changed": 0,
+        "unchanged": 0,
+        "denied": 3,
+        "errors": 0,
+    }
+    assert "line 1: 'https://jobs.blocked.example/0' is on a denylisted host" in result.stderr
+    engine = create_engine_for(db)
+    with engine.connect() as conn:
+        assert conn.execute(select(Listing.natural_key)).scalars().all() == ["ok"]
+    engine.dispose()

@@ -209,3 +209,39 @@ def test_concurrent_batch_ingesters_create_no_duplicates(db_url: str, migrated_e
     keys = [f"k{i}" for i in range(90)]
     orders = [keys, keys[::-1], keys[45:] + keys[:45]]
     assert _ingest_at_once(_ingest_batches, db_url, orders, migrated_engine) == (90, 90)
+
+
+def test_lone_surrogates_cost_a_character_not_the_listing(migrated_engine) -> None:
+    """A page's JSON-LD escape like "\\udfff" decodes to a lone surrogate, which no
+    database can store: it becomes U+FFFD, in every field, and the listing is stored
+    (R14); one by one and in a batch (the crawler's group commit)."""
+    bad = "\udfff"
+    items = [
+        ListingInput(
+            "s",
+            f"k{bad}{i}",
+            f"Cook {bad}",
+            f"Kitchen {bad}\x00 help.",
+            url=f"https://x.example/{bad}",
+            fields={"city": f"Ode{bad}nse", "tags": [bad]},
+        )
+        for i in range(2)
+    ]
+    sessions = session_factory(migrated_engine)
+    with sessions.begin() as s:
+        store_listing(s, items[0])
+        assert all(not isinstance(r, Exception) for r in store_listings(s, items[1:]))
+    with sessions() as s:
+        rows = s.execute(
+            select(
+                Listing.natural_key,
+                ListingVersion.title,
+                ListingVersion.text,
+                ListingVersion.fields,
+            )
+            .join(ListingVersion, ListingVersion.listing_id == Listing.id)
+            .order_by(Listing.id)
+        ).all()
+    assert [r[0] for r in rows] == ["k\ufffd0", "k\ufffd1"]
+    assert rows[0][1:3] == ("Cook \ufffd", "Kitchen \ufffd help.")
+    assert rows[0][3]["city"] == "Ode\ufffdnse"

@@ -6,10 +6,13 @@ import argparse
 import sys
 from typing import Any
 
+from crawler.denylist import Denylist
+from crawler.settings import THBSCAN_DENYLIST_FILE
 from indicator_lists.matcher.jsonl import read_jsonl
 from store import session_factory
 from store.errors import InvalidListing
 from store.listings import ListingInput, content_hash, store_listing
+from thbscan import config
 from thbscan.commands.common import emit_json, err, open_db
 
 KNOWN = {"title", "text", "url", "id", "fields"}
@@ -18,7 +21,9 @@ KNOWN = {"title", "text", "url", "id", "fields"}
 def run_ingest(args: argparse.Namespace) -> int:
     engine, _sessions = open_db(args.db, migrate=True)
     sessions = session_factory(engine, writer=True)
-    counts = {"new": 0, "changed": 0, "unchanged": 0, "errors": 0}
+    # the opt-out denylist applies to every way in, as to crawling (R18)
+    denylist = Denylist.from_values((), config.settings().denylist_file or THBSCAN_DENYLIST_FILE)
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "denied": 0, "errors": 0}
     stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")  # noqa: SIM115
     with stream, sessions() as session:
         for line in read_jsonl(stream, required=("title", "text")):
@@ -30,6 +35,14 @@ def run_ingest(args: argparse.Namespace) -> int:
             given = value.get("fields")
             fields: dict[str, Any] = given if isinstance(given, dict) else {}
             fields = {**fields, **{k: v for k, v in value.items() if k not in KNOWN}}
+            url = value.get("url")
+            if isinstance(url, str) and denylist.url_denied(url):
+                counts["denied"] += 1
+                err(
+                    f"{args.jsonl}: line {line.number}: {url[:200]!r} is on a denylisted host "
+                    "(R18): not stored"
+                )
+                continue
             title, text = str(value.get("title") or ""), str(value.get("text") or "")
             # Natural key: the listing id, else its URL, else its content (R27).
             key = str(value.get("id") or value.get("url") or "") or (
@@ -56,4 +69,4 @@ def run_ingest(args: argparse.Namespace) -> int:
         emit_json(counts)
     else:
         print(", ".join(f"{k}: {v}" for k, v in counts.items()))
-    return 0 if counts["errors"] == 0 else 1
+    return 0 if counts["errors"] == 0 and counts["denied"] == 0 else 1
