@@ -244,6 +244,8 @@ def test_ten_items_with_the_keyboard_only(browser, migrated_engine) -> None:
     with _serve(migrated_engine) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{base}/login")
+        # the name field takes the focus by itself (autofocus): wait for it, then type
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'name'")
         page.keyboard.type("ana")
         page.keyboard.press("Tab")
         page.keyboard.type(PASSWORD)
