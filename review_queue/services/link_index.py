@@ -142,12 +142,15 @@ def put(session: Session, batch: Sequence[Entry], config: str) -> list[int]:
     insert = _insert(session, LinkEntry).returning(LinkEntry.__table__.c.listing_id)
     stored = [row[0] for row in session.execute(insert, rows)] if rows else []
     mine = set(stored)
-    buckets = [
-        {"bucket": b, "listing_id": e.listing_id}
-        for e in batch
-        if e.listing_id in mine
-        for b in e.buckets
-    ]
+    buckets = sorted(  # in key order, as add_links: concurrent inserts lock alike
+        (
+            {"bucket": b, "listing_id": e.listing_id}
+            for e in batch
+            if e.listing_id in mine
+            for b in e.buckets
+        ),
+        key=lambda row: (row["bucket"], row["listing_id"]),
+    )
     if buckets:
         session.execute(_insert(session, LinkBucket), buckets)
     return stored
@@ -182,8 +185,8 @@ def add_links(session: Session, links: Iterable[tuple[int, int, float]]) -> None
         for a, b, s in links
         if a != b
     }
-    if rows:
-        session.execute(_insert(session, TemplateLink), list(rows.values()))
+    if rows:  # in key order: processes inserting overlapping pairs lock them alike, no deadlock
+        session.execute(_insert(session, TemplateLink), [rows[k] for k in sorted(rows)])
 
 
 def entries(session: Session) -> dict[int, list[str]]:
