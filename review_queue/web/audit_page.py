@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,8 +13,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from review_queue.db.models import AuditEvent
 from review_queue.services import audit, queue
-from review_queue.services.errors import InvalidInput
 from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
+from review_queue.web.params import period
 from review_queue.web.rendering import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -22,23 +22,9 @@ router = APIRouter(dependencies=[Depends(csrf_protect)])
 PAGE_SIZE = 50
 
 
-def day(value: str, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(f"{name} {value[:20]!r} is not a date: use YYYY-MM-DD") from None
-
-
 def _audit_filters(actor: str, action: str, since: str, until: str) -> dict[str, Any]:
-    end = day(until, "until")
-    return {
-        "actor": actor.strip(),
-        "action": action.strip(),
-        "since": day(since, "since"),
-        "until": end + timedelta(days=1) if end else None,  # to the end of that day
-    }
+    start, end = period(since, until)
+    return {"actor": actor.strip(), "action": action.strip(), "since": start, "until": end}
 
 
 @router.get("/audit")

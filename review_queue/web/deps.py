@@ -103,7 +103,8 @@ def current_auth(request: Request, db: DbSession) -> Auth:
         raise LoginRequired()
     auth = Auth.of(web_session)
     request.state.auth = auth
-    request.state.stop_switch = switches.switch_state(db)  # shown on every page (R05)
+    if request.method in SAFE_METHODS:  # shown on every page (R05); forms redirect
+        request.state.stop_switch = switches.switch_state(db)
     return auth
 
 

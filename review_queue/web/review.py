@@ -10,7 +10,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -28,8 +27,8 @@ from review_queue.services import (
 )
 from review_queue.services.errors import InvalidInput
 from review_queue.web import presenters
-from review_queue.web.audit_page import day
 from review_queue.web.deps import SESSION_COOKIE, CurrentAuth, DbSession, csrf_protect
+from review_queue.web.params import period
 from review_queue.web.rendering import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -128,11 +127,11 @@ def queue_page(
 ) -> Response:
     auth.require("view_queue")
     given = {name: request.query_params.get(name, "")[:200] for name in FILTERS}
-    until = day(given["until"], "until")
+    since, until = period(given["since"], given["until"])
     narrow = queue_filter.QueueFilter(
         **{k: v for k, v in given.items() if k not in ("since", "until")},
-        since=day(given["since"], "since"),
-        until=until + timedelta(days=1) if until else None,
+        since=since,
+        until=until,
     )
     rows = queue.list_queue(
         db,
@@ -277,12 +276,17 @@ def decide(
         score_id_shown=shown,
         reason_code=_reason_code(request, action, reason_code),
     )
-    if auth.draft_for(item_id):  # recorded now: the kept text has served
-        websessions.keep_draft(db, request.cookies.get(SESSION_COOKIE), None)
+    _drop_draft(request, auth, db, item_id)
     db.commit()  # acknowledged only after the commit (R28)
     if then == "next":
         return _claim_next(db, auth, f"{decision.action}_next", item_id)
     return RedirectResponse(f"/items/{item_id}?notice={decision.action}", status_code=303)
+
+
+def _drop_draft(request: Request, auth: CurrentAuth, db: DbSession, item_id: int) -> None:
+    """The item is decided: the text kept for its form (if any) has served."""
+    if auth.draft_for(item_id):
+        websessions.keep_draft(db, request.cookies.get(SESSION_COOKIE), None)
 
 
 def _claim_next(db: DbSession, auth: CurrentAuth, notice: str, previous: int = 0) -> Response:
@@ -354,8 +358,7 @@ def decide_linked(
         idempotency_key=idempotency_key,
         reason_code=_reason_code(request, action, reason_code),
     )
-    if auth.draft_for(item_id):
-        websessions.keep_draft(db, request.cookies.get(SESSION_COOKIE), None)
+    _drop_draft(request, auth, db, item_id)
     db.commit()  # acknowledged only after the commit (R28)
     return RedirectResponse(
         f"/items/{item_id}?notice=group&decided={len(decided)}&left={len(left)}", status_code=303

@@ -8,7 +8,6 @@ ran and which filters it used, never their values.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -17,18 +16,10 @@ from fastapi.responses import RedirectResponse, Response
 from review_queue.services import audit, search, watches
 from review_queue.services.errors import InvalidInput
 from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
+from review_queue.web.params import day
 from review_queue.web.rendering import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-
-
-def _day(value: str, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{name} {value[:20]!r} is not a date: use YYYY-MM-DD") from None
 
 
 @router.get("/search")
@@ -71,8 +62,8 @@ def search_run(
         pseudonyms=pseudonyms,
         source=source.strip()[:100],
         indicator=indicator.strip()[:100],
-        since=_day(since.strip(), "from"),
-        until=_day(until.strip(), "to"),
+        since=day(since.strip(), "from"),
+        until=day(until.strip(), "to"),
     )
     if query.empty():
         raise InvalidInput(

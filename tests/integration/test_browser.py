@@ -90,6 +90,29 @@ def _serve(engine):
         thread.join(10)
 
 
+def _queue_flagged(s, listing: ListingInput, score: float, *, blind: bool = False) -> None:
+    """Store a listing and queue it as flagged (band high, forced labour), blind-first or
+    not, nothing sampled."""
+    stored = store_listing(s, listing)
+    record_score(
+        s,
+        ScoreInput(
+            stored.version_id,
+            "test",
+            score,
+            "high",
+            True,
+            False,
+            ["forced_labour"],
+            {"indicators": []},
+            "en",
+            "none",
+            {},
+        ),
+        policy=QueuePolicy(sample_rate=0, blind_share=1.0 if blind else 0.0),
+    )
+
+
 def _login(page, base: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#name", "ana")
@@ -217,29 +240,10 @@ def test_ten_items_with_the_keyboard_only(browser, migrated_engine) -> None:
     sessions = session_factory(migrated_engine)
     with sessions.begin() as s:
         for i in range(10):
-            stored = store_listing(
-                s,
-                ListingInput(
-                    "test", f"kb-{i}", f"Job {i}", f"Pay the fee {i}.", url=f"https://x/{i}"
-                ),
+            listing = ListingInput(
+                "test", f"kb-{i}", f"Job {i}", f"Pay the fee {i}.", url=f"https://x/{i}"
             )
-            record_score(
-                s,
-                ScoreInput(
-                    stored.version_id,
-                    "kb",
-                    0.9 - i / 100,
-                    "high",
-                    True,
-                    False,
-                    ["forced_labour"],
-                    {"indicators": []},
-                    "en",
-                    "none",
-                    {},
-                ),
-                policy=QueuePolicy(sample_rate=0, blind_share=1.0 if i == 2 else 0.0),
-            )
+            _queue_flagged(s, listing, 0.9 - i / 100, blind=i == 2)
         add_user(s, "ana", "analyst", PASSWORD)
     with _serve(migrated_engine) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -324,34 +328,15 @@ def test_pages_fit_a_phone_and_a_wide_screen_with_aa_contrast(browser, migrated_
     sessions = session_factory(migrated_engine)
     with sessions.begin() as s:
         for i, blind in enumerate((False, True)):
-            stored = store_listing(
-                s,
-                ListingInput(
-                    "test",
-                    f"lay-{i}",
-                    "Warehouse work in Denmark " * 3,
-                    LISTINGS[0][1] + " averyveryverylongwordwithoutanybreakopportunity" * 4,
-                    url=f"https://x/{i}",
-                    fields={"city": "Odense"},
-                ),
+            listing = ListingInput(
+                "test",
+                f"lay-{i}",
+                "Warehouse work in Denmark " * 3,
+                LISTINGS[0][1] + " averyveryverylongwordwithoutanybreakopportunity" * 4,
+                url=f"https://x/{i}",
+                fields={"city": "Odense"},
             )
-            record_score(
-                s,
-                ScoreInput(
-                    stored.version_id,
-                    "lay",
-                    0.8,
-                    "high",
-                    True,
-                    False,
-                    ["forced_labour"],
-                    {"indicators": []},
-                    "en",
-                    "none",
-                    {},
-                ),
-                policy=QueuePolicy(sample_rate=0, blind_share=1.0 if blind else 0.0),
-            )
+            _queue_flagged(s, listing, 0.8, blind=blind)
         add_user(s, "ana", "admin", PASSWORD)
     with _serve(migrated_engine) as base:
         for width, height in ((420, 860), (1920, 1080)):
@@ -402,24 +387,7 @@ def test_an_ended_session_keeps_the_decision_and_the_audit_export_verifies(
 
     sessions = session_factory(migrated_engine)
     with sessions.begin() as s:
-        stored = store_listing(s, ListingInput("test", "end-1", *LISTINGS[0], url="https://x/1"))
-        record_score(
-            s,
-            ScoreInput(
-                stored.version_id,
-                "end",
-                0.8,
-                "high",
-                True,
-                False,
-                ["forced_labour"],
-                {"indicators": []},
-                "en",
-                "none",
-                {},
-            ),
-            policy=SEEN,
-        )
+        _queue_flagged(s, ListingInput("test", "end-1", *LISTINGS[0], url="https://x/1"), 0.8)
         add_user(s, "ana", "analyst", PASSWORD)
         add_user(s, "lee", "lead", PASSWORD)
     note = "Passport kept and a fee before travel: escalate to the partner team."
