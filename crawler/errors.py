@@ -1,5 +1,7 @@
 """Errors of the crawler package."""
 
+from twisted.internet.error import DNSLookupError
+
 
 class CrawlerError(Exception):
     """A crawler problem with a message that names the value and what to do."""
@@ -11,3 +13,7 @@ class SourceConfigError(CrawlerError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class InternalAddressError(DNSLookupError):
+    """The host resolves to an internal address and is not allowlisted (R12)."""

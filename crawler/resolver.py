@@ -17,8 +17,8 @@ from typing import Any
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.base import ReactorBase
-from twisted.internet.error import DNSLookupError
 
+from crawler.errors import InternalAddressError
 from crawler.middlewares.ssrf import (
     ALLOWED_PRIVATE_NAMES,
     METADATA_HOSTS,
@@ -28,11 +28,9 @@ from crawler.middlewares.ssrf import (
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["InternalAddressError", "SSRFSafeResolver"]
+
 REFUSED: list[str] = []  # names refused in this process (for stats and tests)
-
-
-class InternalAddressError(DNSLookupError):
-    """The host resolves to an internal address and is not allowlisted."""
 
 
 class SSRFSafeResolver(CachingThreadedResolver):

@@ -4,7 +4,7 @@ Every project setting has one default here, with a ``THBSCAN_`` prefix.
 The composition root (``thbscan``) adds its storage pipeline and extensions.
 """
 
-from pathlib import Path
+from crawler.denylist import BUNDLED as BUNDLED_DENYLIST
 
 BOT_NAME = "thbscan"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -30,13 +30,15 @@ HTTPPROXY_ENABLED = False  # no proxies: the connect-time check sees the real pe
 THBSCAN_ROBOTS_FAIL_TTL = 600.0
 THBSCAN_CRAWL_DELAY_MAX = 60.0  # cap for robots.txt Crawl-delay, in seconds
 THBSCAN_RETRY_AFTER_MAX = 300.0  # a longer Retry-After pauses the host instead
-THBSCAN_RETRY_AFTER_DEFAULT = 10.0  # wait after a 429/503 without Retry-After
+# Wait after a 429 or 5xx without Retry-After, doubled for every further 5xx in a row.
+THBSCAN_RETRY_AFTER_DEFAULT = 10.0
 THBSCAN_MAX_429 = 3  # this many 429s from one host pause it for the rest of the run
+THBSCAN_MAX_5XX = 8  # this many 5xx in a row from one host pause it for the rest of the run
 THBSCAN_PAUSE_STATUSES = [401, 403]  # responses that pause a host (R17)
 
 # Opt-out (R18): hosts never crawled nor stored; one host per line in the file.
 THBSCAN_DENYLIST: list[str] = []
-THBSCAN_DENYLIST_FILE = str(Path(__file__).with_name("denylist.txt"))
+THBSCAN_DENYLIST_FILE = str(BUNDLED_DENYLIST)
 
 # Process hardening (R19): no telnet console, no remote-control endpoint, and TLS certificates
 # verified (Scrapy's default accepts any certificate): the chain against the system's trust
@@ -53,13 +55,19 @@ DOWNLOAD_TIMEOUT = 30
 DNS_TIMEOUT = 10
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = False
-DEPTH_LIMIT = 50
+DEPTH_LIMIT = 50  # link hops from a listing page: pagination does not add to it
+THBSCAN_MAX_LISTING_PAGES = 1000  # listing pages followed through "next" (per source)
 CLOSESPIDER_PAGECOUNT = 20_000
 CLOSESPIDER_TIMEOUT = 4 * 3600
 RETRY_TIMES = 2
 MEDIA_ALLOW_REDIRECTS = False
 CONCURRENT_ITEMS = 10  # measured faster than the default 100 on two cores
 THBSCAN_MAX_LINKS_PER_PAGE = 500
+# Run limits drop the requests waiting for their politeness delay instead of sending them.
+EXTENSIONS = {
+    "scrapy.extensions.closespider.CloseSpider": None,
+    "crawler.closing.CloseSpiderNow": 0,
+}
 
 # SSRF guard (R12): URL checks before scheduling and a connect-time check in the resolver.
 DOWNLOADER_MIDDLEWARES = {
@@ -84,6 +92,8 @@ THBSCAN_REDIS_WORKER_TTL = 30  # a worker silent for this long is dead: its requ
 THBSCAN_REDIS_IDLE_CLOSE = 20.0  # seconds with an empty shared frontier before closing
 
 ITEM_PIPELINES: dict[str, int] = {}
+# Logs name a listing, never copy it (R08-R10): crawl and Scrapyd job logs hold no content.
+LOG_FORMATTER = "crawler.logformat.ListingLogFormatter"
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

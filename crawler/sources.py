@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -44,6 +47,9 @@ class Links(BaseModel):
     model_config = ConfigDict(extra="forbid")
     detail: str | None = None
     next: str | None = None
+    # listing pages followed through `next` (THBSCAN_MAX_LISTING_PAGES unless set); a
+    # board with more pages is crawled incomplete, and nothing is marked removed
+    max_pages: int | None = Field(default=None, ge=1, le=1_000_000)
     # sitemap discovery: only <loc> URLs matching this regular expression are detail pages
     sitemap_follow: str | None = None
 
@@ -60,6 +66,9 @@ class Links(BaseModel):
     _check = field_validator("detail", "next")(lambda v: v if v is None else _check_selector(v))
 
 
+MIN_DOWNLOAD_DELAY = 0.001  # seconds (see SourceConfig.scrapy_settings)
+
+
 class Politeness(BaseModel):
     model_config = ConfigDict(extra="forbid")
     download_delay: float | None = Field(default=None, ge=0, le=3600)
@@ -67,6 +76,8 @@ class Politeness(BaseModel):
     page_limit: int | None = Field(default=None, ge=1)
     depth_limit: int | None = Field(default=None, ge=0)
     download_timeout: float | None = Field(default=None, gt=0, le=300)
+    # seconds to wait after a 429/5xx without Retry-After (doubled per further 5xx)
+    backoff: float | None = Field(default=None, ge=0.1, le=300)
 
 
 class Schedule(BaseModel):
@@ -197,7 +208,10 @@ class SourceConfig(BaseModel):
         settings: dict[str, Any] = {}
         p = self.politeness
         if p.download_delay is not None:
-            settings["DOWNLOAD_DELAY"] = p.download_delay
+            # At a delay of 0 Scrapy (2.19) hands every queued request of a slot to the
+            # downloader at once, ignoring the per-domain concurrency (measured: 15 in
+            # flight at concurrency 1); any delay above 0 makes it count them.
+            settings["DOWNLOAD_DELAY"] = max(p.download_delay, MIN_DOWNLOAD_DELAY)
         if p.concurrency_per_domain is not None:
             settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = p.concurrency_per_domain
         if p.page_limit is not None:
@@ -206,10 +220,14 @@ class SourceConfig(BaseModel):
             settings["DEPTH_LIMIT"] = p.depth_limit
         if p.download_timeout is not None:
             settings["DOWNLOAD_TIMEOUT"] = p.download_timeout
+        if p.backoff is not None:
+            settings["THBSCAN_RETRY_AFTER_DEFAULT"] = p.backoff
+        if self.links.max_pages is not None:
+            settings["THBSCAN_MAX_LISTING_PAGES"] = self.links.max_pages
         return settings
 
 
-def _problems(path: Path, exc: ValidationError) -> list[str]:
+def _problems(path: Path | Traversable, exc: ValidationError) -> list[str]:
     out = []
     for err in exc.errors():
         key = ".".join(str(x) for x in err["loc"]) or "(top level)"
@@ -220,7 +238,7 @@ def _problems(path: Path, exc: ValidationError) -> list[str]:
     return out
 
 
-def load_source_file(path: Path) -> SourceConfig:
+def load_source_file(path: Path | Traversable) -> SourceConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -231,10 +249,9 @@ def load_source_file(path: Path) -> SourceConfig:
         cfg = SourceConfig.model_validate({**data, "path": str(path)})
     except ValidationError as exc:
         raise SourceConfigError(_problems(path, exc)) from None
-    if cfg.name != path.stem:
-        raise SourceConfigError(
-            [f"{path}: name: {cfg.name!r} must equal the file name {path.stem!r}"]
-        )
+    stem = Path(path.name).stem
+    if cfg.name != stem:
+        raise SourceConfigError([f"{path}: name: {cfg.name!r} must equal the file name {stem!r}"])
     if cfg.spider == "board" and "text" not in cfg.fields:
         raise SourceConfigError([f"{path}: fields.text: a board source needs a 'text' selector"])
     problems = cfg.check_policy()
@@ -243,11 +260,20 @@ def load_source_file(path: Path) -> SourceConfig:
     return cfg
 
 
+def _source_files(directory: Path | None) -> Sequence[Path | Traversable]:
+    if directory is None and not SOURCES_DIR.is_dir():
+        # Imported from a zipped egg (Scrapyd): read the bundled configs through the import system.
+        bundled = resources.files(__package__ or "crawler").joinpath("sources")
+        return sorted(
+            (p for p in bundled.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name
+        )
+    return sorted((directory or SOURCES_DIR).glob("*.toml"))
+
+
 def load_sources(directory: Path | None = None) -> dict[str, SourceConfig]:
-    directory = directory or SOURCES_DIR
     problems: list[str] = []
     sources: dict[str, SourceConfig] = {}
-    for path in sorted(directory.glob("*.toml")):
+    for path in _source_files(directory):
         try:
             cfg = load_source_file(path)
         except SourceConfigError as exc:

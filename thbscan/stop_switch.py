@@ -13,9 +13,10 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from crawler.slots import drop_queued
 from review_queue.services.switches import SWITCH, is_stopped, set_stopped, switch_state
 from store import create_engine_for, session_factory
 
@@ -74,22 +75,10 @@ class StopSwitchExtension:
                 self.crawler.stats.set_value("thbscan/stop_switch", 1)
             from scrapy.utils.defer import deferred_from_coro
 
-            dropped = self.drop_queued_downloads()
+            dropped = drop_queued(self.crawler, "stop switch")
             if self.crawler.stats:
                 self.crawler.stats.set_value("thbscan/stop_switch/dropped_requests", dropped)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=STOP_REASON))
-
-    def drop_queued_downloads(self) -> int:
-        """Cancel requests waiting for their politeness delay, so a stop takes effect
-        at once instead of after every queued request's delay (R05)."""
-        dropped = 0
-        downloader = getattr(self.crawler.engine, "downloader", None)
-        for slot in list(getattr(downloader, "slots", {}).values()):
-            while slot.queue:
-                request, deferred = slot.queue.popleft()
-                deferred.errback(IgnoreRequest(f"stop switch: {request.url[:200]} not fetched"))
-                dropped += 1
-        return dropped
 
     def spider_opened(self, spider: Any) -> None:
         self.loop = create_looping_call(self.check)

@@ -20,6 +20,8 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.errors import InternalAddressError
+
 logger = logging.getLogger(__name__)
 
 METADATA_HOSTS = frozenset(
@@ -126,3 +128,11 @@ class SSRFGuardMiddleware:
             self.stats.inc_value("thbscan/ssrf/refused")  # type: ignore[attr-defined]
         logger.warning("SSRF guard refused %s: %s", request.url[:200], why)
         raise IgnoreRequest(f"refused {request.url[:200]}: {why}")
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> None:
+        """Count the resolver's connect-time refusals with the URL checks' (after the
+        retries: this middleware runs last on the way back)."""
+        if isinstance(exception, InternalAddressError) and self.stats is not None:
+            self.stats.inc_value("thbscan/ssrf/refused")  # type: ignore[attr-defined]

@@ -51,7 +51,7 @@ def crawl_gc() -> Iterator[None]:
 def apply_thbscan(settings: Settings, database_url: str) -> Settings:
     settings.set("THBSCAN_DATABASE_URL", database_url, priority="cmdline")
     settings.set("ITEM_PIPELINES", ITEM_PIPELINES, priority="cmdline")
-    settings.set("EXTENSIONS", EXTENSIONS, priority="cmdline")
+    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), **EXTENSIONS}, priority="cmdline")
     downloader = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), **EXTRA_DOWNLOADER_MIDDLEWARES}
     settings.set("DOWNLOADER_MIDDLEWARES", downloader, priority="cmdline")
     given = config.settings()

@@ -201,3 +201,27 @@ def test_denylist_middleware_drops_requests() -> None:
         )
     )
     assert [getattr(o, "url", o) for o in out] == ["https://good.example/2", {"item": 1}]
+
+
+def test_5xx_in_a_row_back_off_exponentially_then_pause() -> None:
+    guard = HostGuardMiddleware(retry_after_default=1.0, retry_after_max=300, max_5xx=4)
+    waits = []
+    for status in (503, 500, 502):
+        guard.process_response(*reply(status))
+        waits.append(guard.not_before["jobs.example"] - time.monotonic())
+    assert [round(w) for w in waits] == [1, 2, 4] and not guard.paused
+    guard.process_response(*reply(200, b"<p>fine</p>"))
+    guard.process_response(*reply(503))  # a good answer started the count again
+    assert guard.count_5xx["jobs.example"] == 1 and not guard.paused
+    for _ in range(3):
+        guard.process_response(*reply(503))
+    assert guard.paused["jobs.example"] == "4 responses 5xx in a row"
+
+
+def test_a_5xx_back_off_past_the_cap_pauses() -> None:
+    guard = HostGuardMiddleware(retry_after_default=100.0, retry_after_max=300)
+    guard.process_response(*reply(500))
+    guard.process_response(*reply(500))
+    assert not guard.paused
+    guard.process_response(*reply(500))  # 400 s > 300 s
+    assert "back-off of 400 s after 3 responses 5xx in a row" in guard.paused["jobs.example"]
