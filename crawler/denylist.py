@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.errors import CrawlerError
 
+BUNDLED = Path(__file__).with_name("denylist.txt")
+
+
+def _read_text(path: Path) -> str:
+    if path == BUNDLED and not BUNDLED.is_file():  # imported from a zipped egg (Scrapyd)
+        return resources.files("crawler").joinpath("denylist.txt").read_text(encoding="utf-8")
+    return path.read_text(encoding="utf-8")
+
 
 def read_denylist_file(path: str | Path) -> list[str]:
     """Hosts from a file: one per line, ``#`` comments and blank lines ignored."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = _read_text(Path(path))
     except OSError as exc:
         raise CrawlerError(
             f"cannot read the host denylist {path}: {exc}; fix THBSCAN_DENYLIST_FILE"
