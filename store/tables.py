@@ -121,6 +121,8 @@ class CrawlJob(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     robots_denied: Mapped[int] = mapped_column(Integer, default=0)
     stop_reason: Mapped[str | None] = mapped_column(String(100))
+    # why the run is incomplete, stopped, locked or failed (crawler.completeness)
+    detail: Mapped[str | None] = mapped_column(String(500), default=None)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

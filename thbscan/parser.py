@@ -414,9 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 CRAWL_EXIT_CODES = """\
-exit status: 0 every crawl finished; 2 configuration or database problem;
-3 a crawl stopped early (time or page limit, paused host, error);
-4 a source is locked by a run already in progress; 5 the stop switch is on.
+exit status: 0 every crawl finished complete; 2 configuration or database problem;
+3 a crawl stopped early (time or page limit, paused host) or is incomplete (a limit,
+error or refusal dropped requests: nothing is marked removed); 4 a source is locked by a
+run already in progress; 5 the stop switch is on; 6 not one page of a source was fetched
+(robots.txt, denylist, SSRF guard, network): `thbscan crawl-jobs` says why.
 """
 
 

@@ -16,10 +16,11 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler.charset import with_known_encoding
 from crawler.distributed import redis_settings
 from crawler.extraction import select
 from crawler.items import ListingItem
-from crawler.settings import THBSCAN_MAX_LINKS_PER_PAGE
+from crawler.settings import THBSCAN_MAX_LINKS_PER_PAGE, THBSCAN_MAX_LISTING_PAGES
 from crawler.sources import SourceConfig, get_source
 from crawler.spiders.discovery import feed_entries, follow_allowed, sitemap_entries
 
@@ -31,12 +32,14 @@ def guarded(callback: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[An
     """Wrap a parse callback so that hostile markup ends that page, not the crawl (R14).
 
     lxml raises on some text it parsed itself (a lone surrogate from ``&#xD800;`` in
-    XML, for one); what was produced before the error is kept.
+    XML, for one); what was produced before the error is kept. A page whose charset
+    Python does not know is decoded with a detected one first.
     """
 
     @functools.wraps(callback)
     def wrapper(self: Any, response: Response, *args: Any, **kwargs: Any) -> Iterator[Any]:
         try:
+            response = with_known_encoding(response)
             yield from callback(self, response, *args, **kwargs)
         except (ValueError, LookupError, RecursionError, etree.LxmlError) as exc:
             self.crawler.stats.inc_value("thbscan/parse/hostile_page")
@@ -50,6 +53,7 @@ class SourceSpider(scrapy.Spider):
 
     source: SourceConfig
     max_links = THBSCAN_MAX_LINKS_PER_PAGE
+    max_pages = THBSCAN_MAX_LISTING_PAGES
 
     def __init__(
         self,
@@ -94,6 +98,7 @@ class SourceSpider(scrapy.Spider):
                 for key, value in shared.items():
                     settings.set(key, value, max(settings.getpriority(key) or 0, spider_priority))
         spider.max_links = settings.getint("THBSCAN_MAX_LINKS_PER_PAGE", THBSCAN_MAX_LINKS_PER_PAGE)
+        spider.max_pages = settings.getint("THBSCAN_MAX_LISTING_PAGES", THBSCAN_MAX_LISTING_PAGES)
         return spider
 
     async def start(self) -> Any:
@@ -120,19 +125,32 @@ class SourceSpider(scrapy.Spider):
 
     def follow_listing_pages(self, response: TextResponse) -> Iterator[scrapy.Request]:
         links = self.source.links
-        if links.next:
-            for href in select(response, links.next).getall()[:1]:
-                # The next listing page first, and before the detail pages in the
-                # frontier: discovery runs ahead, so the frontier holds work for every
-                # download slot (and, shared in Redis, for every worker).
-                request = self.follow(response, href, self.parse, priority=LISTING_PRIORITY)
-                if request is not None:
-                    yield request
-        if links.detail:
-            for href in select(response, links.detail).getall()[: self.max_links]:
-                request = self.follow(response, href, self.parse_detail)
-                if request is not None:
-                    yield request
+        page = response.meta.get("thbscan_page", 1)
+        for href in select(response, links.next).getall()[:1] if links.next else ():
+            if page >= self.max_pages:
+                # Counted: a crawl that did not reach the last page is incomplete.
+                self.crawler.stats.inc_value("thbscan/pagination/truncated")
+                logger.warning(
+                    "%s: listing page %d reached max_pages; the rest is not crawled",
+                    self.source.name,
+                    page,
+                )
+                break
+            # The next listing page first, and before the detail pages in the frontier:
+            # discovery runs ahead, so the frontier holds work for every download slot
+            # (and, shared in Redis, for every worker). Pagination is bounded by
+            # max_pages, not by the depth limit (depth_reset).
+            meta = {"thbscan_page": page + 1, "depth_reset": True}
+            request = self.follow(response, href, self.parse, meta, LISTING_PRIORITY)
+            if request is not None:
+                yield request
+        hrefs = select(response, links.detail).getall() if links.detail else []
+        if len(hrefs) > self.max_links:
+            self.crawler.stats.inc_value("thbscan/links/truncated", len(hrefs) - self.max_links)
+        for href in hrefs[: self.max_links]:
+            request = self.follow(response, href, self.parse_detail)
+            if request is not None:
+                yield request
 
     @guarded
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:

@@ -30,6 +30,7 @@ allow_private = true
 [links]
 detail = "a.l::attr(href)"
 next = "a.next::attr(href)"
+max_pages = 12
 [fields]
 title = "h1"
 text = "div.text"
@@ -54,9 +55,13 @@ download_timeout = 3
         )
     finally:
         server.stop()
-    assert code == 0, err[-3000:]
+    # finished, but incomplete: pagination cut at max_pages, refusals, failed pages
+    assert code == 3, err[-3000:]
     summary = last_json(out)["hostile"]
-    assert summary["finish_reason"] == "finished"
+    assert summary["finish_reason"] == "finished" and summary["status"] == "incomplete"
+    assert "listing pages over the source's max_pages" in summary["detail"]
+    assert "requests refused by the SSRF guard" in summary["detail"]
+    assert summary["removed"] == 0
     paths = [p for _t, p in server.requests]
     # fetched what is fine, including the slow page, the retried 429 and the bad charset
     for path in ("/ok/1", "/ok/2", "/slow", "/bad-charset"):

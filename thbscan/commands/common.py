@@ -15,7 +15,7 @@ from store import create_engine_for, session_factory
 from thbscan import config
 
 # Exit statuses shared by the crawl and score commands (documented in `thbscan crawl --help`).
-EXIT_OK, EXIT_STOPPED, EXIT_LOCKED, EXIT_STOP_SWITCH = 0, 3, 4, 5
+EXIT_OK, EXIT_STOPPED, EXIT_LOCKED, EXIT_STOP_SWITCH, EXIT_NOTHING_FETCHED = 0, 3, 4, 5, 6
 
 
 def open_db(db: str | None, *, migrate: bool = False) -> tuple[Engine, sessionmaker[Session]]:

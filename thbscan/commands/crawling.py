@@ -10,9 +10,9 @@ from sqlalchemy import select
 from crawler.errors import SourceConfigError
 from crawler.sources import SourceConfig, load_sources, validate_sources
 from store import CrawlJob
-from thbscan import config
 from thbscan.commands.common import (
     EXIT_LOCKED,
+    EXIT_NOTHING_FETCHED,
     EXIT_OK,
     EXIT_STOP_SWITCH,
     EXIT_STOPPED,
@@ -45,15 +45,14 @@ def _select_sources(args: argparse.Namespace) -> list[SourceConfig]:
 
 
 def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int:
-    """Check the stop switch, lock the sources, crawl, report; returns the exit code."""
-    from thbscan.crawling.records import acquire_lock, lock_holder, release_lock
+    """Check the stop switch, crawl, report; returns the exit code. Each crawl takes its
+    source's lock itself (``thbscan.crawling.records``)."""
+    from crawler.completeness import outcome, pages_fetched
     from thbscan.crawling.runner import run_crawls
     from thbscan.stop_switch import is_stopped, switch_state
 
     engine, sessions = open_db(args.db, migrate=True)
     url = engine.url.render_as_string(hide_password=False)
-    holder = lock_holder()
-    locked: list[str] = []
     try:
         with sessions() as session:
             if is_stopped(session):
@@ -66,33 +65,22 @@ def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int
                     )
                 )
                 return EXIT_STOP_SWITCH
-            # Distributed workers of one crawl share the Redis frontier instead of a lock.
-            for source in [] if config.settings().redis_url else selected:
-                other = acquire_lock(
-                    session, source.name, max_runtime=args.max_runtime, holder=holder
-                )
-                if other is not None:
-                    err(
-                        f"source {source.name!r} is already being crawled by {other}: "
-                        "try again when that run has ended"
-                    )
-                    return EXIT_LOCKED
-                locked.append(source.name)
-        overrides: dict[str, object] = {
-            "LOG_LEVEL": args.log_level,
-            "CLOSESPIDER_TIMEOUT": args.max_runtime,
-        }
-        if args.sources_dir:
-            overrides["THBSCAN_SOURCES_DIR"] = str(args.sources_dir)
-        stats = run_crawls(selected, url, overrides=overrides)
     finally:
-        with sessions() as session:
-            for name in locked:
-                release_lock(session, name, holder)
         engine.dispose()
-    summary = {
-        name: {
-            "pages": s.get("downloader/response_count", 0),
+    overrides: dict[str, object] = {
+        "LOG_LEVEL": args.log_level,
+        "CLOSESPIDER_TIMEOUT": args.max_runtime,
+    }
+    if args.sources_dir:
+        overrides["THBSCAN_SOURCES_DIR"] = str(args.sources_dir)
+    stats = run_crawls(selected, url, overrides=overrides)
+    summary = {}
+    for name, s in stats.items():
+        status, why = outcome(s, s.get("finish_reason") or "unknown")
+        summary[name] = {
+            "status": status,
+            "detail": why,
+            "pages": pages_fetched(s),
             "items": s.get("item_scraped_count", 0),
             "new": s.get("thbscan/items/new", 0),
             "changed": s.get("thbscan/items/changed", 0),
@@ -103,22 +91,33 @@ def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int
             "ssrf_refused": s.get("thbscan/ssrf/refused", 0),
             "finish_reason": s.get("finish_reason"),
         }
-        for name, s in stats.items()
-    }
     if args.json:
         emit_json(summary)
     else:
         for name, s in summary.items():
             print(
-                f"{name}: {s['pages']} pages, {s['items']} listings ({s['new']} new, "
-                f"{s['changed']} changed, {s['unchanged']} unchanged, {s['not_modified']} "
+                f"{name}: {s['status']}: {s['pages']} pages, {s['items']} listings ({s['new']} "
+                f"new, {s['changed']} changed, {s['unchanged']} unchanged, {s['not_modified']} "
                 f"not modified, {s['removed']} removed), {s['robots_denied']} denied by "
                 f"robots.txt, finished: {s['finish_reason']}"
+                + (f" ({s['detail']})" if s["detail"] else "")
             )
-    reasons = {s["finish_reason"] for s in summary.values()}
-    if "stop_switch" in reasons:
+    for name, s in summary.items():
+        if s["status"] == "locked":
+            err(
+                f"source {name!r} is already being crawled by {s['detail']}: "
+                "try again when that run has ended"
+            )
+        elif s["status"] == "nothing_fetched":
+            err(f"source {name!r}: not one page was fetched: {s['detail']}")
+    statuses = {s["status"] for s in summary.values()}
+    if "stop_switch" in {s["finish_reason"] for s in summary.values()}:
         return EXIT_STOP_SWITCH
-    return EXIT_OK if reasons <= {"finished"} else EXIT_STOPPED
+    if "nothing_fetched" in statuses:
+        return EXIT_NOTHING_FETCHED
+    if "locked" in statuses:
+        return EXIT_LOCKED
+    return EXIT_OK if statuses <= {"complete"} else EXIT_STOPPED
 
 
 def run_crawl(args: argparse.Namespace) -> int:
@@ -225,6 +224,7 @@ def run_crawl_jobs(args: argparse.Namespace) -> int:
                 "errors": j.errors,
                 "robots_denied": j.robots_denied,
                 "stop_reason": j.stop_reason,
+                "detail": j.detail,
             }
             for j in jobs
         ]
@@ -240,6 +240,7 @@ def run_crawl_jobs(args: argparse.Namespace) -> int:
                 f"{r['id']:>5} {r['source']:<16} {r['status']:<9} {r['started_at'][:19]:<20} "
                 f"{r['pages']:>6} {r['items']:>6} {r['new']:>5} {r['changed']:>5} "
                 f"{r['errors']:>4} {r['robots_denied']:>6} {r['stop_reason'] or ''}"
+                + (f" ({r['detail']})" if r["detail"] else "")
             )
     return 0
 

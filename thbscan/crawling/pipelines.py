@@ -33,6 +33,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.completeness import incomplete_reasons
 from crawler.denylist import Denylist
 from review_queue.services import audit
 from store import Listing, create_engine_for, session_factory
@@ -42,16 +43,6 @@ from thbscan.crawling.incremental import seen_keys
 from thbscan.crawling.storage import store_batch, store_one
 
 logger = logging.getLogger(__name__)
-
-# A crawl that ended like this may have missed listings: never mark anything removed.
-_INCOMPLETE_STATS = (
-    "log_count/ERROR",
-    "retry/max_reached",
-    "thbscan/host/paused",
-    "thbscan/robots/disallow_all",
-    "thbscan/ssrf/refused",
-    "thbscan/denylist/dropped",
-)
 
 
 def _parse_time(value: str) -> datetime:
@@ -300,7 +291,7 @@ class StorePipeline:
             and self.mark_removed_enabled
             and keys
             and not self.failed
-            and not any(stats.get(k) for k in _INCOMPLETE_STATS)
+            and not incomplete_reasons(stats)
             and getattr(source_cfg, "spider", "") != "feed"
             and getattr(source_cfg, "discovery", "pages") != "feed"
         )

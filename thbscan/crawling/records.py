@@ -1,7 +1,16 @@
-"""Crawl-run records (R31): a Scrapy extension that records every run, and per-source locks."""
+"""Crawl-run records (R31): a Scrapy extension that records every run and holds its
+source's lock.
+
+The lock belongs to the crawl itself, whatever started it (``thbscan crawl``, the
+schedule, ``scrapy crawl`` or a Scrapyd job): when the spider opens, the extension
+takes the source's lock or, if another live run holds it, closes the spider at once
+with reason ``source_locked`` before any request goes out. Distributed workers of one
+crawl (Redis) share the frontier instead and take no lock.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import UTC, datetime, timedelta
@@ -13,9 +22,21 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crawler.completeness import LOCKED, outcome
 from review_queue.services import audit
 from store import CrawlJob, CrawlLock, create_engine_for, session_factory
 from thbscan.crawling.pipelines import with_retries
+
+logger = logging.getLogger(__name__)
+
+# crawl_jobs.status by the outcome of a run (crawler.completeness)
+STATUS = {
+    "complete": "finished",
+    "incomplete": "incomplete",
+    "stopped": "stopped",
+    "locked": "locked",
+    "nothing_fetched": "failed",
+}
 
 
 def lock_holder() -> str:
@@ -94,6 +115,8 @@ class CrawlJobRecorder:
         self.sessions = session_factory(self.engine)
         self.crawler = crawler
         self.job_id: int | None = None
+        self.holder = lock_holder()
+        self.locked_source: str | None = None  # the source whose lock this run holds
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlJobRecorder:
@@ -107,8 +130,32 @@ class CrawlJobRecorder:
         return getattr(source, "name", None) or spider.name
 
     def spider_opened(self, spider: Spider) -> None:
+        other = None
+        if not self.crawler.settings.get("THBSCAN_REDIS_URL"):
+            other = with_retries(lambda: self._lock(self._source(spider)))
         with_retries(lambda: self._opened(spider))
         spider.thbscan_job_id = self.job_id  # type: ignore[attr-defined]
+        if other is not None:
+            logger.error(
+                "source %r is already being crawled by %s: this run ends now; try again "
+                "when that run has ended",
+                self._source(spider),
+                other,
+            )
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value("thbscan/lock/holder", other)
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=LOCKED))
+
+    def _lock(self, source: str) -> str | None:
+        """Take the source's lock; the holder's name if another run has it."""
+        max_runtime = self.crawler.settings.getfloat("CLOSESPIDER_TIMEOUT") or 24 * 3600
+        with self.sessions() as session:
+            other = acquire_lock(session, source, max_runtime=max_runtime, holder=self.holder)
+        if other is None:
+            self.locked_source = source
+        return other
 
     def _opened(self, spider: Spider) -> None:
         with self.sessions.begin() as session:
@@ -122,7 +169,12 @@ class CrawlJobRecorder:
         try:
             with_retries(lambda: self._closed(reason))
         finally:
-            self.engine.dispose()
+            try:
+                if self.locked_source is not None:
+                    with self.sessions() as session:
+                        release_lock(session, self.locked_source, self.holder)
+            finally:
+                self.engine.dispose()
 
     def _closed(self, reason: str) -> None:
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
@@ -144,8 +196,10 @@ class CrawlJobRecorder:
             job.robots_denied = int(stats.get("robotstxt/forbidden", 0)) + int(
                 stats.get("thbscan/robots/disallow_all", 0)
             )
-            job.stop_reason = reason
-            job.status = "finished" if reason == "finished" else "stopped"
+            job.stop_reason = reason[:100]
+            result, why = outcome(stats, reason)
+            job.status = STATUS[result]
+            job.detail = why[:500] if why else None
             job.stats = {
                 k: v for k, v in stats.items() if isinstance(v, int | float | str) and len(k) <= 200
             }
@@ -157,6 +211,8 @@ class CrawlJobRecorder:
                 job.id,
                 source=job.source,
                 reason=reason,
+                status=job.status,
+                detail=job.detail,
                 pages=job.pages,
                 items=job.items,
             )
