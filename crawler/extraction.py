@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterator
@@ -11,10 +10,10 @@ from typing import Any
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
+from crawler.rawtext import source_heading, source_text
+
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _NL = re.compile(r"\n{3,}")
-_TAG = re.compile(r"<[^>]{0,2000}>")
-_BLOCK = re.compile(r"</?(p|div|br|li|ul|ol|h[1-6]|tr|section|article)\b[^>]{0,2000}>", re.I)
 MAX_JSONLD_BYTES = 1_000_000
 MAX_TEXT = 50_000
 
@@ -27,10 +26,9 @@ def clean_text(text: str) -> str:
 
 
 def html_to_text(fragment: str) -> str:
-    """Plain text from an HTML fragment (e.g. a JSON-LD description)."""
-    fragment = fragment[: MAX_TEXT * 4]
-    fragment = _BLOCK.sub("\n\n", fragment)
-    return clean_text(html.unescape(_TAG.sub(" ", fragment)))
+    """Plain text from HTML (a JSON-LD description, a page's source): every tag left
+    out whatever its size, never pieces of markup (R14)."""
+    return clean_text(source_text(fragment, MAX_TEXT * 2))
 
 
 def element_text(selection: Selector | SelectorList) -> str:
@@ -413,7 +411,6 @@ def microdata_objects(html_text: str, url: str, type_name: str) -> list[dict[str
     return [n for n in _walk_jsonld(data.get("microdata", [])) if type_name in _types(n)]
 
 
-_HIDDEN_OPEN = re.compile(r"<(script|style|noscript|template|svg|nav)\b|<!--", re.I)
 SHORT_TEXT = 200
 
 
@@ -422,47 +419,15 @@ def page_title_and_text(selector: Selector, html_text: str) -> tuple[str, str]:
 
     The HTML parser gives up below about 2,000 levels of nesting (the rest of a
     hostile page would be silently lost), so a page whose tree yields little text
-    falls back to the tag-stripped source, scripts and navigation removed.
+    falls back to the text of its source, tags (however long), scripts and
+    navigation removed.
     """
     title = page_title(selector)
     text = main_text(selector)
     if len(text) < SHORT_TEXT:
-        source = html_text[: MAX_TEXT * 20]
-        raw = html_to_text(_without_hidden(source))
+        raw = html_to_text(html_text)
         if len(raw) > max(2 * len(text), SHORT_TEXT):
             text = raw
             if not title:
-                title = _raw_heading(source)
+                title = clean_text(source_heading(html_text))[:500]
     return title, text
-
-
-def _without_hidden(source: str) -> str:
-    """The source without scripts, styles, navigation and comments (linear time)."""
-    lower = source.lower()
-    out, pos = [], 0
-    while True:
-        match = _HIDDEN_OPEN.search(source, pos)
-        if match is None:
-            out.append(source[pos:])
-            break
-        out.append(source[pos : match.start()])
-        closer = "-->" if match.group(0) == "<!--" else f"</{match.group(1).lower()}"
-        end = lower.find(closer, match.end())
-        if end < 0:  # never closed: the rest is hidden, as in a browser
-            break
-        pos = end + len(closer)
-    return " ".join(out)
-
-
-def _raw_heading(source: str) -> str:
-    lower = source.lower()
-    for opener, closer in (("<h1", "</h1"), ("<title", "</title")):
-        start = lower.find(opener)
-        end = lower.find(closer, start, start + 4000) if start >= 0 else -1
-        if end > start:
-            inner = source[start:end]
-            inner = inner[inner.find(">") + 1 :] if ">" in inner else ""
-            title = html_to_text(inner)[:500]
-            if len(title) > 1:
-                return title
-    return ""
