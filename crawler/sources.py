@@ -66,9 +66,6 @@ class Links(BaseModel):
     _check = field_validator("detail", "next")(lambda v: v if v is None else _check_selector(v))
 
 
-MIN_DOWNLOAD_DELAY = 0.001  # seconds (see SourceConfig.scrapy_settings)
-
-
 class Politeness(BaseModel):
     model_config = ConfigDict(extra="forbid")
     download_delay: float | None = Field(default=None, ge=0, le=3600)
@@ -208,10 +205,7 @@ class SourceConfig(BaseModel):
         settings: dict[str, Any] = {}
         p = self.politeness
         if p.download_delay is not None:
-            # At a delay of 0 Scrapy (2.19) hands every queued request of a slot to the
-            # downloader at once, ignoring the per-domain concurrency (measured: 15 in
-            # flight at concurrency 1); any delay above 0 makes it count them.
-            settings["DOWNLOAD_DELAY"] = max(p.download_delay, MIN_DOWNLOAD_DELAY)
+            settings["DOWNLOAD_DELAY"] = p.download_delay
         if p.concurrency_per_domain is not None:
             settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = p.concurrency_per_domain
         if p.page_limit is not None:

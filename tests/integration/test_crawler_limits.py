@@ -74,7 +74,10 @@ def _jobs(tmp_path) -> list[dict]:
 
 
 def test_retry_after_holds_the_requests_already_queued(tmp_path, hostile) -> None:
-    _board(tmp_path, "ra", hostile.url, "/limits/ra/", concurrency_per_domain=1)
+    # (a delay above 0: at 0, Scrapy sends every waiting request at once, see docs/crawler.md)
+    _board(
+        tmp_path, "ra", hostile.url, "/limits/ra/", concurrency_per_domain=1, download_delay=0.05
+    )
     code, summary, err = _crawl(tmp_path, "ra")
     assert code == 0, err[-3000:]
     assert summary["status"] == "complete" and summary["items"] == 40
@@ -86,7 +89,15 @@ def test_retry_after_holds_the_requests_already_queued(tmp_path, hostile) -> Non
 
 
 def test_5xx_storm_backs_off_exponentially_then_pauses_the_host(tmp_path, hostile) -> None:
-    _board(tmp_path, "storm", hostile.url, "/limits/storm/", concurrency_per_domain=1, backoff=0.2)
+    _board(
+        tmp_path,
+        "storm",
+        hostile.url,
+        "/limits/storm/",
+        concurrency_per_domain=1,
+        backoff=0.2,
+        download_delay=0.05,
+    )
     started = time.monotonic()
     code, summary, err = _crawl(tmp_path, "storm")
     assert code == 3, err[-3000:]
