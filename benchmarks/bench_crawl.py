@@ -113,8 +113,8 @@ site.stop()
 """
 
 
-# The fixture job board with the same concurrency as the bare spider and a depth limit
-# that lets the crawl walk all listing pages (the default of 50 guards against endless
+# The fixture job board with the same concurrency as the bare spider and a max_pages that
+# lets the crawl walk all listing pages (the default of 1,000 guards against endless
 # pagination on unknown sites). Discovered through its listing pages (page k links to
 # page k+1 only: discovery is a chain of 500 dependent steps) or its sitemap (all
 # 10,000 detail pages known after one request).
@@ -176,13 +176,12 @@ field_allowlist = ["company", "location", "listing_id"]
 [politeness]
 download_delay = 0
 concurrency_per_domain = 8
-depth_limit = 100000
 page_limit = 1000000
 """
 BENCH_SOURCES = {
     "pages": _SOURCE.format(
         discovery='start_urls = ["/jobs/"]\n[links]\n'
-        'detail = "a.job-link::attr(href)"\nnext = "a.next::attr(href)"'
+        'detail = "a.job-link::attr(href)"\nnext = "a.next::attr(href)"\nmax_pages = 100000'
     ),
     "sitemap": _SOURCE.format(
         discovery='discovery = "sitemap"\nstart_urls = ["/sitemap.xml"]'
