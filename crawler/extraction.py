@@ -10,7 +10,7 @@ from typing import Any
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
-from crawler.rawtext import source_heading, source_text
+from crawler.rawtext import BLOCK_TAGS, source_heading, source_text
 
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _NL = re.compile(r"\n{3,}")
@@ -184,48 +184,6 @@ _SKIP_CLASS = re.compile(
     re.I,
 )
 _NEVER_SKIPPED = frozenset({"html", "body", "main", "article"})
-_BLOCK_TAGS = frozenset(
-    {
-        "p",
-        "div",
-        "section",
-        "article",
-        "main",
-        "li",
-        "ul",
-        "ol",
-        "dl",
-        "dd",
-        "dt",
-        "td",
-        "th",
-        "tr",
-        "table",
-        "tbody",
-        "thead",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "blockquote",
-        "pre",
-        "figure",
-        "figcaption",
-        "address",
-        "body",
-        "form",
-        "fieldset",
-        "details",
-        "summary",
-        "header",
-        "footer",
-        "br",
-        "hr",
-        "label",
-    }
-)
 _CONTENT_ROOTS = frozenset({"article", "main"})
 _TITLE_HINT = re.compile(
     r"job[\s_-]?title|position[\s_-]?title|posting[\s_-]?title|"
@@ -331,7 +289,7 @@ def main_text(selector: Selector) -> str:
                     skipped = True
                 in_link = bool(parent and parent[3]) or tag == "a"
                 block = parent[4] if parent else None
-                if tag in _BLOCK_TAGS or block is None:
+                if tag in BLOCK_TAGS or block is None:
                     block = _Block(len(blocks))
                     blocks.append(block)
                 frame = [el, skipped, in_content, in_link, block, 0.0, len(blocks) - 1]

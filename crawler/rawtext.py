@@ -39,44 +39,13 @@ _HIDDEN = frozenset(
     }
 )
 _CLOSERS = {name: re.compile(rf"</{name}(?=[\t\n\f\r />]|$)", re.I) for name in _HIDDEN}
-_BLOCKS = frozenset(
-    {
-        "p",
-        "div",
-        "br",
-        "li",
-        "ul",
-        "ol",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "tr",
-        "table",
-        "section",
-        "article",
-        "main",
-        "header",
-        "footer",
-        "aside",
-        "blockquote",
-        "pre",
-        "dl",
-        "dt",
-        "dd",
-        "hr",
-        "figure",
-        "figcaption",
-        "address",
-        "form",
-        "fieldset",
-        "details",
-        "summary",
-        "body",
-    }
+# Elements that end a block of text (a paragraph break in the text read).
+_BLOCK_NAMES = (
+    "address article aside blockquote body br dd details div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header hr label li main ol p pre section "
+    "summary table tbody td th thead tr ul"
 )
+BLOCK_TAGS = frozenset(_BLOCK_NAMES.split())
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 TEXT, START, END, HIDDEN = range(4)
@@ -148,7 +117,7 @@ def source_text(source: str, limit: int) -> str:
                 if gathered > limit:
                     break
         elif kind != HIDDEN:
-            parts.append("\n\n" if name in _BLOCKS else " ")
+            parts.append("\n\n" if name in BLOCK_TAGS else " ")
     return html.unescape("".join(parts))
 
 

@@ -82,6 +82,22 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         yield Deployed(daemon, before, scrapyd_deploy(daemon, tmp / "config"))
 
 
+def _crawl_ads(daemon: ScrapydDaemon, base_url: str, db: str) -> dict[str, Any]:
+    """Schedule a crawl of the fixture site's ads from the deployed egg; its finished job."""
+    scheduled = daemon.api(
+        "schedule.json",
+        [
+            ("project", PROJECT),
+            ("spider", "board"),
+            ("source", "fixture-ads"),
+            ("base_url", base_url),
+            ("setting", f"THBSCAN_DATABASE_URL={db}"),
+        ],
+    )
+    assert scheduled["status"] == "ok", scheduled
+    return daemon.wait_finished(PROJECT, scheduled["jobid"])
+
+
 @pytest.fixture(scope="module")
 def crawl(deployed: Deployed, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     deployment = deployed.deployment
@@ -95,18 +111,7 @@ def crawl(deployed: Deployed, tmp_path_factory: pytest.TempPathFactory) -> Crawl
     upgrade(engine)
     engine.dispose()
     with start_fixture_site(n_jobs=0, n_ads=N_ADS) as site:
-        scheduled = daemon.api(
-            "schedule.json",
-            [
-                ("project", PROJECT),
-                ("spider", "board"),
-                ("source", "fixture-ads"),
-                ("base_url", site.url),
-                ("setting", f"THBSCAN_DATABASE_URL={db}"),
-            ],
-        )
-        assert scheduled["status"] == "ok", scheduled
-        job = daemon.wait_finished(PROJECT, scheduled["jobid"])
+        job = _crawl_ads(daemon, site.url, db)
         fetched = len([p for _m, p in site.requests if p.startswith("/ads/ad-")])
         listings = site.listings
     log_file = daemon.home / "logs" / PROJECT / "board" / f"{job['id']}.log"
@@ -265,18 +270,7 @@ def test_a_scrapyd_job_respects_the_source_lock(
     with session_factory(engine)() as session:
         assert acquire_lock(session, "fixture-ads", max_runtime=600, holder="otherhost:7") is None
     with start_fixture_site(n_jobs=0, n_ads=5) as site:
-        scheduled = deployed.daemon.api(
-            "schedule.json",
-            [
-                ("project", PROJECT),
-                ("spider", "board"),
-                ("source", "fixture-ads"),
-                ("base_url", site.url),
-                ("setting", f"THBSCAN_DATABASE_URL={db}"),
-            ],
-        )
-        assert scheduled["status"] == "ok", scheduled
-        deployed.daemon.wait_finished(PROJECT, scheduled["jobid"])
+        _crawl_ads(deployed.daemon, site.url, db)
         fetched = [p for _m, p in site.requests if p != "/robots.txt"]
     with engine.connect() as conn:
         runs = conn.execute(select(CrawlJob.status, CrawlJob.stop_reason, CrawlJob.detail)).all()
