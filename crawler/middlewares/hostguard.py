@@ -8,13 +8,13 @@
   getting every retry at full rate); past ``THBSCAN_RETRY_AFTER_MAX`` or after
   ``THBSCAN_MAX_5XX`` answers 5xx in a row the host pauses.
   A good response resets the count.
-
-Responses are judged when they arrive (``response_downloaded``), before Scrapy sends
-the next waiting request of the slot: a back-off or pause holds that one too.
 * 401/403 (``THBSCAN_PAUSE_STATUSES``), a CAPTCHA page or ``THBSCAN_MAX_429``
   429s pause the host: its remaining requests are dropped for this run, and
   when every host of the spider is paused the spider closes (``host_paused``).
   No log-in, no CAPTCHA solving, no retry with another identity.
+
+Responses are judged when they arrive (``response_downloaded``), before Scrapy sends
+the next waiting request of the slot: a back-off or pause holds that one too.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class HostGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostGuardMiddleware:
         s = crawler.settings
-        return cls(
+        guard = cls(
             retry_after_max=s.getfloat("THBSCAN_RETRY_AFTER_MAX"),
             retry_after_default=s.getfloat("THBSCAN_RETRY_AFTER_DEFAULT"),
             max_429=s.getint("THBSCAN_MAX_429"),
@@ -112,12 +112,9 @@ class HostGuardMiddleware:
             pause_statuses=tuple(int(x) for x in s.getlist("THBSCAN_PAUSE_STATUSES")),
             stats=crawler.stats,
             crawler=crawler,
-        ).connected()
-
-    def connected(self) -> HostGuardMiddleware:
-        if self.crawler is not None:
-            self.crawler.signals.connect(self.observe, signal=signals.response_downloaded)
-        return self
+        )
+        crawler.signals.connect(guard.observe, signal=signals.response_downloaded)
+        return guard
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None:
