@@ -59,9 +59,9 @@ FILL = [
     "SELECT x, x, 'bench', (x % 1000) / 1000.0, 'high', {true}, {false}, {forms}, "
     "{explanation}, 'en', 'none', {empty_map}, {now} FROM {series}",
     "INSERT INTO review_items (id, listing_id, version_id, score_id, state, lane, reason, "
-    "priority, blind, created_at, updated_at) SELECT x, x, x, x, 'new', "
+    "priority, forms, blind, created_at, updated_at) SELECT x, x, x, x, 'new', "
     "CASE WHEN x % 50 = 0 THEN 'urgent' ELSE 'normal' END, 'flagged', (x % 1000) / 1000.0, "
-    "{false}, {now}, {now} FROM {series}",
+    "'[\"forced_labour\"]', {false}, {now}, {now} FROM {series}",
 ]
 DIALECT = {
     "postgresql": {

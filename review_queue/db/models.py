@@ -89,6 +89,9 @@ class ReviewItem(Base):
     # Never shown in the UI.
     reason: Mapped[str] = mapped_column(String(20), default="flagged")
     priority: Mapped[float] = mapped_column(Float, default=0.0)
+    # the forms its score names (a JSON list), kept here so that the queue chart of a large
+    # queue counts one table instead of joining every score
+    forms: Mapped[str | None] = mapped_column(String(400), default=None)
     # blind-first (R04): band, categories and explanation stay hidden until an analyst
     # records a first call; every sampled item is blind, and a share of the flagged ones
     blind: Mapped[bool] = mapped_column(Boolean, default=False)

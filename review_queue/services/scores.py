@@ -8,6 +8,7 @@ unflagged listings is queued too, indistinguishable in the UI (R04).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -193,6 +194,7 @@ def enqueue(
         priority = float(raw) if isinstance(raw, int | float) else score.score
     else:
         priority = blind_priority(score.version_id)
+    forms = json.dumps([str(c) for c in score.categories or []])[:400]
     if item is None:
         listing_id = session.scalar(
             select(ListingVersion.listing_id).where(ListingVersion.id == score.version_id)
@@ -205,11 +207,13 @@ def enqueue(
             lane=lane.value,
             reason=reason,
             priority=priority,
+            forms=forms,
             blind=is_blind(score.version_id, reason, blind_share),
         )
         session.add(item)
     else:  # a re-score updates what the analyst sees; decisions stay as recorded
         item.score_id = score.id
+        item.forms = forms
         item.lane = lane.value
         item.priority = priority
         item.updated_at = datetime.now(UTC)

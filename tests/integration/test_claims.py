@@ -143,3 +143,21 @@ def test_short_lease_expires(engine: Engine) -> None:
         threading.Event().wait(1.2)
         assert queue.claim(session, other, item_id).claimed_by == other.id
         session.commit()
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_a_claim_of_n_takes_exactly_n_items(engine: Engine, n: int) -> None:
+    """Each claim takes as many items as asked, and the database agrees: as a subquery of
+    the UPDATE, PostgreSQL ran the locking LIMIT once per updated row and one claim of 1
+    took several items."""
+    factory = session_factory(engine)
+    with factory() as session:
+        user = session.scalars(select(User).order_by(User.name)).first()
+        for _ in range(5):
+            ids = queue.claim_next(session, user, n)
+            session.commit()
+            assert len(ids) == n, ids
+        claimed = session.scalar(
+            select(func.count()).select_from(ReviewItem).where(ReviewItem.claimed_by == user.id)
+        )
+    assert claimed == 5 * n

@@ -69,6 +69,23 @@ def test_category_counts_do_not_reveal_bands(session: Session) -> None:
     assert queue.category_counts(session) == [("forced_labour", 3), ("possible minor", 1)]
 
 
+def test_the_chart_of_the_whole_queue_counts_the_forms_copied_onto_items(
+    session: Session,
+) -> None:
+    """The unfiltered chart reads the forms copied onto each item (one table); a filtered
+    one joins the scores. Both agree, also after a re-score changed an item's forms."""
+    from review_queue.services.queue_filter import QueueFilter
+
+    make_item(session, "a", categories=("forced_labour", "forced_criminality"))
+    make_item(session, "b", categories=("sexual_exploitation",), minor=True)
+    make_item(session, "c", categories=())
+    make_item(session, "a", categories=("sexual_exploitation",))  # a re-score of "a"
+    session.commit()
+    whole = queue.category_counts(session)
+    assert whole == [("sexual_exploitation", 2), ("no form named", 1), ("possible minor", 1)]
+    assert queue.category_counts(session, narrow=QueueFilter(source="fixture")) == whole
+
+
 def test_sampled_items_are_not_at_the_bottom(session: Session) -> None:
     from review_queue.services.scores import blind_priority
 
