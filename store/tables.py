@@ -5,6 +5,9 @@ Listings are versioned: a listing is identified by its natural key (source plus 
 listing id or canonical URL, R27); each distinct content hash is a new ``ListingVersion``.
 The review queue's tables (scores, review items, decisions, users, audit events) share this
 ``Base`` and refer to these tables by foreign key.
+
+Each column names its data category and retention class (``info=tag(...)``, with
+table-wide defaults in ``__table_args__``): the data register, :mod:`store.register`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from store.register import (
+    ANALYST,
+    CONTENT,
+    CURRENT,
+    DERIVED,
+    LISTING,
+    OPERATIONAL,
+    RECENT,
+    table_tag,
+    tag,
+)
 
 
 def utcnow() -> datetime:
@@ -55,17 +70,21 @@ class Base(DeclarativeBase):
 
 class Listing(Base):
     __tablename__ = "listings"
-    __table_args__ = (UniqueConstraint("source", "natural_key", name="uq_listing_natural_key"),)
+    __table_args__ = (
+        UniqueConstraint("source", "natural_key", name="uq_listing_natural_key"),
+        table_tag(retention=LISTING),
+    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(String(100))
-    natural_key: Mapped[str] = mapped_column(String(1000))
-    url: Mapped[str | None] = mapped_column(String(2000))
-    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    removed_at: Mapped[datetime | None] = mapped_column(default=None)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=tag(OPERATIONAL))
+    source: Mapped[str] = mapped_column(String(100), info=tag(OPERATIONAL))
+    natural_key: Mapped[str] = mapped_column(String(1000), info=tag(CONTENT))
+    url: Mapped[str | None] = mapped_column(String(2000), info=tag(CONTENT))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
+    removed_at: Mapped[datetime | None] = mapped_column(default=None, info=tag(OPERATIONAL))
     current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("listing_versions.id", use_alter=True, name="fk_listing_current_version")
+        ForeignKey("listing_versions.id", use_alter=True, name="fk_listing_current_version"),
+        info=tag(OPERATIONAL),
     )
 
     versions: Mapped[list[ListingVersion]] = relationship(
@@ -83,21 +102,24 @@ class ListingVersion(Base):
     __table_args__ = (
         UniqueConstraint("listing_id", "content_sha256", name="uq_version_content"),
         UniqueConstraint("listing_id", "version_no", name="uq_version_no"),
+        table_tag(retention=LISTING),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
-    version_no: Mapped[int] = mapped_column(Integer)
-    content_sha256: Mapped[str] = mapped_column(String(64))
-    fetched_at: Mapped[datetime] = mapped_column()
-    url: Mapped[str | None] = mapped_column(String(2000))
-    final_url: Mapped[str | None] = mapped_column(String(2000))
-    redirect_chain: Mapped[list[Any]] = mapped_column(default=list)
-    title: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
-    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    language: Mapped[str | None] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=tag(OPERATIONAL))
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), info=tag(OPERATIONAL)
+    )
+    version_no: Mapped[int] = mapped_column(Integer, info=tag(OPERATIONAL))
+    content_sha256: Mapped[str] = mapped_column(String(64), info=tag(OPERATIONAL))
+    fetched_at: Mapped[datetime] = mapped_column(info=tag(OPERATIONAL))
+    url: Mapped[str | None] = mapped_column(String(2000), info=tag(CONTENT))
+    final_url: Mapped[str | None] = mapped_column(String(2000), info=tag(CONTENT))
+    redirect_chain: Mapped[list[Any]] = mapped_column(default=list, info=tag(CONTENT))
+    title: Mapped[str] = mapped_column(Text, default="", info=tag(CONTENT))
+    text: Mapped[str] = mapped_column(Text, default="", info=tag(CONTENT))
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict, info=tag(CONTENT))
+    language: Mapped[str | None] = mapped_column(String(8), info=tag(DERIVED))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
 
     listing: Mapped[Listing] = relationship(back_populates="versions", foreign_keys=[listing_id])
 
@@ -106,6 +128,7 @@ class CrawlJob(Base):
     """One crawl run (R31): what it did and why it stopped."""
 
     __tablename__ = "crawl_jobs"
+    __table_args__ = table_tag(OPERATIONAL, RECENT)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(100))
@@ -130,6 +153,7 @@ class CrawlLock(Base):
     """One crawl run per source at a time (R31). A row is the lock; stale rows expire."""
 
     __tablename__ = "crawl_locks"
+    __table_args__ = table_tag(OPERATIONAL, CURRENT)
 
     source: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
@@ -141,24 +165,28 @@ class FetchValidator(Base):
     """HTTP validators of a fetched page, for conditional re-fetches (ETag, Last-Modified)."""
 
     __tablename__ = "fetch_validators"
-    __table_args__ = (UniqueConstraint("source", "url", name="uq_fetch_validator_url"),)
+    __table_args__ = (
+        UniqueConstraint("source", "url", name="uq_fetch_validator_url"),
+        table_tag(retention=RECENT),
+    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(String(100))
-    url: Mapped[str] = mapped_column(String(2000))
-    natural_key: Mapped[str] = mapped_column(String(1000))
-    etag: Mapped[str | None] = mapped_column(String(200))
-    last_modified: Mapped[str | None] = mapped_column(String(100))
-    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=tag(OPERATIONAL))
+    source: Mapped[str] = mapped_column(String(100), info=tag(OPERATIONAL))
+    url: Mapped[str] = mapped_column(String(2000), info=tag(CONTENT))
+    natural_key: Mapped[str] = mapped_column(String(1000), info=tag(CONTENT))
+    etag: Mapped[str | None] = mapped_column(String(200), info=tag(OPERATIONAL))
+    last_modified: Mapped[str | None] = mapped_column(String(100), info=tag(OPERATIONAL))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
 
 
 class ControlSwitch(Base):
     """A recorded operator switch; ``crawling`` stopped halts every crawl (R05)."""
 
     __tablename__ = "control_switches"
+    __table_args__ = table_tag(retention=CURRENT)
 
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
-    changed_by: Mapped[str] = mapped_column(String(100), default="")
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    reason: Mapped[str] = mapped_column(Text, default="")
+    name: Mapped[str] = mapped_column(String(40), primary_key=True, info=tag(OPERATIONAL))
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False, info=tag(OPERATIONAL))
+    changed_by: Mapped[str] = mapped_column(String(100), default="", info=tag(ANALYST))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
+    reason: Mapped[str] = mapped_column(Text, default="", info=tag(OPERATIONAL))

@@ -98,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     _json(q)
     q.set_defaults(func=_lazy("db", "run_upgrade"))
 
+    p = sub.add_parser(
+        "data-register",
+        help="the data register: every stored column's data category and retention class",
+        description="Prints every column of every table with its data category and retention "
+        "class, and what each category (with its purpose and legal basis) and class means: "
+        "Markdown (docs/data-register.md), or JSON with --json. Exit status 1 if a column "
+        "lacks either.",
+    )
+    _json(p)
+    p.set_defaults(func=_lazy("data_register", "run_data_register"))
+
     p = sub.add_parser("fixture-site", help="serve the bundled fixture listing site on loopback")
     p.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")

@@ -13,21 +13,49 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from store.register import (
+    ACCOUNT,
+    ANALYST,
+    AUDIT,
+    CONTENT,
+    CURRENT,
+    DECISION,
+    DERIVED,
+    IDENTIFIER,
+    OPERATIONAL,
+    RECENT,
+    REFERENCED,
+    SECRET,
+    table_tag,
+    tag,
+)
 from store.tables import Base, Listing, ListingVersion, UTCDateTime, utcnow
 
-__all__ = ["Base", "UTCDateTime"]
+__all__ = ["MIGRATION_TABLES", "Base", "UTCDateTime"]
+
+# alembic's own table, the schema's revision: no model maps it, the data register lists it
+MIGRATION_TABLES = MetaData()
+Table(
+    "alembic_version",
+    MIGRATION_TABLES,
+    Column("version_num", String(32), primary_key=True),
+    info=tag(OPERATIONAL, CURRENT),
+)
 
 
 class Score(Base):
@@ -35,6 +63,7 @@ class Score(Base):
     __table_args__ = (
         UniqueConstraint("version_id", "scorer_key", name="uq_score_version_scorer"),
         Index("ix_scores_scorer_key", "scorer_key"),
+        table_tag(DERIVED, REFERENCED),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,12 +91,15 @@ class Identifier(Base):
     __table_args__ = (
         UniqueConstraint("version_id", "pseudonym", name="uq_identifier_version"),
         Index("ix_identifiers_pseudonym", "pseudonym"),
+        table_tag(retention=REFERENCED),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("listing_versions.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))
-    pseudonym: Mapped[str] = mapped_column(String(120))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=tag(OPERATIONAL))
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("listing_versions.id", ondelete="CASCADE"), info=tag(OPERATIONAL)
+    )
+    kind: Mapped[str] = mapped_column(String(20), info=tag(DERIVED))
+    pseudonym: Mapped[str] = mapped_column(String(120), info=tag(IDENTIFIER))
 
 
 class ReviewItem(Base):
@@ -77,31 +109,40 @@ class ReviewItem(Base):
         Index("ix_review_items_state_lane", "state", "lane"),
         # the queue's order (urgent lane first, then priority): pages and claims read it
         Index("ix_review_items_queue", text("lane DESC"), text("priority DESC"), "id"),
+        table_tag(retention=REFERENCED),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
-    version_id: Mapped[int] = mapped_column(ForeignKey("listing_versions.id", ondelete="CASCADE"))
-    score_id: Mapped[int] = mapped_column(ForeignKey("scores.id", ondelete="CASCADE"))
-    state: Mapped[str] = mapped_column(String(20), default="new")
-    lane: Mapped[str] = mapped_column(String(20), default="normal")
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=tag(OPERATIONAL))
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), info=tag(OPERATIONAL)
+    )
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("listing_versions.id", ondelete="CASCADE"), info=tag(OPERATIONAL)
+    )
+    score_id: Mapped[int] = mapped_column(
+        ForeignKey("scores.id", ondelete="CASCADE"), info=tag(OPERATIONAL)
+    )
+    state: Mapped[str] = mapped_column(String(20), default="new", info=tag(OPERATIONAL))
+    lane: Mapped[str] = mapped_column(String(20), default="normal", info=tag(OPERATIONAL))
     # "flagged" or "sample" (an unflagged listing mixed in against automation bias, R04).
     # Never shown in the UI.
-    reason: Mapped[str] = mapped_column(String(20), default="flagged")
-    priority: Mapped[float] = mapped_column(Float, default=0.0)
+    reason: Mapped[str] = mapped_column(String(20), default="flagged", info=tag(OPERATIONAL))
+    priority: Mapped[float] = mapped_column(Float, default=0.0, info=tag(OPERATIONAL))
     # the forms its score names (a JSON list), kept here so that the queue chart of a large
     # queue counts one table instead of joining every score
-    forms: Mapped[str | None] = mapped_column(String(400), default=None)
+    forms: Mapped[str | None] = mapped_column(String(400), default=None, info=tag(DERIVED))
     # blind-first (R04): band, categories and explanation stay hidden until an analyst
     # records a first call; every sampled item is blind, and a share of the flagged ones
-    blind: Mapped[bool] = mapped_column(Boolean, default=False)
-    first_call: Mapped[str | None] = mapped_column(String(20), default=None)
-    first_call_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
-    first_call_at: Mapped[datetime | None] = mapped_column(default=None)
-    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    claim_expires_at: Mapped[datetime | None] = mapped_column(default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blind: Mapped[bool] = mapped_column(Boolean, default=False, info=tag(OPERATIONAL))
+    first_call: Mapped[str | None] = mapped_column(String(20), default=None, info=tag(DECISION))
+    first_call_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), default=None, info=tag(DECISION)
+    )
+    first_call_at: Mapped[datetime | None] = mapped_column(default=None, info=tag(DECISION))
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), info=tag(DECISION))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(default=None, info=tag(DECISION))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
 
     listing: Mapped[Listing] = relationship()
     version: Mapped[ListingVersion] = relationship()
@@ -113,6 +154,7 @@ class Decision(Base):
     """A human decision. Never updated: a reversal is a new record (R03)."""
 
     __tablename__ = "decisions"
+    __table_args__ = table_tag(DECISION, AUDIT)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
@@ -138,7 +180,10 @@ class AuditEvent(Base):
     """Append-only event log (R02). No raw personal data in ``details``."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_object", "object_type", "object_id"),
+        table_tag(DECISION, AUDIT),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -151,11 +196,12 @@ class AuditEvent(Base):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = table_tag(ANALYST, ACCOUNT)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(20))
-    password_hash: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200), info=tag(SECRET))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -164,17 +210,20 @@ class WebSession(Base):
     """A login session. Only a hash of the session token is stored."""
 
     __tablename__ = "web_sessions"
+    __table_args__ = table_tag(retention=RECENT)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=tag(OPERATIONAL))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True, info=tag(SECRET))
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), info=tag(ANALYST)
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64), info=tag(SECRET))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(ANALYST))
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(ANALYST))
     # a decision form kept when it could not be recorded (the session had ended, the item
     # changed): {"item", "action", "reason"}, shown again on the item until it is decided
-    draft: Mapped[dict[str, Any] | None] = mapped_column(default=None)
-    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(default=None, info=tag(DECISION))
+    ended_at: Mapped[datetime | None] = mapped_column(default=None, info=tag(ANALYST))
 
     user: Mapped[User] = relationship()
 
@@ -184,11 +233,12 @@ class Watch(Base):
     search: listings that match it after ``checked_at`` enter the queue as "watched"."""
 
     __tablename__ = "watches"
+    __table_args__ = table_tag(DECISION, CURRENT)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     label: Mapped[str] = mapped_column(String(300))
-    pseudonyms: Mapped[list[Any]] = mapped_column(default=list)
+    pseudonyms: Mapped[list[Any]] = mapped_column(default=list, info=tag(IDENTIFIER))
     query: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text, source, indicator
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -202,11 +252,12 @@ class LinkGroup(Base):
     signals, and the shared text and slots of its largest template group."""
 
     __tablename__ = "link_groups"
+    __table_args__ = table_tag(DERIVED, REFERENCED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     linked_by: Mapped[list[Any]] = mapped_column(default=list)  # phone, email, handle, template
-    template: Mapped[str | None] = mapped_column(Text, default=None)
-    slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    template: Mapped[str | None] = mapped_column(Text, default=None, info=tag(CONTENT))
+    slots: Mapped[dict[str, Any]] = mapped_column(default=dict, info=tag(CONTENT))
     signals: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -215,6 +266,7 @@ class ListingLink(Base):
     """Which cluster a listing is in (listings linked to nothing have no row)."""
 
     __tablename__ = "listing_links"
+    __table_args__ = table_tag(DERIVED, REFERENCED)
 
     listing_id: Mapped[int] = mapped_column(
         ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
@@ -230,6 +282,7 @@ class LinkOverride(Base):
     listing to nothing; ``merge`` links a listing's cluster with another listing's."""
 
     __tablename__ = "link_overrides"
+    __table_args__ = table_tag(DECISION, AUDIT)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action: Mapped[str] = mapped_column(String(16))
@@ -248,15 +301,16 @@ class LinkEntry(Base):
     parameters (``config``, :attr:`nlp.linking.TemplateConfig.key`)."""
 
     __tablename__ = "link_entries"
+    __table_args__ = table_tag(DERIVED, REFERENCED)
 
     listing_id: Mapped[int] = mapped_column(
         ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
     )
     version_id: Mapped[int] = mapped_column(ForeignKey("listing_versions.id", ondelete="CASCADE"))
-    config: Mapped[str] = mapped_column(String(80))
+    config: Mapped[str] = mapped_column(String(80), info=tag(OPERATIONAL))
     signature: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     ages: Mapped[list[Any]] = mapped_column(default=list)
-    indexed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    indexed_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
 
 
 class LinkBucket(Base):
@@ -264,7 +318,10 @@ class LinkBucket(Base):
     share a bucket are candidates, checked by their signatures' similarity."""
 
     __tablename__ = "link_buckets"
-    __table_args__ = (Index("ix_link_buckets_listing", "listing_id"),)
+    __table_args__ = (
+        Index("ix_link_buckets_listing", "listing_id"),
+        table_tag(DERIVED, REFERENCED),
+    )
 
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     listing_id: Mapped[int] = mapped_column(
@@ -276,7 +333,10 @@ class TemplateLink(Base):
     """Two listings written from one template (``listing_a`` < ``listing_b``)."""
 
     __tablename__ = "template_links"
-    __table_args__ = (Index("ix_template_links_b", "listing_b"),)
+    __table_args__ = (
+        Index("ix_template_links_b", "listing_b"),
+        table_tag(DERIVED, REFERENCED),
+    )
 
     listing_a: Mapped[int] = mapped_column(
         ForeignKey("link_entries.listing_id", ondelete="CASCADE"), primary_key=True
@@ -292,6 +352,7 @@ class LoginThrottle(Base):
     sign-in is refused for either (R22)."""
 
     __tablename__ = "login_throttle"
+    __table_args__ = table_tag(ANALYST, RECENT)
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)  # account:... address:...
     failures: Mapped[int] = mapped_column(Integer, default=0)
