@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.thbscan-installed
 
-.PHONY: install demo demo-json test test-all lint unit integration bench audit clean
+.PHONY: install demo demo-json test test-all lint unit integration bench audit clean model-emscad
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,22 @@ integration: $(STAMP)
 ## bench: scoring and crawling benchmarks (figures printed, not asserted)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## model-emscad: the text model trained on EMSCAD's development split in $THBSCAN_REAL_DATA
+## (cross-validated figures, at the real prevalence), then evaluated on every other EMSCAD
+## file there (held-out rows); the model goes to build/models/emscad-dev (docs/models.md)
+EMSCAD_MODEL ?= build/models/emscad-dev
+model-emscad: $(STAMP)
+	@test -f "$(THBSCAN_REAL_DATA)/emscad/emscad_dev.csv" || { echo "set THBSCAN_REAL_DATA to a directory with emscad/emscad_dev.csv" >&2; exit 2; }
+	rm -rf $(EMSCAD_MODEL)
+	$(BIN)/thbscan model train --dataset emscad "$(THBSCAN_REAL_DATA)/emscad/emscad_dev.csv" \
+		--out $(EMSCAD_MODEL) --prevalence 0.0484
+	@for f in "$(THBSCAN_REAL_DATA)"/emscad/*.csv; do \
+		case "$$f" in */emscad_dev.csv) continue;; esac; \
+		echo "== held out: $$f"; \
+		$(BIN)/thbscan model evaluate --dataset emscad "$$f" --model $(EMSCAD_MODEL) \
+			--prevalence 0.0484 || exit 1; \
+	done
 
 ## audit: known vulnerabilities in the installed dependencies (R19); needs the PyPI or OSV
 ## vulnerability service, which a machine with only a package mirror cannot reach

@@ -18,6 +18,7 @@ from typing import Any
 import joblib
 
 from models.errors import ModelError, UntrustedModel
+from models.listing_model import ListingModel
 from models.textmodel import TextModel
 from nlp.calibration import Calibration, CalibrationError
 
@@ -40,6 +41,16 @@ class RegisteredModel:
     created: str
     trained_on: str
     metrics: dict[str, Any]
+    # Listing models (models/listing_model.py) live in a versioned directory with their
+    # own manifest (models/model_store.py); ``file`` is then the artefact in it.
+    kind: str = "text"
+    threshold: float | None = None
+    directory: str | None = None
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> RegisteredModel:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in entry.items() if k in known})
 
 
 class ModelRegistry:
@@ -87,6 +98,48 @@ class ModelRegistry:
         )
         manifest["models"][version] = entry.__dict__
         if promote or manifest.get("promoted") is None:
+            manifest["promoted"] = version
+        self._write(manifest)
+        return entry
+
+    def register_dir(self, directory: Path, *, promote: bool = False) -> RegisteredModel:
+        """Register a model directory written by ``thbscan model train``
+        (models/model_store.py) under its version, with its artefact's SHA-256 as read
+        now: loading through the registry checks the file against this record."""
+        from models.model_store import read_manifest
+
+        directory = Path(directory).resolve()
+        model = read_manifest(directory)
+        version = str(model["version"])
+        manifest = self.manifest()
+        if version in manifest["models"]:
+            raise ModelError(f"model version {version!r} exists: choose a new version")
+        artefact = directory / model["artefact"]["file"]
+        actual = sha256_file(artefact)
+        if actual != model["artefact"]["sha256"]:
+            raise UntrustedModel(
+                f"model file {artefact} has SHA-256 {actual[:16]}..., its manifest says "
+                f"{model['artefact']['sha256'][:16]}...: refusing to register an altered file"
+            )
+        here = self.directory.resolve()
+        where = (
+            str(directory.relative_to(here)) if directory.is_relative_to(here) else str(directory)
+        )
+        data = model.get("data", {})
+        entry = RegisteredModel(
+            version=version,
+            file=str(Path(where) / model["artefact"]["file"]),
+            sha256=actual,
+            created=model["created"],
+            trained_on=f"{data.get('name', '?')} ({data.get('rows', '?')} listings, "
+            f"{data.get('positives', '?')} flag-worthy; sha256 {str(data.get('sha256', ''))[:12]})",
+            metrics=model.get("metrics", {}),
+            kind=model["kind"],
+            threshold=float(model["threshold"]["value"]),
+            directory=where,
+        )
+        manifest["models"][version] = entry.__dict__
+        if promote:
             manifest["promoted"] = version
         self._write(manifest)
         return entry
@@ -161,10 +214,16 @@ class ModelRegistry:
                 f"no model version {version!r} in {self.manifest_path}: "
                 "train one with `thbscan model train`"
             )
-        return RegisteredModel(**manifest["models"][version])
+        return RegisteredModel.of(manifest["models"][version])
 
-    def load(self, version: str | None = None) -> TextModel:
+    def load(self, version: str | None = None) -> TextModel | ListingModel:
         entry = self.entry(version)
+        if entry.kind != "text":
+            from models.model_store import load_model_dir
+
+            if entry.directory is None:
+                raise ModelError(f"model {entry.version}: the manifest names no directory")
+            return load_model_dir(self.directory / entry.directory, expected_sha256=entry.sha256)
         path = self.directory / entry.file
         if not path.is_file():
             raise ModelError(f"model file {path} is missing: re-train or restore it")

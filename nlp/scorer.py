@@ -92,6 +92,10 @@ class Assessment:
     language_supported: bool = True
     total: float = 0.0  # the counted weights' sum behind ``evidence``
     links: tuple[LinkContribution, ...] = ()  # cross-listing signals (nlp/linking)
+    # Set when the text model raised the listing to the queue on its own (its probability
+    # reached the model's stored threshold; ``model_combination = "raise"``): why, in words.
+    model_reason: str | None = None
+    model_threshold: float | None = None
 
     def to_check_dict(self) -> dict[str, Any]:
         """The stable ``thbscan check`` output object."""
@@ -128,6 +132,15 @@ class Assessment:
                 "probability": None
                 if self.model_probability is None
                 else round(self.model_probability, 4),
+                **(
+                    {}
+                    if self.model_threshold is None
+                    else {
+                        "threshold": round(self.model_threshold, 4),
+                        "raised": self.model_reason is not None,
+                        "reason": self.model_reason,
+                    }
+                ),
             },
         }
 
@@ -159,6 +172,24 @@ class Scorer:
         self.config = config or load_scoring_config()
         self.threshold = float(self.config["threshold"])
         self.model_weight = float(self.config["model_weight"]) if model is not None else 0.0
+        # A model stored with a threshold chosen on validation data (models/listing_model.py)
+        # joins the indicators by ``model_combination``; older models blend (model_weight).
+        threshold = getattr(model, "threshold", None) if model is not None else None
+        self.model_threshold = None if threshold is None else float(threshold)
+        self.combination = (
+            str(self.config.get("model_combination", "blend"))
+            if self.model_threshold is not None
+            else "blend"
+        )
+        if self.combination not in ("blend", "raise"):
+            raise ValueError(
+                f"model_combination {self.combination!r} in scoring.toml: use 'blend' or 'raise'"
+            )
+        self.model_pattern = str(getattr(model, "pattern", "") or "flag-worthy wording")
+        # Where the model was trained and measured: it raises listings only there (an
+        # empty tuple: any language, any kind).
+        self.model_languages = tuple(getattr(model, "languages", ()) or ())
+        self.model_kinds = tuple(getattr(model, "kinds", ()) or ())
         self.evidence_scale = float(self.config["evidence_scale"])
         self.compiled = compile_catalogue(
             catalogue,
@@ -256,30 +287,48 @@ class Scorer:
                 kind=analysis.kind,
                 language_supported=language.supported,
                 total=analysis.total,
+                model_threshold=self.model_threshold,
             )
         )
 
     def _finish(self, a: Assessment) -> Assessment:
         """The score, flag and band of an assessment from its evidence and probability."""
-        probability = a.model_probability
-        if probability is None or not math.isfinite(probability):
+        p = a.model_probability
+        probability = p if p is not None and math.isfinite(p) else None
+        reason = None
+        if probability is None or self.combination == "raise":
             score = a.evidence
         else:
             score = (1 - self.model_weight) * a.evidence + self.model_weight * probability
         raw = min(1.0, max(0.0, score))
         flagged = raw >= self.threshold and bool(a.categories)  # policy on the raw score
+        if (
+            self.combination == "raise"
+            and probability is not None
+            and self.model_threshold is not None
+            and probability >= self.model_threshold
+            and (not self.model_languages or a.language in self.model_languages)
+            and (not self.model_kinds or a.kind in self.model_kinds)
+        ):
+            # The model raises the listing to the queue on its own (docs/models.md): it is
+            # flagged, and its explanation says so; the score stays the indicators'.
+            reason = f"text model: {self.model_pattern}, probability {probability:.2f}"
+            flagged = True
         band = band_of(
             raw,
             self.config["bands"],
             form_named=bool(a.categories),
             urgent_minor=a.possible_minor and flagged,
         )
+        if reason is not None and band == "low":
+            band = "medium"
         return replace(
             a,
             score=raw if self.calibration is None else self.calibration(raw),
             raw_score=raw,
             flagged=flagged,
             band=band,
+            model_reason=reason,
         )
 
     def with_links(self, a: Assessment, signals: Iterable[Any]) -> Assessment:

@@ -57,6 +57,7 @@ def _lists(p: argparse.ArgumentParser, *, drafts: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from thbscan.model_parser import add_model_commands
     from thbscan.review_parser import add_review_commands
 
     parser = argparse.ArgumentParser(
@@ -287,19 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_review_commands(sub)
 
-    p = sub.add_parser("model", help="the scorer's text model")
-    msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
-    q = msub.add_parser("train", help="train on the fixture corpus and register the artefact")
-    q.add_argument("--version", required=True, help="new model version, e.g. 1.0.1")
-    q.add_argument("--promote", action="store_true", help="make it the model used for scoring")
-    _json(q)
-    q.set_defaults(func=_lazy("text_model", "run_train"))
-    q = msub.add_parser("list", help="registered models (* = promoted)")
-    _json(q)
-    q.set_defaults(func=_lazy("text_model", "run_list"))
-    q = msub.add_parser("promote", help="use a registered model for scoring (a human decision)")
-    q.add_argument("version")
-    q.set_defaults(func=_lazy("text_model", "run_promote"))
+    add_model_commands(sub)
 
     p = sub.add_parser(
         "calibration",
