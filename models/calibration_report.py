@@ -9,52 +9,16 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from models import unit_chart as chart
 from nlp.calibration import Calibration
 
-W, H, PAD = 360, 300, 44
 RAW_COLOUR, CAL_COLOUR = "#b45309", "#1d4ed8"
 
 
-def _xy(px: float, py: float) -> tuple[float, float]:
-    return PAD + px * (W - 2 * PAD), H - PAD - py * (H - 2 * PAD)
-
-
-def _axes(title: str, xlabel: str, ylabel: str) -> list[str]:
-    out = [
-        f'<text x="{W / 2}" y="18" text-anchor="middle" font-weight="bold">{escape(title)}</text>'
-    ]
-    x0, y0 = _xy(0, 0)
-    x1, y1 = _xy(1, 1)
-    out.append(
-        f'<rect x="{x0}" y="{y1}" width="{x1 - x0}" height="{y0 - y1}" fill="none" stroke="#999"/>'
-    )
-    for t in (0, 0.25, 0.5, 0.75, 1):
-        tx, _ = _xy(t, 0)
-        _, ty = _xy(0, t)
-        out.append(f'<text x="{tx}" y="{y0 + 14}" text-anchor="middle" font-size="10">{t:g}</text>')
-        out.append(f'<text x="{x0 - 6}" y="{ty + 3}" text-anchor="end" font-size="10">{t:g}</text>')
-    out.append(
-        f'<text x="{W / 2}" y="{H - 8}" text-anchor="middle" font-size="11">{escape(xlabel)}</text>'
-    )
-    out.append(
-        f'<text x="12" y="{H / 2}" text-anchor="middle" font-size="11" '
-        f'transform="rotate(-90 12 {H / 2})">{escape(ylabel)}</text>'
-    )
-    a, b = _xy(0, 0), _xy(1, 1)
-    out.append(
-        f'<line x1="{a[0]}" y1="{a[1]}" x2="{b[0]}" y2="{b[1]}" stroke="#bbb" '
-        'stroke-dasharray="4 3"/>'
-    )
-    return out
-
-
 def _series(rows: list[dict[str, Any]], colour: str, label: str, row: int) -> list[str]:
-    pts = [_xy(r["predicted"], r["observed"]) for r in rows]
-    out = []
-    if len(pts) > 1:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}"/>')
-    for (x, y), r in zip(pts, rows, strict=True):
+    out = chart.line([(r["predicted"], r["observed"]) for r in rows], colour)
+    for r in rows:
+        x, y = chart.xy(r["predicted"], r["observed"])
         radius = 2.5 + 9 * r["weight_share"] ** 0.5
         out.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{colour}" '
@@ -62,19 +26,16 @@ def _series(rows: list[dict[str, Any]], colour: str, label: str, row: int) -> li
             f"{r['predicted']:.3f}, observed {r['observed']:.3f}, {r['count']} decisions"
             "</title></circle>"
         )
-    lx, ly = PAD + 8, PAD + 4 + 14 * row
-    out.append(
-        f'<circle cx="{lx}" cy="{ly - 4}" r="4" fill="{colour}"/>'
-        f'<text x="{lx + 8}" y="{ly}" font-size="11">{escape(label)}</text>'
-    )
-    return out
+    return out + chart.legend(colour, label, row)
 
 
 def reliability_svg(evaluation: dict[str, Any]) -> str:
-    parts = _axes("Reliability (out of fold)", "predicted probability", "share escalated")
+    parts = chart.frame(
+        "Reliability (out of fold)", "predicted probability", "share escalated", diagonal=True
+    )
     parts += _series(evaluation["reliability_raw"], RAW_COLOUR, "raw score", 0)
     parts += _series(evaluation["reliability_calibrated"], CAL_COLOUR, "calibrated", 1)
-    return _svg(
+    return chart.svg(
         parts,
         "Reliability diagram: predicted probability against the share of "
         "decisions that escalated, raw score and calibrated score",
@@ -82,23 +43,12 @@ def reliability_svg(evaluation: dict[str, Any]) -> str:
 
 
 def map_svg(cal: Calibration) -> str:
-    parts = _axes(f"Calibration {cal.version}", "raw score", "calibrated score")
+    parts = chart.frame(
+        f"Calibration {cal.version}", "raw score", "calibrated score", diagonal=True
+    )
     xs = [0.0, *cal.x, 1.0]
-    pts = [_xy(x, cal(x)) for x in xs]
-    parts.append(
-        '<polyline points="'
-        + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        + f'" fill="none" stroke="{CAL_COLOUR}" stroke-width="2"/>'
-    )
-    return _svg(parts, "The calibration map from raw score to calibrated score")
-
-
-def _svg(parts: list[str], label: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
-        f'viewBox="0 0 {W} {H}" role="img" aria-label="{escape(label)}" '
-        'font-family="sans-serif">' + "".join(parts) + "</svg>"
-    )
+    parts += chart.line([(x, cal(x)) for x in xs], CAL_COLOUR)
+    return chart.svg(parts, "The calibration map from raw score to calibrated score")
 
 
 def render(cal: Calibration) -> str:

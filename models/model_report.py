@@ -13,83 +13,35 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from models.evaluation_report import BLUE, GREEN, GREY, RED, _bars, _table
+from models import unit_chart as chart
+from models.evaluation_report import BLUE, GREEN, RED, _bars, _table
 
 __all__ = ["model_card", "render_report"]
 
-_W, _H, _PAD = 360, 300, 44
-
-
-def _frame(title: str) -> list[str]:
-    plot = _W - _PAD - 14
-    parts = [
-        f'<text x="{_W / 2}" y="16" text-anchor="middle" font-weight="bold">{escape(title)}</text>',
-        f'<rect x="{_PAD}" y="28" width="{plot}" height="{plot - 50}" fill="none" '
-        'stroke="#9ca3af"/>',
-    ]
-    for t in (0, 0.25, 0.5, 0.75, 1):
-        x, y = _x(t), _y(t)
-        parts.append(
-            f'<text x="{_PAD - 4}" y="{y + 3:.1f}" text-anchor="end" font-size="10">{t:.2f}</text>'
-        )
-        parts.append(
-            f'<text x="{x:.1f}" y="{_y(0) + 14:.1f}" text-anchor="middle" '
-            f'font-size="10">{t:.2f}</text>'
-        )
-    return parts
-
-
-def _x(v: float) -> float:
-    return _PAD + v * (_W - _PAD - 14)
-
-
-def _y(v: float) -> float:
-    return 28 + (1 - v) * (_W - _PAD - 14 - 50)
-
-
-def _svg(title: str, parts: list[str]) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
-        f'viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(title)}" '
-        'font-family="sans-serif">' + "".join(parts) + "</svg>"
-    )
-
-
-def _line(points: list[tuple[float, float]], colour: str, name: str, k: int) -> list[str]:
-    if not points:
-        return []
-    path = " ".join(f"{_x(a):.1f},{_y(b):.1f}" for a, b in points)
-    return [
-        f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2">'
-        f"<title>{escape(name)}</title></polyline>",
-        f'<rect x="{_PAD + 6 + k * 150}" y="{_H - 18}" width="10" height="10" fill="{colour}"/>'
-        f'<text x="{_PAD + 20 + k * 150}" y="{_H - 9}" font-size="11">{escape(name)}</text>',
-    ]
-
 
 def pr_chart(ev: dict[str, Any]) -> str:
-    parts = _frame("Precision (y) against recall (x)")
-    parts += _line(ev["charts"]["pr"], BLUE, "as measured", 0)
+    parts = chart.frame("Precision-recall curve", "recall", "precision")
+    parts += chart.line(ev["charts"]["pr"], BLUE, "as measured") + chart.legend(
+        BLUE, "as measured", 0
+    )
     if ev["charts"].get("pr_at_prevalence"):
-        parts += _line(ev["charts"]["pr_at_prevalence"], RED, "at the prevalence", 1)
-    return _svg("Precision-recall curve", parts)
+        parts += chart.line(ev["charts"]["pr_at_prevalence"], RED, "at the prevalence")
+        parts += chart.legend(RED, "at the prevalence", 1)
+    return chart.svg(parts, "Precision-recall curve")
 
 
 def calibration_chart(ev: dict[str, Any]) -> str:
-    parts = _frame("Observed share (y) against predicted (x)")
-    parts.append(
-        f'<line x1="{_x(0)}" y1="{_y(0)}" x2="{_x(1)}" y2="{_y(1)}" stroke="{GREY}" '
-        'stroke-dasharray="4 3"/>'
-    )
+    parts = chart.frame("Calibration plot", "predicted", "observed share", diagonal=True)
     bins = ev["charts"]["calibration"]
-    parts += _line([(b["predicted"], b["observed"]) for b in bins], GREEN, "model", 0)
+    parts += chart.line([(b["predicted"], b["observed"]) for b in bins], GREEN, "model")
     for b in bins:
+        x, y = chart.xy(b["predicted"], b["observed"])
         parts.append(
-            f'<circle cx="{_x(b["predicted"]):.1f}" cy="{_y(b["observed"]):.1f}" r="3" '
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" '
             f'fill="{GREEN}"><title>predicted {b["predicted"]:.2f}, observed '
             f"{b['observed']:.2f}, {b['n']} listings</title></circle>"
         )
-    return _svg("Calibration plot", parts)
+    return chart.svg(parts, "Calibration plot")
 
 
 def confusion_chart(ev: dict[str, Any]) -> str:
@@ -101,7 +53,7 @@ def confusion_chart(ev: dict[str, Any]) -> str:
         ("other, not flagged", c["tn"], 1, 1, GREEN),
     ]
     parts = [
-        f'<text x="{_W / 2}" y="16" text-anchor="middle" font-weight="bold">'
+        f'<text x="{chart.W / 2}" y="16" text-anchor="middle" font-weight="bold">'
         f"Confusion matrix at threshold {ev['metrics']['threshold']:.3f}</text>",
         '<text x="150" y="40" text-anchor="middle" font-size="11">flagged</text>',
         '<text x="270" y="40" text-anchor="middle" font-size="11">not flagged</text>',
@@ -115,7 +67,7 @@ def confusion_chart(ev: dict[str, Any]) -> str:
             f'fill-opacity="0.15" stroke="{colour}"><title>{escape(name)}: {count}</title></rect>'
             f'<text x="{x + 57}" y="{y + 58}" text-anchor="middle" font-size="20">{count}</text>'
         )
-    return _svg("Confusion matrix", parts)
+    return chart.svg(parts, "Confusion matrix")
 
 
 def _f(value: Any) -> str:
