@@ -20,9 +20,9 @@ import numpy as np
 import scipy
 import sklearn
 
-from models.errors import ModelError, UntrustedModel
+from models.errors import ModelError
 from models.listing_model import DEFAULT_PATTERN, MODEL_KIND, ListingModel
-from models.registry import sha256_file
+from models.registry import sha256_file, verified
 
 __all__ = ["ARTEFACT", "MANIFEST", "load_model_dir", "read_manifest", "write_model_dir"]
 
@@ -110,16 +110,8 @@ def load_model_dir(directory: Path, *, expected_sha256: str | None = None) -> Li
     (the registry's record) or, without one, the directory's manifest."""
     manifest = read_manifest(directory)
     artefact = manifest.get("artefact") or {}
-    path = Path(directory) / str(artefact.get("file", ARTEFACT))
-    if not path.is_file():
-        raise ModelError(f"model file {path} is missing: train it again or restore it")
     expected = expected_sha256 or str(artefact.get("sha256", ""))
-    actual = sha256_file(path)
-    if actual != expected:
-        raise UntrustedModel(
-            f"model file {path} has SHA-256 {actual[:16]}..., the manifest says "
-            f"{expected[:16]}...: refusing to load an altered file"
-        )
+    path = verified(Path(directory) / str(artefact.get("file", ARTEFACT)), expected)
     threshold = float((manifest.get("threshold") or {}).get("value", 0.5))
     return ListingModel(
         joblib.load(path),

@@ -33,6 +33,20 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def verified(path: Path, expected: str, what: str = "model", use: str = "load") -> Path:
+    """``path``, once its SHA-256 equals ``expected`` (R29): an altered file is refused
+    before anything opens it."""
+    if not path.is_file():
+        raise ModelError(f"{what} file {path} is missing: train it again or restore it")
+    actual = sha256_file(path)
+    if actual != expected:
+        raise UntrustedModel(
+            f"{what} file {path} has SHA-256 {actual[:16]}..., the manifest says "
+            f"{expected[:16]}...: refusing to {use} an altered file"
+        )
+    return path
+
+
 @dataclass(frozen=True)
 class RegisteredModel:
     version: str
@@ -114,13 +128,8 @@ class ModelRegistry:
         manifest = self.manifest()
         if version in manifest["models"]:
             raise ModelError(f"model version {version!r} exists: choose a new version")
-        artefact = directory / model["artefact"]["file"]
-        actual = sha256_file(artefact)
-        if actual != model["artefact"]["sha256"]:
-            raise UntrustedModel(
-                f"model file {artefact} has SHA-256 {actual[:16]}..., its manifest says "
-                f"{model['artefact']['sha256'][:16]}...: refusing to register an altered file"
-            )
+        actual = model["artefact"]["sha256"]
+        verified(directory / model["artefact"]["file"], actual, use="register")
         here = self.directory.resolve()
         where = (
             str(directory.relative_to(here)) if directory.is_relative_to(here) else str(directory)
@@ -192,15 +201,7 @@ class ModelRegistry:
         entry = manifest["calibrations"].get(version)
         if entry is None:
             raise ModelError(f"no calibration version {version!r} in {self.manifest_path}")
-        path = self.directory / entry["file"]
-        if not path.is_file():
-            raise ModelError(f"calibration file {path} is missing: fit it again or restore it")
-        actual = sha256_file(path)
-        if actual != entry["sha256"]:
-            raise UntrustedModel(
-                f"calibration file {path} has SHA-256 {actual[:16]}..., the manifest says "
-                f"{entry['sha256'][:16]}...: refusing to use an altered file"
-            )
+        path = verified(self.directory / entry["file"], entry["sha256"], "calibration", "use")
         try:
             return Calibration.from_json(path.read_text(encoding="utf-8"), source=str(path))
         except CalibrationError as exc:
@@ -224,13 +225,5 @@ class ModelRegistry:
             if entry.directory is None:
                 raise ModelError(f"model {entry.version}: the manifest names no directory")
             return load_model_dir(self.directory / entry.directory, expected_sha256=entry.sha256)
-        path = self.directory / entry.file
-        if not path.is_file():
-            raise ModelError(f"model file {path} is missing: re-train or restore it")
-        actual = sha256_file(path)
-        if actual != entry.sha256:
-            raise UntrustedModel(
-                f"model file {path} has SHA-256 {actual[:16]}..., the manifest says "
-                f"{entry.sha256[:16]}...: refusing to load an altered file"
-            )
+        path = verified(self.directory / entry.file, entry.sha256)
         return TextModel(joblib.load(path), entry.version)
