@@ -21,6 +21,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from models.calibration_fit import Outcomes, reliability
+
 __all__ = [
     "best_threshold",
     "by_group",
@@ -152,21 +154,10 @@ def pr_points(
 
 def calibration_bins(labels: ArrayLike, probs: ArrayLike, bins: int = 10) -> list[dict[str, float]]:
     """Per probability bin with listings: mean predicted probability, observed share of
-    positives, count."""
+    positives, count (the calibration fit's reliability bins, every listing weighing 1)."""
     y, p = _arrays(labels, probs)
-    index = np.minimum((p * bins).astype(int), bins - 1)
-    out = []
-    for b in range(bins):
-        mask = index == b
-        if mask.any():
-            out.append(
-                {
-                    "predicted": float(p[mask].mean()),
-                    "observed": float(y[mask].mean()),
-                    "n": int(mask.sum()),
-                }
-            )
-    return out
+    rows = reliability(p, Outcomes(p, y, np.ones(len(y))), bins)
+    return [{"predicted": r["predicted"], "observed": r["observed"], "n": r["count"]} for r in rows]
 
 
 def by_group(
