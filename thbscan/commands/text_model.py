@@ -50,15 +50,6 @@ def _domain(args: argparse.Namespace, dataset: Dataset) -> dict[str, list[str]]:
     return domain
 
 
-def fixture_corpus() -> tuple[list[str], list[int]]:
-    from fixture_site import generate_listings
-
-    listings = generate_listings()
-    texts = [f"{x.title}\n\n{x.text}" for x in listings]
-    labels = [int(x.expected == "flagged") for x in listings]
-    return texts, labels
-
-
 def _fixture_dataset() -> Dataset:
     from fixture_site import generate_listings
 
