@@ -86,13 +86,16 @@ def nothing_fetched_reason(stats: Mapping[str, Any]) -> str | None:
     return "; ".join(causes) or "no page was fetched"
 
 
-def outcome(stats: Mapping[str, Any], finish_reason: str) -> tuple[str, str | None]:
+def outcome(
+    stats: Mapping[str, Any], finish_reason: str, *, shared_frontier: bool = False
+) -> tuple[str, str | None]:
     """``(status, why)``: status is ``complete``, ``incomplete``, ``stopped``, ``locked``
     (another run holds the source) or ``nothing_fetched``; ``why`` explains any status
     but ``complete``."""
     if finish_reason == LOCKED:
         return "locked", str(stats.get("thbscan/lock/holder") or "another run")
-    nothing = nothing_fetched_reason(stats)
+    # A worker of a shared (Redis) frontier may find its peers took every page.
+    nothing = None if shared_frontier else nothing_fetched_reason(stats)
     if nothing is not None and finish_reason in ("finished", "host_paused"):
         return "nothing_fetched", nothing
     if finish_reason != "finished":

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from crawler.errors import SourceConfigError
 from crawler.sources import SourceConfig, load_sources, validate_sources
 from store import CrawlJob
+from thbscan import config
 from thbscan.commands.common import (
     EXIT_LOCKED,
     EXIT_NOTHING_FETCHED,
@@ -74,9 +75,10 @@ def crawl_sources(selected: list[SourceConfig], args: argparse.Namespace) -> int
     if args.sources_dir:
         overrides["THBSCAN_SOURCES_DIR"] = str(args.sources_dir)
     stats = run_crawls(selected, url, overrides=overrides)
+    shared = bool(config.settings().redis_url)  # a worker's own pages are not the source's
     summary = {}
     for name, s in stats.items():
-        status, why = outcome(s, s.get("finish_reason") or "unknown")
+        status, why = outcome(s, s.get("finish_reason") or "unknown", shared_frontier=shared)
         summary[name] = {
             "status": status,
             "detail": why,

@@ -197,7 +197,8 @@ class CrawlJobRecorder:
                 stats.get("thbscan/robots/disallow_all", 0)
             )
             job.stop_reason = reason[:100]
-            result, why = outcome(stats, reason)
+            shared = bool(self.crawler.settings.get("THBSCAN_REDIS_URL"))
+            result, why = outcome(stats, reason, shared_frontier=shared)
             job.status = STATUS[result]
             job.detail = why[:500] if why else None
             job.stats = {

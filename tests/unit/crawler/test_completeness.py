@@ -56,3 +56,9 @@ def test_early_ends_locks_and_empty_runs() -> None:
     errors = {"downloader/exception_type_count/twisted.internet.error.TimeoutError": 3}
     assert nothing_fetched_reason(errors) == "download errors: TimeoutError"
     assert nothing_fetched_reason({}) == "no page was fetched"
+
+
+def test_a_worker_of_a_shared_frontier_may_fetch_nothing() -> None:
+    """Its peers may have taken every page: not a run that failed to reach the source."""
+    assert outcome({}, "finished", shared_frontier=True) == ("complete", None)
+    assert outcome({}, "finished")[0] == "nothing_fetched"
