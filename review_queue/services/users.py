@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,10 @@ MAX_PASSWORD = 1024  # bounds the hashing work an attacker can ask for
 ROLES = tuple(role.value for role in Role)
 
 _hasher = PasswordHasher()
+# Each hash takes the hasher's memory cost (64 MiB): a storm of sign-ins queues here
+# instead of taking that much per concurrent request.
+HASHING_AT_ONCE = 2
+_hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
 _dummy_hash: str | None = None
 
 
@@ -29,7 +34,8 @@ def _dummy() -> str:
     """A hash to verify against when the user is unknown, so timing does not tell."""
     global _dummy_hash
     if _dummy_hash is None:
-        _dummy_hash = _hasher.hash("thbscan-dummy-password-never-valid")
+        with _hashing:
+            _dummy_hash = _hasher.hash("thbscan-dummy-password-never-valid")
     return _dummy_hash
 
 
@@ -49,7 +55,8 @@ def hash_password(password: str) -> str:
         )
     if len(password) > MAX_PASSWORD:
         raise InvalidInput(f"password is too long: use at most {MAX_PASSWORD} characters")
-    return _hasher.hash(password)
+    with _hashing:
+        return _hasher.hash(password)
 
 
 def add_user(
@@ -84,13 +91,15 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     if not ok or user.disabled:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+        with _hashing:
+            user.password_hash = _hasher.hash(password)
     return user
 
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        with _hashing:
+            return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -114,3 +114,29 @@ def test_resolve_refreshes_last_seen_and_end(session: Session, analyst: User) ->
     assert websessions.end(session, token) is False
     assert websessions.resolve(session, None) is None
     assert websessions.resolve(session, "not-a-token") is None
+
+
+_STORM = """
+import resource, sys, threading
+from review_queue.services import users
+stored = users.hash_password("a storm of sign-ins")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+crowd = [threading.Thread(target=users._verify, args=(stored, "wrong")) for _ in range(8)]
+for t in crowd:
+    t.start()
+for t in crowd:
+    t.join()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_a_storm_of_sign_ins_hashes_a_few_at_a_time() -> None:
+    """Each argon2 hash takes 64 MiB: eight sign-ins at once must not take eight times that
+    (without the bound the peak grew by about 450 MiB)."""
+    import subprocess
+    import sys
+
+    grown = subprocess.run(
+        [sys.executable, "-c", _STORM], capture_output=True, text=True, check=True
+    ).stdout
+    assert int(grown) < 3 * 64, f"peak memory grew by {grown} MiB"
