@@ -290,6 +290,7 @@ def _drop_draft(request: Request, auth: CurrentAuth, db: DbSession, item_id: int
 
 
 def _claim_next(db: DbSession, auth: CurrentAuth, notice: str, previous: int = 0) -> Response:
+    queue.lease_only(db)  # the decision before it, if any, is committed already
     ids = queue.claim_next(db, auth.user, 1)
     db.commit()
     after = f"&previous={previous}" if previous else ""

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from review_queue.db import AuditEvent, ReviewItem, User
@@ -78,6 +78,7 @@ def _claim_concurrently(engine: Engine, lease_seconds: int = 900) -> dict[str, l
             barrier.wait()
             for _ in range(CALLS):
                 with factory() as session:
+                    queue.lease_only(session)  # as the review UI claims
                     ids = queue.claim_next(session, user, 1, lease_seconds=lease_seconds)
                     session.commit()
                 claimed[user.name].extend(ids)
@@ -161,3 +162,17 @@ def test_a_claim_of_n_takes_exactly_n_items(engine: Engine, n: int) -> None:
             select(func.count()).select_from(ReviewItem).where(ReviewItem.claimed_by == user.id)
         )
     assert claimed == 5 * n
+
+
+def test_only_the_claiming_transaction_skips_waiting_for_the_disk(engine: Engine) -> None:
+    """A claim's commit need not reach the disk before the analyst sees the item; the next
+    transaction (a decision) waits again."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    with session_factory(engine)() as session:
+        user = session.scalars(select(User).order_by(User.name)).first()
+        queue.lease_only(session)
+        assert queue.claim_next(session, user, 1)
+        assert session.scalar(text("SHOW synchronous_commit")) == "off"
+        session.commit()
+        assert session.scalar(text("SHOW synchronous_commit")) == "on"
