@@ -68,7 +68,7 @@ model-emscad: $(STAMP)
 ## vulnerability service, which a machine with only a package mirror cannot reach
 audit: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[audit]'
-	$(BIN)/pip-audit --progress-spinner off --skip-editable
+	$(BIN)/python .ci/audit.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache thbscan-demo.db*
