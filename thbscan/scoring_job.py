@@ -1,9 +1,18 @@
 """Score stored listings that have no score under the current scorer.
 
-Batched with keyset pagination (bounded memory), each batch committed on its
-own (a killed run keeps what it finished and the next run continues), and
-optionally spread over worker processes (one scorer per process; spaCy's own
-``n_process`` was measured slower than a process per scorer on two cores).
+Batched (bounded memory), each batch committed on its own (a killed run keeps what it
+finished and the next run continues), and optionally spread over worker processes (one
+scorer per process; spaCy's own ``n_process`` was measured slower than a process per
+scorer on two cores).
+
+On PostgreSQL the batches are leased through the database, so any number of machines can
+score one archive at once: each batch is taken with ``FOR NO KEY UPDATE SKIP LOCKED``
+(:func:`~review_queue.services.scores.lease_pending`) in a transaction that stays open
+while the batch is scored and then writes its scores and queue items and commits. A dead
+worker's connection closes and its rows are free again; a hung one's transaction is ended
+by the server after ``lease_seconds`` idle (``idle_in_transaction_session_timeout``).
+On SQLite (one machine, one writer) and for ``rescore`` the batches are read with keyset
+pagination, as before.
 """
 
 from __future__ import annotations
@@ -12,12 +21,16 @@ import multiprocessing
 import os
 import sys
 import time
+import weakref
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
@@ -29,11 +42,19 @@ from review_queue.services.scores import (
     QueuePolicy,
     ScoreInput,
     count_pending,
+    lease_pending,
+    lock_versions,
     pending_versions,
     record_score,
 )
 
 IDENTIFIER_KINDS = ("phone", "email", "handle")
+LEASE_SECONDS = 600.0  # a batch held idle this long (a hung worker) is freed by the server
+MAX_INFLIGHT = 12  # batches being scored at once: each leased one holds a connection
+
+
+class LeaseLost(RuntimeError):
+    """The connection holding a leased batch was closed before its scores were written."""
 
 
 @dataclass
@@ -116,89 +137,215 @@ def score_archive(
     worker_factory: Callable[[], tuple[Scorer, Pseudonymiser]] | None = None,
     should_stop: Callable[[], bool] | None = None,
     writer_sessions: sessionmaker[Session] | None = None,
+    lease_seconds: float = LEASE_SECONDS,
 ) -> ScoringReport:
-    """Score pending listing versions; ``workers > 1`` needs a picklable ``worker_factory``."""
+    """Score pending listing versions; ``workers > 1`` needs a picklable ``worker_factory``.
+    On PostgreSQL (unless ``rescore``) batches are leased, so other processes and machines
+    may score the same archive at once; ``lease_seconds`` bounds how long a hung worker
+    holds its batch."""
     report = ScoringReport(workers=workers)
     started = time.perf_counter()
-    pool = None
-    if workers > 1:
-        if worker_factory is None:
-            raise ValueError("workers > 1 needs worker_factory to build a scorer per process")
-        pool = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(worker_factory,),
+    writers = writer_sessions or sessions
+    with ExitStack() as stack:
+        pool = None
+        if workers > 1:
+            if worker_factory is None:
+                raise ValueError("workers > 1 needs worker_factory to build a scorer per process")
+            pool = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(worker_factory,),
+            )
+            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        with sessions() as counter:
+            total = count_pending(counter, scorer.scorer_key) if not rescore else None
+        claims: Iterable[_Claim]
+        if not rescore and _dialect(writers) == "postgresql":
+            leases = _Leases(writers, scorer.scorer_key, batch_size, lease_seconds)
+            stack.callback(leases.close)
+            claims = leases.claims()
+        else:
+            reader = stack.enter_context(sessions())
+            claims = (
+                _Claim(batch)
+                for batch in pending_versions(
+                    reader, scorer.scorer_key, batch_size=batch_size, rescore=rescore
+                )
+            )
+        bar = tqdm(
+            total=total,
+            unit="listing",
+            desc="scoring",
+            disable=not progress,
+            file=sys.stderr,
+            smoothing=0.1,
         )
-    try:
-        with sessions() as reader:
-            total = count_pending(reader, scorer.scorer_key) if not rescore else None
-            bar = tqdm(
-                total=total,
-                unit="listing",
-                desc="scoring",
-                disable=not progress,
-                file=sys.stderr,
-                smoothing=0.1,
-            )
-            batches = pending_versions(
-                reader, scorer.scorer_key, batch_size=batch_size, rescore=rescore
-            )
-            for results in _results(batches, scorer, pseudonymiser, pool, workers):
-                _write(writer_sessions or sessions, results, report, scorer, policy, actor)
-                bar.update(len(results))
-                if should_stop is not None and should_stop():
-                    report.stopped = True
-                    break
-            bar.close()
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        stack.callback(bar.close)
+        for claim, results in _results(claims, scorer, pseudonymiser, pool, workers):
+            _write(writers, claim, results, report, scorer, policy, actor)
+            bar.update(len(results))
+            if should_stop is not None and should_stop():
+                report.stopped = True
+                break
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _dialect(sessions: sessionmaker[Session]) -> str:
+    bind = sessions.kw.get("bind")
+    return bind.dialect.name if bind is not None else ""
+
+
+@dataclass
+class _Claim:
+    """A batch to score; ``session`` holds a leased batch's rows until it commits."""
+
+    batch: list[PendingVersion]
+    session: Session | None = None
+
+
+@dataclass
+class _Leases:
+    """Leased batches (PostgreSQL): each in its own open transaction, in version order
+    from where this worker's last one ended; when none is left above it, once more from
+    the start for batches that a worker that died had taken."""
+
+    sessions: sessionmaker[Session]
+    scorer_key: str
+    batch_size: int
+    lease_seconds: float
+    held: weakref.WeakSet[Session] = field(default_factory=weakref.WeakSet)  # not written
+
+    def claims(self) -> Iterator[_Claim]:
+        after = 0
+        while True:
+            session = self.sessions()
+            self.held.add(session)
+            # READ COMMITTED is what lease_pending relies on; a transaction left idle
+            # longer than the lease is ended by the server, freeing its rows
+            session.connection(execution_options={"isolation_level": "READ COMMITTED"})
+            timeout = str(max(1, round(self.lease_seconds * 1000)))
+            session.execute(
+                select(func.set_config("idle_in_transaction_session_timeout", timeout, True))
+            )
+            batch = lease_pending(session, self.scorer_key, batch_size=self.batch_size, after=after)
+            if not batch:
+                self.release(session)
+                if after == 0:
+                    return
+                after = 0  # sweep from the start: a dead worker's batch is free again
+                continue
+            after = batch[-1].version_id
+            yield _Claim(batch, session)
+
+    def release(self, session: Session) -> None:
+        self.held.discard(session)
+        session.close()
+
+    def close(self) -> None:
+        for session in list(self.held):
+            self.release(session)
+
+
 def _results(
-    batches: Iterable[list[PendingVersion]],
+    claims: Iterable[_Claim],
     scorer: Scorer,
     pseudonymiser: Pseudonymiser,
     pool: ProcessPoolExecutor | None,
     workers: int,
-) -> Iterable[list[ScoreInput]]:
+) -> Iterable[tuple[_Claim, list[ScoreInput]]]:
     if pool is None:
-        for batch in batches:
-            yield score_batch(scorer, pseudonymiser, batch)
+        for claim in claims:
+            yield claim, score_batch(scorer, pseudonymiser, claim.batch)
         return
-    inflight: deque[Future[list[ScoreInput]]] = deque()
-    for batch in batches:
-        inflight.append(pool.submit(_score_in_worker, batch))
-        if len(inflight) >= 2 * workers:  # bounded memory: a few batches in flight
-            yield inflight.popleft().result()
+    inflight: deque[tuple[_Claim, Future[list[ScoreInput]]]] = deque()
+    limit = min(2 * workers, MAX_INFLIGHT)  # bounded memory (and connections)
+    for claim in claims:
+        inflight.append((claim, pool.submit(_score_in_worker, claim.batch)))
+        if len(inflight) >= limit:
+            done, future = inflight.popleft()
+            yield done, future.result()
     while inflight:
-        yield inflight.popleft().result()
+        done, future = inflight.popleft()
+        yield done, future.result()
 
 
 def _write(
     sessions: sessionmaker[Session],
+    claim: _Claim,
     results: list[ScoreInput],
     report: ScoringReport,
     scorer: Scorer,
     policy: QueuePolicy | None,
     actor: str,
 ) -> None:
-    with sessions.begin() as writer:
-        for result in results:
-            _score, item = record_score(writer, result, policy)
-            report.scored += 1
-            report.flagged += int(result.flagged)
-            report.queued += int(item is not None)
-        audit.record(
-            writer,
-            actor,
-            "scoring.batch",
-            "scorer",
-            scorer.scorer_key[:60],
-            listings=len(results),
-            model_version=scorer.versions["model"],
-            list_versions=scorer.versions["lists"],
-        )
+    if claim.session is None:
+        with sessions.begin() as writer:
+            lock_versions(writer, [r.version_id for r in results])  # beside leased workers
+            _record(writer, results, report, scorer, policy, actor)
+        return
+    writer = claim.session
+    try:
+        counts = ScoringReport()
+        _record(writer, results, counts, scorer, policy, actor)
+        writer.commit()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        first, last = claim.batch[0].version_id, claim.batch[-1].version_id
+        raise LeaseLost(
+            f"the database closed the connection holding listing versions {first}..{last} "
+            "before their scores were written (the lease ran out, or the database went "
+            "away); nothing of that batch was stored and another worker scores it. If "
+            "batches wait longer than the lease, give a longer --lease-timeout."
+        ) from exc
+    finally:
+        writer.close()
+    report.scored += counts.scored
+    report.flagged += counts.flagged
+    report.queued += counts.queued
+
+
+def _record(
+    writer: Session,
+    results: list[ScoreInput],
+    report: ScoringReport,
+    scorer: Scorer,
+    policy: QueuePolicy | None,
+    actor: str,
+) -> None:
+    for result in results:
+        _score, item = record_score(writer, result, policy)
+        report.scored += 1
+        report.flagged += int(result.flagged)
+        report.queued += int(item is not None)
+    audit.record(
+        writer,
+        actor,
+        "scoring.batch",
+        "scorer",
+        scorer.scorer_key[:60],
+        listings=len(results),
+        model_version=scorer.versions["model"],
+        list_versions=scorer.versions["lists"],
+    )
+
+
+@contextmanager
+def one_at_a_time(engine: Engine, name: str, on_wait: Callable[[], None]) -> Iterator[None]:
+    """PostgreSQL: hold the advisory lock ``name`` (of the current schema) while the block
+    runs; a second holder calls ``on_wait`` and waits. The lock goes with the connection, so
+    a process that dies frees it. Nothing on SQLite (one machine; writers take turns)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    key = "hashtext(:name || ':' || current_schema())"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not conn.scalar(text(f"SELECT pg_try_advisory_lock({key})"), {"name": name}):
+            on_wait()
+            conn.execute(text(f"SELECT pg_advisory_lock({key})"), {"name": name})
+        try:
+            yield
+        finally:
+            conn.execute(text(f"SELECT pg_advisory_unlock({key})"), {"name": name})

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from review_queue.db.models import Identifier, ReviewItem, Score
 from review_queue.domain.states import ItemState, Lane
 from store import Listing, ListingVersion
+from store.listings import in_chunks
 
 DEFAULT_SAMPLE_RATE = 0.02
 DEFAULT_BLIND_SHARE = 0.1
@@ -98,6 +99,69 @@ def pending_versions(
         yield [PendingVersion(r[0], r[1] or "", r[2] or "", r[3] or {}) for r in rows]
 
 
+def lease_pending(
+    session: Session, scorer_key: str, *, batch_size: int = 1000, after: int = 0
+) -> list[PendingVersion]:
+    """PostgreSQL: up to ``batch_size`` current listing versions numbered above ``after``
+    without a score under ``scorer_key``, their rows held by ``session``'s transaction
+    (``FOR NO KEY UPDATE ... SKIP LOCKED``) until it ends. Rows another transaction holds
+    are skipped, so processes on any number of machines take different batches; a worker
+    that dies loses its connection, and PostgreSQL releases its rows with it.
+
+    Write the scores in the same transaction. Needs READ COMMITTED (PostgreSQL's default):
+    a row whose score another worker committed after this statement's snapshot was taken,
+    but before its lock was granted, is caught by a second look once the rows are held.
+    """
+    while True:
+        rows = session.execute(
+            select(
+                ListingVersion.id, ListingVersion.title, ListingVersion.text, ListingVersion.fields
+            )
+            .join(Listing, Listing.current_version_id == ListingVersion.id)
+            .where(
+                ListingVersion.id > after,
+                ~select(Score.id)
+                .where(Score.version_id == ListingVersion.id, Score.scorer_key == scorer_key)
+                .exists(),
+            )
+            .order_by(ListingVersion.id)
+            .limit(batch_size)
+            .with_for_update(of=ListingVersion, key_share=True, skip_locked=True)
+        ).all()
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        done = set(
+            session.scalars(
+                select(Score.version_id).where(
+                    Score.version_id.in_(ids), Score.scorer_key == scorer_key
+                )
+            )
+        )
+        batch = [PendingVersion(r[0], r[1] or "", r[2] or "", r[3] or {}) for r in rows]
+        batch = [v for v in batch if v.version_id not in done]
+        if batch:
+            return batch
+        after = ids[-1]  # all scored meanwhile: look further
+
+
+def lock_versions(session: Session, version_ids: Sequence[int]) -> None:
+    """PostgreSQL: hold the rows of ``version_ids`` until the transaction ends, waiting for
+    a worker that holds some (in id order, so two writers never deadlock). A writer of
+    scores that may run beside other machines' scoring calls it before :func:`record_score`,
+    whose look-then-insert is then never raced. Nothing on SQLite, where a writing
+    transaction holds the whole database."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for chunk in in_chunks(sorted(set(version_ids))):
+        session.execute(
+            select(ListingVersion.id)
+            .where(ListingVersion.id.in_(chunk))
+            .order_by(ListingVersion.id)
+            .with_for_update(key_share=True)
+        )
+
+
 def count_pending(session: Session, scorer_key: str) -> int:
     query = (
         select(func.count())
@@ -142,7 +206,9 @@ def blind_priority(version_id: int) -> float:
 def record_score(
     session: Session, result: ScoreInput, policy: QueuePolicy | None = None
 ) -> tuple[Score, ReviewItem | None]:
-    """Store a score (replacing one under the same scorer key) and queue if flagged."""
+    """Store a score (replacing one under the same scorer key) and queue if flagged. Beside
+    other machines' scoring (PostgreSQL), hold the version first (:func:`lease_pending`,
+    :func:`lock_versions`)."""
     score = session.scalar(
         select(Score).where(
             Score.version_id == result.version_id, Score.scorer_key == result.scorer_key

@@ -20,7 +20,7 @@ from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
 from thbscan.commands.common import EXIT_STOP_SWITCH, emit_json, err, open_db
 from thbscan.linking import link_archive
-from thbscan.scoring_job import score_archive
+from thbscan.scoring_job import LeaseLost, one_at_a_time, score_archive
 from thbscan.stop_switch import is_stopped
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,12 @@ def run_score(args: argparse.Namespace) -> int:
         err(
             f"--blind-share {blind}: give a share of flagged items in 0..1 "
             f"(default {DEFAULT_BLIND_SHARE})"
+        )
+        return 2
+    if not 0 < args.lease_timeout <= 86400:
+        err(
+            f"--lease-timeout {args.lease_timeout}: give the seconds a leased batch may wait "
+            "before another machine may take it, above 0 and at most 86400 (default 600)"
         )
         return 2
     policy = QueuePolicy(sample_rate=rate, blind_share=blind)
@@ -61,26 +67,34 @@ def run_score(args: argparse.Namespace) -> int:
         run_mode,
         use_model=scorer.model is not None,
     )
-    report = score_archive(
-        sessions,
-        scorer,
-        pseudo,
-        rescore=args.rescore,
-        batch_size=args.batch_size,
-        progress=not args.quiet,
-        workers=workers,
-        worker_factory=factory,
-        policy=policy,
-        should_stop=stop_switch_on,
-        writer_sessions=session_factory(engine, writer=True),
-    )
+    try:
+        report = score_archive(
+            sessions,
+            scorer,
+            pseudo,
+            rescore=args.rescore,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+            workers=workers,
+            worker_factory=factory,
+            policy=policy,
+            should_stop=stop_switch_on,
+            writer_sessions=session_factory(engine, writer=True),
+            lease_seconds=args.lease_timeout,
+        )
+    except LeaseLost as exc:
+        err(str(exc))
+        return 1
     links = None
-    if not report.stopped and not args.no_link:
-        links = link_archive(session_factory(engine, writer=True), scorer, pseudo, policy=policy)
     watched = 0
-    if not report.stopped:
-        with session_factory(engine, writer=True).begin() as session:
-            watched = check_watches(session)
+    if not report.stopped:  # one machine at a time: the clusters are replaced as a whole
+        with one_at_a_time(engine, "thbscan.after-scoring", _waiting):
+            if not args.no_link:
+                links = link_archive(
+                    session_factory(engine, writer=True), scorer, pseudo, policy=policy
+                )
+            with session_factory(engine, writer=True).begin() as session:
+                watched = check_watches(session)
     result = {
         **report.as_dict(),
         "scorer": scorer.scorer_key,
@@ -104,6 +118,10 @@ def run_score(args: argparse.Namespace) -> int:
                 f"{links.rescored} scored again with their links ({links.flagged} flagged)"
             )
     return EXIT_STOP_SWITCH if report.stopped else 0
+
+
+def _waiting() -> None:
+    err("another `thbscan score` is linking this archive: waiting for it to finish")
 
 
 def run_check(args: argparse.Namespace) -> int:
