@@ -5,6 +5,11 @@ before, or 64 zeros) and ``hash`` = SHA-256 of ``prev`` and the event's canonica
 :func:`verify` finds the first line that was changed, dropped or reordered. An export of
 the whole log chains from its first event, so the hash at an event is the same in every
 later export unless something up to it was changed: keep the head hash of each export.
+
+The log is purged oldest first, without gaps (``thbscan purge``, after 5 years): before it
+deletes, the purge records the chain's hash at the last event to go (:class:`Anchor`, in a
+``retention.anchor`` event), and an export of the whole log then starts with that anchor and
+chains on from it, so the events kept keep the hashes earlier exports gave them.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from sqlalchemy.orm import Session
 from review_queue.db.models import AuditEvent
 
 GENESIS = "0" * 64
+PURGE_ACTION = "retention.purged"
+ANCHOR_ACTION = "retention.anchor"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -83,9 +90,51 @@ def _canonical(event: dict[str, Any]) -> bytes:
     return json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def chained(events: Iterable[AuditEvent]) -> Iterator[dict[str, Any]]:
-    """The events, oldest first, as records of the hash chain."""
-    prev = GENESIS
+@dataclass(frozen=True)
+class Anchor:
+    """Where the stored log's chain starts after a purge: the chain's hash at the last
+    event deleted."""
+
+    through: int
+    hash: str
+
+    def record(self) -> dict[str, Any]:
+        """The export's first line."""
+        return {"purged_through": self.through, "hash": self.hash}
+
+
+def anchor(session: Session) -> Anchor | None:
+    """The anchor the latest purge recorded; None while no event was ever purged."""
+    details = session.scalar(
+        select(AuditEvent.details)
+        .where(AuditEvent.action == ANCHOR_ACTION)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    through, digest = (details or {}).get("through"), (details or {}).get("hash")
+    if isinstance(through, int) and isinstance(digest, str):
+        return Anchor(through, digest)
+    return None
+
+
+def record_anchor(session: Session, start: Anchor, at: datetime) -> AuditEvent:
+    """Record ``start`` (before the events up to it are deleted)."""
+    event = record(
+        session,
+        "system",
+        ANCHOR_ACTION,
+        "audit_events",
+        start.through,
+        through=start.through,
+        hash=start.hash,
+    )
+    event.at = at
+    return event
+
+
+def chained(events: Iterable[AuditEvent], prev: str = GENESIS) -> Iterator[dict[str, Any]]:
+    """The events, oldest first, as records of the hash chain (after ``prev``: an
+    :class:`Anchor`'s hash)."""
     for event in events:
         record = {
             "id": event.id,
@@ -106,22 +155,32 @@ class Verified:
     events: int
     head: str  # the hash of the last event
     error: str | None = None  # the first problem found, naming its line
+    purged_through: int | None = None  # the export starts after a purge's anchor
 
 
 def verify(lines: Iterable[str]) -> Verified:
-    """Check an exported chain line by line."""
-    prev, count = GENESIS, 0
+    """Check an exported chain line by line (its first line may be a purge's anchor)."""
+    prev, count, after = GENESIS, 0, None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
+            if count == 0 and after is None and set(record) == {"purged_through", "hash"}:
+                after, prev = int(record["purged_through"]), str(record["hash"])
+                continue
             claimed, linked = record.pop("hash"), record.pop("prev")
         except (ValueError, KeyError, AttributeError, TypeError):
-            return Verified(count, prev, f"line {number}: not an exported audit event")
+            return Verified(count, prev, f"line {number}: not an exported audit event", after)
+        if count == 0 and after is not None and not _after(record.get("id"), after):
+            return Verified(count, prev, f"line {number}: not after the purged events", after)
         if linked != prev:
-            return Verified(count, prev, f"line {number}: does not follow the line before")
+            return Verified(count, prev, f"line {number}: does not follow the line before", after)
         if hashlib.sha256(prev.encode() + _canonical(record)).hexdigest() != claimed:
-            return Verified(count, prev, f"line {number}: its content was changed")
+            return Verified(count, prev, f"line {number}: its content was changed", after)
         prev, count = claimed, count + 1
-    return Verified(count, prev)
+    return Verified(count, prev, None, after)
+
+
+def _after(event_id: Any, through: int) -> bool:
+    return isinstance(event_id, int) and event_id > through

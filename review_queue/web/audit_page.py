@@ -88,9 +88,16 @@ def audit_export(
 
     def lines() -> Iterator[str]:  # streamed in a session of its own
         with request.app.state.reader_factory() as session:
+            # the whole log chains on from the last purge's anchor (filtered: from its start)
+            start = None if any(filters.values()) else audit.anchor(session)
+            if start is not None:
+                yield json.dumps(start.record()) + "\n"
             query = audit.filtered(**filters).order_by(AuditEvent.id)
+            if start is not None:  # a purge stopped half-way may have left some
+                query = query.where(AuditEvent.id > start.through)
             events = session.scalars(query.execution_options(yield_per=1000))
-            for record in audit.chained(events):
+            prev = audit.GENESIS if start is None else start.hash
+            for record in audit.chained(events, prev):
                 yield json.dumps(record, ensure_ascii=False) + "\n"
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")

@@ -43,10 +43,17 @@ def run_verify(args: argparse.Namespace) -> int:
                 "head": result.head,
                 "intact": problem is None,
                 "error": problem,
+                "purged_through": result.purged_through,
             }
         )
     elif problem is None:
-        print(f"{result.events} events, chain intact; head {result.head}")
+        after = (
+            f" (events up to {result.purged_through} were purged; the chain goes on from "
+            "the purge's anchor)"
+            if result.purged_through is not None
+            else ""
+        )
+        print(f"{result.events} events, chain intact; head {result.head}{after}")
     else:
         print(f"not intact after {result.events} events: {problem}", file=sys.stderr)
     return 0 if problem is None else 1
