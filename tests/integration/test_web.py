@@ -467,11 +467,11 @@ def test_logout(client: TestClient) -> None:
 
 
 def test_idle_timeout(engine: Engine) -> None:
-    app = create_app(engine, secret_key=STRONG_KEY, session_idle_minutes=0.01)
+    app = create_app(engine, secret_key=STRONG_KEY, session_idle_minutes=0.05)  # 3 s
     with TestClient(app, follow_redirects=False) as client:
         login(client, "ana")
         assert client.get("/queue").status_code == 200
-        time.sleep(0.8)
+        time.sleep(3.5)
         assert client.get("/queue").headers["location"] == "/login"
 
 
