@@ -39,6 +39,7 @@ class ListingInput:
     fetched_at: datetime | None = None
     final_url: str | None = None
     redirect_chain: tuple[str, ...] = ()
+    redacted: bool = False  # its identifiers are tokens already (R09): the caller's work
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def _version_row(
         "fields": stored.fields,
         "language": None,
         "created_at": now,
+        "redacted": item.redacted,
     }
 
 
@@ -203,6 +205,7 @@ def store_listing(session: Session, item: ListingInput) -> IngestResult:
             title=title,
             text=text,
             fields=fields,
+            redacted=item.redacted,
         )
         try:
             with session.begin_nested():

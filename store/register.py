@@ -8,14 +8,16 @@ their own. :func:`collect` reads the tags from SQLAlchemy metadata, :func:`probl
 every column without a category or a retention class and every tag that names an unknown one,
 and :func:`to_json` and :func:`to_markdown` print the register (``thbscan data-register``).
 
-The retention classes say how long each row may be kept; purging by them is not built yet
-(R10).
+The retention classes say how long each row is kept (:data:`RETENTION`, the one place that
+gives each class its period); every table's rows are kept by one class (:func:`table_retention`)
+and ``thbscan purge`` deletes what has expired (R10, docs/retention.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, MetaData, Table
@@ -45,6 +47,7 @@ class RetentionClass:
 # Data categories (the ``data`` tag).
 CONTENT = "listing content"
 IDENTIFIER = "identifier"
+IDENTIFIER_IN_CLEAR = "identifier in clear"
 DERIVED = "derived"
 DECISION = "decision record"
 ANALYST = "analyst personal data"
@@ -77,6 +80,14 @@ CATEGORIES: dict[str, Category] = {
             "never stored in the database. Still personal data.",
             "linking listings that share a contact, for review; public-interest task, "
             "pseudonymised (GDPR Art. 6(1)(e), 25, 32)",
+        ),
+        Category(
+            IDENTIFIER_IN_CLEAR,
+            "The phone numbers, e-mail addresses and messenger handles themselves, taken out of "
+            "the stored listing text (which keeps a token in their place, R09), in one table "
+            "apart. Read only by leads, each reading logged with who, when and why.",
+            "letting a lead confirm or pass on a contact that review found to matter; "
+            "public-interest task, restricted access (GDPR Art. 6(1)(e), 25, 32)",
         ),
         Category(
             DERIVED,
@@ -119,23 +130,28 @@ RETENTION: dict[str, RetentionClass] = {
     for r in (
         RetentionClass(
             LISTING,
-            "180 days after the listing was last seen; a version that a kept decision refers "
-            "to is kept with the decision",
+            "180 days after the listing was last seen (a version that a newer one replaced: "
+            "180 days after it was replaced); a version that a kept decision refers to is "
+            "kept with the decision, and its listing with it; a legal hold keeps what it covers",
             days=180,
-            start="listing last seen",
-            kept_while="a kept decision refers to it",
+            start="listing last seen, or version replaced",
+            kept_while="a kept decision refers to it, or a legal hold covers it",
         ),
         RetentionClass(
             REFERENCED,
             "as long as what it was computed from or belongs to is kept (the listing version, "
-            "the listing, the link group), or a kept decision refers to it",
-            kept_while="the row it refers to is kept, or a kept decision refers to it",
+            "the listing, the link group), or a kept decision refers to it; a link group on "
+            "legal hold is kept until the hold is cleared",
+            kept_while="the row it refers to is kept, a kept decision refers to it, or it is "
+            "on legal hold",
         ),
         RetentionClass(
             AUDIT,
-            "5 years after it was recorded",
+            "5 years after it was recorded; a decision on an item that a legal hold covers is "
+            "kept while the hold lasts; the audit log goes oldest first, without gaps",
             days=5 * 365,
             start="recorded",
+            kept_while="it is a decision on an item that a legal hold covers",
         ),
         RetentionClass(
             ACCOUNT,
@@ -150,8 +166,8 @@ RETENTION: dict[str, RetentionClass] = {
         ),
         RetentionClass(
             CURRENT,
-            "while it is current, until thbscan or its owner replaces or ends it (a lock, a "
-            "switch, a watch)",
+            "while it is current, until thbscan or its owner replaces or ends it (an expired "
+            "crawl lock, a stopped watch, a cleared legal hold); a switch is always current",
             kept_while="it is current",
         ),
     )
@@ -159,9 +175,37 @@ RETENTION: dict[str, RetentionClass] = {
 
 NOTE = (
     "The purposes and legal bases are the project's proposal: the organisation that runs "
-    "thbscan confirms them for its own mandate. Retention says how long a row may be kept; "
-    "purging by it is not built yet (R10)."
+    "thbscan confirms them for its own mandate. Retention says how long a row is kept: "
+    "`thbscan purge` deletes every row whose class's period has passed and that nothing "
+    "kept needs (a decision within its own retention keeps the listing version it was made "
+    "on; a legal hold on a review item or a link group keeps everything it needs), in "
+    "batches, in dependency order; `--dry-run` counts what would go (R10, docs/retention.md)."
 )
+
+
+def cutoff(retention: str, now: datetime) -> datetime:
+    """The moment before which a row of class ``retention`` has expired at ``now`` (its
+    ``start`` event at or before it): ``now`` minus the class's days. Only classes with a
+    period have one."""
+    days = RETENTION[retention].days
+    if days is None:
+        raise ValueError(
+            f"retention class {retention!r} has no period: it is kept while "
+            f"{RETENTION[retention].kept_while}"
+        )
+    return now - timedelta(days=days)
+
+
+def table_retention(table: Table) -> str:
+    """The one retention class that keeps ``table``'s rows (a row is deleted whole). A
+    table whose columns name different classes, or none, raises ``ValueError``."""
+    classes = {_tags(table, column)[1] for column in table.columns}
+    if len(classes) != 1 or None in classes:
+        raise ValueError(
+            f"table {table.name}: its columns name the retention classes "
+            f"{sorted(map(str, classes))}: give the table one class (its rows are purged whole)"
+        )
+    return str(classes.pop())
 
 
 def tag(data: str | None = None, retention: str | None = None) -> dict[str, str]:

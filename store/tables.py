@@ -84,6 +84,7 @@ class Listing(Base):
     removed_at: Mapped[datetime | None] = mapped_column(default=None, info=tag(OPERATIONAL))
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("listing_versions.id", use_alter=True, name="fk_listing_current_version"),
+        index=True,  # the purge asks which listing a version is current for
         info=tag(OPERATIONAL),
     )
 
@@ -120,6 +121,8 @@ class ListingVersion(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict, info=tag(CONTENT))
     language: Mapped[str | None] = mapped_column(String(8), info=tag(DERIVED))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
+    # True once the identifiers in title, text and fields are tokens (R09)
+    redacted: Mapped[bool] = mapped_column(Boolean, default=False, info=tag(OPERATIONAL))
 
     listing: Mapped[Listing] = relationship(back_populates="versions", foreign_keys=[listing_id])
 

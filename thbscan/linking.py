@@ -16,6 +16,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -28,12 +29,13 @@ from nlp.linking.templates import band_keys, similarity
 from nlp.pseudonym import Pseudonymiser
 from nlp.scorer import Scorer
 from review_queue.db.models import LinkGroup, ListingLink, Score
-from review_queue.services import audit, link_index
+from review_queue.services import audit, holds, link_index
 from review_queue.services.links import overrides
 from review_queue.services.scores import (
     PendingVersion,
     QueuePolicy,
     latest_scores,
+    lock_versions,
     record_score,
 )
 from store import Listing, ListingVersion
@@ -201,18 +203,30 @@ def _pending(session: Session, version_ids: Sequence[int]) -> dict[int, PendingV
 
 
 def _store_groups(session: Session, clusters: list[Cluster]) -> None:
-    """Replace the stored clusters with ``clusters`` (what the review UI shows)."""
+    """Replace the stored clusters with ``clusters`` (what the review UI shows). A group on
+    legal hold is kept: the cluster that continues it (the one with most of its listings)
+    takes its place under its id, and the hold covers that cluster's listings too."""
+    held = holds.held_groups(session)
     session.execute(delete(ListingLink))
-    session.execute(delete(LinkGroup))
+    session.execute(delete(LinkGroup).where(LinkGroup.legal_hold.is_(False)))
+    taken: set[int] = set()
     for cluster in clusters:
-        group = LinkGroup(
-            linked_by=cluster.kinds,
-            template=cluster.template,
+        values: dict[str, Any] = {
+            "linked_by": cluster.kinds,
+            "template": cluster.template,
             # slot values in the order of the template's members (at most 50 of them)
-            slots={"members": cluster.template_members[:50], "values": cluster.slots},
-            signals=[signal.to_dict() for signal in cluster.signals],
-        )
-        session.add(group)
+            "slots": {"members": cluster.template_members[:50], "values": cluster.slots},
+            "signals": [signal.to_dict() for signal in cluster.signals],
+        }
+        continued = holds.carry_over(session, held, cluster.members, taken)
+        group = session.get(LinkGroup, continued) if continued is not None else None
+        if group is None:
+            group = LinkGroup(**values)
+            session.add(group)
+        else:
+            for name, value in values.items():
+                setattr(group, name, value)
+            group.updated_at = datetime.now(UTC)
         session.flush()
         templated = set(cluster.template_members)
         session.add_all(
@@ -288,6 +302,7 @@ def link_archive(
     pending = [versions[row.version_id] for row in changed]
     assessments = scorer.assess_many((v.title, v.text) for v in pending)
     with sessions.begin() as writer:
+        lock_versions(writer, [v.version_id for v in pending])  # beside other machines' scoring
         for row, version, assessment in zip(changed, pending, assessments, strict=True):
             linked = scorer.with_links(assessment, signals.get(row.listing.id, ()))
             result = to_score_input(version, linked, scorer, pseudonymiser)

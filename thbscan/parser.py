@@ -58,6 +58,8 @@ def _lists(p: argparse.ArgumentParser, *, drafts: bool = False) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from thbscan.model_parser import add_model_commands
+    from thbscan.ops_parser import add_ops_commands
+    from thbscan.retention_parser import add_retention_commands
     from thbscan.review_parser import add_review_commands
 
     parser = argparse.ArgumentParser(
@@ -94,7 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("db", help="database schema")
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    q = dsub.add_parser("upgrade", help="create or migrate the schema to the newest revision")
+    q = dsub.add_parser(
+        "upgrade",
+        help="create or migrate the schema to the newest revision, then take identifiers out "
+        "of any listing text stored in clear by an older version (R09)",
+    )
     _db(q)
     _json(q)
     q.set_defaults(func=_lazy("db", "run_upgrade"))
@@ -202,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="scoring processes (default: one per core, at most 4)",
     )
+    p.add_argument(
+        "--lease-timeout",
+        type=float,
+        default=600,
+        metavar="SECONDS",
+        help="PostgreSQL: a batch held idle this long (a hung worker) goes back to other machines",
+    )
     _lists(p)
     p.add_argument(
         "--sample-rate",
@@ -289,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_review_commands(sub)
 
     add_model_commands(sub)
+    add_retention_commands(sub)
+    add_ops_commands(sub)
 
     p = sub.add_parser(
         "calibration",

@@ -40,7 +40,7 @@ from .concepts import Lexicon, Lexicons, find_occurrences
 from .expressions import Context, Match, triggers
 from .language import SUPPORTED, LanguageGuess, identify
 from .normalise import Normalised, normalise
-from .phones import obfuscated_phones
+from .phones import hidden_phone_tokens, obfuscated_phones
 from .quantities import Quantity, find_quantities
 from .tokens import Token, tokenize
 
@@ -164,7 +164,8 @@ class Engine:
             if q.name == "amount":
                 occurrences["AMOUNT"].append(Match(q.first, q.last, ((q.first, q.last),)))
         contact = [bool(r.get("contact")) for r in roles]
-        for first, last in obfuscated_phones(norm.text, tokens, lexicon.numbers, contact):
+        hidden = obfuscated_phones(norm.text, tokens, lexicon.numbers, contact)
+        for first, last in hidden + hidden_phone_tokens(norm.text, tokens):
             occurrences["@obfuscated_phone"].append(Match(first, last, ((first, last),)))
         kind, kinds_seen = self._kind(tokens, occurrences)
         context = Context(tokens, occurrences, quantities, self)

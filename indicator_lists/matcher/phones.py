@@ -3,9 +3,16 @@ single digits spaced apart or joined with letters, near a contact word."""
 
 from __future__ import annotations
 
+import re
+
 from .tokens import Token
 
-__all__ = ["obfuscated_phones"]
+__all__ = ["HIDDEN_PHONE", "hidden_phone_tokens", "obfuscated_phones"]
+
+# A stored text holds a phone number as a token (R09); one that was written to be hard to
+# find keeps that fact in its token, "[hidden phone abcdefgh]", for the detector below.
+HIDDEN_PHONE = "hidden phone"
+_HIDDEN_TOKEN = re.compile(rf"\[{HIDDEN_PHONE} [a-p]{{8}}\]")
 
 _LETTER_DIGITS = {"o": "0", "l": "1", "i": "1"}
 _SEPARATORS = frozenset(" .-–—_*/|~x")
@@ -106,3 +113,13 @@ def _versions(tokens: list[Token], first: int, last: int) -> bool:
     """ "7.1/6.2/6.1": numbers with decimal points between single digits."""
     seps = [t.text for t in tokens[first : last + 1] if not t.is_word]
     return "." in seps and "/" in seps
+
+
+def hidden_phone_tokens(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
+    """Token ranges ``(first, last)`` of the "[hidden phone ...]" tokens in ``text``."""
+    out = []
+    for m in _HIDDEN_TOKEN.finditer(text):
+        inside = [i for i, t in enumerate(tokens) if t.start < m.end() and t.end > m.start()]
+        if inside:
+            out.append((inside[0], inside[-1]))
+    return out

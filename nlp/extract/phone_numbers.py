@@ -31,33 +31,48 @@ def phone_numbers(text: str, region: str) -> list[tuple[str, int, int]]:
 
     Valid numbers anywhere; merely possible ones (right length, unallocated range) only in
     international form or right after a phone cue ("ring", "WhatsApp"): ads use unallocated
-    and foreign ranges, while a bare 8-digit run may be a company number.
+    and foreign ranges, while a bare 8-digit run may be a company number. A run that is no
+    number as a whole is tried again in the pieces a full stop or slash with a space leaves
+    ("20551234. 20551234" is the same number twice).
     """
     found = []
     for m in _CANDIDATE_RE.finditer(text):
-        start, end = m.span()
-        if text[start - 1 : start] == "(":
-            start -= 1
-        if text[start - 1 : start] == "+":
-            start -= 1
-        if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "+_"):
+        judged = _judge(text, *m.span(), region)
+        if judged is not None:
+            found.append(judged)
             continue
-        raw = text[start:end].lstrip("(")
-        start = end - len(raw)
-        digits = _NON_DIGITS_RE.sub("", raw)
-        if not 8 <= len(digits) <= 15 or _DATE_RE.fullmatch(raw.strip()):
-            continue
-        if _RANGE_RE.match(raw) or _CURRENCY_NEAR_RE.match(text[end : end + 5]):
-            continue  # "2000-3000", "15000 kr": amounts, not numbers
-        if start > 0 and text[start - 1] in "$€£":
-            continue
-        if raw.startswith("00"):
-            raw = "+" + raw[2:]
-        lenient = raw.startswith("+") or bool(_CUE_RE.search(text, max(0, start - 30), start))
-        value = phone_value(raw, region, lenient)
-        if value is not None:
-            found.append((value, start, end))
+        for piece in _PIECE_RE.finditer(text, *m.span()):
+            judged = _judge(text, *piece.span(), region)
+            if judged is not None and piece.span() != m.span():
+                found.append(judged)
     return found
+
+
+# The pieces of a candidate between "." or "/" followed by a space.
+_PIECE_RE = re.compile(r"\d(?:[\d \t()\-]|[./](?!\s))*\d")
+
+
+def _judge(text: str, start: int, end: int, region: str) -> tuple[str, int, int] | None:
+    if text[start - 1 : start] == "(":
+        start -= 1
+    if text[start - 1 : start] == "+":
+        start -= 1
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "+_"):
+        return None
+    raw = text[start:end].lstrip("(")
+    start = end - len(raw)
+    digits = _NON_DIGITS_RE.sub("", raw)
+    if not 8 <= len(digits) <= 15 or _DATE_RE.fullmatch(raw.strip()):
+        return None
+    if _RANGE_RE.match(raw) or _CURRENCY_NEAR_RE.match(text[end : end + 5]):
+        return None  # "2000-3000", "15000 kr": amounts, not numbers
+    if start > 0 and text[start - 1] in "$€£":
+        return None
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    lenient = raw.startswith("+") or bool(_CUE_RE.search(text, max(0, start - 30), start))
+    value = phone_value(raw, region, lenient)
+    return None if value is None else (value, start, end)
 
 
 @functools.lru_cache(maxsize=8192)

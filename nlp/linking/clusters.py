@@ -24,6 +24,7 @@ import numpy as np
 
 from indicator_lists.matcher import normalise
 from nlp.extract import extract
+from nlp.redact import tokens_in
 
 from .signals import (
     Member,
@@ -111,7 +112,12 @@ def prepare(listing: LinkInput, config: TemplateConfig, region: str = "DK") -> P
         listing.id,
         listing.fields,
         text,
-        tuple(dict.fromkeys((e.kind, e.value) for e in found if e.kind in IDENTIFIER_KINDS)),
+        tuple(
+            dict.fromkeys(
+                [(e.kind, e.value) for e in found if e.kind in IDENTIFIER_KINDS]
+                + tokens_in(text)  # a stored text's identifiers are tokens (R09)
+            )
+        ),
         tuple(e.value for e in found if e.kind == "age"),
         signature_of(keys, config),
     )

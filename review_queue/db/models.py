@@ -37,6 +37,7 @@ from store.register import (
     DECISION,
     DERIVED,
     IDENTIFIER,
+    IDENTIFIER_IN_CLEAR,
     OPERATIONAL,
     RECENT,
     REFERENCED,
@@ -100,9 +101,35 @@ class Identifier(Base):
     )
     kind: Mapped[str] = mapped_column(String(20), info=tag(DERIVED))
     pseudonym: Mapped[str] = mapped_column(String(120), info=tag(IDENTIFIER))
+    # what stands for it in the stored text ("[phone kfmbdaoc]"); None if found by scoring
+    token: Mapped[str | None] = mapped_column(String(64), default=None, info=tag(IDENTIFIER))
 
 
-class ReviewItem(Base):
+class IdentifierValue(Base):
+    """An identifier in clear, taken out of the stored text (R09): read only by leads through
+    a logged reveal, and kept only for its retention class's period after it was last seen."""
+
+    __tablename__ = "identifier_values"
+    __table_args__ = (table_tag(IDENTIFIER_IN_CLEAR, RECENT),)
+
+    pseudonym: Mapped[str] = mapped_column(String(120), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), info=tag(DERIVED))
+    value: Mapped[str] = mapped_column(String(400))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, info=tag(OPERATIONAL))
+
+
+class LegalHold:
+    """A legal hold (set and cleared by a lead, ``thbscan hold``, audited): while it is on,
+    ``thbscan purge`` deletes nothing the held row needs, whatever its retention says."""
+
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, info=tag(DECISION))
+    legal_hold_by: Mapped[str | None] = mapped_column(String(100), default=None, info=tag(DECISION))
+    legal_hold_at: Mapped[datetime | None] = mapped_column(default=None, info=tag(DECISION))
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text, default=None, info=tag(DECISION))
+
+
+class ReviewItem(LegalHold, Base):
     __tablename__ = "review_items"
     __table_args__ = (
         UniqueConstraint("version_id", name="uq_review_item_version"),
@@ -113,14 +140,15 @@ class ReviewItem(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, info=tag(OPERATIONAL))
+    # indexed: the purge deletes by listing and score, and the database checks these keys
     listing_id: Mapped[int] = mapped_column(
-        ForeignKey("listings.id", ondelete="CASCADE"), info=tag(OPERATIONAL)
+        ForeignKey("listings.id", ondelete="CASCADE"), index=True, info=tag(OPERATIONAL)
     )
     version_id: Mapped[int] = mapped_column(
         ForeignKey("listing_versions.id", ondelete="CASCADE"), info=tag(OPERATIONAL)
     )
     score_id: Mapped[int] = mapped_column(
-        ForeignKey("scores.id", ondelete="CASCADE"), info=tag(OPERATIONAL)
+        ForeignKey("scores.id", ondelete="CASCADE"), index=True, info=tag(OPERATIONAL)
     )
     state: Mapped[str] = mapped_column(String(20), default="new", info=tag(OPERATIONAL))
     lane: Mapped[str] = mapped_column(String(20), default="normal", info=tag(OPERATIONAL))
@@ -157,7 +185,9 @@ class Decision(Base):
     __table_args__ = table_tag(DECISION, AUDIT)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("review_items.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)  # the analyst's note (may be empty with a code)
@@ -247,9 +277,11 @@ class Watch(Base):
     user: Mapped[User] = relationship()
 
 
-class LinkGroup(Base):
+class LinkGroup(LegalHold, Base):
     """A cluster of linked listings as the last linking run found it (nlp/linking): its
-    signals, and the shared text and slots of its largest template group."""
+    signals, and the shared text and slots of its largest template group. A group on legal
+    hold (a persona) keeps its id across linking runs, and its listings (``held_listings``)
+    are never purged while the hold lasts."""
 
     __tablename__ = "link_groups"
     __table_args__ = table_tag(DERIVED, REFERENCED)
@@ -277,12 +309,28 @@ class ListingLink(Base):
     in_template: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class HeldListing(Base):
+    """A listing that a legal hold on a link group covers: the group's members when the hold
+    was set, and every listing a later linking run put in the group while it lasted."""
+
+    __tablename__ = "held_listings"
+    __table_args__ = table_tag(OPERATIONAL, CURRENT)
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("link_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    # no cascade: a listing under a hold is never deleted
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), primary_key=True, index=True)
+
+
 class LinkOverride(Base):
     """An analyst's correction of linking, applied at every linking run: ``detach`` links a
-    listing to nothing; ``merge`` links a listing's cluster with another listing's."""
+    listing to nothing; ``merge`` links a listing's cluster with another listing's. It
+    stands while its listings are kept, and goes with them (the audit log keeps that it was
+    made)."""
 
     __tablename__ = "link_overrides"
-    __table_args__ = table_tag(DECISION, AUDIT)
+    __table_args__ = table_tag(DECISION, REFERENCED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action: Mapped[str] = mapped_column(String(16))
@@ -306,7 +354,9 @@ class LinkEntry(Base):
     listing_id: Mapped[int] = mapped_column(
         ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
     )
-    version_id: Mapped[int] = mapped_column(ForeignKey("listing_versions.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("listing_versions.id", ondelete="CASCADE"), index=True
+    )
     config: Mapped[str] = mapped_column(String(80), info=tag(OPERATIONAL))
     signature: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     ages: Mapped[list[Any]] = mapped_column(default=list)

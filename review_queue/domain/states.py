@@ -57,6 +57,8 @@ _LEAD = _ANALYST | {
     "view_stats",
     "export_decisions",
     "stop_switch",
+    "legal_hold",  # set and clear legal holds (thbscan hold)
+    "reveal_identifiers",  # read a listing's identifiers in clear, saying why (logged, R09)
 }
 _PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ANALYST: _ANALYST,

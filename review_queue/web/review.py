@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from review_queue.domain.states import DECISIONS, FIRST_CALLS, ItemState
 from review_queue.services import (
     decisions,
+    identifiers,
     links,
     queue,
     queue_filter,
@@ -27,7 +29,7 @@ from review_queue.services import (
 )
 from review_queue.services.errors import InvalidInput
 from review_queue.web import presenters
-from review_queue.web.deps import SESSION_COOKIE, CurrentAuth, DbSession, csrf_protect
+from review_queue.web.deps import SESSION_COOKIE, Auth, CurrentAuth, DbSession, csrf_protect
 from review_queue.web.params import period
 from review_queue.web.rendering import render
 
@@ -197,6 +199,36 @@ def item_page(
     left: int = 0,
     previous: int = 0,
 ) -> Response:
+    return _item_view(request, item_id, auth, db, notice, decided, left, previous)
+
+
+@router.post("/items/{item_id}/reveal")
+def reveal(
+    request: Request,
+    item_id: int,
+    auth: CurrentAuth,
+    db: DbSession,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """A lead reads the item's identifiers in clear, saying why (logged, R09)."""
+    detail = queue.get_item(db, item_id, user=auth.user)
+    revealed = identifiers.reveal(db, auth.user, detail.version.id, reason)
+    db.commit()
+    return _item_view(request, item_id, auth, db, revealed=revealed)
+
+
+def _item_view(
+    request: Request,
+    item_id: int,
+    auth: Auth,
+    db: Session,
+    notice: str = "",
+    decided: int = 0,
+    left: int = 0,
+    previous: int = 0,
+    *,
+    revealed: list[identifiers.Revealed] | None = None,
+) -> Response:
     detail = queue.get_item(db, item_id, user=auth.user)
     mine = detail.state == ItemState.CLAIMED and detail.item.claimed_by == auth.user.id
     version, score = detail.version, detail.score
@@ -247,6 +279,9 @@ def item_page(
             "draft": auth.draft_for(item_id),
             "notice": NOTICES.get(notice, "").format(decided=decided, left=left, previous=previous),
             "group_actions": [a for a in ("dismiss", "escalate") if auth.can(a)],
+            "identifier_tokens": identifiers.tokens(db, version.id),
+            "can_reveal": auth.can("reveal_identifiers"),
+            "revealed": revealed,
         },
     )
 

@@ -85,6 +85,7 @@ def test_demo_no_serve_json(tmp_path) -> None:
     assert counts["listings"] == counts["scored"] == len(truth)
     assert counts["flagged"] == sum(1 for x in truth.values() if x.expected == "flagged")
     assert counts["queued"] >= counts["flagged"]
+    assert identifiers_in_clear(db) == {}  # R09: only their table holds them
 
     # Linking the demo archive: the recruiter network that posts job ads and escort ads
     # with one phone and handle is one cluster, a job-to-escort bridge.
@@ -188,3 +189,32 @@ def test_a_second_demo_adds_nothing_and_both_print_a_password(tmp_path) -> None:
         assert users.authenticate(session, "demo", passwords[-1]) is not None
         assert users.authenticate(session, "demo", passwords[0]) is None
     engine.dispose()
+
+
+def identifiers_in_clear(db: str) -> dict[str, list[str]]:
+    """Every phone number, e-mail address and handle in a stored text: in each column the
+    data register calls listing content, derived data or a decision record."""
+    from nlp.extract import extract
+    from store import register
+    from store.tables import Base
+
+    texts = [
+        entry
+        for entry in register.collect([Base.metadata])
+        if entry.category in (register.CONTENT, register.DERIVED, register.DECISION)
+    ]
+    found: dict[str, list[str]] = {}
+    engine = create_engine_for(db)
+    with engine.connect() as conn:
+        for entry in texts:
+            typed = Base.metadata.tables[entry.table].c[entry.column]
+            for (value,) in conn.execute(select(typed)):
+                if not isinstance(value, str | dict | list):
+                    continue  # numbers and times: digits, but no one's number
+                text = value if isinstance(value, str) else json.dumps(value)
+                hits = [e.text for e in extract(text) if e.kind in ("phone", "email", "handle")]
+                if hits:
+                    found.setdefault(f"{entry.table}.{entry.column}", []).extend(hits)
+    engine.dispose()
+    assert len(texts) > 20  # the scan reads what the register names
+    return found

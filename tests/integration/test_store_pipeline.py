@@ -20,8 +20,10 @@ from store import FetchValidator, Listing, ListingVersion, create_engine_for, se
 from store.errors import InvalidListing
 from thbscan.crawling.pipelines import StorePipeline, store_group, to_listing_input
 from thbscan.crawling.runner import crawl_gc
+from thbscan.redaction import redactor
 
 FINISHED = type("Spider", (), {"source": None})()
+REDACT = redactor("test")
 
 
 def _item(n: int, *, title: str | None = None) -> ListingItem:
@@ -87,17 +89,17 @@ def test_a_bad_item_fails_alone_and_a_repeat_is_unchanged(database: str) -> None
     bad_listing = to_listing_input(bad)
     object.__setattr__(bad_listing, "title", "")
     object.__setattr__(bad_listing, "text", "")  # what validation would refuse
-    results = store_group(sessions, [*good[:2], (bad, bad_listing), *good[2:]])
+    results = store_group(sessions, [*good[:2], (bad, bad_listing), *good[2:]], REDACT)
     assert [r.status for r, _e in results if r is not None] == ["new"] * 4
     assert results[2][0] is None and isinstance(results[2][1], InvalidListing)
-    assert store_group(sessions, good[:1])[0][0].status == "unchanged"
+    assert store_group(sessions, good[:1], REDACT)[0][0].status == "unchanged"
     assert _count(database, Listing) == 4
 
 
 def test_a_database_error_is_retried_then_reported_for_every_item(tmp_path) -> None:
     db = f"sqlite:///{tmp_path / 'empty.db'}"  # no tables: every try fails
     sessions = session_factory(create_engine_for(db), writer=True)
-    results = store_group(sessions, [(_item(1), to_listing_input(_item(1)))])
+    results = store_group(sessions, [(_item(1), to_listing_input(_item(1)))], REDACT)
     assert results[0][0] is None and "no such table" in str(results[0][1])
 
 
@@ -120,7 +122,7 @@ def test_a_listing_that_failed_to_store_stops_the_removal_step(tmp_path) -> None
     db = f"sqlite:///{tmp_path / 'r.db'}"
     upgrade(create_engine_for(db))
     sessions = session_factory(create_engine_for(db), writer=True)
-    store_group(sessions, [(_item(i), to_listing_input(_item(i))) for i in (1, 2)])
+    store_group(sessions, [(_item(i), to_listing_input(_item(i))) for i in (1, 2)], REDACT)
 
     def crawl(failed: bool) -> int:
         crawler, pipeline = _pipeline(db)

@@ -22,10 +22,20 @@ def open_db(db: str | None, *, migrate: bool = False) -> tuple[Engine, sessionma
     """Engine and session factory for ``--db``; optionally bring the schema up to date."""
     engine = create_engine_for(config.database_url(db))
     if migrate:
-        upgrade(engine)
+        migrate_and_redact(engine, quiet=True)
     else:
         check_current(engine)
     return engine, session_factory(engine)
+
+
+def migrate_and_redact(engine: Engine, *, quiet: bool = False) -> tuple[str | None, int]:
+    """Bring the schema up to date, then take the identifiers out of any version stored in
+    clear by an older thbscan (R09); the revision and how many versions were rewritten."""
+    from thbscan.redaction import redact_archive, redactor
+
+    revision = upgrade(engine)
+    rewritten = redact_archive(session_factory(engine), redactor(config.mode()), quiet=quiet)
+    return revision, rewritten
 
 
 def emit_json(value: Any) -> None:

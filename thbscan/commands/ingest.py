@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import Any
 
 from crawler.denylist import Denylist
@@ -14,6 +15,7 @@ from store.errors import InvalidListing
 from store.listings import ListingInput, content_hash, store_listing
 from thbscan import config
 from thbscan.commands.common import emit_json, err, open_db
+from thbscan.redaction import redacted, redactor, remember
 
 KNOWN = {"title", "text", "url", "id", "fields"}
 
@@ -23,6 +25,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     sessions = session_factory(engine, writer=True)
     # the opt-out denylist applies to every way in, as to crawling (R18)
     denylist = Denylist.from_values((), config.settings().denylist_file or THBSCAN_DENYLIST_FILE)
+    redact = redactor(config.mode())
     counts = {"new": 0, "changed": 0, "unchanged": 0, "denied": 0, "errors": 0}
     stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")  # noqa: SIM115
     with stream, sessions() as session:
@@ -44,21 +47,18 @@ def run_ingest(args: argparse.Namespace) -> int:
                 )
                 continue
             title, text = str(value.get("title") or ""), str(value.get("text") or "")
-            # Natural key: the listing id, else its URL, else its content (R27).
-            key = str(value.get("id") or value.get("url") or "") or (
-                "sha256:" + content_hash(title, text, {})
-            )
             item = ListingInput(
-                source=args.source,
-                natural_key=key,
-                url=value.get("url"),
-                title=title,
-                text=text,
-                fields=fields,
+                source=args.source, natural_key="", url=value.get("url"), title=title, text=text
+            )
+            item, found = redacted(redact, replace(item, fields=fields))  # R09
+            # Natural key: the listing id, else its URL, else its (redacted) content (R27).
+            key = str(value.get("id") or value.get("url") or "") or (
+                "sha256:" + content_hash(item.title, item.text, {})
             )
             try:
                 with session.begin_nested():
-                    result = store_listing(session, item)
+                    result = store_listing(session, replace(item, natural_key=key))
+                    remember(session, [result], [found])
             except InvalidListing as exc:
                 counts["errors"] += 1
                 err(f"{args.jsonl}: line {line.number}: {exc}")

@@ -35,12 +35,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.completeness import incomplete_reasons
 from crawler.denylist import Denylist
+from nlp.redact import Redactor
 from review_queue.services import audit
 from store import Listing, create_engine_for, session_factory
 from store.errors import InvalidListing
 from store.listings import ListingInput, in_chunks, mark_removed, validate
+from thbscan import config
 from thbscan.crawling.incremental import seen_keys
 from thbscan.crawling.storage import store_batch, store_one
+from thbscan.redaction import redactor
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +108,9 @@ def writer_for(database_url: str) -> ThreadPoolExecutor:
 Result = tuple[Any, BaseException | None]  # (result, error) of one payload
 
 
-def store_group(sessions: sessionmaker[Session], payloads: list[Any]) -> list[Result]:
+def store_group(
+    sessions: sessionmaker[Session], payloads: list[Any], redact: Redactor
+) -> list[Result]:
     """Store a group's ``(item, listing)`` payloads in one transaction: in a few statements
     (:func:`store_batch`), or one by one when the batch cannot take one of them, so that a
     bad item fails alone. Each payload's result or error, in order. A transaction that
@@ -114,7 +119,7 @@ def store_group(sessions: sessionmaker[Session], payloads: list[Any]) -> list[Re
     for attempt in range(_ATTEMPTS):
         try:
             with sessions() as session:
-                results = _store(session, payloads)
+                results = _store(session, payloads, redact)
                 session.commit()
             return results
         except Exception as exc:  # the transaction failed: nothing of it is stored
@@ -130,10 +135,10 @@ def store_group(sessions: sessionmaker[Session], payloads: list[Any]) -> list[Re
     return []  # not reached
 
 
-def _store(session: Session, payloads: list[Any]) -> list[Result]:
+def _store(session: Session, payloads: list[Any], redact: Redactor) -> list[Result]:
     try:
         with session.begin_nested():
-            written = store_batch(session, payloads)
+            written = store_batch(session, payloads, redact)
         return [(None, r) if isinstance(r, BaseException) else (r, None) for r in written]
     except DBAPIError:  # locked database: the whole group again
         raise
@@ -145,7 +150,7 @@ def _store(session: Session, payloads: list[Any]) -> list[Result]:
     for payload in payloads:
         try:
             with session.begin_nested():
-                results.append((store_one(session, payload), None))
+                results.append((store_one(session, payload, redact), None))
         except DBAPIError:
             raise
         except Exception as exc:  # this item only (e.g. invalid input)
@@ -195,6 +200,7 @@ class StorePipeline:
         self.engine = create_engine_for(self.database_url)
         self.sessions = session_factory(self.engine, writer=True)
         self.writer = writer_for(self.database_url)
+        self.redact = redactor(config.mode())  # no key in production: the crawl stops here
 
     def _inc(self, key: str, n: int = 1) -> None:
         if self.stats:
@@ -244,7 +250,11 @@ class StorePipeline:
         if not group:
             return
         done = asyncio.get_running_loop().run_in_executor(
-            self.writer, store_group, self.sessions, [payload for payload, _f in group]
+            self.writer,
+            store_group,
+            self.sessions,
+            [payload for payload, _f in group],
+            self.redact,
         )
 
         def settle(done: asyncio.Future[list[Result]]) -> None:

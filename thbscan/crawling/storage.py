@@ -14,8 +14,10 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from nlp.redact import Redactor
 from store import FetchValidator
 from store.listings import ListingInput, in_chunks, store_listing, store_listings
+from thbscan.redaction import redacted, remember
 
 
 def _validator_row(item: Any, fetched_at: datetime) -> dict[str, Any] | None:
@@ -105,9 +107,14 @@ def save_validators(session: Session, payloads: list[tuple[Any, ListingInput]]) 
             save_validator(session, item, listing.fetched_at or datetime.now(UTC))
 
 
-def store_batch(session: Session, payloads: list[tuple[Any, ListingInput]]) -> list[Any]:
-    """A group commit's listings in a few statements (each result or its error)."""
-    results = store_listings(session, [listing for _item, listing in payloads])
+def store_batch(
+    session: Session, payloads: list[tuple[Any, ListingInput]], redact: Redactor
+) -> list[Any]:
+    """A group commit's listings in a few statements (each result or its error), their
+    identifiers taken out of the text first (R09)."""
+    prepared = [redacted(redact, listing) for _item, listing in payloads]
+    results = store_listings(session, [listing for listing, _found in prepared])
+    remember(session, results, [found for _listing, found in prepared])
     stored = [
         p
         for p, r in zip(payloads, results, strict=True)
@@ -117,9 +124,11 @@ def store_batch(session: Session, payloads: list[tuple[Any, ListingInput]]) -> l
     return results
 
 
-def store_one(session: Session, payload: tuple[Any, ListingInput]) -> Any:
+def store_one(session: Session, payload: tuple[Any, ListingInput], redact: Redactor) -> Any:
     item, listing = payload
-    result = store_listing(session, listing)
+    clean, found = redacted(redact, listing)
+    result = store_listing(session, clean)
+    remember(session, [result], [found])
     if is_dataclass(item):
         save_validator(session, item, listing.fetched_at or datetime.now(UTC))
     return result

@@ -397,6 +397,8 @@ def test_counter_evidence(engine: Engine) -> None:
         ("en 25000 kr. velkomstbonus", False),
         ("call about versions 7.1/6.2/6.1/5.1", False),
         ("two 2 five five 3 three one 1", False),  # no phone context
+        ("Call [hidden phone acpfenae] tonight.", True),  # as a stored text holds it (R09)
+        ("Call [phone acpfenae] tonight.", False),
     ],
 )
 def test_obfuscated_phone(engine: Engine, text: str, found: bool) -> None:
