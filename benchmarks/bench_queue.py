@@ -48,11 +48,11 @@ FILL = [
     "SELECT x, 'bench-' || (x % 7), 'k' || x, 'https://bench.invalid/' || x, {now}, {now} "
     "FROM {series}",
     "INSERT INTO listing_versions (id, listing_id, version_no, content_sha256, fetched_at, "
-    "url, final_url, redirect_chain, title, text, fields, language, created_at) "
+    "url, final_url, redirect_chain, title, text, fields, language, created_at, redacted) "
     "SELECT x, x, 1, 'sha' || x, {now}, 'https://bench.invalid/' || x, NULL, {empty_list}, "
     "'Warehouse job ' || x, 'Pay the recruitment fee ' || x || ' before travel. We keep "
     "your passport safe until the debt is paid. Housing is arranged by us.', "
-    "{city}, 'en', {now} FROM {series}",
+    "{city}, 'en', {now}, {true} FROM {series}",
     "UPDATE listings SET current_version_id = id",
     "INSERT INTO scores (id, version_id, scorer_key, score, band, flagged, possible_minor, "
     "categories, explanation, language, model_version, list_versions, scored_at) "
@@ -113,10 +113,13 @@ def fill(db: str, items: int, analysts: int) -> float:
                 conn.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {items})")
                 )
-            conn.execute(text("ANALYZE"))
     with session_factory(engine).begin() as session:
         for i in range(analysts):
             add_user(session, f"analyst{i}", "analyst", PASSWORD)
+    # A live queue was not bulk-loaded a moment ago: vacuum now, or the autovacuum of the
+    # fill (and the first readers setting hint bits) would run during the measurement.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
     engine.dispose()
     return time.perf_counter() - started
 

@@ -21,8 +21,8 @@ EXIT_OK, EXIT_STOPPED, EXIT_LOCKED, EXIT_STOP_SWITCH, EXIT_NOTHING_FETCHED = 0, 
 def open_db(db: str | None, *, migrate: bool = False) -> tuple[Engine, sessionmaker[Session]]:
     """Engine and session factory for ``--db``; optionally bring the schema up to date."""
     engine = create_engine_for(config.database_url(db))
-    if migrate:
-        migrate_and_redact(engine, quiet=True)
+    if migrate:  # an archive stored in clear is redacted once, with a progress bar
+        migrate_and_redact(engine)
     else:
         check_current(engine)
     return engine, session_factory(engine)
