@@ -47,10 +47,8 @@ def run_ingest(args: argparse.Namespace) -> int:
                 )
                 continue
             title, text = str(value.get("title") or ""), str(value.get("text") or "")
-            item = ListingInput(
-                source=args.source, natural_key="", url=value.get("url"), title=title, text=text
-            )
-            item, found = redacted(redact, replace(item, fields=fields))  # R09
+            given = ListingInput(args.source, "", title, text, value.get("url"), fields)
+            item, found = redacted(redact, given)  # identifiers out of the text (R09)
             # Natural key: the listing id, else its URL, else its (redacted) content (R27).
             key = str(value.get("id") or value.get("url") or "") or (
                 "sha256:" + content_hash(item.title, item.text, {})
