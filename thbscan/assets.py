@@ -13,6 +13,7 @@ from models.errors import ModelError
 from nlp.pseudonym import Pseudonymiser
 from nlp.scorer import Scorer
 from thbscan import config
+from thbscan.redaction import pseudonymiser
 
 logger = logging.getLogger(__name__)
 
@@ -53,17 +54,6 @@ def load_scorer(
     # 7 % of scoring time here; benchmarks/bench_score.py). They are still freed normally.
     gc.freeze()
     return scorer
-
-
-def pseudonymiser(run_mode: str) -> Pseudonymiser:
-    settings = config.settings()
-    return Pseudonymiser.from_env(
-        {
-            "THBSCAN_PSEUDONYM_KEY": settings.pseudonym_key,
-            "THBSCAN_PSEUDONYM_KEY_VERSION": settings.pseudonym_key_version,
-        },
-        mode=run_mode,
-    )
 
 
 @dataclass(frozen=True)

@@ -17,21 +17,35 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
+from nlp.pseudonym import Pseudonymiser
 from nlp.redact import Found, Redactor, Shift
 from review_queue.db.models import Score
 from review_queue.services import identifiers
 from store import ListingVersion
 from store.listings import IngestResult, ListingInput, content_hash
+from thbscan import config
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200
 
 
-def redactor(run_mode: str) -> Redactor:
-    """The redactor under the configured pseudonym key (production mode needs one)."""
-    from thbscan.assets import pseudonymiser
+def pseudonymiser(run_mode: str) -> Pseudonymiser:
+    """The configured pseudonym key (production mode needs one; demo and test fall back to
+    the public demo key)."""
+    settings = config.settings()
+    return Pseudonymiser.from_env(
+        {
+            "THBSCAN_PSEUDONYM_KEY": settings.pseudonym_key,
+            "THBSCAN_PSEUDONYM_KEY_VERSION": settings.pseudonym_key_version,
+        },
+        mode=run_mode,
+    )
 
+
+def redactor(run_mode: str) -> Redactor:
+    """The redactor under the configured pseudonym key. Light on purpose: the crawl process
+    builds it, and must not load the scorer (its memory is bounded, R13)."""
     return Redactor(pseudonymiser(run_mode))
 
 

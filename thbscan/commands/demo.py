@@ -29,9 +29,10 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     from fixture_site import start_fixture_site
-    from thbscan.assets import load_scorer, pseudonymiser
+    from thbscan.assets import load_scorer
     from thbscan.crawling.runner import run_crawls
     from thbscan.linking import link_archive
+    from thbscan.redaction import pseudonymiser
     from thbscan.scoring_job import score_archive
 
     os.environ["THBSCAN_MODE"] = "demo"  # fixed demo pseudonym key, generated secret key

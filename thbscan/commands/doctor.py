@@ -295,7 +295,7 @@ def check_secret_key(ctx: Context) -> Check:
 def check_pseudonym_key(ctx: Context) -> Check:
     from nlp.errors import NlpError
     from nlp.pseudonym import DEMO_KEY_VERSION
-    from thbscan.assets import pseudonymiser
+    from thbscan.redaction import pseudonymiser
 
     try:
         keyed = pseudonymiser(ctx.settings.mode)

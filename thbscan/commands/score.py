@@ -17,9 +17,10 @@ from review_queue.services.scores import (
 from review_queue.services.watches import check_watches
 from store import session_factory
 from thbscan import config
-from thbscan.assets import ScorerFactory, load_scorer, pseudonymiser
+from thbscan.assets import ScorerFactory, load_scorer
 from thbscan.commands.common import EXIT_STOP_SWITCH, emit_json, err, open_db
 from thbscan.linking import link_archive
+from thbscan.redaction import pseudonymiser
 from thbscan.scoring_job import LeaseLost, one_at_a_time, score_archive
 from thbscan.stop_switch import is_stopped
 

@@ -109,7 +109,7 @@ def identifier_pseudonyms(run_mode: str) -> Callable[[str], list[str]] | None:
     pseudonym key."""
     from nlp.errors import NlpError
     from nlp.extract import extract
-    from thbscan.assets import pseudonymiser
+    from thbscan.redaction import pseudonymiser
     from thbscan.scoring_job import IDENTIFIER_KINDS
 
     try:
