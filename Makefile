@@ -71,4 +71,4 @@ audit: $(STAMP)
 	$(BIN)/python .ci/audit.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache thbscan-demo.db*
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache thbscan-demo.db* thbscan-events.jsonl

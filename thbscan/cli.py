@@ -7,7 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from thbscan import config, event_log
 from thbscan.commands import common
+from thbscan.event_log import open_event_log
 from thbscan.parser import build_parser
 
 __all__ = ["build_parser", "entry", "main"]
@@ -20,6 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:  # Scrapy lowers the root logger's level
         handler.setLevel(level)
+    given = config.settings()
+    open_event_log(event_log.target(given.event_log, given.mode))
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

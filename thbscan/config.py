@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     cache_dir: Path | None = None  # compiled catalogues; default ~/.cache/thbscan
     no_model: bool = False  # score without the text model
     reason_codes: Path | None = None  # the review UI's reason codes; default: the bundled list
+    # the event log (JSON lines): a file, "-" for stderr, "off"; default events.jsonl in
+    # production and demo, off in test mode
+    event_log: str = ""
     # Crawling (also Scrapy settings of the same names; see crawler/settings.py)
     redis_url: str = ""
     redis_prefix: str = ""

@@ -29,6 +29,7 @@ from nlp.linking.templates import band_keys, similarity
 from nlp.pseudonym import Pseudonymiser
 from nlp.scorer import Scorer
 from review_queue.db.models import LinkGroup, ListingLink, Score
+from review_queue.domain import events
 from review_queue.services import audit, holds, link_index
 from review_queue.services.links import overrides
 from review_queue.services.scores import (
@@ -312,12 +313,13 @@ def link_archive(
         audit.record(
             writer,
             actor,
-            "scoring.linked",
+            events.LinkingRun(
+                listings=report.listings,
+                indexed=report.indexed,
+                clusters=report.clusters,
+                rescored=report.rescored,
+            ),
             "scorer",
             scorer.scorer_key[:60],
-            listings=report.listings,
-            indexed=report.indexed,
-            clusters=report.clusters,
-            rescored=report.rescored,
         )
     return report

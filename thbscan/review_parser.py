@@ -73,3 +73,12 @@ def add_review_commands(sub: Any) -> None:
     )
     _json(q)
     q.set_defaults(func=_lazy("audit_log", "run_verify"))
+    q = asub.add_parser(
+        "events",
+        help="check an event log (THBSCAN_EVENT_LOG) line by line against the event "
+        "definitions, or print their JSON Schema",
+    )
+    q.add_argument("file", nargs="?", help="the event log (JSON lines)")
+    q.add_argument("--schema", action="store_true", help="print the schema of every kind")
+    _json(q)
+    q.set_defaults(func=_lazy("audit_log", "run_events"))

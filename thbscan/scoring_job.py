@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from nlp.pseudonym import Pseudonymiser
 from nlp.scorer import Assessment, Scorer
+from review_queue.domain import events
 from review_queue.services import audit
 from review_queue.services.scores import (
     PendingVersion,
@@ -323,12 +324,14 @@ def _record(
     audit.record(
         writer,
         actor,
-        "scoring.batch",
+        events.ScoringBatch(
+            listings=len(results),
+            flagged=sum(int(r.flagged) for r in results),
+            model_version=scorer.versions["model"],
+            list_versions=scorer.versions["lists"],
+        ),
         "scorer",
         scorer.scorer_key[:60],
-        listings=len(results),
-        model_version=scorer.versions["model"],
-        list_versions=scorer.versions["lists"],
     )
 
 

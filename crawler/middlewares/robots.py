@@ -30,6 +30,10 @@ from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
+# What robots.txt decided per host, in the crawl's stats: ``HOST/rules`` (parsed, none,
+# disallow_all), ``HOST/status`` and ``HOST/denied`` (requests refused).
+HOST_STATS = "thbscan/robots/host/"
+
 
 def _relay(pending: Deferred[Any]) -> Deferred[Any]:
     """A new Deferred firing with ``pending``'s result, which stays in its chain."""
@@ -93,10 +97,15 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     def process_request_2(self, rp: Any, request: Request) -> None:
         # None means "no parser": never "no restrictions" here (fail closed, R15).
-        super().process_request_2(cast(Any, DisallowAll()) if rp is None else rp, request)
+        try:
+            super().process_request_2(cast(Any, DisallowAll()) if rp is None else rp, request)
+        except IgnoreRequest:
+            self._stats.inc_value(f"{HOST_STATS}{urlparse_cached(request).netloc}/denied")
+            raise
 
     def _fail_closed(self, netloc: str, why: str) -> None:
         self._stats.inc_value("thbscan/robots/disallow_all")
+        self._stats.set_value(f"{HOST_STATS}{netloc}/rules", "disallow_all")
         logger.warning(
             "robots.txt of %s unavailable (%s): disallowing the host for %.0f s",
             netloc,
@@ -116,10 +125,13 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._stats.inc_value("robotstxt/response_count")
             self._stats.inc_value(f"robotstxt/response_status_count/{status}")
             self._fail_closed(netloc, f"HTTP {status}")
+            self._stats.set_value(f"{HOST_STATS}{netloc}/status", status)
             return
         if status >= 400:  # "unavailable": no restrictions
             response = response.replace(body=b"")
         await super()._parse_robots(response, netloc, request)
+        self._stats.set_value(f"{HOST_STATS}{netloc}/rules", "none" if status >= 400 else "parsed")
+        self._stats.set_value(f"{HOST_STATS}{netloc}/status", status)
         crawl_delay = getattr(self._parsers.get(netloc), "crawl_delay", None)
         delay = None
         try:

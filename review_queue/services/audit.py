@@ -16,52 +16,63 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import AuditEvent
+from review_queue.domain import events
+from store.tables import utcnow
 
 GENESIS = "0" * 64
 PURGE_ACTION = "retention.purged"
 ANCHOR_ACTION = "retention.anchor"
+_event_log = logging.getLogger(events.LOGGER)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)[:2000]
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
+_PENDING = "thbscan.event_lines"  # session.info key: log lines waiting for the commit
 
 
 def record(
     session: Session,
     actor: str,
-    action: str,
+    event: events.Event,
     object_type: str = "",
     object_id: str | int = "",
-    **details: Any,
+    *,
+    at: datetime | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session's current transaction."""
-    event = AuditEvent(
-        actor=_clean(actor),
-        action=action,
+    """Add an audit event to the session's current transaction; its line goes to the
+    event log when (and only if) that transaction commits."""
+    at = at or utcnow()
+    row = AuditEvent(
+        at=at,
+        actor=events.clean(actor)[:100],
+        action=event.kind,
         object_type=object_type,
         object_id=str(object_id),
-        details=_clean(details),
+        details=event.details(),
     )
-    session.add(event)
-    return event
+    session.add(row)
+    line = events.line(event, actor=actor, object_type=object_type, object_id=str(object_id), at=at)
+    session.info.setdefault(_PENDING, []).append(line)
+    return row
+
+
+@listens_for(Session, "after_commit")
+def _log_committed(session: Session) -> None:
+    for line in session.info.pop(_PENDING, ()):
+        _event_log.info(line)
+
+
+@listens_for(Session, "after_rollback")
+def _drop_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def filtered(
@@ -122,13 +133,11 @@ def record_anchor(session: Session, start: Anchor, at: datetime) -> AuditEvent:
     event = record(
         session,
         "system",
-        ANCHOR_ACTION,
+        events.PurgeAnchor(through=start.through, hash=start.hash),
         "audit_events",
         start.through,
-        through=start.through,
-        hash=start.hash,
+        at=at,
     )
-    event.at = at
     return event
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import Decision, ReviewItem, Score, User
+from review_queue.domain import events
 from review_queue.domain.errors import IllegalTransition
 from review_queue.domain.states import DECISIONS, FIRST_CALLS, ItemState, next_state, require
 from review_queue.services import audit
@@ -152,17 +153,19 @@ def decide(
     audit.record(
         session,
         user.name,
-        f"decision.{action}",
+        events.DecisionRecorded(
+            kind=f"decision.{action}",  # type: ignore[arg-type]  # pydantic checks it
+            decision_id=decision.id,
+            user=user.name,
+            from_state=from_state,
+            to_state=to_state.value,
+            band_shown=score.band,
+            model_version=score.model_version,
+            reason_code=reason_code,
+            reason_chars=len(reason),
+        ),
         "review_item",
         item_id,
-        decision_id=decision.id,
-        user=user.name,
-        from_state=from_state,
-        to_state=to_state.value,
-        band_shown=score.band,
-        model_version=score.model_version,
-        reason_code=reason_code,
-        reason_chars=len(reason),
     )
     return decision
 
@@ -242,12 +245,9 @@ def undo(
     audit.record(
         session,
         user.name,
-        "decision.undo",
+        events.DecisionUndone(decision_id=decision.id, undone=last.id, user=user.name),
         "review_item",
         item_id,
-        decision_id=decision.id,
-        undone=last.id,
-        user=user.name,
     )
     return decision
 
@@ -283,7 +283,7 @@ def first_call(session: Session, user: User, item_id: int, call: str) -> ReviewI
     )
     session.refresh(item)
     if item.first_call_by == user.id and item.first_call == call:
-        audit.record(session, user.name, "item.first_call", "review_item", item_id, call=call)
+        audit.record(session, user.name, events.FirstCall(call=call), "review_item", item_id)
     return item
 
 
@@ -340,11 +340,13 @@ def decide_group(
     audit.record(
         session,
         user.name,
-        f"decision.group_{action}",
+        events.GroupDecision(
+            kind=f"decision.group_{action}",  # type: ignore[arg-type]  # pydantic checks it
+            items=sorted(decided),
+            left=sorted(left),
+            reason_chars=len(reason),
+        ),
         "review_item",
         anchor,
-        items=sorted(decided),
-        left=sorted(left),
-        reason_chars=len(reason),
     )
     return sorted(decided), left

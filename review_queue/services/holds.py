@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import HeldListing, LinkGroup, ListingLink, ReviewItem, User
+from review_queue.domain import events
 from review_queue.domain.states import require
 from review_queue.services import audit
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
@@ -150,11 +151,9 @@ def set_hold(
     audit.record(
         session,
         user.name,
-        "hold.set",
+        events.HoldChanged(kind="hold.set", listings=hold.listings, reason_chars=len(reason)),
         "review_item" if kind == "item" else "link_group",
         target_id,
-        listings=hold.listings,
-        reason_chars=len(reason),
     )
     return hold
 
@@ -178,11 +177,9 @@ def clear_hold(session: Session, user: User, kind: str, target_id: int, reason: 
     audit.record(
         session,
         user.name,
-        "hold.cleared",
+        events.HoldChanged(kind="hold.cleared", listings=covered, reason_chars=len(reason)),
         "review_item" if kind == "item" else "link_group",
         target_id,
-        listings=covered,
-        reason_chars=len(reason),
     )
     return _view(session, kind, target)
 

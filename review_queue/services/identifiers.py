@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import Identifier, IdentifierValue, User
+from review_queue.domain import events
 from review_queue.domain.states import require
 from review_queue.services import audit
 from review_queue.services.errors import InvalidInput
@@ -103,11 +104,12 @@ def reveal(session: Session, user: User, version_id: int, reason: str) -> list[R
     audit.record(
         session,
         user.name,
-        "identifier.reveal",
+        events.IdentifiersRevealed(
+            reason=reason[:500],
+            identifiers=len(rows),
+            still_kept=sum(1 for r in rows if r.value is not None),
+        ),
         "listing_version",
         version_id,
-        reason=reason[:500],
-        identifiers=len(rows),
-        still_kept=sum(1 for r in rows if r.value is not None),
     )
     return [Revealed(token, kind, value) for token, kind, value in rows]

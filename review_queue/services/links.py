@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import LinkGroup, LinkOverride, ListingLink, ReviewItem, User
+from review_queue.domain import events
 from review_queue.domain.states import require
 from review_queue.services import audit
 from review_queue.services.errors import InvalidInput, NotFound
@@ -193,11 +194,13 @@ def record_override(
     audit.record(
         session,
         user.name,
-        f"linking.{action}",
+        events.LinkOverride(
+            kind=f"linking.{action}",  # type: ignore[arg-type]  # pydantic checks it
+            other_listing=override.other_listing_id,
+            reason_chars=len(reason),
+        ),
         "listing",
         listing_id,
-        other_listing=override.other_listing_id,
-        reason_chars=len(reason),
     )
     return override
 

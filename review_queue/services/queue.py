@@ -20,6 +20,7 @@ from sqlalchemy import String, and_, case, cast, func, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from review_queue.db.models import AuditEvent, Decision, ReviewItem, Score, User
+from review_queue.domain import events
 from review_queue.domain.states import ItemState, Lane, next_state, require
 from review_queue.services import audit
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
@@ -340,11 +341,9 @@ def claim(
     audit.record(
         session,
         user.name,
-        "item.claim",
+        events.ItemClaimed(user=user.name, expires_at=expires.isoformat()),
         "review_item",
         item_id,
-        user=user.name,
-        expires_at=expires.isoformat(),
     )
     return item
 
@@ -404,11 +403,9 @@ def claim_next(
         audit.record(
             session,
             user.name,
-            "item.claim",
+            events.ItemClaimed(user=user.name, expires_at=expires.isoformat()),
             "review_item",
             item_id,
-            user=user.name,
-            expires_at=expires.isoformat(),
         )
     return sorted(ids)
 
@@ -439,7 +436,7 @@ def release(session: Session, user: User, item_id: int) -> ReviewItem:
                 "or a lead can release it"
             )
         next_state(item.state, "release")  # raises IllegalTransition
-    audit.record(session, user.name, "item.release", "review_item", item_id, user=user.name)
+    audit.record(session, user.name, events.ItemReleased(user=user.name), "review_item", item_id)
     return item
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import Table, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from review_queue.db.models import AuditEvent
+from review_queue.domain import events
 from review_queue.services import audit
 from review_queue.services.retention_rules import (
     DECISIONS,
@@ -177,10 +178,9 @@ def _record(
     sessions: sessionmaker[Session], report: PurgeReport, actor: str, also: dict[str, int]
 ) -> None:
     counts = {**report.counts, **also}
-    details: dict[str, Any] = {"counts": counts, "total": sum(counts.values())}
+    event = events.Purged(counts=counts, total=sum(counts.values()))
     with _writing(sessions) as session:
-        event = audit.record(session, actor, audit.PURGE_ACTION, "retention", "", **details)
-        event.at = report.now
+        audit.record(session, actor, event, "retention", at=report.now)
     logger.info("retention purge at %s: %s", report.now.isoformat(), json.dumps(counts))
 
 

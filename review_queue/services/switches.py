@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from review_queue.domain import events
 from review_queue.services import audit
 from store import ControlSwitch
 
@@ -45,8 +46,9 @@ def set_stopped(session: Session, stopped: bool, *, actor: str, reason: str) -> 
     audit.record(
         session,
         actor,
-        "crawl.stop_switch_on" if stopped else "crawl.stop_switch_off",
+        events.StopSwitch(
+            kind="crawl.stop_switch_on" if stopped else "crawl.stop_switch_off", reason=reason
+        ),
         "control_switch",
         SWITCH,
-        reason=reason,
     )

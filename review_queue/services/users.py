@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import User, WebSession
+from review_queue.domain import events
 from review_queue.domain.states import Role, require
 from review_queue.services import audit, websessions
 from review_queue.services.errors import Conflict, InvalidInput, NotFound
@@ -72,7 +73,9 @@ def add_user(
     user = User(name=name, role=role, password_hash=password_hash, disabled=False)
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user.add", "user", user.id, name=name, role=role)
+    audit.record(
+        session, actor, events.UserChanged(kind="user.add", name=name, role=role), "user", user.id
+    )
     return user
 
 
@@ -122,7 +125,11 @@ def disable_user(session: Session, name: str, actor: str | User) -> User:
     user.disabled = True
     ended = websessions.end_all(session, user)
     audit.record(
-        session, actor_name, "user.disable", "user", user.id, name=name, sessions_ended=ended
+        session,
+        actor_name,
+        events.UserChanged(kind="user.disable", name=name, sessions_ended=ended),
+        "user",
+        user.id,
     )
     return user
 
@@ -136,7 +143,11 @@ def set_password(session: Session, user: User, password: str, *, actor: str) -> 
     user.password_hash = hash_password(password)
     ended = websessions.end_all(session, user)
     audit.record(
-        session, actor, "user.password_set", "user", user.id, name=user.name, sessions_ended=ended
+        session,
+        actor,
+        events.UserChanged(kind="user.password_set", name=user.name, sessions_ended=ended),
+        "user",
+        user.id,
     )
 
 
@@ -183,13 +194,9 @@ def set_role(session: Session, name: str, role: str, actor: User) -> User:
     audit.record(
         session,
         actor.name,
-        "user.role",
+        events.UserRoleChanged(name=name, old=old, new=role, sessions_ended=ended),
         "user",
         user.id,
-        name=name,
-        old=old,
-        new=role,
-        sessions_ended=ended,
     )
     return user
 
@@ -198,7 +205,9 @@ def enable_user(session: Session, name: str, actor: User) -> User:
     require(actor.role, "manage_users")
     user = get_user(session, name)
     user.disabled = False
-    audit.record(session, actor.name, "user.enable", "user", user.id, name=name)
+    audit.record(
+        session, actor.name, events.UserChanged(kind="user.enable", name=name), "user", user.id
+    )
     return user
 
 
@@ -208,6 +217,10 @@ def end_sessions(session: Session, name: str, actor: User) -> int:
     user = get_user(session, name)
     ended = websessions.end_all(session, user)
     audit.record(
-        session, actor.name, "user.sessions_ended", "user", user.id, name=name, ended=ended
+        session,
+        actor.name,
+        events.UserChanged(kind="user.sessions_ended", name=name, sessions_ended=ended),
+        "user",
+        user.id,
     )
     return ended

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import Score, User, Watch
+from review_queue.domain import events
 from review_queue.domain.states import require
 from review_queue.services import audit, search
 from review_queue.services.errors import InvalidInput, NotFound
@@ -38,7 +39,13 @@ def add_watch(session: Session, user: User, label: str, query: search.SearchQuer
     )
     session.add(watch)
     session.flush()
-    audit.record(session, user.name, "watch.add", "watch", watch.id, label=watch.label)
+    audit.record(
+        session,
+        user.name,
+        events.WatchChanged(kind="watch.add", label=watch.label),
+        "watch",
+        watch.id,
+    )
     return watch
 
 
@@ -57,7 +64,7 @@ def stop_watch(session: Session, user: User, watch_id: int) -> Watch:
     if watch is None or watch.user_id != user.id:
         raise NotFound(f"watch {watch_id} is not one of yours: go back to your watches")
     watch.active = False
-    audit.record(session, user.name, "watch.stop", "watch", watch.id)
+    audit.record(session, user.name, events.WatchChanged(kind="watch.stop"), "watch", watch.id)
     return watch
 
 
@@ -87,5 +94,5 @@ def check_watches(session: Session, now: datetime | None = None) -> int:
                 queued += 1
         watch.checked_at = now
     if queued:
-        audit.record(session, "system", "watch.queued", "watch", "", listings=queued)
+        audit.record(session, "system", events.WatchQueued(listings=queued), "watch")
     return queued

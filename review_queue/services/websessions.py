@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from review_queue.db.models import User, WebSession
+from review_queue.domain import events
 from review_queue.services import audit
 
 DEFAULT_IDLE = timedelta(minutes=30)
@@ -41,7 +42,9 @@ def start(session: Session, user: User, *, now: datetime | None = None) -> tuple
     )
     session.add(web_session)
     session.flush()
-    audit.record(session, user.name, "auth.login", "web_session", web_session.id)
+    audit.record(
+        session, user.name, events.SessionEvent(kind="auth.login"), "web_session", web_session.id
+    )
     return token, web_session
 
 
@@ -114,7 +117,13 @@ def resolve(
 def _expire(session: Session, web_session: WebSession, now: datetime, why: str) -> None:
     web_session.ended_at = now
     actor = web_session.user.name if web_session.user else "system"
-    audit.record(session, actor, "auth.session_expired", "web_session", web_session.id, why=why)
+    audit.record(
+        session,
+        actor,
+        events.SessionEvent(kind="auth.session_expired", why=why),
+        "web_session",
+        web_session.id,
+    )
 
 
 def end(session: Session, token: str | None, *, now: datetime | None = None) -> bool:
@@ -127,7 +136,13 @@ def end(session: Session, token: str | None, *, now: datetime | None = None) -> 
     if web_session is None or web_session.ended_at is not None:
         return False
     web_session.ended_at = now or datetime.now(UTC)
-    audit.record(session, web_session.user.name, "auth.logout", "web_session", web_session.id)
+    audit.record(
+        session,
+        web_session.user.name,
+        events.SessionEvent(kind="auth.logout"),
+        "web_session",
+        web_session.id,
+    )
     return True
 
 

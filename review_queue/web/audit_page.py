@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
 from review_queue.db.models import AuditEvent
+from review_queue.domain import events
 from review_queue.services import audit, queue
 from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
 from review_queue.web.params import period
@@ -71,19 +72,19 @@ def audit_export(
         audit.record(
             writer,
             auth.name,
-            "audit.export",
+            events.AuditExported(
+                filters={
+                    k: v
+                    for k, v in (
+                        ("actor", actor),
+                        ("action", action),
+                        ("since", since),
+                        ("until", until),
+                    )
+                    if v
+                }
+            ),
             "audit_events",
-            "",
-            **{
-                k: v
-                for k, v in {
-                    "actor": actor,
-                    "action": action,
-                    "since": since,
-                    "until": until,
-                }.items()
-                if v
-            },
         )
 
     def lines() -> Iterator[str]:  # streamed in a session of its own

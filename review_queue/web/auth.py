@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from review_queue.db.models import User
+from review_queue.domain import events
 from review_queue.domain.states import can
 from review_queue.services import audit, throttle, users, websessions
 from review_queue.services.queue import utc_now
@@ -115,7 +116,12 @@ def login(
     keys = throttle.keys(name, request.client.host if request.client else None)
     until = throttle.locked_until(db, keys, now)
     if until is not None:  # checked before the password: a lock is no guessing oracle
-        audit.record(db, "anonymous", "auth.login_throttled", "user", "", name=name[:64])
+        audit.record(
+            db,
+            "anonymous",
+            events.LoginRefused(kind="auth.login_throttled", name=name[:64]),
+            "user",
+        )
         db.commit()
         return login_page(
             request, error=THROTTLED.format(until=until), status_code=429, draft=draft
@@ -124,7 +130,9 @@ def login(
     if user is None:
         until = throttle.failed(db, keys, now, settings.login_limits)
         # The attempted name is recorded (cleaned and cut short), never the password.
-        audit.record(db, "anonymous", "auth.login_failed", "user", "", name=name[:64])
+        audit.record(
+            db, "anonymous", events.LoginRefused(kind="auth.login_failed", name=name[:64]), "user"
+        )
         db.commit()
         error = LOGIN_FAILED if until is None else THROTTLED.format(until=until)
         return login_page(

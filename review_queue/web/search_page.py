@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from review_queue.domain import events
 from review_queue.services import audit, search, watches
 from review_queue.services.errors import InvalidInput
 from review_queue.web.deps import CurrentAuth, DbSession, csrf_protect
@@ -82,7 +83,7 @@ def search_run(
         )
         if value.strip()
     ]
-    audit.record(db, auth.name, "search.run", "search", "", filters=used, results=len(hits))
+    audit.record(db, auth.name, events.SearchRun(filters=used, results=len(hits)), "search")
     db.commit()
     form = {
         "text": query.text,

@@ -12,6 +12,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
+from review_queue.domain import events
 from review_queue.services import audit, stats
 from review_queue.services.errors import InvalidInput
 from review_queue.services.queue import utc_now
@@ -118,7 +119,12 @@ def export(request: Request, auth: CurrentAuth, format: str = "csv", days: int =
     auth.require("export_decisions")
     since = utc_now() - timedelta(days=_days(days)) if days else None
     with request.app.state.session_factory.begin() as writer:  # who took what, when
-        audit.record(writer, auth.name, "decisions.export", "decisions", "", format=format)
+        audit.record(
+            writer,
+            auth.name,
+            events.DecisionsExported(format=format),  # type: ignore[arg-type]  # checked above
+            "decisions",
+        )
     user_id = auth.user.id
 
     def lines() -> Iterator[str]:  # streamed in a session of its own, closed at the end

@@ -21,10 +21,11 @@ from store import Listing, ListingVersion, create_engine_for, session_factory
 pytestmark = pytest.mark.slow
 
 
-def test_crawl_score_queue(fixture_site, db_url: str) -> None:
+def test_crawl_score_queue(fixture_site, db_url: str, tmp_path) -> None:
     crawl_args = ("crawl", "fixture-jobs", "fixture-ads", "--base-url", fixture_site.url)
     crawl_args += ("--db", db_url, "--json", "--log-level", "WARNING")
-    crawl = thbscan(*crawl_args)
+    log = {"THBSCAN_EVENT_LOG": str(tmp_path / "events.jsonl")}
+    crawl = thbscan(*crawl_args, env=log)
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     crawled = json.loads(crawl.stdout.strip().splitlines()[-1])
     truth = ground_truth()
@@ -35,10 +36,20 @@ def test_crawl_score_queue(fixture_site, db_url: str) -> None:
     assert crawled["fixture-jobs"]["robots_denied"] >= 1
     assert not any(path.startswith("/private/") for _m, path in fixture_site.requests)
 
-    score = thbscan("score", "--db", db_url, "--json", "--quiet")
+    score = thbscan("score", "--db", db_url, "--json", "--quiet", env=log)
     assert score.returncode == 0, score.stderr[-3000:]
     scored = json.loads(score.stdout.strip().splitlines()[-1])
     assert scored["scored"] == len(truth)
+    logged = logged_events(tmp_path / "events.jsonl")
+    robots = {e["source"]: e["hosts"] for e in logged if e["kind"] == "crawl.robots"}
+    (jobs_host,) = robots["fixture-jobs"].values()
+    assert jobs_host["rules"] == "parsed" and jobs_host["status"] == 200
+    assert jobs_host["denied"] == crawled["fixture-jobs"]["robots_denied"]
+    finished = [e for e in logged if e["kind"] == "crawl.finished"]
+    assert sorted(e["source"] for e in finished) == ["fixture-ads", "fixture-jobs"]
+    batches = [e for e in logged if e["kind"] == "scoring.batch"]
+    assert sum(b["listings"] for b in batches) == len(truth)
+    assert all(b["model_version"] != "none" and b["list_versions"] for b in batches)
 
     engine = create_engine_for(db_url)
     with engine.connect() as conn:
@@ -218,3 +229,19 @@ def identifiers_in_clear(db: str) -> dict[str, list[str]]:
     engine.dispose()
     assert len(texts) > 20  # the scan reads what the register names
     return found
+
+
+def logged_events(path) -> list[dict]:
+    """The event log's lines, each checked against its definition and free of listing
+    identifiers (R02)."""
+    from nlp.extract import extract
+    from review_queue.domain import events
+
+    logged = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        events.parse(line)
+        record = json.loads(line)
+        fields = json.dumps({k: v for k, v in record.items() if k != "at"})  # a time's digits
+        assert not [e.text for e in extract(fields) if e.kind in ("phone", "email", "handle")]
+        logged.append(record)
+    return logged

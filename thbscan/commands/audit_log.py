@@ -1,4 +1,5 @@
-"""``thbscan audit verify``: check an exported audit log's hash chain."""
+"""``thbscan audit verify``: check an exported audit log's hash chain; ``thbscan audit
+events``: check an event log against the event definitions."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import json
 import sys
 
+from review_queue.domain import events
 from review_queue.services.audit import verify
 from thbscan.commands.common import emit_json, err
 
@@ -56,4 +58,38 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"{result.events} events, chain intact; head {result.head}{after}")
     else:
         print(f"not intact after {result.events} events: {problem}", file=sys.stderr)
+    return 0 if problem is None else 1
+
+
+def run_events(args: argparse.Namespace) -> int:
+    if args.schema:
+        emit_json(events.schema())
+        return 0
+    if not args.file:
+        err("name the event log to check, or give --schema")
+        return 2
+    kinds: dict[str, int] = {}
+    problem = None
+    try:
+        with open(args.file, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    kind = events.parse(line).kind
+                except ValueError as exc:
+                    problem = f"line {number}: {exc}"
+                    break
+                kinds[kind] = kinds.get(kind, 0) + 1
+    except (OSError, UnicodeDecodeError) as exc:
+        err(f"{args.file}: cannot read the event log ({exc.__class__.__name__}: {exc})")
+        return 2
+    if args.json:
+        emit_json(
+            {"events": sum(kinds.values()), "kinds": kinds, "valid": not problem, "error": problem}
+        )
+    elif problem is None:
+        print(f"{sum(kinds.values())} events, each matches its definition")
+    else:
+        print(f"{args.file}: {problem}", file=sys.stderr)
     return 0 if problem is None else 1

@@ -18,6 +18,7 @@ from indicator_lists import (
     verify_export,
 )
 from indicator_lists.export import load_profiles
+from review_queue.domain import events
 from thbscan.commands.common import emit_json, err
 
 
@@ -73,10 +74,19 @@ def run_export(args: argparse.Namespace) -> int:
         "threshold": float(config["threshold"]),
         "bands": dict(config["bands"]),
     }
-    out = export(
-        load_catalogue(args.lists), args.partner_profile, args.format, args.out, scoring=scoring
-    )
+    catalogue = load_catalogue(args.lists)
+    out = export(catalogue, args.partner_profile, args.format, args.out, scoring=scoring)
     problems = verify_export(out)
+    events.emit(
+        events.ListsExported(
+            profile=args.partner_profile,
+            format=args.format,
+            lists=dict(catalogue.versions()),
+            verified=not problems,
+        ),
+        object_type="export",
+        object_id=out.name,
+    )
     for problem in problems:
         err(str(problem))
     if args.json:

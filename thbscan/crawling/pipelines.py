@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.completeness import incomplete_reasons
 from crawler.denylist import Denylist
 from nlp.redact import Redactor
+from review_queue.domain import events
 from review_queue.services import audit
 from store import Listing, create_engine_for, session_factory
 from store.errors import InvalidListing
@@ -310,5 +311,5 @@ class StorePipeline:
             self._inc("thbscan/items/removed", removed)
             if removed:
                 audit.record(
-                    session, "system", "crawl.listings_removed", "source", source, count=removed
+                    session, "system", events.ListingsRemoved(count=removed), "source", source
                 )

@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crawler.completeness import LOCKED, outcome
+from crawler.middlewares.robots import HOST_STATS
+from review_queue.domain import events
 from review_queue.services import audit
 from store import CrawlJob, CrawlLock, create_engine_for, session_factory
 from thbscan.crawling.pipelines import with_retries
@@ -91,10 +93,9 @@ def acquire_lock(
     audit.record(
         session,
         "system",
-        "crawl.lock_taken_over",
+        events.CrawlLockTakenOver(previous_holder=current.holder),
         "crawl_lock",
         source,
-        previous_holder=current.holder,
     )
     session.commit()
     return None if taken else current.holder
@@ -163,7 +164,9 @@ class CrawlJobRecorder:
             session.add(job)
             session.flush()
             self.job_id = job.id
-            audit.record(session, "system", "crawl.started", "crawl_job", job.id, source=job.source)
+            audit.record(
+                session, "system", events.CrawlStarted(source=job.source), "crawl_job", job.id
+            )
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         try:
@@ -207,13 +210,37 @@ class CrawlJobRecorder:
             audit.record(
                 session,
                 "system",
-                "crawl.finished",
+                events.CrawlFinished(
+                    source=job.source,
+                    reason=reason,
+                    status=job.status,
+                    detail=job.detail,
+                    pages=job.pages,
+                    items=job.items,
+                ),
                 "crawl_job",
                 job.id,
-                source=job.source,
-                reason=reason,
-                status=job.status,
-                detail=job.detail,
-                pages=job.pages,
-                items=job.items,
             )
+            hosts = robots_decisions(stats)
+            if hosts:
+                audit.record(
+                    session,
+                    "system",
+                    events.RobotsDecisions(source=job.source, hosts=hosts),
+                    "crawl_job",
+                    job.id,
+                )
+
+
+def robots_decisions(stats: dict[str, Any]) -> dict[str, events.RobotsHost]:
+    """What robots.txt decided for each host of a run, from the crawl's stats."""
+    found: dict[str, dict[str, Any]] = {}
+    for key, value in stats.items():
+        if key.startswith(HOST_STATS):
+            netloc, _, name = key[len(HOST_STATS) :].rpartition("/")
+            found.setdefault(netloc, {})[name] = value
+    for netloc, decision in found.items():
+        delay = stats.get(f"thbscan/robots/crawl_delay/{netloc.rsplit(':', 1)[0]}")
+        decision.setdefault("rules", "disallow_all")  # denied before any robots.txt came
+        decision["crawl_delay"] = delay
+    return {netloc: events.RobotsHost(**d) for netloc, d in sorted(found.items())[:200]}
