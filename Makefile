@@ -23,13 +23,14 @@ demo-json: $(STAMP)
 	$(BIN)/thbscan demo --no-serve --json
 
 ## test: lint, dependency-direction contracts and the tests, without the slow ones (a few
-## minutes; property tests try a sample of their examples)
+## minutes; property tests try a sample of their examples). One test process per core
+## (pytest-xdist): each test has its own database schema, files and ports.
 test: $(STAMP) lint
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n auto -m "not slow"
 
 ## test-all: everything, every property-test example included (what CI runs)
 test-all: $(STAMP) lint
-	THBSCAN_TEST_ALL=1 $(BIN)/pytest
+	THBSCAN_TEST_ALL=1 $(BIN)/pytest -n auto --durations=15
 
 ## lint: style (ruff), formatting, types (mypy) and the dependency contracts
 lint: $(STAMP)
