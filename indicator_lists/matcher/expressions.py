@@ -13,6 +13,19 @@ from .tokens import Token
 
 DEFAULT_WITHIN = 8
 NEG_BEFORE = 3  # words before a match that a negation reaches
+# Quotation marks: each opening mark with the marks that may close it (»Danish« too).
+QUOTES = {
+    "«": "»",
+    "»": "«",
+    "„": '“”"',
+    "“": '”"',
+    "”": "”",
+    '"': '"',
+    "‚": "‘’'",
+    "‘": "’'",
+    "'": "'",
+}
+MAX_QUOTE = 60  # tokens: an opening mark left unclosed this long quotes nothing
 
 
 # A match: the token ranges that make it, and whether it holds a negation it asked for.
@@ -39,7 +52,10 @@ class Context:
         self._memo: dict[int, list[Match]] = {}
         # In a warning notice ("if your employer keeps your passport, call us"), what follows
         # a condition in its clause is not a statement about the listing.
+        # Nor is what it quotes ("offers like «the trip is on us, you pay it back from your
+        # wages»"): the words of a scam, not of this listing.
         self.hypotheticals: list[tuple[int, int]] = []
+        self.quoted: list[tuple[int, int]] = []
         warning = [m for name in engine.warnings for m in occurrences.get(name, ())]
         if warning and any(not self._negated(m) for m in warning):
             self.hypotheticals = sorted(
@@ -47,6 +63,7 @@ class Context:
                 for name in engine.hypotheticals
                 for m in occurrences.get(name, ())
             )
+            self.quoted = quoted_spans(tokens)
 
     def indicator_matches(
         self, ind: dict[str, Any], kind: str, kinds_seen: set[str] | None
@@ -88,6 +105,9 @@ class Context:
     def _negated(self, m: Match) -> bool:
         tokens = self.tokens
         first, last = tokens[m.first], tokens[m.last]
+        for a, b in getattr(self, "quoted", ()):
+            if a < m.first and m.last < b:
+                return True
         for a, _b in getattr(self, "hypotheticals", ()):
             # in a warning notice a condition runs to the end of its sentence ("if they
             # keep your passport, do not pay or lock you in, call us")
@@ -251,3 +271,19 @@ def _clause_ends_after(tokens: list[Token], k: int) -> bool:
         or tokens[k + 1].clause != tokens[k].clause
         or not tokens[k + 1].is_word
     )
+
+
+def quoted_spans(tokens: list[Token]) -> list[tuple[int, int]]:
+    """The token ranges (opening mark, closing mark) of quotations in a text."""
+    spans: list[tuple[int, int]] = []
+    opened, closers = -1, ""
+    for i, token in enumerate(tokens):
+        text = token.text
+        if opened >= 0 and text in closers:
+            spans.append((opened, i))
+            opened = -1
+        elif opened >= 0 and i - opened > MAX_QUOTE:
+            opened = -1
+        elif opened < 0 and text in QUOTES:
+            opened, closers = i, QUOTES[text]
+    return spans

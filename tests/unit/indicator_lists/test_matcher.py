@@ -309,6 +309,18 @@ def test_hypothetical_only_in_a_warning(engine: Engine) -> None:
     assert "fl.docs" in ids(engine, "If you come, we keep your passport.")
 
 
+@pytest.mark.parametrize("marks", ["«»", "»«", "„“", "“”", '""', "''", "‚‘"])
+def test_a_warning_quotes_scam_wording_without_making_it_its_own(
+    engine: Engine, marks: str
+) -> None:
+    opening, closing = marks
+    quoted = f"Warning: ads such as {opening}we keep your passport{closing} are a scam."
+    assert "fl.docs" not in ids(engine, quoted)
+    # quoted in a listing that warns of nothing, the words count; unclosed, nothing is quoted
+    assert "fl.docs" in ids(engine, f"Our terms: {opening}we keep your passport{closing}.")
+    assert "fl.docs" in ids(engine, f"Warning: {opening}late payers! And we keep your passport.")
+
+
 @pytest.mark.parametrize(
     ("text", "found"),
     [
