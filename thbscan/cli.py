@@ -22,8 +22,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:  # Scrapy lowers the root logger's level
         handler.setLevel(level)
-    given = config.settings()
-    open_event_log(event_log.target(given.event_log, given.mode))
+    try:
+        given = config.settings()
+    except SystemExit:  # a bad setting: the command reports it (doctor as a failed check)
+        pass
+    else:
+        open_event_log(event_log.target(given.event_log, given.mode))
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
