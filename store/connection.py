@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.errors import DatabaseConfigError
+from store.errors import DatabaseConfigError, DiskFull
+from store.reconnect import wait_on_connect
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -38,6 +40,20 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
+def _sqlite_disk_full(context: ExceptionContext) -> BaseException | None:
+    """SQLITE_FULL raised as :class:`DiskFull`, which names the file: a full disk is the
+    operator's to fix, and "database or disk is full" does not say which disk."""
+    error = context.sqlalchemy_exception
+    if (
+        getattr(context.original_exception, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL
+        or not isinstance(error, DBAPIError)
+        or context.engine is None
+    ):
+        return None
+    database = context.engine.url.database or ""
+    return DiskFull(str(Path(database).expanduser().resolve()) if database else "?", error)
+
+
 def create_engine_for(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url``."""
     try:
@@ -57,6 +73,7 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "handle_error", _sqlite_disk_full, retval=True)
         return engine
     if backend != "postgresql":
         raise DatabaseConfigError(
@@ -64,7 +81,9 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
             "use sqlite or postgresql"
         )
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(parsed, **kwargs)
+    engine = create_engine(parsed, **kwargs)
+    wait_on_connect(engine)  # a restarting server is waited for, not a failed run
+    return engine
 
 
 def session_factory(engine: Engine, *, writer: bool = False) -> sessionmaker[Session]:

@@ -123,3 +123,24 @@ def fixture_site():
     site = start_fixture_site("127.0.0.1", 0)
     yield site
     site.stop()
+
+
+@pytest.fixture(scope="session")
+def private_postgres():
+    """A PostgreSQL cluster of this test session alone, on a free port of 127.0.0.1, that a
+    test may stop and restart (never the shared server on 5432); deleted at the end.
+    Skipped with the reason when it cannot be made (no Debian postgresql, no runuser)."""
+    from pg_cluster import ClusterUnavailable, start_cluster
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install '.[postgres]')")
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        pytest.skip(f"no private PostgreSQL cluster: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()

@@ -139,12 +139,13 @@ def score_archive(
     should_stop: Callable[[], bool] | None = None,
     writer_sessions: sessionmaker[Session] | None = None,
     lease_seconds: float = LEASE_SECONDS,
+    report: ScoringReport | None = None,
 ) -> ScoringReport:
     """Score pending listing versions; ``workers > 1`` needs a picklable ``worker_factory``.
     On PostgreSQL (unless ``rescore``) batches are leased, so other processes and machines
     may score the same archive at once; ``lease_seconds`` bounds how long a hung worker
-    holds its batch."""
-    report = ScoringReport(workers=workers)
+    holds its batch. A ``report`` given is added to (a run resumed after a restart)."""
+    report = report or ScoringReport(workers=workers)
     started = time.perf_counter()
     writers = writer_sessions or sessions
     with ExitStack() as stack:

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from typing import Any
 
 from indicator_lists.matcher.jsonl import read_jsonl
@@ -16,12 +17,13 @@ from review_queue.services.scores import (
 )
 from review_queue.services.watches import check_watches
 from store import session_factory
+from store.reconnect import run_again_when_back
 from thbscan import config
 from thbscan.assets import ScorerFactory, load_scorer
 from thbscan.commands.common import EXIT_STOP_SWITCH, emit_json, err, open_db
-from thbscan.linking import link_archive
+from thbscan.linking import LinkReport, link_archive
 from thbscan.redaction import pseudonymiser
-from thbscan.scoring_job import LeaseLost, one_at_a_time, score_archive
+from thbscan.scoring_job import LeaseLost, ScoringReport, one_at_a_time, score_archive
 from thbscan.stop_switch import is_stopped
 
 logger = logging.getLogger(__name__)
@@ -68,8 +70,11 @@ def run_score(args: argparse.Namespace) -> int:
         run_mode,
         use_model=scorer.model is not None,
     )
-    try:
-        report = score_archive(
+    report = ScoringReport(workers=workers)
+    started = time.perf_counter()
+
+    def scoring() -> ScoringReport:  # resumable: a run again scores only what is left
+        return score_archive(
             sessions,
             scorer,
             pseudo,
@@ -82,13 +87,12 @@ def run_score(args: argparse.Namespace) -> int:
             should_stop=stop_switch_on,
             writer_sessions=session_factory(engine, writer=True),
             lease_seconds=args.lease_timeout,
+            report=report,
         )
-    except LeaseLost as exc:
-        err(str(exc))
-        return 1
-    links = None
-    watched = 0
-    if not report.stopped:  # one machine at a time: the clusters are replaced as a whole
+
+    def after_scoring() -> tuple[LinkReport | None, int]:
+        # one machine at a time: the clusters are replaced as a whole
+        links = None
         with one_at_a_time(engine, "thbscan.after-scoring", _waiting):
             if not args.no_link:
                 links = link_archive(
@@ -96,6 +100,17 @@ def run_score(args: argparse.Namespace) -> int:
                 )
             with session_factory(engine, writer=True).begin() as session:
                 watched = check_watches(session)
+        return links, watched
+
+    try:  # a database server that restarts mid-run: what is left is done once it is back
+        run_again_when_back(scoring, engine, "scoring")
+    except LeaseLost as exc:
+        err(str(exc))
+        return 1
+    report.seconds = time.perf_counter() - started
+    links, watched = (
+        (None, 0) if report.stopped else run_again_when_back(after_scoring, engine, "linking")
+    )
     result = {
         **report.as_dict(),
         "scorer": scorer.scorer_key,

@@ -45,7 +45,7 @@ def lock_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _holder_dead(holder: str) -> bool:
+def holder_dead(holder: str) -> bool:
     host, _, pid = holder.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
@@ -77,7 +77,7 @@ def acquire_lock(
     current = session.get(CrawlLock, source)
     if current is None:
         return acquire_lock(session, source, max_runtime=max_runtime, holder=holder)
-    if current.expires_at > now and not _holder_dead(current.holder):
+    if current.expires_at > now and not holder_dead(current.holder):
         return current.holder
     # stale: the holder died or overran; take it over only if nobody else did meanwhile
     result = session.execute(

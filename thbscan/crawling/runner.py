@@ -22,6 +22,7 @@ SPIDERS = {"jobposting": JobPostingSpider, "board": BoardSpider, "feed": FeedSpi
 # What thbscan adds to the crawler package's settings: storage, records, stop switch.
 ITEM_PIPELINES = {"thbscan.crawling.pipelines.StorePipeline": 300}
 EXTENSIONS = {
+    "thbscan.crawling.stale_runs.DeadRunCloser": 490,  # before the recorder takes the lock
     "thbscan.crawling.records.CrawlJobRecorder": 500,
     "thbscan.stop_switch.StopSwitchExtension": 510,
 }

@@ -1,0 +1,79 @@
+"""A crawl killed with SIGKILL while it stores listings, then crawled again (R28, R31).
+
+A real ``thbscan crawl`` of the fixture site, paced so that the kill lands mid-run, on
+SQLite and on the PostgreSQL server of 127.0.0.1: the next run finishes the job with no
+listing or version stored twice, every listing of the site present, the database intact,
+and the killed run's record closed (not "running" forever) without blocking the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from faults import (
+    check_crawled_once,
+    counter,
+    crawl_args,
+    kill_group,
+    paced_source,
+    start,
+    wait_until,
+)
+from sqlalchemy.engine import make_url
+
+from fixture_site import start_fixture_site
+from review_queue.db import upgrade
+from store import Listing, create_engine_for
+
+N_JOBS = 40
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def crawl_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'crawl.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_a_crawl_killed_while_storing_is_finished_by_the_next_run(
+    crawl_db: str, tmp_path: Path
+) -> None:
+    db = crawl_db
+    engine = create_engine_for(db)
+    upgrade(engine)
+    engine.dispose()
+    sources = paced_source(tmp_path / "sources")
+    with start_fixture_site(n_jobs=N_JOBS, n_ads=0) as site:
+        paths = {path for path in site.ground_truth if path.startswith("/jobs/")}
+        args = crawl_args(sources, site.url, db)
+        listings = counter(db, Listing)
+        killed = start(*args)
+        try:
+            wait_until(lambda: listings() >= 10, "10 listings were stored", killed)
+        finally:
+            kill_group(killed)  # SIGKILL: no spider_closed, no lock released, no record
+        at_kill = listings()
+        assert 0 < at_kill < len(paths), "the kill should land while listings are stored"
+
+        again = start(*args)
+        try:
+            out, err = again.communicate(timeout=120)
+        finally:
+            kill_group(again)
+    assert again.returncode == 0, err[-3000:]
+    report = json.loads(out.strip().splitlines()[-1])["paced-jobs"]
+    assert report["status"] == "complete"
+    # what the killed run stored is known (unchanged or not modified); the rest is new
+    assert report["new"] == len(paths) - at_kill
+    jobs = check_crawled_once(db, paths)
+    # the killed run is closed as failed, saying why; the next one took its lock over
+    assert [status for status, _reason, _detail in jobs] == ["failed", "finished"]
+    _status, reason, detail = jobs[0]
+    assert reason == "process_ended" and detail and "ended without recording" in detail
+    if db.startswith("sqlite"):
+        with sqlite3.connect(make_url(db).database or "") as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
