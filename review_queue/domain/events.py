@@ -105,6 +105,15 @@ class RobotsDecisions(Event):
     hosts: dict[str, RobotsHost]
 
 
+class DeadRunsClosed(Event):
+    """Runs of a crawl that died without recording their end, closed by a later run."""
+
+    kind: Literal["crawl.dead_runs_closed"] = _kind("crawl.dead_runs_closed")
+    runs: list[int]
+    previous_holder: str
+    why: Literal["process_ended", "run_time_exceeded"]
+
+
 class CrawlLockTakenOver(Event):
     kind: Literal["crawl.lock_taken_over"] = _kind("crawl.lock_taken_over")
     previous_holder: str

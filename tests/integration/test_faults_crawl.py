@@ -22,10 +22,11 @@ from faults import (
     start,
     wait_until,
 )
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from fixture_site import start_fixture_site
-from review_queue.db import upgrade
+from review_queue.db import AuditEvent, upgrade
 from store import Listing, create_engine_for
 
 N_JOBS = 40
@@ -73,6 +74,17 @@ def test_a_crawl_killed_while_storing_is_finished_by_the_next_run(
     assert [status for status, _reason, _detail in jobs] == ["failed", "finished"]
     _status, reason, detail = jobs[0]
     assert reason == "process_ended" and detail and "ended without recording" in detail
+    engine = create_engine_for(db)
+    with engine.connect() as conn:  # and audited, as an event of its own kind
+        closed = (
+            conn.execute(
+                select(AuditEvent.details).where(AuditEvent.action == "crawl.dead_runs_closed")
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert len(closed) == 1 and closed[0]["why"] == "process_ended" and len(closed[0]["runs"]) == 1
     if db.startswith("sqlite"):
         with sqlite3.connect(make_url(db).database or "") as conn:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

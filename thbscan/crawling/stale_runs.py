@@ -23,6 +23,8 @@ from scrapy.crawler import Crawler
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from review_queue.domain import events
+from review_queue.services import audit
 from store import CrawlJob, CrawlLock, create_engine_for, session_factory
 from thbscan.crawling.pipelines import with_retries
 from thbscan.crawling.records import holder_dead
@@ -60,6 +62,17 @@ def close_dead_runs(session: Session, source: str, now: datetime | None = None) 
             .values(status="failed", stop_reason=ENDED, detail=why[:500])
         )
         logger.warning("crawl run(s) %s of %r: %s", dead, source, why)
+        audit.record(
+            session,
+            "system",
+            events.DeadRunsClosed(
+                runs=dead,
+                previous_holder=lock.holder,
+                why="process_ended" if lock.expires_at > now else "run_time_exceeded",
+            ),
+            "crawl_lock",
+            source,
+        )
     session.commit()
     return dead
 

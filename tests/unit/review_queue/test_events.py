@@ -20,6 +20,7 @@ SAMPLES: list[ev.Event] = [
     ev.CrawlFinished(source="s", reason="finished", status="finished", pages=3, items=2),
     ev.RobotsDecisions(source="s", hosts={"127.0.0.1:8000": HOST}),
     ev.CrawlLockTakenOver(previous_holder="host:1"),
+    ev.DeadRunsClosed(runs=[3], previous_holder="host:1", why="process_ended"),
     ev.ListingsRemoved(count=4),
     ev.StopSwitch(kind="crawl.stop_switch_on", reason="takedown request from the platform"),
     ev.StopSwitch(kind="crawl.stop_switch_off", reason="resumed"),
