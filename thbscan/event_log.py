@@ -28,13 +28,14 @@ def target(setting: str, mode: str) -> str:
 def open_event_log(where: str) -> None:
     """Send events to ``where`` (a path, ``-`` or ``off``) from now on."""
     logger = logging.getLogger(LOGGER)
-    logger.setLevel(logging.INFO)
     logger.propagate = False  # events are not diagnostics: never mixed into stderr's log
     for old in list(logger.handlers):
         logger.removeHandler(old)
         old.close()
     if where == "off":
+        logger.setLevel(logging.CRITICAL)  # no lines are even made
         return
+    logger.setLevel(logging.INFO)
     handler: logging.Handler
     if where == "-":
         handler = logging.StreamHandler(sys.stderr)

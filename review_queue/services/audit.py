@@ -31,11 +31,11 @@ from review_queue.domain import events
 from store.tables import utcnow
 
 GENESIS = "0" * 64
-PURGE_ACTION = "retention.purged"
-ANCHOR_ACTION = "retention.anchor"
+PURGE_ACTION = events.Purged.model_fields["kind"].default
+ANCHOR_ACTION = events.PurgeAnchor.model_fields["kind"].default
 _event_log = logging.getLogger(events.LOGGER)
 
-_PENDING = "thbscan.event_lines"  # session.info key: log lines waiting for the commit
+_PENDING = "thbscan.events"  # session.info key: events waiting for the commit
 
 
 def record(
@@ -59,15 +59,19 @@ def record(
         details=event.details(),
     )
     session.add(row)
-    line = events.line(event, actor=actor, object_type=object_type, object_id=str(object_id), at=at)
-    session.info.setdefault(_PENDING, []).append(line)
+    session.info.setdefault(_PENDING, []).append((event, actor, object_type, str(object_id), at))
     return row
 
 
 @listens_for(Session, "after_commit")
 def _log_committed(session: Session) -> None:
-    for line in session.info.pop(_PENDING, ()):
-        _event_log.info(line)
+    pending = session.info.pop(_PENDING, ())
+    if pending and _event_log.isEnabledFor(logging.INFO):  # lines only for a log that is on
+        for event, actor, object_type, object_id, at in pending:
+            line = events.line(
+                event, actor=actor, object_type=object_type, object_id=object_id, at=at
+            )
+            _event_log.info(line)
 
 
 @listens_for(Session, "after_rollback")

@@ -248,29 +248,25 @@ def _purge_archive(
             last = listings[-1]
 
 
+def _lock(session: Session, rows: Table, column: Any, ids: list[int]) -> None:
+    """Lock the rows of ``rows`` whose ``column`` is one of ``ids``, in id order."""
+    for chunk in _chunked(ids):
+        session.execute(
+            select(rows.c.id).where(column.in_(chunk)).order_by(rows.c.id).with_for_update()
+        )
+
+
 def _purge_listings(
     session: Session, listings: list[int], c: Cutoffs, counts: Counter[str]
 ) -> None:
     # Lock the listings, then the review items of their expired versions (PostgreSQL; SQLite
     # has one writer), and only then decide what goes: a listing stored again, a decision or
     # a hold that came meanwhile is seen, and whatever comes later waits for this batch.
-    for chunk in _chunked(listings):
-        session.execute(
-            select(LISTINGS.c.id)
-            .where(LISTINGS.c.id.in_(chunk))
-            .order_by(LISTINGS.c.id)
-            .with_for_update()
-        )
+    _lock(session, LISTINGS, LISTINGS.c.id, listings)
     every: list[int] = []
     for chunk in _chunked(listings):
         every += _ids(session, select(VERSIONS.c.id).where(VERSIONS.c.listing_id.in_(chunk)))
-    for chunk in _chunked(every):
-        session.execute(
-            select(ITEMS.c.id)
-            .where(ITEMS.c.version_id.in_(chunk))
-            .order_by(ITEMS.c.id)
-            .with_for_update()
-        )
+    _lock(session, ITEMS, ITEMS.c.version_id, every)
     versions: list[int] = []
     gone: list[int] = []
     for chunk in _chunked(listings):

@@ -4,6 +4,7 @@ cleared by leads and admins, audited (docs/retention.md)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,22 +43,21 @@ def _show(args: argparse.Namespace, hold: holds.Hold, done: str) -> None:
         print(f"{hold.kind} {hold.id}: legal hold {done}{covers if hold.held else ''}")
 
 
-def run_set(args: argparse.Namespace) -> int:
+def _change(args: argparse.Namespace, change: Callable[..., holds.Hold], done: str) -> int:
     _engine, sessions = open_db(args.db)
     with sessions.begin() as session:
         kind, target = _target(session, args)
-        hold = holds.set_hold(session, _user(session, args.by), kind, target, args.reason)
-    _show(args, hold, "set")
+        hold = change(session, _user(session, args.by), kind, target, args.reason)
+    _show(args, hold, done)
     return 0
+
+
+def run_set(args: argparse.Namespace) -> int:
+    return _change(args, holds.set_hold, "set")
 
 
 def run_clear(args: argparse.Namespace) -> int:
-    _engine, sessions = open_db(args.db)
-    with sessions.begin() as session:
-        kind, target = _target(session, args)
-        hold = holds.clear_hold(session, _user(session, args.by), kind, target, args.reason)
-    _show(args, hold, "cleared")
-    return 0
+    return _change(args, holds.clear_hold, "cleared")
 
 
 def run_list(args: argparse.Namespace) -> int:
