@@ -13,7 +13,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from review_queue.db.models import User, WebSession
 from review_queue.domain import events
@@ -52,7 +52,9 @@ def _lookup(session: Session, token: str | None) -> WebSession | None:
     if not token or len(token) > 200:
         return None
     web_session = session.scalar(
-        select(WebSession).where(WebSession.token_sha256 == token_digest(token))
+        select(WebSession)
+        .options(joinedload(WebSession.user))  # one round trip: every request reads both
+        .where(WebSession.token_sha256 == token_digest(token))
     )
     if web_session is None or web_session.ended_at is not None:
         return None

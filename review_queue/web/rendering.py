@@ -32,6 +32,8 @@ def make_templates() -> Jinja2Templates:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the package: no disk check on every render.
+        auto_reload=False,
     )
     env.filters["utc"] = utc
     env.filters["band_class"] = band_class
