@@ -6,6 +6,7 @@ A decision is acknowledged (the redirect) only after the commit (R28).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -32,6 +33,8 @@ from review_queue.web import presenters
 from review_queue.web.deps import SESSION_COOKIE, Auth, CurrentAuth, DbSession, csrf_protect
 from review_queue.web.params import period
 from review_queue.web.rendering import render
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
@@ -88,32 +91,55 @@ CACHED = 64
 _refreshing = threading.Lock()
 
 
-def _recent(request: Request, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    """``compute()``; when it is slow (a large queue), its value from the last
-    RECENT_SECONDS instead, one request in the process refreshing it while the others show
-    the value before (no stampede of the same aggregate)."""
-    cache: dict[tuple[Any, ...], tuple[float, Any]] = request.app.state.__dict__.setdefault(
-        "recent", {}
-    )
-    now = time.monotonic()
+def _recent(
+    request: Request, db: Session, key: tuple[Any, ...], compute: Callable[[Session], Any]
+) -> Any:
+    """``compute(session)``; when it is slow (a large queue), its value from the last
+    RECENT_SECONDS instead. An older value is shown while one background thread of the
+    process makes the new one in its own read session: no request waits for a slow
+    aggregate except the very first, and the same aggregate is never made twice at once."""
+    state = request.app.state
+    cache: dict[tuple[Any, ...], tuple[float, Any]] = state.__dict__.setdefault("recent", {})
     hit = cache.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    if not _refreshing.acquire(blocking=hit is None):
-        return hit[1] if hit is not None else compute()
+    if hit is None:
+        with _refreshing:  # the first view: made once, the views that came meanwhile wait
+            hit = cache.get(key)
+            return hit[1] if hit is not None else _remember(cache, key, compute, db)
+    if hit[0] <= time.monotonic() and _refreshing.acquire(blocking=False):
+        threading.Thread(
+            target=_refresh, args=(state.reader_factory, cache, key, compute), daemon=True
+        ).start()
+    return hit[1]
+
+
+def _refresh(
+    factory: Callable[[], Session],
+    cache: dict[tuple[Any, ...], tuple[float, Any]],
+    key: tuple[Any, ...],
+    compute: Callable[[Session], Any],
+) -> None:
     try:
-        hit = cache.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        started = time.monotonic()
-        value = compute()
-        if time.monotonic() - started >= SLOW_SECONDS:
-            if len(cache) >= CACHED:
-                cache.clear()
-            cache[key] = (time.monotonic() + RECENT_SECONDS, value)
-        return value
+        with factory() as session:
+            _remember(cache, key, compute, session)
+    except Exception:  # the old value stays; the next view after it tries again
+        logger.exception("refreshing a queue aggregate failed")
     finally:
         _refreshing.release()
+
+
+def _remember(
+    cache: dict[tuple[Any, ...], tuple[float, Any]],
+    key: tuple[Any, ...],
+    compute: Callable[[Session], Any],
+    session: Session,
+) -> Any:
+    started = time.monotonic()
+    value = compute(session)
+    if time.monotonic() - started >= SLOW_SECONDS:
+        if len(cache) >= CACHED:
+            cache.clear()
+        cache[key] = (time.monotonic() + RECENT_SECONDS, value)
+    return value
 
 
 @router.get("/queue")
@@ -146,14 +172,16 @@ def queue_page(
     )
     total = _recent(
         request,
+        db,
         ("count", state, lane, narrow),
-        lambda: queue.count_queue(db, state=state, lane=lane or None, narrow=narrow),
+        lambda s: queue.count_queue(s, state=state, lane=lane or None, narrow=narrow),
     )
     chart = _chart(
         _recent(
             request,
+            db,
             ("chart", state, lane, narrow),
-            lambda: queue.category_counts(db, state=state, lane=lane or None, narrow=narrow),
+            lambda s: queue.category_counts(s, state=state, lane=lane or None, narrow=narrow),
         )
     )
     kept = {"state": state, "lane": lane, "sort": sort, **{k: v for k, v in given.items() if v}}

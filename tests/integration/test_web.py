@@ -1337,3 +1337,34 @@ def test_queue_filters_narrow_the_list_and_never_reveal_blind_items(
     page = client.get("/queue?state=all&city=odense")
     assert 'name="city" type="text" value="odense"' in page.text
     assert '<details class="more-filters" open>' in page.text
+
+
+def test_a_slow_queue_count_is_refreshed_in_the_background(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large queue's count is shown from the last refresh; once it is old, the view that
+    finds it so shows it still and a background thread makes the new one."""
+    from review_queue.web import review
+
+    monkeypatch.setattr(review, "SLOW_SECONDS", 0.0)  # every aggregate counts as slow
+    monkeypatch.setattr(review, "RECENT_SECONDS", 0.2)
+    login(client, "ana")
+
+    def shown() -> int:
+        page = client.get("/queue?state=new").text
+        found = re.search(r"(\d+) item", page)
+        assert found, page[:2000]
+        return int(found.group(1))
+
+    assert shown() == 1
+    make_item(db, "job-2")
+    db.commit()
+    assert shown() == 1  # within RECENT_SECONDS: the value of the last refresh
+    time.sleep(0.3)
+    assert shown() == 1  # old: shown once more while the refresh runs
+    for _ in range(100):
+        if shown() == 2:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the background refresh never replaced the old count")
