@@ -37,7 +37,7 @@ __all__ = [
     "read_jsonl",
 ]
 
-DATASETS = ("emscad", "jsonl", "decisions", "fixture")
+DATASETS = ("emscad", "jsonl", "decisions", "corpus", "fixture")
 EMSCAD_TEXT = ("company_profile", "description", "requirements", "benefits")
 EMSCAD_REQUIRED = ("title", *EMSCAD_TEXT, "fraudulent")
 # Structured fields a listing may carry (EMSCAD's names); all optional.

@@ -202,6 +202,10 @@ class ListingModel:
     # raise a listing only there (empty: any). Out of it, it is shown, never counted.
     languages: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    # True: a second opinion, asked only where the indicators found some evidence (the
+    # manifest's "raises": "with_evidence"); False: it may raise a listing on its own.
+    needs_evidence: bool = False
+    trained_on: str = ""  # the training data's name (the manifest's data.name)
     accepts_docs = False
 
     def probabilities(self, texts: Sequence[Any]) -> np.ndarray:

@@ -120,4 +120,6 @@ def load_model_dir(directory: Path, *, expected_sha256: str | None = None) -> Li
         str(manifest.get("pattern") or DEFAULT_PATTERN),
         tuple((manifest.get("domain") or {}).get("languages") or ()),
         tuple((manifest.get("domain") or {}).get("kinds") or ()),
+        needs_evidence=manifest.get("raises") == "with_evidence",
+        trained_on=str((manifest.get("data") or {}).get("name", "")),
     )

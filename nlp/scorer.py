@@ -190,6 +190,10 @@ class Scorer:
         # empty tuple: any language, any kind).
         self.model_languages = tuple(getattr(model, "languages", ()) or ())
         self.model_kinds = tuple(getattr(model, "kinds", ()) or ())
+        # A model validated as a second opinion (docs/models.md, "Model and indicators") is
+        # asked only about listings in which the indicators found some evidence, and raises
+        # only those: it widens what the indicators catch without flagging plain text.
+        self.model_needs_evidence = bool(getattr(model, "needs_evidence", False))
         self.evidence_scale = float(self.config["evidence_scale"])
         self.compiled = compile_catalogue(
             catalogue,
@@ -239,16 +243,21 @@ class Scorer:
         docs = list(
             self.nlp.pipe(make_doc(self.nlp, title or "", text or "") for title, text in batch)
         )
-        probabilities: Sequence[float | None]
-        if self.model is not None:
+        probabilities: list[float | None] = [None] * len(batch)
+        asked = [
+            i
+            for i, doc in enumerate(docs)
+            if self.model is not None
+            and (not self.model_needs_evidence or doc.user_data[ANALYSIS_KEY].evidence > 0)
+        ]
+        if self.model is not None and asked:
             # A model on the scorer's tokens takes the docs: one tokenization per listing.
             if getattr(self.model, "accepts_docs", False):
-                inputs: Sequence[Any] = docs
+                inputs: Sequence[Any] = [docs[i] for i in asked]
             else:
-                inputs = [doc.user_data.get("thbscan_original") or doc.text for doc in docs]
-            probabilities = [float(p) for p in self.model.probabilities(inputs)]
-        else:
-            probabilities = [None] * len(batch)
+                inputs = [docs[i].user_data.get("thbscan_original") or docs[i].text for i in asked]
+            for i, p in zip(asked, self.model.probabilities(inputs), strict=True):
+                probabilities[i] = float(p)
         return [self._assess_one(doc, p) for doc, p in zip(docs, probabilities, strict=True)]
 
     def _assess_one(self, doc: Any, probability: float | None) -> Assessment:
@@ -313,6 +322,8 @@ class Scorer:
             # The model raises the listing to the queue on its own (docs/models.md): it is
             # flagged, and its explanation says so; the score stays the indicators'.
             reason = f"text model: {self.model_pattern}, probability {probability:.2f}"
+            if self.model_needs_evidence:
+                reason += ", with the indicators' evidence"
             flagged = True
         band = band_of(
             raw,

@@ -14,7 +14,8 @@ DATASET_HELP = (
     "fraudulent 1/0), 'jsonl FILE' (one "
     '{"text", "label", optional "title", "id", "fields", "language", "kind", "source"} a '
     "line), 'decisions' (the analysts' final decisions in the review queue database, "
-    "--db) or 'fixture' (the bundled fixture corpus)"
+    "--db), 'corpus' (the development split of the bundled blind evaluation corpus) or "
+    "'fixture' (the bundled fixture corpus)"
 )
 PREVALENCE_HELP = (
     "also give precision, F1 and PR-AUC with the negatives reweighted so that positives are "
@@ -80,6 +81,12 @@ def add_model_commands(sub: Any) -> None:
         metavar="LIST",
         help="comma-separated kinds of listing (job, escort, classified, social) the model "
         "may raise (default: the data's, e.g. job for emscad; none named: any)",
+    )
+    q.add_argument(
+        "--raises",
+        choices=("alone", "with-evidence"),
+        help="how the model may raise a listing to the queue: on its own, or only where the "
+        "indicators found some evidence (default: with-evidence for 'corpus', else alone)",
     )
     q.add_argument(
         "--register",

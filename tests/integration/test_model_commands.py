@@ -128,3 +128,29 @@ def test_jsonl_outside_the_registry_is_not_registered(tmp_path) -> None:
     assert json.loads(thbscan("model", "list", "--json", env=env).stdout)["models"] == {}
     bad = thbscan("model", "train", "--dataset", "csv", str(data), "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "--dataset 'csv' is unknown" in bad.stderr
+
+
+def test_a_model_of_the_corpus_is_a_second_opinion(tmp_path) -> None:
+    """The blind corpus's development split trains a model that raises listings only where
+    the indicators found evidence; --raises alone says otherwise."""
+    from models.model_store import load_model_dir
+
+    env = {"THBSCAN_MODELS_DIR": str(tmp_path / "registry")}
+    result = thbscan(
+        "model", "train", "--dataset", "corpus", "--out", str(tmp_path / "c1"), "--json",
+        "--quiet", env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "c1" / "model.json").read_text(encoding="utf-8"))
+    assert manifest["raises"] == "with_evidence"
+    assert manifest["data"]["rows"] > 600 and "development split" in manifest["data"]["name"]
+    assert {"da", "en", "ro", "uk"} <= set(manifest["domain"]["languages"])
+    assert load_model_dir(tmp_path / "c1").needs_evidence is True
+    alone = thbscan(
+        "model", "train", "--dataset", "corpus", "--raises", "alone", "--out",
+        str(tmp_path / "c2"), "--quiet", env=env,
+    )  # fmt: skip
+    assert alone.returncode == 0, alone.stderr
+    assert load_model_dir(tmp_path / "c2").needs_evidence is False
+    refused = thbscan("model", "train", "--dataset", "corpus", "x.jsonl", "--out", "y", env=env)
+    assert refused.returncode == 2 and "takes no PATH" in refused.stderr

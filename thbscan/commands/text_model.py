@@ -28,7 +28,14 @@ PATTERNS = {
     "emscad": "deceptive-recruitment pattern",
     "fixture": "wording like the fixture corpus's flagged listings",
     "decisions": "wording like the listings analysts escalated",
+    "corpus": "wording like the exploitation listings of the development corpus",
 }
+# How a model of each kind of data may raise a listing (docs/models.md, "Model and
+# indicators"): "alone", or "with_evidence" (only where the indicators found some). The
+# development corpus is written as look-alikes against exploitation; ordinary text is
+# not in it, so a model of it is a second opinion.
+RAISES = {"corpus": "with_evidence"}
+CORPUS_DEV = "evaluation corpus, development split"
 
 
 # The languages and kinds of listing each kind of data holds (the model's domain: the
@@ -65,6 +72,26 @@ def _fixture_dataset() -> Dataset:
                 x.title,
             )
             for x in generate_listings()
+        ),
+    )
+
+
+def _corpus_dataset() -> Dataset:
+    """The development split of the blind evaluation corpus (never the locked test split)."""
+    from models.indicator_eval import load_split
+
+    return from_examples(
+        CORPUS_DEV,
+        (
+            Example(
+                str(row["id"]),
+                f"{row['title']}\n\n{row['text']}" if row.get("title") else str(row["text"]),
+                int(row["label"] == "positive"),
+                {},
+                {"language": row["language"], "kind": row["kind"], "source": "corpus:dev"},
+                str(row.get("title") or ""),
+            )
+            for row in load_split("dev")
         ),
     )
 
@@ -108,6 +135,8 @@ def load_dataset(spec: list[str], db: str | None = None) -> Dataset:
         return read_jsonl(rest[0])
     if kind == "decisions":
         return _decisions_dataset(db)
+    if kind == "corpus":
+        return _corpus_dataset()
     return _fixture_dataset()
 
 
@@ -171,6 +200,7 @@ def run_train(args: argparse.Namespace) -> int:
             "training_seconds": round(trained.seconds, 1),
             "pattern": args.pattern or PATTERNS.get(args.dataset[0], DEFAULT_PATTERN),
             "domain": _domain(args, dataset),
+            "raises": (args.raises or RAISES.get(args.dataset[0], "alone")).replace("-", "_"),
         },
     )
     inside = out.resolve().is_relative_to(registry.directory.resolve())

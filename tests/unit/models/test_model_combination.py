@@ -64,3 +64,36 @@ def test_models_without_a_threshold_blend(catalogue, config) -> None:
     assert "raised" not in a.explanation()["model"]
     with pytest.raises(ValueError, match="model_combination"):
         Scorer(catalogue, Fixed(0.5), config={**config, "model_combination": "max"})
+
+
+class Counting(Fixed):
+    """A second-opinion model (raises only with the indicators' evidence) that counts the
+    texts it is asked about."""
+
+    needs_evidence = True
+
+    def __init__(self, probability: float) -> None:
+        super().__init__(probability)
+        self.asked: list[str] = []
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        self.asked.extend(texts)
+        return super().probabilities(texts)
+
+
+WEAK = "Cleaning job. Housing is provided and paid from your wage."
+
+
+def test_a_second_opinion_is_asked_and_raises_only_with_evidence(catalogue, config) -> None:
+    model = Counting(0.93)
+    scorer = Scorer(catalogue, model, config=config)
+    plain, weak = scorer.assess_many([("", PLAIN), ("", WEAK)])
+    assert plain.evidence == 0 and not plain.flagged and plain.model_probability is None
+    assert len(model.asked) == 1 and "Housing" in model.asked[0]  # never asked about PLAIN
+    assert weak.evidence > 0 and weak.flagged
+    reason = weak.explanation()["model"]["reason"]
+    assert reason.endswith("probability 0.93, with the indicators' evidence"), reason
+    below = Scorer(catalogue, Counting(0.59), config=config).assess("", WEAK)
+    alone = Scorer(catalogue, config=config).assess("", WEAK)
+    assert not alone.flagged  # the indicators alone: evidence, but not enough
+    assert not below.flagged and below.band == alone.band
