@@ -4,7 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.thbscan-installed
 
-.PHONY: install demo demo-json test test-all lint unit integration bench audit clean model-emscad
+.PHONY: install demo demo-json test test-all lint unit integration bench audit clean model-emscad \
+	model-corpus
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +65,14 @@ model-emscad: $(STAMP)
 		$(BIN)/thbscan model evaluate --dataset emscad "$$f" --model $(EMSCAD_MODEL) \
 			--prevalence 0.0484 || exit 1; \
 	done
+
+## model-corpus: the second-opinion model of the blind corpus's development split, into
+## build/models/corpus-dev (the shipped 2.1.0 is this, with --version 2.1.0 in the registry)
+CORPUS_MODEL ?= build/models/corpus-dev
+model-corpus: $(STAMP)
+	rm -rf $(CORPUS_MODEL)
+	$(BIN)/thbscan model train --dataset corpus --config models/corpus.toml \
+		--out $(CORPUS_MODEL) --version 2.1.0
 
 ## audit: known vulnerabilities in the installed dependencies (R19); needs the PyPI or OSV
 ## vulnerability service, which a machine with only a package mirror cannot reach

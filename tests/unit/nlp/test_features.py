@@ -89,7 +89,7 @@ def test_scorer_docs_give_the_texts_features_and_probabilities():
     from models import ModelRegistry
     from nlp.scorer import Scorer
 
-    scorer = Scorer(load_catalogue(), ModelRegistry().load())
+    scorer = Scorer(load_catalogue(), ModelRegistry().load("1.2.0"))  # a token-hash model
     listings = generate_listings()[:120]
     texts = [f"{x.title}\n\n{x.text}" for x in listings]
     docs = [make_doc(scorer.nlp, x.title, x.text) for x in listings]
