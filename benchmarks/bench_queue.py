@@ -4,9 +4,15 @@ item page and a decision, on a real server over loopback.
 Fills a database with ``--items`` queued items (flagged listings with their versions and
 scores, made in SQL), starts ``thbscan serve`` on it in its own process, and lets
 ``--analysts`` simulated analysts work at once for ``--seconds``: each signs in, then
-repeats: open the queue page, claim the next item, open it, decide it with a reason code.
-Reports per request kind the count, p50, p95 and maximum latency, the decisions per second,
-errors, and the server's peak RSS.
+repeats: open the queue page, claim the next item, open it, read it for ``--think`` seconds,
+decide it with a reason code. One phase per ``--think`` value (default 0 and 3 s), on the
+same server. Reports per phase and request kind the count, p50, p95 and maximum latency, the
+decisions per second and errors, and the server's peak RSS.
+
+With no reading time the analysts are a closed loop that keeps every core busy: each
+request waits for the others, so the phase measures capacity (decisions per second), and
+its latencies grow with the number of analysts, whatever the code. With 3 s of reading,
+twenty analysts still decide at 100 times a real team's pace.
 
     python -m benchmarks.bench_queue                       # SQLite, 100,000 items, 5 analysts
     python -m benchmarks.bench_queue --db postgresql+psycopg://postgres@127.0.0.1/test \\
@@ -209,7 +215,7 @@ def _rss_mb(pid: int) -> float:
 
 
 def run(
-    db: str, items: int, analysts: int, seconds: float, think: float, workers: int
+    db: str, items: int, analysts: int, seconds: float, thinks: list[float], workers: int
 ) -> dict[str, Any]:
     print(f"filling {items:,} items ...", file=sys.stderr, flush=True)
     filled = fill(db, items, analysts)
@@ -231,20 +237,38 @@ def run(
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        print(f"{analysts} analysts for {seconds:.0f} s ...", file=sys.stderr, flush=True)
-        times: dict[str, list[float]] = defaultdict(list)
-        until = time.perf_counter() + seconds
-        crowd = [Analyst(base, f"analyst{i}", until, times, think) for i in range(analysts)]
-        started = time.perf_counter()
-        for w in crowd:
-            w.start()
-        for w in crowd:
-            w.join()
-        elapsed = time.perf_counter() - started
+        phases = [_phase(base, analysts, seconds, think) for think in thinks]
         rss = _rss_mb(server.pid) + sum(_rss_mb(c) for c in _children(server.pid))
     finally:
         server.terminate()
         server.wait(timeout=30)
+    return {
+        "database": db.split(":", 1)[0],
+        "items": items,
+        "analysts": analysts,
+        "fill_seconds": round(filled, 1),
+        "server_workers": workers,
+        "phases": phases,
+        "server_peak_rss_mb": round(rss, 1),  # summed over its processes
+    }
+
+
+def _phase(base: str, analysts: int, seconds: float, think: float) -> dict[str, Any]:
+    """``analysts`` at work for ``seconds``, each reading an item for ``think`` seconds."""
+    print(
+        f"{analysts} analysts for {seconds:.0f} s, {think:g} s reading each item ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    times: dict[str, list[float]] = defaultdict(list)
+    until = time.perf_counter() + seconds
+    crowd = [Analyst(base, f"analyst{i}", until, times, think) for i in range(analysts)]
+    started = time.perf_counter()
+    for w in crowd:
+        w.start()
+    for w in crowd:
+        w.join()
+    elapsed = time.perf_counter() - started
     kinds = {}
     for kind, values in times.items():
         values.sort()
@@ -256,44 +280,56 @@ def run(
         }
     errors = [e for w in crowd for e in w.errors]
     return {
-        "database": db.split(":", 1)[0],
-        "items": items,
-        "analysts": analysts,
-        "seconds": round(elapsed, 1),
-        "fill_seconds": round(filled, 1),
         "think_seconds": think,
-        "server_workers": workers,
+        "seconds": round(elapsed, 1),
         "decisions": sum(w.decided for w in crowd),
         "decisions_per_s": round(sum(w.decided for w in crowd) / elapsed, 1),
         "requests": kinds,
         "errors": len(errors),
         "first_errors": errors[:5],
-        "server_peak_rss_mb": round(rss, 1),  # summed over its processes
     }
 
 
 def report(r: dict[str, Any]) -> str:
     postgres = r["database"].startswith("postgresql")
     lines = [
-        f"Review UI on {r['database']}: {r['items']:,} items, {r['analysts']} analysts for "
-        f"{r['seconds']} s, {r['think_seconds']} s reading each item, "
-        f"{r['server_workers']} server process(es) (filled in {r['fill_seconds']} s).",
-        f"  {r['decisions']:,} decisions ({r['decisions_per_s']}/s), {r['errors']} errors, "
+        f"Review UI on {r['database']}: {r['items']:,} items, {r['analysts']} analysts, "
+        f"{r['server_workers']} server process(es) (filled in {r['fill_seconds']} s), "
         f"server peak RSS {r['server_peak_rss_mb']} MB",
-        "",
-        f"{'request':12s} {'count':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}  target",
     ]
-    for kind in ("queue", "claim_next", "item", "decide"):
-        k = r["requests"].get(kind)
-        if not k:
-            continue
-        target = TARGETS_PG.get(kind) if postgres else TARGET_SQLITE
-        need = f"p95 < {target:.0f} ms" if target else ""
-        lines.append(
-            f"{kind:12s} {k['count']:>7,} {k['p50_ms']:>8} {k['p95_ms']:>8} {k['max_ms']:>8}  "
-            f"{need}"
-        )
+    for phase in r["phases"]:
+        think = phase["think_seconds"]
+        lines += [
+            "",
+            f"{think:g} s reading each item"
+            + (" (no reading: the server's capacity, every request queues)" if not think else "")
+            + f": {phase['seconds']} s, {phase['decisions']:,} decisions "
+            f"({phase['decisions_per_s']}/s), {phase['errors']} errors",
+            f"{'request':12s} {'count':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}  target",
+        ]
+        for kind in ("queue", "claim_next", "item", "decide"):
+            k = phase["requests"].get(kind)
+            if not k:
+                continue
+            target = TARGETS_PG.get(kind) if postgres else TARGET_SQLITE
+            need = f"p95 < {target:.0f} ms" if target else ""
+            lines.append(
+                f"{kind:12s} {k['count']:>7,} {k['p50_ms']:>8} {k['p95_ms']:>8} "
+                f"{k['max_ms']:>8}  {need}"
+            )
     return "\n".join(lines)
+
+
+def _thinks(value: str) -> list[float]:
+    try:
+        thinks = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        thinks = []
+    if not thinks or any(t < 0 for t in thinks):
+        raise argparse.ArgumentTypeError(
+            f"--think {value!r}: give seconds of reading per item, e.g. 0 or 0,3"
+        )
+    return thinks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,7 +339,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--analysts", type=int, help="analysts at once (default 5; 20 on PostgreSQL)")
     ap.add_argument("--seconds", type=float, default=60, help="how long they work (default 60)")
     ap.add_argument(
-        "--think", type=float, default=0.0, help="seconds each analyst reads an item (default 0)"
+        "--think",
+        type=_thinks,
+        default=[0.0, 3.0],
+        metavar="S[,S...]",
+        help="seconds each analyst reads an item; one phase per value on the same server "
+        "(default 0,3: with no reading every request queues for the cores, which measures "
+        "capacity; 3 s is a very fast analyst)",
     )
     ap.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")

@@ -28,7 +28,9 @@ def test_queue_benchmark_runs_and_reports() -> None:
             "--analysts",
             "2",
             "--seconds",
-            "4",
+            "3",
+            "--think",
+            "0,0.2",
             "--json",
         ],
         cwd=ROOT,
@@ -39,6 +41,8 @@ def test_queue_benchmark_runs_and_reports() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["errors"] == 0 and result["decisions"] > 0
-    assert set(result["requests"]) == {"queue", "claim_next", "item", "decide"}
-    assert all(k["p95_ms"] > 0 for k in result["requests"].values())
+    assert [p["think_seconds"] for p in result["phases"]] == [0.0, 0.2]
+    for phase in result["phases"]:
+        assert phase["errors"] == 0 and phase["decisions"] > 0
+        assert set(phase["requests"]) == {"queue", "claim_next", "item", "decide"}
+        assert all(k["p95_ms"] > 0 for k in phase["requests"].values())
