@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import joblib
+import numpy as np
 import pytest
 from model_data import write_emscad
 
@@ -69,6 +70,52 @@ def test_fields_group_is_optional_and_checked() -> None:
         build_listing_pipeline({**CONFIG, "features": ["words"]})
     with pytest.raises(ModelError, match="linear_svm"):
         build_listing_pipeline({**CONFIG, "classifier": {"kind": "forest"}})
+
+
+def test_log_count_ratio_weighs_terms_by_class() -> None:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from models.listing_model import LogCountRatio
+
+    # Feature 0 only in flag-worthy rows, 1 only in the others, 2 in every row.
+    x = sp.csr_matrix(np.array([[1.0, 0, 1], [2.0, 0, 1], [0, 1.0, 1], [0, 3.0, 1]]))
+    y = np.array([1, 1, 0, 0])
+    step = LogCountRatio(alpha=1.0).fit(x, y)
+    assert step.ratio_[0] == pytest.approx(np.log(3.0))  # (3 / 6) / (1 / 6)
+    assert step.ratio_[1] == pytest.approx(-np.log(3.0))
+    assert step.ratio_[2] == pytest.approx(0.0)
+    scaled = step.transform(x)
+    assert sp.issparse(scaled) and scaled.dtype == np.float32
+    assert scaled[1, 0] == pytest.approx(2 * np.log(3.0)) and scaled[3, 1] < 0
+    # Fitted on the training rows only: the same rows give the same ratios.
+    assert np.array_equal(LogCountRatio().fit(x, y).ratio_, step.ratio_)
+    with pytest.raises(ModelError, match="alpha"):
+        LogCountRatio(alpha=0.0).fit(x, y)
+
+
+def test_default_config_is_nb_svm_on_word_1_3_grams() -> None:
+    from models.listing_model import LogCountRatio, build_listing_pipeline
+
+    config = load_config()["listing"]
+    pipe = build_listing_pipeline(config)
+    assert list(pipe.named_steps) == ["features", "log_ratio", "model"]
+    assert isinstance(pipe.named_steps["log_ratio"], LogCountRatio)
+    word = pipe.named_steps["features"].transformers[0][1]
+    assert word.ngram_range == (1, 3)
+    # The scaling is data-driven: without [listing.log_ratio] the step is gone.
+    plain = {k: v for k, v in config.items() if k != "log_ratio"}
+    assert list(build_listing_pipeline(plain).named_steps) == ["features", "model"]
+
+
+def test_text_only_input_scores_as_the_full_rows(trained, tmp_path) -> None:
+    # The scorer passes texts only (the structured fields empty): the default model, a
+    # text model, must give the same probabilities as on the full rows.
+    _data, model = trained
+    held = read_emscad(write_emscad(tmp_path / "held.csv", n=20, seed=3))
+    listing = ListingModel(model.pipeline, "t", model.threshold)
+    full = listing.probabilities(held.examples)
+    assert np.allclose(full, listing.probabilities([e.text for e in held.examples]))
 
 
 def _write(trained, directory):
