@@ -27,6 +27,7 @@ from models.errors import ModelError
 
 EVALUATION_DIR = Path(__file__).resolve().parents[1] / "indicator_lists" / "evaluation"
 SPLITS = ("dev", "test")
+DEV_SPLIT = "evaluation corpus, development split"  # its name as training data
 FORMS = ("sexual_exploitation", "forced_labour", "forced_criminality", "slavery_like_practices")
 SNIPPET = 240
 

@@ -190,7 +190,7 @@ class Scorer:
         # empty tuple: any language, any kind).
         self.model_languages = tuple(getattr(model, "languages", ()) or ())
         self.model_kinds = tuple(getattr(model, "kinds", ()) or ())
-        # A model validated as a second opinion (docs/models.md, "Model and indicators") is
+        # A model validated as a second opinion (docs/models.md, "A second opinion") is
         # asked only about listings in which the indicators found some evidence, and raises
         # only those: it widens what the indicators catch without flagging plain text.
         self.model_needs_evidence = bool(getattr(model, "needs_evidence", False))

@@ -58,6 +58,20 @@ def test_evaluate_command_on_the_dev_split(tmp_path: Path) -> None:
     assert result["overall"]["false_flag_rate"] <= 0.15
     html = report.read_text(encoding="utf-8")
     assert "Recall and false-flag rate per language" in html and "<script" not in html
+    assert result["model_trained_on_split"] is False
+
+
+def test_a_model_trained_on_the_dev_split_is_named_as_such(tmp_path: Path) -> None:
+    """The promoted model (2.1.0) learnt from the dev split: its figures there are said
+    not to be held out."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "thbscan", "indicators", "evaluate", "--split", "dev", "--json",
+         "--report", str(tmp_path / "r.html")],
+        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["model_trained_on_split"] is True
+    assert "was trained on the dev split" in proc.stderr
 
 
 @pytest.mark.skipif(

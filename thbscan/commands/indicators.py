@@ -108,16 +108,15 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from models.evaluation_report import render
-    from models.indicator_eval import evaluate, load_split, real_text_false_flags
+    from models.indicator_eval import DEV_SPLIT, evaluate, load_split, real_text_false_flags
     from models.real_text import read_real_text
     from thbscan.assets import load_scorer
-    from thbscan.commands.text_model import CORPUS_DEV
 
     scorer = load_scorer(args.lists, model=not args.no_model, drafts=args.drafts)
     rows = load_split(args.split)
     # A model trained on the development split has seen its listings: its figures there
     # are not held out (use the model's cross-validated figures, docs/models.md).
-    seen = args.split == "dev" and getattr(scorer.model, "trained_on", "") == CORPUS_DEV
+    seen = args.split == "dev" and getattr(scorer.model, "trained_on", "") == DEV_SPLIT
     if seen:
         err(
             f"note: model {scorer.versions['model']} was trained on the dev split; its "

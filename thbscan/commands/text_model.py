@@ -35,7 +35,6 @@ PATTERNS = {
 # development corpus is written as look-alikes against exploitation; ordinary text is
 # not in it, so a model of it is a second opinion.
 RAISES = {"corpus": "with_evidence"}
-CORPUS_DEV = "evaluation corpus, development split"
 
 
 # The languages and kinds of listing each kind of data holds (the model's domain: the
@@ -78,10 +77,10 @@ def _fixture_dataset() -> Dataset:
 
 def _corpus_dataset() -> Dataset:
     """The development split of the blind evaluation corpus (never the locked test split)."""
-    from models.indicator_eval import load_split
+    from models.indicator_eval import DEV_SPLIT, load_split
 
     return from_examples(
-        CORPUS_DEV,
+        DEV_SPLIT,
         (
             Example(
                 str(row["id"]),
