@@ -182,7 +182,9 @@ def test_fit_promote_and_rescore_from_the_command_line(tmp_path: Path) -> None:
         assert explanation["raw_score"] == pytest.approx(raw, abs=1e-4)
         assert score == pytest.approx(cal(raw), abs=1e-4)
         changed += abs(score - raw) > 0.01
-    assert changed > len(listings) // 2
+    # the calibration is no identity (most of the fixture's benign listings have no evidence,
+    # a raw score of 0, since the promoted model no longer blends into the score)
+    assert changed >= 10, changed
 
     line = json.dumps({"title": "Job", "text": "We keep your passport."}) + "\n"
     check = subprocess.run(
