@@ -16,6 +16,9 @@ from pathlib import Path
 from crawlhelp import REPO, write_source
 from sqlalchemy import func, select
 
+from review_queue.db import Score
+from review_queue.db.models import AuditEvent, ReviewItem
+from review_queue.services.scores import DEFAULT_SAMPLE_RATE, in_sample
 from store import CrawlJob, CrawlLock, Listing, ListingVersion, create_engine_for
 
 SOURCE = "paced-jobs"
@@ -135,3 +138,27 @@ def check_crawled_once(db: str, paths: set[str]) -> list[tuple[str, str | None, 
     assert current == len(paths)
     assert locks == []
     return [(status, reason, detail) for status, reason, detail in jobs]
+
+
+def check_scored_once(db: str, listings: int) -> None:
+    """Every current version has one score, written by exactly one scoring batch (a version
+    scored twice would count twice in the batches' audit events), and its queue item once."""
+    engine = create_engine_for(db)
+    try:
+        with engine.connect() as conn:
+            versions = conn.scalar(select(func.count()).select_from(ListingVersion))
+            scores = conn.execute(select(Score.version_id, Score.flagged)).all()
+            batches = conn.scalars(
+                select(AuditEvent.details).where(AuditEvent.action == "scoring.batch")
+            ).all()
+            items = conn.scalars(select(ReviewItem.version_id)).all()
+    finally:
+        engine.dispose()
+    assert versions == listings
+    assert len(scores) == listings
+    assert len({v for v, _flagged in scores}) == listings
+    assert sum(d["listings"] for d in batches) == listings, "a version was scored twice"
+    assert len(items) == len(set(items)), "a queue item was made twice"
+    queued = {v for v, flagged in scores if flagged or in_sample(v, DEFAULT_SAMPLE_RATE)}
+    assert set(items) >= queued  # linking and watches may queue more, never fewer
+    assert queued

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from faults import (
     check_crawled_once,
+    check_scored_once,
     counter,
     crawl_args,
     kill_group,
@@ -25,13 +26,12 @@ from faults import (
     start,
     wait_until,
 )
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from fixture_site import generate_listings, start_fixture_site
 from review_queue.db import Score, upgrade
-from review_queue.db.models import AuditEvent, ReviewItem
-from store import Listing, ListingVersion, create_engine_for, session_factory
+from store import Listing, create_engine_for, session_factory
 from store.errors import DatabaseUnavailable
 from store.listings import ListingInput, store_listing
 from store.reconnect import wait_on_connect, went_away
@@ -70,21 +70,7 @@ def test_scoring_survives_a_restart(private_postgres) -> None:
     assert proc.returncode == 0, err[-3000:]
     assert "went away" in err  # the run saw the restart, and said so
     assert json.loads(out.strip().splitlines()[-1])["scored"] == len(listings)
-    engine = create_engine_for(db)
-    try:
-        with engine.connect() as conn:
-            versions = conn.scalar(select(func.count()).select_from(ListingVersion))
-            scores = conn.scalars(select(Score.version_id)).all()
-            batches = conn.scalars(
-                select(AuditEvent.details).where(AuditEvent.action == "scoring.batch")
-            ).all()
-            items = conn.scalars(select(ReviewItem.version_id)).all()
-    finally:
-        engine.dispose()
-    assert versions == len(scores) == len(set(scores)) == len(listings)
-    # a batch written twice would count twice: the lost batch's events went with it
-    assert sum(d["listings"] for d in batches) == len(listings), "a version was scored twice"
-    assert items and len(items) == len(set(items)), "a queue item was made twice"
+    check_scored_once(db, len(listings))
 
 
 def test_a_crawl_survives_a_restart(private_postgres, tmp_path: Path) -> None:

@@ -19,12 +19,12 @@ from pathlib import Path
 import psycopg
 import pytest
 from cli_helpers import thbscan
+from faults import check_scored_once
 from sqlalchemy import func, select
 
 from fixture_site import generate_listings
 from review_queue.db import Score
-from review_queue.db.models import AuditEvent, LinkGroup, ListingLink, ReviewItem
-from review_queue.services.scores import DEFAULT_SAMPLE_RATE, in_sample
+from review_queue.db.models import LinkGroup, ListingLink, ReviewItem
 from store import ListingVersion, create_engine_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -115,30 +115,6 @@ def scores_held(db: str) -> Iterator[None]:
         conn.execute("LOCK TABLE scores IN SHARE MODE")
         yield
         conn.commit()
-
-
-def check_scored_once(db: str, listings: int) -> None:
-    """Every current version has one score, written by exactly one scoring batch (a version
-    scored twice would count twice in the batches' audit events), and its queue item once."""
-    engine = create_engine_for(db)
-    try:
-        with engine.connect() as conn:
-            versions = conn.scalar(select(func.count()).select_from(ListingVersion))
-            scores = conn.execute(select(Score.version_id, Score.flagged)).all()
-            batches = conn.scalars(
-                select(AuditEvent.details).where(AuditEvent.action == "scoring.batch")
-            ).all()
-            items = conn.scalars(select(ReviewItem.version_id)).all()
-    finally:
-        engine.dispose()
-    assert versions == listings
-    assert len(scores) == listings
-    assert len({v for v, _flagged in scores}) == listings
-    assert sum(d["listings"] for d in batches) == listings, "a version was scored twice"
-    assert len(items) == len(set(items)), "a queue item was made twice"
-    queued = {v for v, flagged in scores if flagged or in_sample(v, DEFAULT_SAMPLE_RATE)}
-    assert set(items) >= queued  # linking and watches may queue more, never fewer
-    assert queued
 
 
 def test_two_machines_score_one_archive_each_version_once(
