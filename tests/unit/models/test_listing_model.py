@@ -73,7 +73,6 @@ def test_fields_group_is_optional_and_checked() -> None:
 
 
 def test_log_count_ratio_weighs_terms_by_class() -> None:
-    import numpy as np
     import scipy.sparse as sp
 
     from models.listing_model import LogCountRatio
