@@ -4,10 +4,12 @@ item page and a decision, on a real server over loopback.
 Fills a database with ``--items`` queued items (flagged listings with their versions and
 scores, made in SQL), starts ``thbscan serve`` on it in its own process, and lets
 ``--analysts`` simulated analysts work at once for ``--seconds``: each signs in, then
-repeats: open the queue page, claim the next item, open it, read it for ``--think`` seconds,
-decide it with a reason code. One phase per ``--think`` value (default 3 s, then 0), on the
-same server. Reports per phase and request kind the count, p50, p95 and maximum latency, the
-decisions per second and errors, and the server's peak RSS.
+repeats: open the queue page, claim the next item, open it, read it for ``--think`` seconds
+on average (each read lasts 0.5-1.5 times that, and the analysts start staggered, so that
+they do not move in lockstep), decide it with a reason code. One phase per ``--think``
+value (default 3 s, then 0), on the same server. Reports per phase and request kind the
+count, p50, p95 and maximum latency, the decisions per second and errors, and the server's
+peak RSS.
 
 With no reading time the analysts are a closed loop that keeps every core busy: each
 request waits for the others, so the phase measures capacity (decisions per second), and
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import socket
 import statistics
@@ -160,7 +163,9 @@ class Analyst(threading.Thread):
     ):
         super().__init__(daemon=True)
         self.base, self.name, self.clock, self.times = base, name, clock, times
-        self.think = think  # seconds an analyst reads before deciding
+        self.think = think  # mean seconds an analyst reads before deciding
+        # Seeded by name: a rerun reads for the same times.
+        self.rng = random.Random(name)
         self.ready, self.go = ready, go
         self.errors: list[str] = []
         self.decided = 0
@@ -198,8 +203,12 @@ class Analyst(threading.Thread):
             self.ready.wait()
             self.go.wait()
             self.measuring, self.decided = True, 0
+            # Analysts do not start, nor read, in step: each starts within one reading time
+            # and reads for 0.5-1.5 times the mean. Twenty in lockstep would send twenty
+            # requests at the same instant every few seconds, a burst no team makes.
+            time.sleep(self.rng.uniform(0, self.think))
             while time.perf_counter() < self.clock[0]:
-                self.cycle(client, self.think)
+                self.cycle(client, self.think * self.rng.uniform(0.5, 1.5))
 
     def cycle(self, client: Any, think: float) -> None:
         """Queue page, claim the next item, open it, read it, decide it."""
