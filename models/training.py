@@ -49,7 +49,8 @@ class TrainedModel:
     oof: np.ndarray = field(repr=False)
 
 
-def _body_group(text: str) -> str:
+def body_group(text: str) -> str:
+    """Rows with the same body (the text after the title) share a group: one fold."""
     body = text.split("\n\n", 1)[-1]
     return dedup_key(body)
 
@@ -72,7 +73,7 @@ def cross_validate(
             "rows; training needs at least 2 of each"
         )
     k = max(2, min(folds_wanted, smaller))
-    groups = [_body_group(e.text) for e in examples]
+    groups = [body_group(e.text) for e in examples]
     splitter = StratifiedGroupKFold(
         n_splits=k, shuffle=True, random_state=int(config.get("random_state", 0))
     )

@@ -409,6 +409,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _lists(q, drafts=True)
     q.add_argument("--no-model", action="store_true", help="indicators only, no text model")
+    q.add_argument(
+        "--cross-validate",
+        metavar="CONFIG",
+        help="dev split only: judge each listing by the indicators with a second-opinion "
+        "model trained with this model config (e.g. models/corpus.toml) on the other folds, "
+        "never on the listing itself (with --real-data, a model trained on the whole split "
+        "scores the real listings)",
+    )
+    q.add_argument("--seed", type=int, default=0, help="fold seed of --cross-validate (default 0)")
     _json(q)
     q.set_defaults(func=_lazy("indicators", "run_evaluate"))
     q = isub.add_parser(

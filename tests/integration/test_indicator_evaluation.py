@@ -74,6 +74,56 @@ def test_a_model_trained_on_the_dev_split_is_named_as_such(tmp_path: Path) -> No
     assert "was trained on the dev split" in proc.stderr
 
 
+CHEAP_MODEL = """
+[listing]
+features = ["word"]
+cv_folds = 3
+
+[listing.word]
+analyzer = "word"
+ngram_range = [1, 1]
+min_df = 2
+
+[listing.classifier]
+kind = "logistic"
+C = 1.0
+max_iter = 1000
+
+[listing.calibration]
+method = "sigmoid"
+cv = 3
+"""
+
+
+def _evaluate(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "thbscan", "indicators", "evaluate", "--json", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+
+
+def test_cross_validation_judges_the_dev_split_out_of_fold(tmp_path: Path) -> None:
+    config = tmp_path / "cheap.toml"
+    config.write_text(CHEAP_MODEL, encoding="utf-8")
+    proc = _evaluate("--split", "dev", "--cross-validate", str(config), "--seed", "2",
+                     "--report", str(tmp_path / "r.html"))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["cross_validated"] == {"config": str(config), "seed": 2}
+    assert result["model_trained_on_split"] is False  # the promoted model was not used
+    assert result["versions"]["model"] == f"out of fold: {config}, fold seed 2"
+    assert "fold 3 of 3" in proc.stderr
+    # a second opinion only adds flags to the indicators' own
+    assert result["overall"]["recall"] >= 0.6
+    assert "out of fold" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_the_locked_test_split_is_never_trained_on(tmp_path: Path) -> None:
+    proc = _evaluate("--split", "test", "--cross-validate", "models/corpus.toml")
+    assert proc.returncode == 2
+    assert "locked test split is never trained on" in proc.stderr
+
+
 @pytest.mark.skipif(
     not os.environ.get("THBSCAN_REAL_DATA") or not REAL_DATA.is_dir(),
     reason="real job ads not given: set THBSCAN_REAL_DATA to a directory of "

@@ -112,7 +112,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from models.real_text import read_real_text
     from thbscan.assets import load_scorer
 
-    scorer = load_scorer(args.lists, model=not args.no_model, drafts=args.drafts)
+    if args.cross_validate and args.split != "dev":
+        err("--cross-validate trains on the dev split: the locked test split is never trained on")
+        return 2
+    cv = args.cross_validate is not None
+    scorer = load_scorer(args.lists, model=not args.no_model and not cv, drafts=args.drafts)
     rows = load_split(args.split)
     # A model trained on the development split has seen its listings: its figures there
     # are not held out (use the model's cross-validated figures, docs/models.md).
@@ -120,9 +124,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if seen:
         err(
             f"note: model {scorer.versions['model']} was trained on the dev split; its "
-            "figures there are not held out (--no-model: the indicators alone)"
+            "figures there are not held out (--cross-validate CONFIG: each listing judged by "
+            "a model trained without it; --no-model: the indicators alone)"
         )
-    report = evaluate(scorer.assess_many, rows)
+    versions = dict(scorer.versions)
+    if cv:
+        scorer, report = _cross_validated(args, scorer, rows)
+        versions["model"] = f"out of fold: {args.cross_validate}, fold seed {args.seed}"
+    else:
+        report = evaluate(scorer.assess_many, rows)
     real = None
     if args.real_data:
         sources = read_real_text(args.real_data)
@@ -134,17 +144,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
             return 2
         real = real_text_false_flags(scorer.assess_many, sources)
     out = Path(args.report or f"indicator-evaluation-{args.split}.html")
-    out.write_text(
-        render(report, split=args.split, versions=scorer.versions, real=real), encoding="utf-8"
-    )
+    out.write_text(render(report, split=args.split, versions=versions, real=real), encoding="utf-8")
     summary = {
         "split": args.split,
-        "versions": scorer.versions,
+        "versions": versions,
         "report": str(out),
         **{k: v for k, v in report.items() if k not in ("missed", "false_flags")},
         "missed": len(report["missed"]),
         "false_flags": len(report["false_flags"]),
         "model_trained_on_split": seen,
+        "cross_validated": ({"config": args.cross_validate, "seed": args.seed} if cv else None),
     }
     if real is not None:
         summary["real_text"] = {"sources": real["sources"], "overall": real["overall"]}
@@ -177,6 +186,36 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
     print(f"report: {out}")
     return 0
+
+
+def _cross_validated(
+    args: argparse.Namespace, scorer: Any, rows: list[dict[str, Any]]
+) -> tuple[Any, dict[str, Any]]:
+    """The report of the dev split with each listing judged by the indicators and a
+    second-opinion model trained, with ``--cross-validate CONFIG``, on the other folds;
+    and the scorer with that model trained on the whole split (for ``--real-data``)."""
+    from models.corpus_cv import CORPUS_PATTERN, corpus_dataset, out_of_fold
+    from models.indicator_eval import DEV_SPLIT, evaluate
+    from models.listing_model import ListingModel
+    from models.training import train_listing_model
+    from nlp.scorer import Scorer
+    from thbscan.commands.text_model import listing_config
+
+    cfg = listing_config(args.cross_validate)
+
+    def assess_with(model: ListingModel) -> Any:
+        return Scorer(scorer.catalogue, model).assess_many
+
+    assessments = out_of_fold(rows, cfg, assess_with, seed=args.seed, progress=err)
+    report = evaluate(lambda _listings: assessments, rows)
+    if not args.real_data:
+        return scorer, report
+    err("training on the whole dev split, for the real listings")
+    trained = train_listing_model(corpus_dataset(DEV_SPLIT, rows), cfg)
+    whole = ListingModel(
+        trained.pipeline, "cv-whole", trained.threshold, CORPUS_PATTERN, needs_evidence=True
+    )
+    return Scorer(scorer.catalogue, whole), report
 
 
 def _pct(value: float | None) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from models.corpus_cv import CORPUS_PATTERN
 from models.datasets import DATASETS, Dataset, Example, from_examples, read_emscad, read_jsonl
 from models.errors import ModelError
 from models.listing_model import DEFAULT_PATTERN
@@ -28,7 +29,7 @@ PATTERNS = {
     "emscad": "deceptive-recruitment pattern",
     "fixture": "wording like the fixture corpus's flagged listings",
     "decisions": "wording like the listings analysts escalated",
-    "corpus": "wording like the exploitation listings of the development corpus",
+    "corpus": CORPUS_PATTERN,
 }
 # How a model of each kind of data may raise a listing (docs/models.md, "Model and
 # indicators"): "alone", or "with_evidence" (only where the indicators found some). The
@@ -77,22 +78,10 @@ def _fixture_dataset() -> Dataset:
 
 def _corpus_dataset() -> Dataset:
     """The development split of the blind evaluation corpus (never the locked test split)."""
+    from models.corpus_cv import corpus_dataset
     from models.indicator_eval import DEV_SPLIT, load_split
 
-    return from_examples(
-        DEV_SPLIT,
-        (
-            Example(
-                str(row["id"]),
-                f"{row['title']}\n\n{row['text']}" if row.get("title") else str(row["text"]),
-                int(row["label"] == "positive"),
-                {},
-                {"language": row["language"], "kind": row["kind"], "source": "corpus:dev"},
-                str(row.get("title") or ""),
-            )
-            for row in load_split("dev")
-        ),
-    )
+    return corpus_dataset(DEV_SPLIT, load_split("dev"))
 
 
 def _decisions_dataset(db: str | None) -> Dataset:
@@ -155,7 +144,7 @@ def _check_prevalence(value: float | None) -> None:
         raise ModelError(f"--prevalence {value}: give the share of positives, e.g. 0.0484")
 
 
-def _listing_config(path: str | None) -> dict[str, Any]:
+def listing_config(path: str | None) -> dict[str, Any]:
     cfg = load_config(Path(path)) if path else load_config()
     if "listing" not in cfg:
         raise ModelError(f"{path or 'models/config.toml'}: no [listing] section")
@@ -173,7 +162,7 @@ def run_train(args: argparse.Namespace) -> int:
     version = args.version or Path(args.out).name
     out = Path(args.out) if args.out else registry.directory / version
     say = _progress(args)
-    cfg = _listing_config(args.config)
+    cfg = listing_config(args.config)
     if say:
         say(f"reading --dataset {' '.join(args.dataset)}")
     dataset = load_dataset(args.dataset, args.db)
