@@ -189,17 +189,22 @@ def build_listing_pipeline(config: Mapping[str, Any]) -> Pipeline:
                 _CATEGORIES,
             )
         )
-    steps: list[tuple[str, Any]] = [("features", ColumnTransformer(parts, sparse_threshold=1.0))]
+    classifier = _classifier(config.get("classifier", {}))
     if "log_ratio" in config:
-        steps.append(("log_ratio", LogCountRatio(float(config["log_ratio"].get("alpha", 1.0)))))
+        # Inside the calibrated estimator: the ratios use the labels, so each calibration
+        # fold fits its own on the rows it trains on, and its held-out rows stay unseen.
+        alpha = float(config["log_ratio"].get("alpha", 1.0))
+        classifier = Pipeline([("log_ratio", LogCountRatio(alpha)), ("classifier", classifier)])
     calibration = dict(config.get("calibration", {}))
     model = CalibratedClassifierCV(
-        _classifier(config.get("classifier", {})),
+        classifier,
         method=calibration.get("method", "sigmoid"),
         cv=int(calibration.get("cv", 5)),
         ensemble=False,
     )
-    return Pipeline([*steps, ("model", model)])
+    return Pipeline(
+        [("features", ColumnTransformer(parts, sparse_threshold=1.0)), ("model", model)]
+    )
 
 
 def slim(pipeline: Pipeline) -> Pipeline:

@@ -98,13 +98,17 @@ def test_default_config_is_nb_svm_on_word_1_3_grams() -> None:
 
     config = load_config()["listing"]
     pipe = build_listing_pipeline(config)
-    assert list(pipe.named_steps) == ["features", "log_ratio", "model"]
-    assert isinstance(pipe.named_steps["log_ratio"], LogCountRatio)
+    assert list(pipe.named_steps) == ["features", "model"]
+    # The ratios use the labels: they sit inside the calibrated estimator, so that each
+    # calibration fold fits its own without its held-out rows.
+    inner = pipe.named_steps["model"].estimator
+    assert list(inner.named_steps) == ["log_ratio", "classifier"]
+    assert isinstance(inner.named_steps["log_ratio"], LogCountRatio)
     word = pipe.named_steps["features"].transformers[0][1]
     assert word.ngram_range == (1, 3)
     # The scaling is data-driven: without [listing.log_ratio] the step is gone.
     plain = {k: v for k, v in config.items() if k != "log_ratio"}
-    assert list(build_listing_pipeline(plain).named_steps) == ["features", "model"]
+    assert not hasattr(build_listing_pipeline(plain).named_steps["model"].estimator, "steps")
 
 
 def test_text_only_input_scores_as_the_full_rows(trained, tmp_path) -> None:
