@@ -300,16 +300,11 @@ def run_stages(path: Path, size: int) -> dict[str, float]:
         # A second-opinion model is asked only about listings with indicator evidence: its
         # cost is timed on those and spread over every listing, as assess_many spends it.
         asked = [a.model_probability is not None for a in scorer.assess_many(rows)]
-        docs = [make_doc(scorer.nlp, *r) for r, yes in zip(rows, asked, strict=True) if yes]
-        inputs = (
-            docs
-            if getattr(scorer.model, "accepts_docs", False)
-            else [d.user_data.get("thbscan_original") or d.text for d in docs]
-        )
+        inputs = [combine(*r)[0] for r, yes in zip(rows, asked, strict=True) if yes]
         start = time.perf_counter()
         for i in range(0, len(inputs), 512):
             scorer.model.probabilities(inputs[i : i + 512])
-        share = len(docs) / len(rows)
+        share = len(inputs) / len(rows)
         stages[f"text model (asked about {share:.0%} of the listings)"] = round(
             1e6 * (time.perf_counter() - start) / len(rows), 1
         )

@@ -1,6 +1,6 @@
 """Text models: training, evaluation and a registry trusted by hash (R29)."""
 
+from models.listing_model import ListingModel, load_config
 from models.registry import ModelRegistry, RegisteredModel
-from models.textmodel import TextModel, build_estimator, load_config
 
-__all__ = ["ModelRegistry", "RegisteredModel", "TextModel", "build_estimator", "load_config"]
+__all__ = ["ListingModel", "ModelRegistry", "RegisteredModel", "load_config"]

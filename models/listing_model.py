@@ -24,8 +24,10 @@ The scorer gives texts only, so the fields are then empty.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,12 +56,19 @@ __all__ = [
 
 MODEL_KIND = "listing.v1"
 DEFAULT_PATTERN = "wording like the flag-worthy listings it was trained on"
+CONFIG_PATH = Path(__file__).with_name("config.toml")
 FEATURE_GROUPS = ("word", "char", "title", "fields")
 # Structured columns after the text: flags, categories, then two presence flags.
 FIELD_COLUMNS = (*FLAG_FIELDS, *CATEGORY_FIELDS, "salary_range", "company_profile")
 _FLAGS = list(range(1, 1 + len(FLAG_FIELDS)))
 _CATEGORIES = list(range(1 + len(FLAG_FIELDS), 1 + len(FLAG_FIELDS) + len(CATEGORY_FIELDS)))
 _PRESENCE = [1 + len(FLAG_FIELDS) + len(CATEGORY_FIELDS) + i for i in range(2)]
+
+
+def load_config(path: Path | None = None) -> dict[str, Any]:
+    """The model config (``models/config.toml`` unless ``path``)."""
+    with (path or CONFIG_PATH).open("rb") as fh:
+        return tomllib.load(fh)
 
 
 def normalise(text: str) -> str:
@@ -240,7 +249,6 @@ class ListingModel:
     # manifest's "raises": "with_evidence"); False: it may raise a listing on its own.
     needs_evidence: bool = False
     trained_on: str = ""  # the training data's name (the manifest's data.name)
-    accepts_docs = False
 
     def probabilities(self, texts: Sequence[Any]) -> np.ndarray:
         if isinstance(texts, str):

@@ -11,15 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import joblib
-
 from models.errors import ModelError, UntrustedModel
 from models.listing_model import ListingModel
-from models.textmodel import TextModel
 from nlp.calibration import Calibration, CalibrationError
 
 ARTIFACTS = Path(__file__).with_name("artifacts")
@@ -56,7 +52,8 @@ class RegisteredModel:
     trained_on: str
     metrics: dict[str, Any]
     # Listing models (models/listing_model.py) live in a versioned directory with their
-    # own manifest (models/model_store.py); ``file`` is then the artefact in it.
+    # own manifest (models/model_store.py); ``file`` is then the artefact in it. "text":
+    # a token-hash model of 1.x, listed but no longer loaded.
     kind: str = "text"
     threshold: float | None = None
     directory: str | None = None
@@ -86,35 +83,6 @@ class ModelRegistry:
         tmp = self.manifest_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         tmp.replace(self.manifest_path)
-
-    def save(
-        self,
-        estimator: Any,
-        version: str,
-        *,
-        trained_on: str,
-        metrics: dict[str, Any] | None = None,
-        promote: bool = False,
-    ) -> RegisteredModel:
-        manifest = self.manifest()
-        if version in manifest["models"]:
-            raise ModelError(f"model version {version!r} exists: choose a new version")
-        path = self.directory / f"text-model-{version}.joblib"
-        self.directory.mkdir(parents=True, exist_ok=True)
-        joblib.dump(estimator, path, compress=3)
-        entry = RegisteredModel(
-            version=version,
-            file=path.name,
-            sha256=sha256_file(path),
-            created=datetime.now(UTC).isoformat(timespec="seconds"),
-            trained_on=trained_on,
-            metrics=metrics or {},
-        )
-        manifest["models"][version] = entry.__dict__
-        if promote or manifest.get("promoted") is None:
-            manifest["promoted"] = version
-        self._write(manifest)
-        return entry
 
     def register_dir(self, directory: Path, *, promote: bool = False) -> RegisteredModel:
         """Register a model directory written by ``thbscan model train``
@@ -217,13 +185,16 @@ class ModelRegistry:
             )
         return RegisteredModel.of(manifest["models"][version])
 
-    def load(self, version: str | None = None) -> TextModel | ListingModel:
+    def load(self, version: str | None = None) -> ListingModel:
         entry = self.entry(version)
-        if entry.kind != "text":
-            from models.model_store import load_model_dir
+        if entry.kind == "text":
+            raise ModelError(
+                f"model {entry.version} is a token-hash text model (1.x), which this version "
+                "no longer loads: train a listing model with `thbscan model train` and "
+                "promote it"
+            )
+        from models.model_store import load_model_dir
 
-            if entry.directory is None:
-                raise ModelError(f"model {entry.version}: the manifest names no directory")
-            return load_model_dir(self.directory / entry.directory, expected_sha256=entry.sha256)
-        path = verified(self.directory / entry.file, entry.sha256)
-        return TextModel(joblib.load(path), entry.version)
+        if entry.directory is None:
+            raise ModelError(f"model {entry.version}: the manifest names no directory")
+        return load_model_dir(self.directory / entry.directory, expected_sha256=entry.sha256)

@@ -29,10 +29,11 @@ YOUTH_CATEGORY = "possible_minor"
 
 
 class ProbabilityModel(Protocol):
-    """A text model. With ``accepts_docs`` true it is given the scorer's spaCy docs (the
-    normalised text, tokenized by the listing's language pipeline) instead of the texts."""
+    """A text model (models/listing_model.py): P(flag-worthy) of each listing's text, and
+    the threshold at or above which it raises a listing to the queue."""
 
     version: str
+    threshold: float
 
     def probabilities(self, texts: Sequence[str]) -> Any: ...
 
@@ -93,7 +94,7 @@ class Assessment:
     total: float = 0.0  # the counted weights' sum behind ``evidence``
     links: tuple[LinkContribution, ...] = ()  # cross-listing signals (nlp/linking)
     # Set when the text model raised the listing to the queue on its own (its probability
-    # reached the model's stored threshold; ``model_combination = "raise"``): why, in words.
+    # reached the model's stored threshold): why, in words.
     model_reason: str | None = None
     model_threshold: float | None = None
 
@@ -171,20 +172,9 @@ class Scorer:
         self.calibration = calibration
         self.config = config or load_scoring_config()
         self.threshold = float(self.config["threshold"])
-        self.model_weight = float(self.config["model_weight"]) if model is not None else 0.0
-        # A model stored with a threshold chosen on validation data (models/listing_model.py)
-        # joins the indicators by ``model_combination``; older models blend (model_weight).
-        threshold = getattr(model, "threshold", None) if model is not None else None
-        self.model_threshold = None if threshold is None else float(threshold)
-        self.combination = (
-            str(self.config.get("model_combination", "blend"))
-            if self.model_threshold is not None
-            else "blend"
-        )
-        if self.combination not in ("blend", "raise"):
-            raise ValueError(
-                f"model_combination {self.combination!r} in scoring.toml: use 'blend' or 'raise'"
-            )
+        # The model's threshold, chosen on validation data when it was trained
+        # (models/training.py): at or above it the model raises a listing to the queue.
+        self.model_threshold = None if model is None else float(model.threshold)
         self.model_pattern = str(getattr(model, "pattern", "") or "flag-worthy wording")
         # Where the model was trained and measured: it raises listings only there (an
         # empty tuple: any language, any kind).
@@ -251,11 +241,7 @@ class Scorer:
             and (not self.model_needs_evidence or doc.user_data[ANALYSIS_KEY].evidence > 0)
         ]
         if self.model is not None and asked:
-            # A model on the scorer's tokens takes the docs: one tokenization per listing.
-            if getattr(self.model, "accepts_docs", False):
-                inputs: Sequence[Any] = [docs[i] for i in asked]
-            else:
-                inputs = [docs[i].user_data.get("thbscan_original") or docs[i].text for i in asked]
+            inputs = [docs[i].user_data.get("thbscan_original") or docs[i].text for i in asked]
             for i, p in zip(asked, self.model.probabilities(inputs), strict=True):
                 probabilities[i] = float(p)
         return [self._assess_one(doc, p) for doc, p in zip(docs, probabilities, strict=True)]
@@ -305,15 +291,10 @@ class Scorer:
         p = a.model_probability
         probability = p if p is not None and math.isfinite(p) else None
         reason = None
-        if probability is None or self.combination == "raise":
-            score = a.evidence
-        else:
-            score = (1 - self.model_weight) * a.evidence + self.model_weight * probability
-        raw = min(1.0, max(0.0, score))
+        raw = min(1.0, max(0.0, a.evidence))  # the score is the indicators' evidence
         flagged = raw >= self.threshold and bool(a.categories)  # policy on the raw score
         if (
-            self.combination == "raise"
-            and probability is not None
+            probability is not None
             and self.model_threshold is not None
             and probability >= self.model_threshold
             and (not self.model_languages or a.language in self.model_languages)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from models.datasets import read_emscad
-from models.textmodel import load_config
+from models.listing_model import load_config
 from models.training import train_listing_model
 
 REAL_DATA = os.environ.get("THBSCAN_REAL_DATA", "")

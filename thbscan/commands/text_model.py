@@ -19,8 +19,7 @@ from typing import Any
 from models.corpus_cv import CORPUS_PATTERN
 from models.datasets import DATASETS, Dataset, Example, from_examples, read_emscad, read_jsonl
 from models.errors import ModelError
-from models.listing_model import DEFAULT_PATTERN
-from models.textmodel import load_config
+from models.listing_model import DEFAULT_PATTERN, load_config
 from thbscan import config
 from thbscan.commands.common import emit_json
 

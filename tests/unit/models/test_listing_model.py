@@ -13,12 +13,11 @@ from model_data import write_emscad
 from models import ModelRegistry
 from models.datasets import read_emscad
 from models.errors import ModelError, UntrustedModel
-from models.listing_model import ListingModel
+from models.listing_model import ListingModel, load_config
 from models.model_evaluation import evaluate
 from models.model_report import model_card, render_report
 from models.model_store import load_model_dir, read_manifest, write_model_dir
 from models.registry import sha256_file
-from models.textmodel import load_config
 from models.training import train_listing_model
 
 CONFIG = {

@@ -1,6 +1,6 @@
-"""How a text model stored with a threshold joins the indicators (scoring.toml
-``model_combination``): "raise" puts a listing in the queue on its own when the model's
-probability reaches its threshold, and the explanation says why; older models blend."""
+"""How a text model joins the indicators: it puts a listing in the queue on its own when
+its probability reaches the model's stored threshold, and the explanation says why; the
+score stays the indicators' evidence."""
 
 from __future__ import annotations
 
@@ -18,14 +18,11 @@ PLAIN = "Cook wanted for our restaurant, contract and pension."
 class Fixed:
     """A model giving each text a set probability."""
 
-    accepts_docs = False
-
-    def __init__(self, probability: float, threshold: float | None = 0.6) -> None:
+    def __init__(self, probability: float, threshold: float = 0.6) -> None:
         self.version = "fixed"
         self.pattern = "deceptive-recruitment pattern"
         self.p = probability
-        if threshold is not None:
-            self.threshold = threshold
+        self.threshold = threshold
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         return np.full(len(texts), self.p)
@@ -33,7 +30,7 @@ class Fixed:
 
 @pytest.fixture(scope="module")
 def config() -> dict:
-    return {**load_scoring_config(), "model_combination": "raise"}
+    return load_scoring_config()
 
 
 def test_model_above_its_threshold_raises_a_listing(catalogue, config) -> None:
@@ -54,16 +51,6 @@ def test_model_below_its_threshold_changes_nothing(catalogue, config) -> None:
         assert (a.flagged, a.band, a.raw_score) == (b.flagged, b.band, b.raw_score)
         assert b.explanation()["model"]["raised"] is False
     assert below.assess("", FEE).flagged  # the indicators flag on their own
-
-
-def test_models_without_a_threshold_blend(catalogue, config) -> None:
-    scorer = Scorer(catalogue, Fixed(0.93, threshold=None), config=config)
-    a = scorer.assess("", PLAIN)
-    w = float(config["model_weight"])
-    assert a.raw_score == pytest.approx((1 - w) * a.evidence + w * 0.93)
-    assert "raised" not in a.explanation()["model"]
-    with pytest.raises(ValueError, match="model_combination"):
-        Scorer(catalogue, Fixed(0.5), config={**config, "model_combination": "max"})
 
 
 class Counting(Fixed):

@@ -1,54 +1,37 @@
+"""The registry without a trained model: what it says when it has none, and a token-hash
+model of 1.x listed in an old manifest (registering, loading and tampering with listing
+models: test_listing_model.py)."""
+
 import json
 
 import pytest
 
 from models import ModelRegistry
-from models.errors import ModelError, UntrustedModel
-from models.textmodel import train
-
-TEXTS = [
-    "pay a fee for your visa and we keep your passport",
-    "nurse job in Odense hospital",
-    "recruitment fee and flight arranged, passport kept",
-    "cook wanted, contract and pension",
-]
-LABELS = [1, 0, 1, 0]
+from models.errors import ModelError
 
 
-def test_save_load_and_refuse_altered_file(tmp_path) -> None:
+def test_an_empty_registry_says_how_to_get_a_model(tmp_path) -> None:
     registry = ModelRegistry(tmp_path)
-    entry = registry.save(train(TEXTS, LABELS), "0.0.1", trained_on="four sentences")
-    model = registry.load()
-    assert model.version == "0.0.1"
-    probs = model.probabilities(["passport kept and recruitment fee", "hospital nurse"])
-    assert probs[0] > probs[1]
-    path = tmp_path / entry.file
-    path.write_bytes(path.read_bytes() + b"tampered")
-    with pytest.raises(UntrustedModel, match="refusing to load an altered file"):
+    with pytest.raises(ModelError, match="train one with `thbscan model train`"):
         registry.load()
-
-
-def test_unknown_version_and_duplicate_version(tmp_path) -> None:
-    registry = ModelRegistry(tmp_path)
-    with pytest.raises(ModelError, match="train one"):
-        registry.load()
-    registry.save(train(TEXTS, LABELS), "1", trained_on="x")
-    with pytest.raises(ModelError, match="exists"):
-        registry.save(train(TEXTS, LABELS), "1", trained_on="x")
-    with pytest.raises(ModelError, match="known versions are 1"):
+    with pytest.raises(ModelError, match="known versions are none"):
         registry.promote("2")
 
 
-def test_file_not_in_manifest_is_refused(tmp_path) -> None:
+def test_a_1x_text_model_is_listed_but_not_loaded(tmp_path) -> None:
+    (tmp_path / "text-model-1.2.0.joblib").write_bytes(b"not unpickled")
+    entry = {
+        "version": "1.2.0",
+        "file": "text-model-1.2.0.joblib",
+        "sha256": "0" * 64,
+        "created": "2026-12-06T06:49:46+00:00",
+        "trained_on": "fixture",
+        "metrics": {},
+    }
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"promoted": "1.2.0", "models": {"1.2.0": entry}})
+    )
     registry = ModelRegistry(tmp_path)
-    registry.save(train(TEXTS, LABELS), "1", trained_on="x")
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    manifest["models"]["1"]["sha256"] = "0" * 64
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(UntrustedModel):
+    assert registry.entry().kind == "text"
+    with pytest.raises(ModelError, match=r"1\.2\.0 is a token-hash text model \(1\.x\)"):
         registry.load()
-
-
-def test_training_needs_both_classes() -> None:
-    with pytest.raises(ValueError, match="both"):
-        train(TEXTS[:1], [1])
