@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.errors import DatabaseConfigError, DiskFull
-from store.reconnect import wait_on_connect
+from store.reconnect import RECONNECT_WITHIN, wait_on_connect
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -83,8 +83,13 @@ def _sqlite_disk_full(context: ExceptionContext) -> BaseException | None:
     return DiskFull(str(Path(database).expanduser().resolve()) if database else "?", error)
 
 
-def create_engine_for(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url``."""
+def create_engine_for(
+    url: str, *, reconnect_within: float = RECONNECT_WITHIN, **kwargs: Any
+) -> Engine:
+    """Create an engine for ``url``. On PostgreSQL a new connection to a server this
+    process reached before waits up to ``reconnect_within`` s for it to come back
+    (:func:`store.reconnect.wait_on_connect`): a batch job rides out a restart, a web
+    server answers "unavailable" after a few seconds instead."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -114,7 +119,7 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
         )
     kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(parsed, **kwargs)
-    wait_on_connect(engine)  # a restarting server is waited for, not a failed run
+    wait_on_connect(engine, reconnect_within)  # a restart is waited for, not a failed run
     return engine
 
 

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from review_queue.domain.errors import DomainError
@@ -40,6 +40,8 @@ from review_queue.web.reasons import ReasonCodes
 from review_queue.web.rendering import STATIC, make_templates, render
 from review_queue.web.security import SecurityHeadersMiddleware, check_secret_key
 from store import session_factory
+from store.errors import DatabaseUnavailable
+from store.reconnect import went_away
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,12 @@ STATUS_TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     422: "Invalid input",
+    503: "Database unavailable",
 }
+UNAVAILABLE = (
+    "The database cannot be reached just now (it may be restarting), so nothing was "
+    "recorded. Wait a moment and try again."
+)
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,7 @@ def create_app(
     def healthz(db: DbSession) -> Response:
         try:
             db.execute(text("SELECT 1"))
-        except SQLAlchemyError:
+        except (SQLAlchemyError, DatabaseUnavailable):
             logger.exception("health check: database unreachable")
             return JSONResponse({"status": "error", "database": "error"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
@@ -170,6 +177,28 @@ def _add_error_handlers(app: FastAPI) -> None:
         if request.cookies.get(SESSION_COOKIE):
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        """The database went away: 503 with what was typed into a decision form, shown
+        back (it cannot be kept where the database is gone)."""
+        if isinstance(exc, OperationalError) and not went_away(exc):
+            raise exc  # another database error: the server's own 500
+        logger.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
+        return render(
+            request,
+            "error.html",
+            {
+                "title": STATUS_TITLES[503],
+                "message": UNAVAILABLE,
+                "status_code": 503,
+                "draft": await _decision_draft(request),
+                "draft_kept": False,
+            },
+            status_code=503,
+        )
+
+    app.add_exception_handler(DatabaseUnavailable, database_unavailable)
+    app.add_exception_handler(OperationalError, database_unavailable)
 
     @app.exception_handler(CsrfFailed)
     def csrf_failed(request: Request, _exc: CsrfFailed) -> Response:

@@ -133,3 +133,70 @@ def test_a_server_that_does_not_come_back_ends_the_run_with_one_clear_message(
     with pytest.raises(OperationalError):  # never reached: a wrong address fails at once
         never.connect()
     assert time.monotonic() - started < 5
+
+
+def test_the_review_ui_answers_503_while_the_database_is_down(private_postgres) -> None:
+    """A page view waits a few seconds for a server that went away, then says so (503)
+    instead of hanging for the minute a batch job waits; a decision form's text is shown
+    back; once the server is back, pages work again without restarting thbscan serve."""
+    import re
+
+    import httpx
+    from test_serve_proxy import free_port
+
+    from review_queue.services.users import add_user
+
+    db = migrated(private_postgres)
+    engine = create_engine_for(db)
+    with session_factory(engine).begin() as session:
+        add_user(session, "ana", "analyst", "correct horse battery staple")
+    engine.dispose()
+    port = free_port()
+    server = start("serve", "--db", db, "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _up(base), "the server is up", server)
+        with httpx.Client(base_url=base, timeout=60) as client:
+            page = client.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
+            assert token
+            signed_in = client.post(
+                "/login",
+                data={"name": "ana", "password": "correct horse battery staple",
+                      "csrf_token": token.group(1)},
+            )  # fmt: skip
+            assert signed_in.status_code == 303
+            queue = client.get("/queue")
+            assert queue.status_code == 200
+            csrf = re.search(r'name="csrf_token" value="([^"]*)"', queue.text)
+            assert csrf
+            private_postgres.stop()
+            try:
+                started = time.monotonic()
+                down = client.get("/queue")
+                waited = time.monotonic() - started
+                assert down.status_code == 503, down.text[:500]
+                assert "cannot be reached" in down.text
+                assert waited < 30  # the web server's wait (5 s), not a batch job's minute
+                health = client.get("/healthz")  # for monitors: JSON
+                assert health.status_code == 503 and health.json()["database"] == "error"
+                typed = "The recruiter keeps the passports: escalate to the lead."
+                form = {"csrf_token": csrf.group(1), "action": "escalate", "reason": typed}
+                decided = client.post("/items/7/decide", data=form)
+                assert decided.status_code == 503
+                assert typed in decided.text  # shown back to be copied
+                assert "could not be kept" in decided.text
+            finally:
+                private_postgres.start()
+            wait_until(lambda: client.get("/queue").status_code == 200, "pages work", server)
+    finally:
+        kill_group(server)
+
+
+def _up(base: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

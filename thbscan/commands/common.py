@@ -18,9 +18,11 @@ from thbscan import config
 EXIT_OK, EXIT_STOPPED, EXIT_LOCKED, EXIT_STOP_SWITCH, EXIT_NOTHING_FETCHED = 0, 3, 4, 5, 6
 
 
-def open_db(db: str | None, *, migrate: bool = False) -> tuple[Engine, sessionmaker[Session]]:
+def open_db(
+    db: str | None, *, migrate: bool = False, **engine_options: Any
+) -> tuple[Engine, sessionmaker[Session]]:
     """Engine and session factory for ``--db``; optionally bring the schema up to date."""
-    engine = create_engine_for(config.database_url(db))
+    engine = create_engine_for(config.database_url(db), **engine_options)
     if migrate:  # an archive stored in clear is redacted once, with a progress bar
         migrate_and_redact(engine)
     else:

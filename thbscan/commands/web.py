@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from review_queue.web.reasons import ReasonCodes
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# s a page view waits for a PostgreSQL server that went away before it answers 503 (a batch
+# job waits a minute; an analyst should not stare at a blank page that long)
+WEB_RECONNECT_WITHIN = 5.0
 logger = logging.getLogger(__name__)
 
 
@@ -37,7 +40,9 @@ def serve(
 
     from review_queue.web.app import create_app
 
-    engine, _sessions = open_db(db, migrate=run_mode != "production")
+    engine, _sessions = open_db(
+        db, migrate=run_mode != "production", reconnect_within=WEB_RECONNECT_WITHIN
+    )
     key = config.secret_key(run_mode)
     if workers > 1:  # each worker builds the app from the settings: hand them these
         os.environ["THBSCAN_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
@@ -83,7 +88,7 @@ def app_from_settings() -> object:
 
     settings = config.settings()
     app = create_app(
-        create_engine_for(settings.database_url),
+        create_engine_for(settings.database_url, reconnect_within=WEB_RECONNECT_WITHIN),
         secret_key=config.secret_key(settings.mode),
         mode=settings.mode,
         pseudonyms_of=identifier_pseudonyms(settings.mode),
