@@ -150,6 +150,9 @@ class CrawlJob(Base):
     # why the run is incomplete, stopped, locked or failed (crawler.completeness)
     detail: Mapped[str | None] = mapped_column(String(500), default=None)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the process that ran it (host:pid): a later run on that host closes the record of a
+    # run whose process is gone (thbscan.crawling.stale_runs)
+    holder: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class CrawlLock(Base):

@@ -89,3 +89,43 @@ def test_a_crawl_killed_while_storing_is_finished_by_the_next_run(
         with sqlite3.connect(make_url(db).database or "") as conn:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
             assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_runs_without_a_lock_are_closed_by_their_recorded_process(tmp_path: Path) -> None:
+    """Workers of a shared (Redis) frontier take no lock: each run records its process
+    (host:pid), and a later run on the same machine closes the record of a run whose
+    process is gone; live processes' runs, and other machines' runs, are left alone."""
+    import socket
+    import subprocess
+    import sys
+
+    from store import CrawlJob, session_factory
+    from thbscan.crawling.records import lock_holder
+    from thbscan.crawling.stale_runs import close_dead_runs
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead_holder = f"{socket.gethostname()}:{gone.stdout.strip()}"
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    engine = create_engine_for(db)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        for holder in (dead_holder, lock_holder(), "another-machine:4242", None):
+            session.add(CrawlJob(source="shared", spider="jobs", holder=holder))
+    with sessions() as session:
+        closed = close_dead_runs(session, "shared")
+    with sessions() as session:
+        jobs = {j.holder: j for j in session.scalars(select(CrawlJob))}
+        events = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == "crawl.dead_runs_closed")
+        ).all()
+    engine.dispose()
+    assert closed == [jobs[dead_holder].id]
+    assert jobs[dead_holder].status == "failed"
+    assert jobs[dead_holder].stop_reason == "process_ended"
+    assert "ended without recording" in (jobs[dead_holder].detail or "")
+    assert [jobs[h].status for h in (lock_holder(), "another-machine:4242", None)] == [
+        "running"
+    ] * 3
+    assert events == [{"runs": closed, "previous_holder": dead_holder, "why": "process_ended"}]

@@ -160,7 +160,12 @@ class CrawlJobRecorder:
 
     def _opened(self, spider: Spider) -> None:
         with self.sessions.begin() as session:
-            job = CrawlJob(source=self._source(spider), spider=spider.name, status="running")
+            job = CrawlJob(
+                source=self._source(spider),
+                spider=spider.name,
+                status="running",
+                holder=self.holder,
+            )
             session.add(job)
             session.flush()
             self.job_id = job.id

@@ -9,14 +9,16 @@ This extension runs just before the crawl-run recorder, when a spider opens: if 
 source's lock is stale (its holder's process is gone from this machine, or the lock
 outlived its run-time limit), the runs of that source still marked running that started
 under that lock are the dead holder's, and are closed as ``failed`` with what happened.
-Runs of a shared (Redis) frontier take no lock, so they are never closed here.
+Runs of a shared (Redis) frontier take no lock; every run records its process (host:pid),
+so a run of the source whose process is gone from this machine is closed the same way
+(one on another machine is left to a run there).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -32,19 +34,47 @@ from thbscan.crawling.records import holder_dead
 logger = logging.getLogger(__name__)
 
 ENDED = "process_ended"  # crawl_jobs.stop_reason of a run closed here
+Kind = Literal["process_ended", "run_time_exceeded"]  # why, as the audit event says
 
 
 def close_dead_runs(session: Session, source: str, now: datetime | None = None) -> list[int]:
-    """Close the runs of ``source`` that a stale lock shows dead; their ids. Commits."""
+    """Close the runs of ``source`` that a stale lock, or their own recorded process,
+    shows dead; their ids. Commits."""
     now = now or datetime.now(UTC)
+    closed = _under_stale_lock(session, source, now)
+    running = session.execute(
+        select(CrawlJob.id, CrawlJob.holder).where(
+            CrawlJob.source == source, CrawlJob.status == "running", CrawlJob.holder.is_not(None)
+        )
+    ).all()
+    by_holder: dict[str, list[int]] = {}
+    for run, holder in running:
+        if holder is not None:
+            by_holder.setdefault(holder, []).append(run)
+    for holder, runs in sorted(by_holder.items()):
+        if holder_dead(holder):
+            _close(session, source, runs, holder, "process_ended", _ended(holder))
+            closed += runs
+    session.commit()
+    return closed
+
+
+def _ended(holder: str) -> str:
+    return (
+        f"the crawl process {holder} ended without recording the end of its run "
+        "(killed, or its machine stopped); found by a later run"
+    )
+
+
+def _under_stale_lock(session: Session, source: str, now: datetime) -> list[int]:
     lock = session.get(CrawlLock, source)
     if lock is None or (lock.expires_at > now and not holder_dead(lock.holder)):
         return []  # no run holds the source, or a live one does
+    overran = lock.expires_at <= now
     why = (
-        f"the crawl process {lock.holder} ended without recording the end of its run "
-        "(killed, or its machine stopped); found by a later run"
-        if lock.expires_at > now
-        else f"the run of {lock.holder} outlived its run-time limit without recording its end"
+        f"the run of {lock.holder} outlived its run-time limit without recording its end"
+        if overran
+        else _ended(lock.holder)
     )
     dead = list(
         session.scalars(
@@ -56,25 +86,32 @@ def close_dead_runs(session: Session, source: str, now: datetime | None = None) 
         )
     )
     if dead:
-        session.execute(
-            update(CrawlJob)
-            .where(CrawlJob.id.in_(dead))
-            .values(status="failed", stop_reason=ENDED, detail=why[:500])
-        )
-        logger.warning("crawl run(s) %s of %r: %s", dead, source, why)
-        audit.record(
-            session,
-            "system",
-            events.DeadRunsClosed(
-                runs=dead,
-                previous_holder=lock.holder,
-                why="process_ended" if lock.expires_at > now else "run_time_exceeded",
-            ),
-            "crawl_lock",
-            source,
-        )
-    session.commit()
+        kind: Kind = "run_time_exceeded" if overran else "process_ended"
+        _close(session, source, dead, lock.holder, kind, why)
     return dead
+
+
+def _close(
+    session: Session,
+    source: str,
+    runs: list[int],
+    holder: str,
+    kind: Kind,
+    why: str,
+) -> None:
+    session.execute(
+        update(CrawlJob)
+        .where(CrawlJob.id.in_(runs))
+        .values(status="failed", stop_reason=ENDED, detail=why[:500])
+    )
+    logger.warning("crawl run(s) %s of %r: %s", runs, source, why)
+    audit.record(
+        session,
+        "system",
+        events.DeadRunsClosed(runs=runs, previous_holder=holder, why=kind),
+        "crawl_lock",
+        source,
+    )
 
 
 class DeadRunCloser:
@@ -92,8 +129,6 @@ class DeadRunCloser:
         return ext
 
     def spider_opened(self, spider: Spider) -> None:
-        if self.crawler.settings.get("THBSCAN_REDIS_URL"):
-            return  # a shared frontier's runs take no lock
         source_cfg: Any = getattr(spider, "source", None)
         source = getattr(source_cfg, "name", None) or spider.name
         engine = create_engine_for(self.database_url)
