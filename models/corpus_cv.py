@@ -15,15 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold
-
 from models.datasets import Dataset, Example, from_examples
 from models.errors import ModelError
 from models.listing_model import ListingModel
-from models.training import body_group, train_listing_model
+from models.training import grouped_folds, train_listing_model
 
-__all__ = ["CORPUS_PATTERN", "corpus_dataset", "out_of_fold"]
+__all__ = ["CORPUS_PATTERN", "corpus_dataset", "out_of_fold", "second_opinion"]
 
 CORPUS_PATTERN = "wording like the exploitation listings of the development corpus"
 Assess = Callable[[Sequence[tuple[str, str]]], Iterable[Any]]
@@ -46,6 +43,15 @@ def corpus_dataset(name: str, rows: Iterable[Mapping[str, Any]]) -> Dataset:
     return from_examples(name, (_example(r) for r in rows))
 
 
+def second_opinion(dataset: Dataset, config: Mapping[str, Any], version: str) -> ListingModel:
+    """A corpus model trained on ``dataset`` (its threshold chosen by its own
+    cross-validation), asked only where the indicators found evidence."""
+    trained = train_listing_model(dataset, config)
+    return ListingModel(
+        trained.pipeline, version, trained.threshold, CORPUS_PATTERN, needs_evidence=True
+    )
+
+
 def out_of_fold(
     rows: list[dict[str, Any]],
     config: Mapping[str, Any],
@@ -57,26 +63,16 @@ def out_of_fold(
     """The assessment of each row (in order) by the indicators with a model trained on the
     other folds; ``assess_with(model)`` is the scorer's ``assess_many`` with that model."""
     examples = [_example(r) for r in rows]
-    y = np.array([e.label for e in examples])
+    positives = sum(e.label for e in examples)
     k = int(config.get("cv_folds", 5))
-    if min(int(y.sum()), int(len(y) - y.sum())) < k:
+    if min(positives, len(examples) - positives) < k:
         raise ModelError(f"cross-validation needs at least {k} listings of each label")
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    groups = [body_group(e.text) for e in examples]
     results: list[Any] = [None] * len(rows)
-    for i, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
+    for i, (train_idx, test_idx) in enumerate(grouped_folds(examples, k, seed)):
         if progress:
             progress(f"fold {i + 1} of {k}: training on {len(train_idx)} listings")
-        trained = train_listing_model(
-            from_examples(f"fold {i + 1}", (examples[j] for j in train_idx)), config
-        )
-        model = ListingModel(
-            trained.pipeline,
-            f"cv-fold-{i + 1}",
-            trained.threshold,
-            CORPUS_PATTERN,
-            needs_evidence=True,
-        )
+        fold = from_examples(f"fold {i + 1}", (examples[j] for j in train_idx))
+        model = second_opinion(fold, config, f"cv-fold-{i + 1}")
         held_out = [(rows[j].get("title") or "", rows[j].get("text") or "") for j in test_idx]
         for j, assessment in zip(test_idx, assess_with(model)(held_out), strict=True):
             results[j] = assessment

@@ -18,7 +18,7 @@ rule, and figures only from predictions on rows a model did not see.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,12 +27,18 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
-from models.datasets import Dataset, dedup_key
+from models.datasets import Dataset, Example, dedup_key
 from models.errors import ModelError
 from models.listing_model import build_listing_pipeline, rows, slim
 from models.metrics import best_threshold, summary
 
-__all__ = ["THRESHOLD_RULE", "TrainedModel", "cross_validate", "train_listing_model"]
+__all__ = [
+    "THRESHOLD_RULE",
+    "TrainedModel",
+    "cross_validate",
+    "grouped_folds",
+    "train_listing_model",
+]
 
 THRESHOLD_RULE = "max_f1_oof"
 Progress = Callable[[str], None]
@@ -49,10 +55,16 @@ class TrainedModel:
     oof: np.ndarray = field(repr=False)
 
 
-def body_group(text: str) -> str:
-    """Rows with the same body (the text after the title) share a group: one fold."""
-    body = text.split("\n\n", 1)[-1]
-    return dedup_key(body)
+def grouped_folds(
+    examples: Sequence[Example], k: int, seed: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``k`` folds (train, held-out row indices), stratified by label and seeded; rows with
+    the same body (the text after the title) stay in one fold, so an ad reposted under
+    another title never sits on both sides."""
+    y = np.array([e.label for e in examples])
+    groups = [dedup_key(e.text.split("\n\n", 1)[-1]) for e in examples]
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    yield from splitter.split(np.zeros(len(y)), y, groups)
 
 
 def cross_validate(
@@ -73,15 +85,12 @@ def cross_validate(
             "rows; training needs at least 2 of each"
         )
     k = max(2, min(folds_wanted, smaller))
-    groups = [body_group(e.text) for e in examples]
-    splitter = StratifiedGroupKFold(
-        n_splits=k, shuffle=True, random_state=int(config.get("random_state", 0))
-    )
     x = rows(examples)
     oof = np.zeros(len(y))
     fold_of = np.zeros(len(y), dtype=int)
     base = build_listing_pipeline(config)
-    for i, (train_idx, test_idx) in enumerate(splitter.split(x, y, groups)):
+    folds = grouped_folds(examples, k, int(config.get("random_state", 0)))
+    for i, (train_idx, test_idx) in enumerate(folds):
         if progress:
             progress(f"cross-validation: fold {i + 1} of {k} ({len(test_idx)} rows held out)")
         if len(set(y[train_idx].tolist())) < 2:

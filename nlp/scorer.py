@@ -234,12 +234,15 @@ class Scorer:
             self.nlp.pipe(make_doc(self.nlp, title or "", text or "") for title, text in batch)
         )
         probabilities: list[float | None] = [None] * len(batch)
-        asked = [
-            i
-            for i, doc in enumerate(docs)
-            if self.model is not None
-            and (not self.model_needs_evidence or doc.user_data[ANALYSIS_KEY].evidence > 0)
-        ]
+        asked = (
+            []
+            if self.model is None
+            else [
+                i
+                for i, doc in enumerate(docs)
+                if not self.model_needs_evidence or doc.user_data[ANALYSIS_KEY].evidence > 0
+            ]
+        )
         if self.model is not None and asked:
             inputs = [docs[i].user_data.get("thbscan_original") or docs[i].text for i in asked]
             for i, p in zip(asked, self.model.probabilities(inputs), strict=True):

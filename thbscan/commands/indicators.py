@@ -194,10 +194,9 @@ def _cross_validated(
     """The report of the dev split with each listing judged by the indicators and a
     second-opinion model trained, with ``--cross-validate CONFIG``, on the other folds;
     and the scorer with that model trained on the whole split (for ``--real-data``)."""
-    from models.corpus_cv import CORPUS_PATTERN, corpus_dataset, out_of_fold
+    from models.corpus_cv import corpus_dataset, out_of_fold, second_opinion
     from models.indicator_eval import DEV_SPLIT, evaluate
     from models.listing_model import ListingModel
-    from models.training import train_listing_model
     from nlp.scorer import Scorer
     from thbscan.commands.text_model import listing_config
 
@@ -211,10 +210,7 @@ def _cross_validated(
     if not args.real_data:
         return scorer, report
     err("training on the whole dev split, for the real listings")
-    trained = train_listing_model(corpus_dataset(DEV_SPLIT, rows), cfg)
-    whole = ListingModel(
-        trained.pipeline, "cv-whole", trained.threshold, CORPUS_PATTERN, needs_evidence=True
-    )
+    whole = second_opinion(corpus_dataset(DEV_SPLIT, rows), cfg, "cv-whole")
     return Scorer(scorer.catalogue, whole), report
 
 
