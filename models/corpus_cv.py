@@ -43,12 +43,24 @@ def corpus_dataset(name: str, rows: Iterable[Mapping[str, Any]]) -> Dataset:
     return from_examples(name, (_example(r) for r in rows))
 
 
-def second_opinion(dataset: Dataset, config: Mapping[str, Any], version: str) -> ListingModel:
+def second_opinion(
+    dataset: Dataset,
+    config: Mapping[str, Any],
+    version: str,
+    *,
+    alone_threshold: float | None = None,
+) -> ListingModel:
     """A corpus model trained on ``dataset`` (its threshold chosen by its own
-    cross-validation), asked only where the indicators found evidence."""
+    cross-validation) that raises listings where the indicators found evidence, and, at
+    ``alone_threshold`` or more, where they found none."""
     trained = train_listing_model(dataset, config)
     return ListingModel(
-        trained.pipeline, version, trained.threshold, CORPUS_PATTERN, needs_evidence=True
+        trained.pipeline,
+        version,
+        trained.threshold,
+        CORPUS_PATTERN,
+        needs_evidence=True,
+        alone_threshold=alone_threshold,
     )
 
 
@@ -58,6 +70,7 @@ def out_of_fold(
     assess_with: Callable[[ListingModel], Assess],
     *,
     seed: int = 0,
+    alone_threshold: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[Any]:
     """The assessment of each row (in order) by the indicators with a model trained on the
@@ -72,7 +85,7 @@ def out_of_fold(
         if progress:
             progress(f"fold {i + 1} of {k}: training on {len(train_idx)} listings")
         fold = from_examples(f"fold {i + 1}", (examples[j] for j in train_idx))
-        model = second_opinion(fold, config, f"cv-fold-{i + 1}")
+        model = second_opinion(fold, config, f"cv-fold-{i + 1}", alone_threshold=alone_threshold)
         held_out = [(rows[j].get("title") or "", rows[j].get("text") or "") for j in test_idx]
         for j, assessment in zip(test_idx, assess_with(model)(held_out), strict=True):
             results[j] = assessment

@@ -249,6 +249,10 @@ class ListingModel:
     # manifest's "raises": "with_evidence"); False: it may raise a listing on its own.
     needs_evidence: bool = False
     trained_on: str = ""  # the training data's name (the manifest's data.name)
+    # A second opinion may also raise a listing with no evidence at all, at or above this
+    # probability (the manifest's "raises_alone_at"; None: never). Chosen out of fold and on
+    # real ordinary listings (docs/models.md, "Without evidence").
+    alone_threshold: float | None = None  # the training data's name (the manifest's data.name)
 
     def probabilities(self, texts: Sequence[Any]) -> np.ndarray:
         if isinstance(texts, str):

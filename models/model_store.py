@@ -122,4 +122,17 @@ def load_model_dir(directory: Path, *, expected_sha256: str | None = None) -> Li
         tuple((manifest.get("domain") or {}).get("kinds") or ()),
         needs_evidence=manifest.get("raises") == "with_evidence",
         trained_on=str((manifest.get("data") or {}).get("name", "")),
+        alone_threshold=_alone_threshold(manifest),
     )
+
+
+def _alone_threshold(manifest: dict[str, Any]) -> float | None:
+    value = manifest.get("raises_alone_at")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ModelError(
+            f"model {manifest.get('version')}: raises_alone_at {value!r} is not a probability "
+            "in (0, 1]; fix model.json or train the model again"
+        )
+    return float(value)

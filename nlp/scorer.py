@@ -184,6 +184,10 @@ class Scorer:
         # asked only about listings in which the indicators found some evidence, and raises
         # only those: it widens what the indicators catch without flagging plain text.
         self.model_needs_evidence = bool(getattr(model, "needs_evidence", False))
+        # ... unless its probability is this high: then it is asked about every listing and
+        # raises one with no evidence too (None: never without evidence).
+        alone = getattr(model, "alone_threshold", None)
+        self.model_alone_threshold = None if alone is None else float(alone)
         self.evidence_scale = float(self.config["evidence_scale"])
         self.compiled = compile_catalogue(
             catalogue,
@@ -240,7 +244,9 @@ class Scorer:
             else [
                 i
                 for i, doc in enumerate(docs)
-                if not self.model_needs_evidence or doc.user_data[ANALYSIS_KEY].evidence > 0
+                if not self.model_needs_evidence
+                or self.model_alone_threshold is not None
+                or doc.user_data[ANALYSIS_KEY].evidence > 0
             ]
         )
         if self.model is not None and asked:
@@ -299,16 +305,25 @@ class Scorer:
         if (
             probability is not None
             and self.model_threshold is not None
-            and probability >= self.model_threshold
             and (not self.model_languages or a.language in self.model_languages)
             and (not self.model_kinds or a.kind in self.model_kinds)
         ):
             # The model raises the listing to the queue on its own (docs/models.md): it is
             # flagged, and its explanation says so; the score stays the indicators'.
+            with_evidence = a.evidence > 0 and probability >= self.model_threshold
             reason = f"text model: {self.model_pattern}, probability {probability:.2f}"
-            if self.model_needs_evidence:
+            if not self.model_needs_evidence and probability >= self.model_threshold:
+                flagged = True
+            elif self.model_needs_evidence and with_evidence:
                 reason += ", with the indicators' evidence"
-            flagged = True
+                flagged = True
+            elif (
+                self.model_alone_threshold is not None and probability >= self.model_alone_threshold
+            ):
+                reason += ", without the indicators' evidence"
+                flagged = True
+            else:
+                reason = None
         band = band_of(
             raw,
             self.config["bands"],

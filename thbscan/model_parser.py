@@ -89,6 +89,14 @@ def add_model_commands(sub: Any) -> None:
         "indicators found some evidence (default: with-evidence for 'corpus', else alone)",
     )
     q.add_argument(
+        "--raises-alone-at",
+        type=float,
+        metavar="P",
+        help="with --raises with-evidence: let the model also raise a listing in which the "
+        "indicators found no evidence when its probability is at least P (e.g. 0.98, "
+        "chosen with thbscan indicators evaluate --cross-validate --raises-alone-at)",
+    )
+    q.add_argument(
         "--register",
         action="store_true",
         help="register the model even when --out is outside $THBSCAN_MODELS_DIR",

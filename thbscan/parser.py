@@ -418,6 +418,14 @@ def build_parser() -> argparse.ArgumentParser:
         "scores the real listings)",
     )
     q.add_argument("--seed", type=int, default=0, help="fold seed of --cross-validate (default 0)")
+    q.add_argument(
+        "--raises-alone-at",
+        type=float,
+        metavar="P",
+        help="with --cross-validate: the second opinion also raises listings with no "
+        "evidence at probability P or more (measures a choice of P, out of fold and, "
+        "with --real-data, on real listings)",
+    )
     _json(q)
     q.set_defaults(func=_lazy("indicators", "run_evaluate"))
     q = isub.add_parser(

@@ -10,6 +10,8 @@ import pytest
 from cli_helpers import thbscan
 from model_data import COLUMNS, write_emscad, write_jsonl
 
+from models.errors import ModelError
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> tuple[Path, Path, dict]:
@@ -152,5 +154,24 @@ def test_a_model_of_the_corpus_is_a_second_opinion(tmp_path) -> None:
     )  # fmt: skip
     assert alone.returncode == 0, alone.stderr
     assert load_model_dir(tmp_path / "c2").needs_evidence is False
+    assert load_model_dir(tmp_path / "c1").alone_threshold is None
+    sure = thbscan(
+        "model", "train", "--dataset", "corpus", "--raises-alone-at", "0.98", "--out",
+        str(tmp_path / "c3"), "--quiet", env=env,
+    )  # fmt: skip
+    assert sure.returncode == 0, sure.stderr
+    assert load_model_dir(tmp_path / "c3").alone_threshold == 0.98
+    for bad, says in (("1.5", "give a probability"), ("0.98", "for a second opinion")):
+        extra = ["--raises", "alone"] if says.startswith("for") else []
+        refused = thbscan(
+            "model", "train", "--dataset", "corpus", "--raises-alone-at", bad, *extra,
+            "--out", str(tmp_path / "c4"), env=env,
+        )  # fmt: skip
+        assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+    manifest_path = tmp_path / "c3" / "model.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest_path.write_text(json.dumps({**manifest, "raises_alone_at": "high"}), encoding="utf-8")
+    with pytest.raises(ModelError, match="raises_alone_at 'high' is not a probability"):
+        load_model_dir(tmp_path / "c3")
     refused = thbscan("model", "train", "--dataset", "corpus", "x.jsonl", "--out", "y", env=env)
     assert refused.returncode == 2 and "takes no PATH" in refused.stderr

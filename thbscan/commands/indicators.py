@@ -112,6 +112,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from models.real_text import read_real_text
     from thbscan.assets import load_scorer
 
+    if args.raises_alone_at is not None and not args.cross_validate:
+        err("--raises-alone-at goes with --cross-validate (a shipped model's is in its manifest)")
+        return 2
     if args.cross_validate and args.split != "dev":
         err("--cross-validate trains on the dev split: the locked test split is never trained on")
         return 2
@@ -130,7 +133,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     versions = dict(scorer.versions)
     if cv:
         scorer, report = _cross_validated(args, scorer, rows)
-        versions["model"] = f"out of fold: {args.cross_validate}, fold seed {args.seed}"
+        versions["model"] = f"out of fold: {args.cross_validate}, fold seed {args.seed}" + (
+            f", raises alone at {args.raises_alone_at}" if args.raises_alone_at else ""
+        )
     else:
         report = evaluate(scorer.assess_many, rows)
     real = None
@@ -198,19 +203,23 @@ def _cross_validated(
     from models.indicator_eval import DEV_SPLIT, evaluate
     from models.listing_model import ListingModel
     from nlp.scorer import Scorer
-    from thbscan.commands.text_model import listing_config
+    from thbscan.commands.text_model import check_alone_threshold, listing_config
 
     cfg = listing_config(args.cross_validate)
+    alone = args.raises_alone_at
+    check_alone_threshold(alone)
 
     def assess_with(model: ListingModel) -> Any:
         return Scorer(scorer.catalogue, model).assess_many
 
-    assessments = out_of_fold(rows, cfg, assess_with, seed=args.seed, progress=err)
+    assessments = out_of_fold(
+        rows, cfg, assess_with, seed=args.seed, alone_threshold=alone, progress=err
+    )
     report = evaluate(lambda _listings: assessments, rows)
     if not args.real_data:
         return scorer, report
     err("training on the whole dev split, for the real listings")
-    whole = second_opinion(corpus_dataset(DEV_SPLIT, rows), cfg, "cv-whole")
+    whole = second_opinion(corpus_dataset(DEV_SPLIT, rows), cfg, "cv-whole", alone_threshold=alone)
     return Scorer(scorer.catalogue, whole), report
 
 

@@ -143,6 +143,18 @@ def _check_prevalence(value: float | None) -> None:
         raise ModelError(f"--prevalence {value}: give the share of positives, e.g. 0.0484")
 
 
+def check_alone_threshold(value: float | None, raises: str = "with_evidence") -> None:
+    if value is None:
+        return
+    if not 0 < value <= 1:
+        raise ModelError(f"--raises-alone-at {value}: give a probability, e.g. 0.98")
+    if raises != "with_evidence":
+        raise ModelError(
+            "--raises-alone-at is for a second opinion (--raises with-evidence): a model that "
+            "raises alone already does so at its threshold"
+        )
+
+
 def listing_config(path: str | None) -> dict[str, Any]:
     cfg = load_config(Path(path)) if path else load_config()
     if "listing" not in cfg:
@@ -155,6 +167,8 @@ def run_train(args: argparse.Namespace) -> int:
     from models.training import train_listing_model
 
     _check_prevalence(args.prevalence)
+    raises = (args.raises or RAISES.get(args.dataset[0], "alone")).replace("-", "_")
+    check_alone_threshold(args.raises_alone_at, raises)
     registry = config.registry()
     if args.version is None and args.out is None:
         raise ModelError("give --version V (the model goes to $THBSCAN_MODELS_DIR/V) or --out DIR")
@@ -187,7 +201,8 @@ def run_train(args: argparse.Namespace) -> int:
             "training_seconds": round(trained.seconds, 1),
             "pattern": args.pattern or PATTERNS.get(args.dataset[0], DEFAULT_PATTERN),
             "domain": _domain(args, dataset),
-            "raises": (args.raises or RAISES.get(args.dataset[0], "alone")).replace("-", "_"),
+            "raises": raises,
+            **({"raises_alone_at": args.raises_alone_at} if args.raises_alone_at else {}),
         },
     )
     inside = out.resolve().is_relative_to(registry.directory.resolve())

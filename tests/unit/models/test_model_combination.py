@@ -84,3 +84,26 @@ def test_a_second_opinion_is_asked_and_raises_only_with_evidence(catalogue, conf
     alone = Scorer(catalogue, config=config).assess("", WEAK)
     assert not alone.flagged  # the indicators alone: evidence, but not enough
     assert not below.flagged and below.band == alone.band
+
+
+class SureAlone(Counting):
+    """A second opinion that may also raise listings without evidence at 0.98 or more."""
+
+    alone_threshold = 0.98
+
+
+def test_a_second_opinion_raises_without_evidence_only_when_very_sure(catalogue, config) -> None:
+    sure = SureAlone(0.99)
+    plain, weak = Scorer(catalogue, sure, config=config).assess_many([("", PLAIN), ("", WEAK)])
+    assert len(sure.asked) == 2  # asked about every listing
+    assert plain.evidence == 0 and plain.flagged and plain.band == "medium"
+    reason = plain.explanation()["model"]["reason"]
+    assert reason.endswith("probability 0.99, without the indicators' evidence"), reason
+    assert weak.flagged and weak.explanation()["model"]["reason"].endswith("indicators' evidence")
+    # Between its threshold (0.6) and 0.98: only listings with evidence are raised.
+    plain, weak = Scorer(catalogue, SureAlone(0.9), config=config).assess_many(
+        [("", PLAIN), ("", WEAK)]
+    )
+    assert not plain.flagged and plain.model_probability == 0.9
+    assert plain.explanation()["model"]["raised"] is False
+    assert weak.flagged
