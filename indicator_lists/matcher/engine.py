@@ -43,6 +43,7 @@ from .normalise import Normalised, normalise
 from .phones import hidden_phone_tokens, obfuscated_phones
 from .quantities import Quantity, find_quantities
 from .tokens import Token, tokenize
+from .translit import read_transliterated
 
 __all__ = ["FORMS", "MAX_CHARS", "Analysis", "Engine", "Hit", "band_of", "combine", "score_of"]
 
@@ -150,9 +151,11 @@ class Engine:
             norm = normalise(combined)
         if tokens is None:
             tokens = tokenize(norm.text)
-        guess = identify([t.text.lower() for t in tokens if t.is_word])
         if lang:
+            guess = identify([t.text.lower() for t in tokens if t.is_word])
             guess = LanguageGuess(lang, 1.0, guess.also)
+        else:
+            guess, tokens = self._language(tokens)
         lexicon = self._lexicon(guess)
         tokens, occurrences, roles = find_occurrences(
             norm.text, tokens, lexicon, self.regexes, self.roles
@@ -189,10 +192,11 @@ class Engine:
         them: what a lexicon's examples are checked against."""
         norm = normalise(text)
         tokens = tokenize(norm.text)
-        guess = identify([t.text.lower() for t in tokens if t.is_word])
-        lexicon = self._lexicon(guess)
         if lang:  # that language's lexicon alone
             lexicon = self._merged_lexicon(frozenset({lang, "*"}))
+        else:
+            guess, tokens = self._language(tokens)
+            lexicon = self._lexicon(guess)
         tokens, occurrences, _roles = find_occurrences(
             norm.text, tokens, lexicon, self.regexes, self.roles
         )
@@ -204,6 +208,17 @@ class Engine:
         return found
 
     # -- steps ------------------------------------------------------------------------
+    def _language(self, tokens: list[Token]) -> tuple[LanguageGuess, list[Token]]:
+        """The listing's language, and its tokens (keyed in Cyrillic when it is Russian,
+        Ukrainian or Bulgarian written in Latin letters: :mod:`.translit`)."""
+        guess = identify([t.text.lower() for t in tokens if t.is_word])
+        if guess.lang not in SUPPORTED:
+            english = self._merged_lexicon(frozenset({"en"}))
+            read = read_transliterated(tokens, english.knows)
+            if read is not None:
+                tokens, guess = read
+        return guess, tokens
+
     def _lexicon(self, guess: LanguageGuess) -> Lexicons:
         """The lexicons for a listing: its language's, English (cue words in English count
         everywhere) and any other language with substantial evidence; for an undetermined

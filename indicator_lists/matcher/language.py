@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["SUPPORTED", "LanguageGuess", "identify"]
+__all__ = ["SUPPORTED", "LanguageGuess", "function_words", "identify", "most_function_words"]
 
 SUPPORTED: tuple[str, ...] = ("da", "en", "ro", "bg", "pl", "uk", "es", "ru")
 UNDETERMINED = "und"
@@ -183,6 +183,20 @@ _LETTER_LANGS: dict[str, list[str]] = {}
 for _lang, _chars in _LETTERS.items():
     for _ch in _chars:
         _LETTER_LANGS.setdefault(_ch, []).append(_lang)
+
+
+_FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
+
+
+def function_words(lang: str) -> frozenset[str]:
+    """The function words of ``lang`` (empty for a language this module does not know)."""
+    return _FUNCTION_SETS.get(lang, frozenset())
+
+
+def most_function_words(words: list[str]) -> int:
+    """How many of ``words`` (lowercase, accents kept) are function words of the language
+    that has the most of them."""
+    return max(sum(w in known for w in words) for known in _FUNCTION_SETS.values())
 
 
 @lru_cache(maxsize=100_000)

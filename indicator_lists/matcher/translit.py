@@ -1,0 +1,141 @@
+"""Russian, Ukrainian and Bulgarian written in Latin letters ("Rabota v Danii, zhilyo
+dayom", "Shukayemo lyudej", "rabotqt samo prez men").
+
+Posters without a Cyrillic keyboard, and posters who want to slip past filters, write
+these languages in Latin letters by ear. Such a listing is identified as no language (or
+as a Latin-script neighbour such as Croatian), and no lexicon knows its words. Here each of
+its words is read back into Cyrillic by the informal spellings of each of the three
+languages (``zh`` ж, ``shch`` щ, ``ya`` я; Ukrainian ``y`` и and ``i`` і; Bulgarian chat
+``q`` я, ``4`` ч, ``6`` ш), and the reading whose words are most often that language's
+function words is kept, if it has two more than the listing has as it is written (Czech,
+Slovak or Croatian share some short words with a reading, never that many more). The
+tokens keep their text and offsets; only their keys, on which the lexicon is matched,
+become the reading's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from functools import lru_cache
+
+from .language import LanguageGuess, function_words, most_function_words
+from .tokens import Token, fold
+
+__all__ = ["read_transliterated"]
+
+LANGUAGES = ("ru", "uk", "bg")
+MIN_WORDS = 4  # Latin words a listing needs before it is read
+MIN_HITS = 3  # function words the reading needs
+MIN_LEAD = 2  # ... more than the listing has as written, in the language with the most
+MIN_LATIN = 0.85  # share of the letters that are ASCII
+_VOWELS = frozenset("aeiouy")
+
+_COMMON = {
+    "shch": "щ",
+    "sch": "щ",
+    "sh": "ш",
+    "ch": "ч",
+    "zh": "ж",
+    "kh": "х",
+    "ts": "ц",
+    "tz": "ц",
+    "yu": "ю",
+    "ju": "ю",
+    "ya": "я",
+    "ja": "я",
+    "a": "а",
+    "b": "б",
+    "v": "в",
+    "w": "в",
+    "g": "г",
+    "d": "д",
+    "e": "е",
+    "z": "з",
+    "i": "и",
+    "j": "й",
+    "k": "к",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "o": "о",
+    "p": "п",
+    "r": "р",
+    "s": "с",
+    "t": "т",
+    "u": "у",
+    "f": "ф",
+    "h": "х",
+    "c": "ц",
+    "x": "кс",
+    "q": "к",
+    "'": "ь",
+}
+_TABLES = {
+    "ru": {**_COMMON, "yo": "ё", "jo": "ё", "y": "ы"},
+    "uk": {
+        **_COMMON,
+        "yi": "ї",
+        "ji": "ї",
+        "ye": "є",
+        "je": "є",
+        "y": "и",
+        "i": "і",
+        "h": "г",
+        "'": "'",
+    },
+    "bg": {**_COMMON, "sht": "щ", "q": "я", "4": "ч", "6": "ш", "j": "ж", "y": "ъ", "x": "х"},
+}
+_PATTERNS = {
+    lang: re.compile("|".join(sorted(map(re.escape, table), key=len, reverse=True)) + "|.")
+    for lang, table in _TABLES.items()
+}
+
+
+@lru_cache(maxsize=100_000)
+def read_word(word: str, lang: str) -> str:
+    """``word`` (lowercase Latin) read in ``lang``'s Cyrillic; a "y" after a vowel is "й"
+    in Russian ("priyatnoy")."""
+    table = _TABLES[lang]
+    out: list[str] = []
+    for m in _PATTERNS[lang].finditer(word):
+        piece = m.group()
+        if piece == "y" and lang == "ru" and out and m.start() and word[m.start() - 1] in _VOWELS:
+            out.append("й")
+        else:
+            out.append(table.get(piece, piece))
+    return "".join(out)
+
+
+def _latin_share(words: list[str]) -> float:
+    letters = [c for w in words for c in w if c.isalpha()]
+    return sum(c.isascii() for c in letters) / len(letters) if letters else 0.0
+
+
+def read_transliterated(
+    tokens: list[Token], keep: Callable[[str], bool] = lambda key: False
+) -> tuple[list[Token], LanguageGuess] | None:
+    """The tokens with Cyrillic keys and the language they are in, when ``tokens`` (of a
+    listing identified as no supported language) read as Russian, Ukrainian or Bulgarian
+    written in Latin letters; None otherwise. Words for which ``keep`` is true
+    (English words the lexicon knows, in a listing that mixes both) keep their keys."""
+    words = [t.key for t in tokens if t.is_word and not t.is_number]
+    if len(words) < MIN_WORDS or _latin_share(words) < MIN_LATIN:
+        return None
+    as_written = most_function_words([t.text.lower() for t in tokens if t.is_word])
+    best, best_hits = None, max(MIN_HITS, as_written + MIN_LEAD) - 1
+    for lang in LANGUAGES:
+        known = function_words(lang)
+        hits = sum(read_word(w, lang) in known for w in words if w.isascii())
+        if hits > best_hits:
+            best, best_hits = lang, hits
+    if best is None:
+        return None
+    read = [
+        replace(t, key=fold(read_word(t.key, best)))
+        if t.is_word and not t.is_number and t.key.isascii() and not keep(t.key)
+        else t
+        for t in tokens
+    ]
+    return read, LanguageGuess(best, round(best_hits / len(words), 3))
