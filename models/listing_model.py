@@ -252,7 +252,7 @@ class ListingModel:
     # A second opinion may also raise a listing with no evidence at all, at or above this
     # probability (the manifest's "raises_alone_at"; None: never). Chosen out of fold and on
     # real ordinary listings (docs/models.md, "Without evidence").
-    alone_threshold: float | None = None  # the training data's name (the manifest's data.name)
+    alone_threshold: float | None = None
 
     def probabilities(self, texts: Sequence[Any]) -> np.ndarray:
         if isinstance(texts, str):

@@ -29,7 +29,7 @@ LANGUAGES = ("ru", "uk", "bg")
 MIN_WORDS = 4  # Latin words a listing needs before it is read
 MIN_HITS = 3  # function words the reading needs
 MIN_LEAD = 2  # ... more than the listing has as written, in the language with the most
-MIN_LATIN = 0.85  # share of the letters that are ASCII
+MIN_LATIN = 0.85  # share of the letters that are ASCII ("á", "ł": not)
 _VOWELS = frozenset("aeiouy")
 
 _COMMON = {
@@ -121,7 +121,7 @@ def read_transliterated(
     written in Latin letters; None otherwise. Words for which ``keep`` is true
     (English words the lexicon knows, in a listing that mixes both) keep their keys."""
     words = [t.key for t in tokens if t.is_word and not t.is_number]
-    if len(words) < MIN_WORDS or _latin_share(words) < MIN_LATIN:
+    if len(words) < MIN_WORDS or _latin_share([t.text for t in tokens if t.is_word]) < MIN_LATIN:
         return None
     as_written = most_function_words([t.text.lower() for t in tokens if t.is_word])
     best, best_hits = None, max(MIN_HITS, as_written + MIN_LEAD) - 1

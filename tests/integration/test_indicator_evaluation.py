@@ -106,12 +106,14 @@ def test_cross_validation_judges_the_dev_split_out_of_fold(tmp_path: Path) -> No
     config = tmp_path / "cheap.toml"
     config.write_text(CHEAP_MODEL, encoding="utf-8")
     proc = _evaluate("--split", "dev", "--cross-validate", str(config), "--seed", "2",
-                     "--report", str(tmp_path / "r.html"))  # fmt: skip
+                     "--raises-alone-at", "0.98", "--report", str(tmp_path / "r.html"))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["cross_validated"] == {"config": str(config), "seed": 2}
     assert result["model_trained_on_split"] is False  # the promoted model was not used
-    assert result["versions"]["model"] == f"out of fold: {config}, fold seed 2"
+    assert result["versions"]["model"] == (
+        f"out of fold: {config}, fold seed 2, raises alone at 0.98"
+    )
     assert "fold 3 of 3" in proc.stderr
     # a second opinion only adds flags to the indicators' own
     assert result["overall"]["recall"] >= 0.6
@@ -122,6 +124,11 @@ def test_the_locked_test_split_is_never_trained_on(tmp_path: Path) -> None:
     proc = _evaluate("--split", "test", "--cross-validate", "models/corpus.toml")
     assert proc.returncode == 2
     assert "locked test split is never trained on" in proc.stderr
+
+
+def test_raising_alone_is_measured_out_of_fold_only() -> None:
+    proc = _evaluate("--split", "dev", "--raises-alone-at", "0.98")
+    assert proc.returncode == 2 and "goes with --cross-validate" in proc.stderr
 
 
 @pytest.mark.skipif(
