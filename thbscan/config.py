@@ -11,10 +11,12 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from models import ModelRegistry
 
 MODES = ("production", "demo", "test")
@@ -26,6 +28,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="THBSCAN_", extra="ignore")
 
     database_url: str = "sqlite:///thbscan.db"
+    # How long a batch command (crawl, score, link, ...) waits for a PostgreSQL server it
+    # reached before to come back after it went away (a restart), in seconds
+    db_reconnect_within: float = Field(default=60.0, ge=0)
     mode: Literal["production", "demo", "test"] = "production"
     secret_key: str = ""  # web sessions; required in production
     pseudonym_key: str = ""  # HMAC key of identifiers; required in production
@@ -71,6 +76,16 @@ def settings() -> Settings:
             for e in exc.errors()
         )
         raise SystemExit(f"bad setting: {problems}") from None
+
+
+def engine_for(url: str, **kwargs: object) -> Engine:
+    """A database engine for a command or a crawl, waiting up to
+    ``THBSCAN_DB_RECONNECT_WITHIN`` seconds for a PostgreSQL server that went away (the review
+    UI passes its own, shorter wait)."""
+    from store import create_engine_for
+
+    kwargs.setdefault("reconnect_within", settings().db_reconnect_within)
+    return create_engine_for(url, **kwargs)  # type: ignore[arg-type]
 
 
 def mode() -> str:

@@ -18,7 +18,8 @@ from scrapy.utils.asyncio import create_looping_call
 
 from crawler.slots import drop_queued
 from review_queue.services.switches import SWITCH, is_stopped, set_stopped, switch_state
-from store import create_engine_for, session_factory
+from store import session_factory
+from thbscan import config
 
 __all__ = [
     "STOP_REASON",
@@ -42,7 +43,7 @@ class StopSwitchExtension:
             raise NotConfigured("no THBSCAN_DATABASE_URL: the stop switch cannot be read")
         self.crawler = crawler
         self.interval = interval
-        self.engine = create_engine_for(database_url)
+        self.engine = config.engine_for(database_url)
         self.sessions = session_factory(self.engine)
         self.loop: Any = None
         self.tripped = False

@@ -135,6 +135,30 @@ def test_a_server_that_does_not_come_back_ends_the_run_with_one_clear_message(
     assert time.monotonic() - started < 5
 
 
+def test_an_operator_sets_how_long_commands_wait(private_postgres, monkeypatch) -> None:
+    """THBSCAN_DB_RECONNECT_WITHIN is the wait of every engine a command or a crawl opens."""
+    from thbscan import config
+
+    cluster = private_postgres
+    monkeypatch.setenv("THBSCAN_DB_RECONNECT_WITHIN", "0.5")
+    engine = config.engine_for(cluster.url("postgres"))
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))  # reached: from now on an outage is waited for
+    engine.dispose()
+    cluster.stop()
+    try:
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailable, match=r"did not come back within 0\.5 s"):
+            engine.connect()
+        waited = time.monotonic() - started
+    finally:
+        cluster.start()
+    assert 0.5 <= waited < 4
+    with engine.connect() as conn:  # back
+        assert conn.scalar(text("SELECT 1")) == 1
+    engine.dispose()
+
+
 def test_the_review_ui_answers_503_while_the_database_is_down(private_postgres) -> None:
     """A page view waits a few seconds for a server that went away, then says so (503)
     instead of hanging for the minute a batch job waits; a decision form's text is shown

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from review_queue.db import upgrade
 from review_queue.db.migrate import check_current
-from store import create_engine_for, session_factory
+from store import session_factory
 from thbscan import config
 
 # Exit statuses shared by the crawl and score commands (documented in `thbscan crawl --help`).
@@ -22,7 +22,7 @@ def open_db(
     db: str | None, *, migrate: bool = False, **engine_options: Any
 ) -> tuple[Engine, sessionmaker[Session]]:
     """Engine and session factory for ``--db``; optionally bring the schema up to date."""
-    engine = create_engine_for(config.database_url(db), **engine_options)
+    engine = config.engine_for(config.database_url(db), **engine_options)
     if migrate:  # an archive stored in clear is redacted once, with a progress bar
         migrate_and_redact(engine)
     else:

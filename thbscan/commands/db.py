@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from store import create_engine_for
 from thbscan import config
 from thbscan.commands.common import emit_json, migrate_and_redact
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
     url = config.database_url(args.db)
-    engine = create_engine_for(url)
+    engine = config.engine_for(url)
     revision, rewritten = migrate_and_redact(engine, quiet=args.json)
     safe = engine.url.render_as_string(hide_password=True)
     if args.json:

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from store import create_engine_for
+from thbscan import config
 from thbscan.commands.backup_common import (
     VERSION_TABLE,
     BackupError,
@@ -331,7 +331,7 @@ def _tool(name: str) -> str:
 
 
 def _engine(url: URL) -> Engine:
-    return create_engine_for(
+    return config.engine_for(
         url.render_as_string(hide_password=False), connect_args={"connect_timeout": 10}
     )
 

@@ -19,7 +19,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from sqlalchemy import select
 
-from store import FetchValidator, create_engine_for, session_factory
+from store import FetchValidator, session_factory
+from thbscan import config
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class ConditionalRequestMiddleware:
 
     def spider_opened(self, spider: Any) -> None:
         source = getattr(getattr(spider, "source", None), "name", spider.name)
-        engine = create_engine_for(self.database_url)
+        engine = config.engine_for(self.database_url)
         try:
             with session_factory(engine)() as session:
                 rows = session.execute(

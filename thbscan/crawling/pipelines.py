@@ -38,7 +38,7 @@ from crawler.denylist import Denylist
 from nlp.redact import Redactor
 from review_queue.domain import events
 from review_queue.services import audit
-from store import Listing, create_engine_for, session_factory
+from store import Listing, session_factory
 from store.errors import InvalidListing
 from store.listings import ListingInput, in_chunks, mark_removed, validate
 from thbscan import config
@@ -198,7 +198,7 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.engine = create_engine_for(self.database_url)
+        self.engine = config.engine_for(self.database_url)
         self.sessions = session_factory(self.engine, writer=True)
         self.writer = writer_for(self.database_url)
         self.redact = redactor(config.mode())  # no key in production: the crawl stops here

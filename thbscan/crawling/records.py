@@ -26,7 +26,8 @@ from crawler.completeness import LOCKED, outcome
 from crawler.middlewares.robots import HOST_STATS
 from review_queue.domain import events
 from review_queue.services import audit
-from store import CrawlJob, CrawlLock, create_engine_for, session_factory
+from store import CrawlJob, CrawlLock, session_factory
+from thbscan import config
 from thbscan.crawling.pipelines import with_retries
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def release_lock(session: Session, source: str, holder: str | None = None) -> No
 
 class CrawlJobRecorder:
     def __init__(self, database_url: str, crawler: Crawler) -> None:
-        self.engine = create_engine_for(database_url)
+        self.engine = config.engine_for(database_url)
         self.sessions = session_factory(self.engine)
         self.crawler = crawler
         self.job_id: int | None = None

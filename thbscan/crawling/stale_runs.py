@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from review_queue.domain import events
 from review_queue.services import audit
-from store import CrawlJob, CrawlLock, create_engine_for, session_factory
+from store import CrawlJob, CrawlLock, session_factory
+from thbscan import config
 from thbscan.crawling.pipelines import with_retries
 from thbscan.crawling.records import holder_dead
 
@@ -131,7 +132,7 @@ class DeadRunCloser:
     def spider_opened(self, spider: Spider) -> None:
         source_cfg: Any = getattr(spider, "source", None)
         source = getattr(source_cfg, "name", None) or spider.name
-        engine = create_engine_for(self.database_url)
+        engine = config.engine_for(self.database_url)
         sessions = session_factory(engine)
 
         def close() -> list[int]:

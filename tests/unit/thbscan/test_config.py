@@ -11,7 +11,14 @@ from thbscan import config
 
 
 def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DATABASE_URL", "MODE", "CACHE_DIR", "NO_MODEL", "REDIS_URL"):
+    for name in (
+        "DATABASE_URL",
+        "MODE",
+        "CACHE_DIR",
+        "NO_MODEL",
+        "REDIS_URL",
+        "DB_RECONNECT_WITHIN",
+    ):
         monkeypatch.delenv(f"THBSCAN_{name}", raising=False)
     given = config.settings()
     assert given.database_url == "sqlite:///thbscan.db" and given.mode == "production"
@@ -23,12 +30,17 @@ def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert given.database_url.startswith("postgresql") and given.no_model
     assert given.redis_url == "redis://127.0.0.1:6379/0"
     assert "postgresql" not in repr(given)  # a URL may hold a password
+    assert given.db_reconnect_within == 60.0  # a restarting PostgreSQL is waited for 60 s
 
 
 def test_a_bad_value_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THBSCAN_MODE", "staging")
     with pytest.raises(SystemExit, match="THBSCAN_MODE='staging'"):
         config.mode()
+    monkeypatch.delenv("THBSCAN_MODE")
+    monkeypatch.setenv("THBSCAN_DB_RECONNECT_WITHIN", "-5")
+    with pytest.raises(SystemExit, match="THBSCAN_DB_RECONNECT_WITHIN='-5'"):
+        config.settings()
 
 
 def test_secrets_have_no_default_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
