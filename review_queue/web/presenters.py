@@ -68,7 +68,8 @@ class Explanation:
     rules: list[RuleRow]
     counter: list[IndicatorRow]
     model_probability: str
-    model_weight: str
+    model_threshold: str = ""  # at or above it the model raised the listing to the queue
+    model_reason: str = ""  # why it did, in words ("..., without the indicators' evidence")
     calibration: str = ""  # the calibration's version, if the score was calibrated
 
 
@@ -201,7 +202,8 @@ def explain(explanation: Any, text: str | None = "", title: str | None = "") -> 
         rules=rules,
         counter=counter,
         model_probability=_number(model.get("probability")),
-        model_weight=_number(model.get("weight")),
+        model_threshold=_number(model.get("threshold")),
+        model_reason=_text(model.get("reason")) if model.get("raised") is True else "",
         calibration=""
         if data.get("calibration") in (None, "none")
         else _text(data.get("calibration"), 50),

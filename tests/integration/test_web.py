@@ -530,7 +530,12 @@ def test_xss_payloads_are_inert(client: TestClient, db: Session) -> None:
             },
         ],
         "rules": [{"id": XSS_PAYLOADS[4], "weight": 0.1, "description": XSS_PAYLOADS[2]}],
-        "model": {"probability": 0.7, "weight": 0.25},
+        "model": {
+            "probability": 0.99,
+            "threshold": 0.5,
+            "raised": True,
+            "reason": f"text model: {XSS_PAYLOADS[0]}, without the indicators' evidence",
+        },
         "counter": [XSS_PAYLOADS[9], {"id": XSS_PAYLOADS[11]}],
     }
     fields = {f"field{i}": payload for i, payload in enumerate(XSS_PAYLOADS)}
@@ -563,6 +568,8 @@ def test_xss_payloads_are_inert(client: TestClient, db: Session) -> None:
     assert re.search(r'<mark class="ind" title="[^"]*">&lt;img src=x</mark>', body)
     assert "&lt;script&gt;alert(&#39;id&#39;)&lt;/script&gt;" in body
     assert "javascript:alert(document.cookie)" in body  # shown as text
+    assert "Raised to the queue by the text model: " in body  # why, escaped
+    assert "without the indicators&#39; evidence" in body
     assert 'href="javascript' not in body and "href=javascript" not in body
     assert 'href="https://evil' not in body and 'href="https://jobs' not in body
 

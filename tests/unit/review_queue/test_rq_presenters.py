@@ -88,12 +88,21 @@ def test_explanation_rows_and_title_spans() -> None:
             }
         ],
         "rules": [{"id": "r1", "weight": 0.2, "description": "fee and passport"}],
-        "model": {"probability": 0.7, "weight": 0.25},
+        "model": {
+            "probability": 0.99,
+            "threshold": 0.505,
+            "raised": True,
+            "reason": "text model: wording like ..., probability 0.99, without the indicators' "
+            "evidence",
+        },
     }
     view = explain(explanation, "fee due", "Job abroad")
     assert view.indicators[0].weight == "0.35" and view.indicators[0].matched == ["fee", "Job"]
     assert view.rules[0].description == "fee and passport"
-    assert view.model_probability == "0.70"
+    assert view.model_probability == "0.99" and view.model_threshold == "0.51"
+    assert view.model_reason.endswith("without the indicators' evidence")
+    not_raised = {**explanation["model"], "probability": 0.3, "raised": False}
+    assert explain({**explanation, "model": not_raised}).model_reason == ""
     assert [s.start for s in collect_spans(explanation, "title")] == [0]
     assert view.calibration == ""  # none recorded: nothing shown
     assert explain({**explanation, "calibration": "none"}).calibration == ""
