@@ -153,6 +153,9 @@ class CrawlJob(Base):
     # the process that ran it (host:pid): a later run on that host closes the record of a
     # run whose process is gone (thbscan.crawling.stale_runs)
     holder: Mapped[str | None] = mapped_column(String(200), default=None)
+    # when the run last said it is alive (every minute while it runs): a run of the source on
+    # any host closes the record of one silent for long (thbscan.crawling.stale_runs)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class CrawlLock(Base):

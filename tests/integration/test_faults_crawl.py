@@ -129,3 +129,54 @@ def test_runs_without_a_lock_are_closed_by_their_recorded_process(tmp_path: Path
         "running"
     ] * 3
     assert events == [{"runs": closed, "previous_holder": dead_holder, "why": "process_ended"}]
+
+
+def test_a_silent_run_on_any_machine_is_closed_by_its_heartbeat(tmp_path: Path) -> None:
+    """A run beats a heartbeat into its record while it runs; a later run of the source, on
+    any machine, closes the record of one silent for ten minutes (a Redis worker whose
+    machine stopped), and leaves one that beat recently alone."""
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    from store import CrawlJob, session_factory
+    from thbscan.crawling.records import CrawlJobRecorder
+    from thbscan.crawling.stale_runs import close_dead_runs
+
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    engine = create_engine_for(db)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        for holder, minutes in (("stopped-machine:17", 11), ("busy-machine:18", 2)):
+            session.add(
+                CrawlJob(
+                    source="shared",
+                    spider="jobs",
+                    holder=holder,
+                    heartbeat_at=now - timedelta(minutes=minutes),
+                )
+            )
+    with sessions() as session:
+        closed = close_dead_runs(session, "shared", now)
+    with sessions() as session:
+        jobs = {j.holder: j for j in session.scalars(select(CrawlJob))}
+    assert closed == [jobs["stopped-machine:17"].id]
+    assert jobs["stopped-machine:17"].status == "failed"
+    assert "has not beaten its heartbeat since" in (jobs["stopped-machine:17"].detail or "")
+    assert jobs["busy-machine:18"].status == "running"
+
+    recorder = CrawlJobRecorder(db, get_crawler(settings_dict={"THBSCAN_DATABASE_URL": db}))
+    recorder._opened(SimpleNamespace(name="jobs"))  # type: ignore[arg-type]
+    with sessions.begin() as session:
+        job = session.get(CrawlJob, recorder.job_id)
+        assert job is not None and job.heartbeat_at is not None  # beats from the start
+        job.heartbeat_at = now - timedelta(hours=1)
+    recorder.beat()
+    with sessions() as session:
+        beat = session.get(CrawlJob, recorder.job_id).heartbeat_at
+    recorder.engine.dispose()
+    engine.dispose()
+    assert beat is not None and beat > now - timedelta(minutes=1)

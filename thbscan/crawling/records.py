@@ -18,6 +18,7 @@ from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.utils.asyncio import create_looping_call
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -112,6 +113,9 @@ def release_lock(session: Session, source: str, holder: str | None = None) -> No
 
 
 class CrawlJobRecorder:
+    """Records the run in ``crawl_jobs``: opened, a heartbeat every
+    ``THBSCAN_HEARTBEAT_INTERVAL`` seconds (default 60) while it runs, closed."""
+
     def __init__(self, database_url: str, crawler: Crawler) -> None:
         self.engine = config.engine_for(database_url)
         self.sessions = session_factory(self.engine)
@@ -119,6 +123,8 @@ class CrawlJobRecorder:
         self.job_id: int | None = None
         self.holder = lock_holder()
         self.locked_source: str | None = None  # the source whose lock this run holds
+        self.heartbeat_every = crawler.settings.getfloat("THBSCAN_HEARTBEAT_INTERVAL", 60.0)
+        self.loop: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlJobRecorder:
@@ -137,6 +143,8 @@ class CrawlJobRecorder:
             other = with_retries(lambda: self._lock(self._source(spider)))
         with_retries(lambda: self._opened(spider))
         spider.thbscan_job_id = self.job_id  # type: ignore[attr-defined]
+        self.loop = create_looping_call(self.beat)
+        self.loop.start(self.heartbeat_every, now=False)
         if other is not None:
             logger.error(
                 "source %r is already being crawled by %s: this run ends now; try again "
@@ -166,6 +174,7 @@ class CrawlJobRecorder:
                 spider=spider.name,
                 status="running",
                 holder=self.holder,
+                heartbeat_at=datetime.now(UTC),
             )
             session.add(job)
             session.flush()
@@ -174,7 +183,23 @@ class CrawlJobRecorder:
                 session, "system", events.CrawlStarted(source=job.source), "crawl_job", job.id
             )
 
+    def beat(self) -> None:
+        """Say that the run is alive; a failed beat is logged, and the next one tries again."""
+        if self.job_id is None:
+            return
+        try:
+            with self.sessions.begin() as session:
+                session.execute(
+                    update(CrawlJob)
+                    .where(CrawlJob.id == self.job_id, CrawlJob.status == "running")
+                    .values(heartbeat_at=datetime.now(UTC))
+                )
+        except Exception:
+            logger.exception("cannot record the heartbeat of crawl run %s", self.job_id)
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
         try:
             with_retries(lambda: self._closed(reason))
         finally:

@@ -10,14 +10,17 @@ source's lock is stale (its holder's process is gone from this machine, or the l
 outlived its run-time limit), the runs of that source still marked running that started
 under that lock are the dead holder's, and are closed as ``failed`` with what happened.
 Runs of a shared (Redis) frontier take no lock; every run records its process (host:pid),
-so a run of the source whose process is gone from this machine is closed the same way
-(one on another machine is left to a run there).
+so a run of the source whose process is gone from this machine is closed the same way.
+Every run also beats a heartbeat into its record (each minute, see
+:class:`~thbscan.crawling.records.CrawlJobRecorder`): a run of the source on any machine
+closes one silent for :data:`SILENT_FOR` (a worker on a machine that stopped, or killed
+there), however far its process is.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from scrapy import Spider, signals
@@ -35,6 +38,9 @@ from thbscan.crawling.records import holder_dead
 logger = logging.getLogger(__name__)
 
 ENDED = "process_ended"  # crawl_jobs.stop_reason of a run closed here
+# A run whose heartbeat is this old is dead: ten missed beats, room for a database restart
+# and for clocks a few minutes apart between machines.
+SILENT_FOR = timedelta(minutes=10)
 Kind = Literal["process_ended", "run_time_exceeded"]  # why, as the audit event says
 
 
@@ -56,6 +62,21 @@ def close_dead_runs(session: Session, source: str, now: datetime | None = None) 
         if holder_dead(holder):
             _close(session, source, runs, holder, "process_ended", _ended(holder))
             closed += runs
+    silent = session.execute(
+        select(CrawlJob.id, CrawlJob.holder, CrawlJob.heartbeat_at).where(
+            CrawlJob.source == source,
+            CrawlJob.status == "running",
+            CrawlJob.heartbeat_at < now - SILENT_FOR,  # those closed above are failed now
+        )
+    ).all()
+    for run, holder, beat in silent:
+        why = (
+            f"the crawl process {holder or 'unknown'} has not beaten its heartbeat since "
+            f"{beat:%Y-%m-%d %H:%M} UTC (its machine stopped, or it was killed); found by a "
+            "later run"
+        )
+        _close(session, source, [run], holder or "unknown", "process_ended", why)
+        closed.append(run)
     session.commit()
     return closed
 
