@@ -52,13 +52,16 @@ def second_opinion(
 ) -> ListingModel:
     """A corpus model trained on ``dataset`` (its threshold chosen by its own
     cross-validation) that raises listings where the indicators found evidence, and, at
-    ``alone_threshold`` or more, where they found none."""
+    ``alone_threshold`` or more, where they found none; only in the languages and kinds of
+    its training rows, as `thbscan model train` stores a corpus model."""
     trained = train_listing_model(dataset, config)
     return ListingModel(
         trained.pipeline,
         version,
         trained.threshold,
         CORPUS_PATTERN,
+        tuple(sorted({str(e.groups["language"]) for e in dataset.examples})),
+        tuple(sorted({str(e.groups["kind"]) for e in dataset.examples})),
         needs_evidence=True,
         alone_threshold=alone_threshold,
     )

@@ -299,31 +299,11 @@ class Scorer:
         """The score, flag and band of an assessment from its evidence and probability."""
         p = a.model_probability
         probability = p if p is not None and math.isfinite(p) else None
-        reason = None
         raw = min(1.0, max(0.0, a.evidence))  # the score is the indicators' evidence
-        flagged = raw >= self.threshold and bool(a.categories)  # policy on the raw score
-        if (
-            probability is not None
-            and self.model_threshold is not None
-            and (not self.model_languages or a.language in self.model_languages)
-            and (not self.model_kinds or a.kind in self.model_kinds)
-        ):
-            # The model raises the listing to the queue on its own (docs/models.md): it is
-            # flagged, and its explanation says so; the score stays the indicators'.
-            with_evidence = a.evidence > 0 and probability >= self.model_threshold
-            reason = f"text model: {self.model_pattern}, probability {probability:.2f}"
-            if not self.model_needs_evidence and probability >= self.model_threshold:
-                flagged = True
-            elif self.model_needs_evidence and with_evidence:
-                reason += ", with the indicators' evidence"
-                flagged = True
-            elif (
-                self.model_alone_threshold is not None and probability >= self.model_alone_threshold
-            ):
-                reason += ", without the indicators' evidence"
-                flagged = True
-            else:
-                reason = None
+        # The model may raise the listing to the queue on its own (docs/models.md): it is
+        # flagged, and its explanation says so; the score stays the indicators'.
+        reason = self._model_reason(a, probability)
+        flagged = (raw >= self.threshold and bool(a.categories)) or reason is not None
         band = band_of(
             raw,
             self.config["bands"],
@@ -340,6 +320,24 @@ class Scorer:
             band=band,
             model_reason=reason,
         )
+
+    def _model_reason(self, a: Assessment, probability: float | None) -> str | None:
+        """Why the model raises ``a`` to the queue, in words; None when it does not."""
+        if (
+            probability is None
+            or self.model_threshold is None
+            or (self.model_languages and a.language not in self.model_languages)
+            or (self.model_kinds and a.kind not in self.model_kinds)
+        ):
+            return None
+        said = f"text model: {self.model_pattern}, probability {probability:.2f}"
+        if probability >= self.model_threshold and not self.model_needs_evidence:
+            return said
+        if probability >= self.model_threshold and a.evidence > 0:
+            return said + ", with the indicators' evidence"
+        if self.model_alone_threshold is not None and probability >= self.model_alone_threshold:
+            return said + ", without the indicators' evidence"
+        return None
 
     def with_links(self, a: Assessment, signals: Iterable[Any]) -> Assessment:
         """``a`` with the cross-listing ``signals`` of its listing (each with ``id``,

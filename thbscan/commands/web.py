@@ -84,11 +84,10 @@ def app_from_settings() -> object:
     """The web application as the settings describe it, for ``uvicorn --factory
     thbscan.commands.web:app_from_settings`` (several workers, a process manager)."""
     from review_queue.web.app import create_app
-    from store import create_engine_for
 
     settings = config.settings()
     app = create_app(
-        create_engine_for(settings.database_url, reconnect_within=WEB_RECONNECT_WITHIN),
+        config.engine_for(settings.database_url, reconnect_within=WEB_RECONNECT_WITHIN),
         secret_key=config.secret_key(settings.mode),
         mode=settings.mode,
         pseudonyms_of=identifier_pseudonyms(settings.mode),

@@ -49,33 +49,28 @@ def close_dead_runs(session: Session, source: str, now: datetime | None = None) 
     shows dead; their ids. Commits."""
     now = now or datetime.now(UTC)
     closed = _under_stale_lock(session, source, now)
-    running = session.execute(
-        select(CrawlJob.id, CrawlJob.holder).where(
-            CrawlJob.source == source, CrawlJob.status == "running", CrawlJob.holder.is_not(None)
+    running = session.execute(  # those closed above are failed now
+        select(CrawlJob.id, CrawlJob.holder, CrawlJob.heartbeat_at).where(
+            CrawlJob.source == source, CrawlJob.status == "running"
         )
     ).all()
     by_holder: dict[str, list[int]] = {}
-    for run, holder in running:
-        if holder is not None:
+    silent = []
+    for run, holder, beat in running:
+        if holder is not None and holder_dead(holder):
             by_holder.setdefault(holder, []).append(run)
+        elif beat is not None and beat < now - SILENT_FOR:
+            silent.append((run, holder or "unknown", beat))
     for holder, runs in sorted(by_holder.items()):
-        if holder_dead(holder):
-            _close(session, source, runs, holder, "process_ended", _ended(holder))
-            closed += runs
-    silent = session.execute(
-        select(CrawlJob.id, CrawlJob.holder, CrawlJob.heartbeat_at).where(
-            CrawlJob.source == source,
-            CrawlJob.status == "running",
-            CrawlJob.heartbeat_at < now - SILENT_FOR,  # those closed above are failed now
-        )
-    ).all()
+        _close(session, source, runs, holder, "process_ended", _ended(holder))
+        closed += runs
     for run, holder, beat in silent:
         why = (
-            f"the crawl process {holder or 'unknown'} has not beaten its heartbeat since "
+            f"the crawl process {holder} has not beaten its heartbeat since "
             f"{beat:%Y-%m-%d %H:%M} UTC (its machine stopped, or it was killed); found by a "
             "later run"
         )
-        _close(session, source, [run], holder or "unknown", "process_ended", why)
+        _close(session, source, [run], holder, "process_ended", why)
         closed.append(run)
     session.commit()
     return closed

@@ -66,6 +66,8 @@ def test_each_listing_is_judged_once_by_a_model_that_never_saw_it() -> None:
     results = out_of_fold(rows, CONFIG, assess_with, seed=1)
     assert [title for title, _v in results] == [r["title"] for r in rows]  # in row order
     assert len(models) == 3 and all(m.needs_evidence for m in models)
+    # each raises only in the languages and kinds it learnt from, as a shipped one does
+    assert {(m.languages, m.kinds) for m in models} == {(("en",), ("job",))}
     for row in rows:
         vocabulary = seen_by[row["title"]]
         mark = row["text"].split()[-1]
