@@ -16,6 +16,7 @@ _HIDDEN_TOKEN = re.compile(rf"\[{HIDDEN_PHONE} [a-p]{{8}}\]")
 
 _LETTER_DIGITS = {"o": "0", "l": "1", "i": "1"}
 _SEPARATORS = frozenset(" .-–—_*/|~x")
+_BARE_O = frozenset(("o", "oo", "ooo"))
 
 
 def obfuscated_phones(
@@ -72,34 +73,38 @@ def _digits_of(tok: Token, numbers: dict[str, str]) -> tuple[str, bool] | None:
             elif ch != "x":
                 return None
         return "".join(out), True
-    if tok.key in ("o", "oo", "ooo"):
+    if tok.key in _BARE_O:
         return "0" * len(tok.key), True
     return None
 
 
 def _run(text: str, tokens: list[Token], numbers: dict[str, str], i: int):
-    digits = tricks = singles = 0
-    first = last = None
+    parts: list[tuple[int, str, bool]] = []  # (token, its digits, hidden)
     j = i
     while j < len(tokens):
         tok = tokens[j]
         got = _digits_of(tok, numbers)
         if got is not None:
-            value, hidden = got
-            digits += len(value)
-            tricks += hidden
-            singles += len(value) == 1
-            first = j if first is None else first
-            last = j
+            parts.append((j, *got))
             j += 1
             continue
-        if tok.is_word or first is None:
+        if tok.is_word or not parts:
             break
         gap = text[tokens[j - 1].end : tok.end] if j > 0 else ""
         if len(gap.strip()) > 1 or not set(gap) <= _SEPARATORS:
             break
         j += 1
-    return digits, tricks, singles, first, last
+    # A lone "o" at either end is a word ("28 64 19 03 o en mi web": Spanish "or"), not a 0.
+    while parts and tokens[parts[-1][0]].key in _BARE_O:
+        parts.pop()
+    while parts and tokens[parts[0][0]].key in _BARE_O:
+        parts.pop(0)
+    if not parts:
+        return 0, 0, 0, None, None
+    digits = sum(len(value) for _, value, _ in parts)
+    tricks = sum(hidden for _, _, hidden in parts)
+    singles = sum(len(value) == 1 for _, value, _ in parts)
+    return digits, tricks, singles, parts[0][0], parts[-1][0]
 
 
 def _phone_context(tokens: list[Token], contact: list[bool], first: int, last: int) -> bool:

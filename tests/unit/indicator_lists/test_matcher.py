@@ -404,6 +404,9 @@ def test_counter_evidence(engine: Engine) -> None:
         ("Ring to 2 fem fem 3 tre en 1", True),
         ("call +45 2 0 5 5 1 2 3 4", True),
         ("Call 22 33 44 55 between 9 and 16.", False),
+        ("reserva por teléfono 28 64 19 03 o en mi web", False),  # Spanish "o" is "or"
+        ("teléfono o 28 64 19 03", False),
+        ("Text 2 8 o 6 4 1 9 0 3", True),  # an o between digits is still a 0
         ("up to 4160 volts", False),
         ("prior to 2005", False),
         ("en 25000 kr. velkomstbonus", False),
