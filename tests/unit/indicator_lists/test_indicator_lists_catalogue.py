@@ -118,6 +118,15 @@ def test_weights_follow_evidence(catalogue: Catalogue) -> None:
         ("da", "Ingen erfaring nødvendig. Start straks. En 25000 kr. velkomstbonus."),
         ("da", "Vi tager ingen gebyrer, og vi beholder aldrig dit pas."),
         ("da", "Pigetøj sælges, str. 110, 50 kr."),
+        # a fee that is no recruitment fee: the listing is not about work
+        ("en", "Licensed money transfer shop: send money home today, fees from 29 kr."),
+        # a news report quotes exploitation: its words make it a warning notice
+        (
+            "en",
+            "News: the court sentenced two men. According to the investigation they kept "
+            "the workers' passports and deducted a travel debt from their wages.",
+        ),
+        ("en", "We deliver parcels by bike. We never ask you to deliver unknown packages."),
     ],
 )
 def test_look_alikes_are_not_flagged(engine: Engine, lang: str, text: str) -> None:
@@ -162,6 +171,20 @@ def test_look_alikes_are_not_flagged(engine: Engine, lang: str, text: str) -> No
             "es",
             "Trabajo en Dinamarca. Pagas una tasa de 500 euros por adelantado y guardamos tu "
             "pasaporte.",
+            "forced_labour",
+        ),
+        # a go-between offers his workers for cash (fl.rule_gang_offer with fl.cash_pay)
+        (
+            "en",
+            "My boys are ready for demolition and cleaning, 5 strong men, cash only.",
+            "forced_labour",
+        ),
+        # risky services with a sign of movement (se.rule_risky_service_cluster)
+        ("en", "Anna, new in town for three days. No limits. Text only.", "sexual_exploitation"),
+        # 'for you, we keep' is no worker keeping their own passport
+        (
+            "en",
+            "To make it easy for you, we keep your passport safe in our office.",
             "forced_labour",
         ),
     ],
