@@ -60,8 +60,8 @@ def second_opinion(
         version,
         trained.threshold,
         CORPUS_PATTERN,
-        tuple(sorted({str(e.groups["language"]) for e in dataset.examples})),
-        tuple(sorted({str(e.groups["kind"]) for e in dataset.examples})),
+        tuple(dataset.values_of("language")),
+        tuple(dataset.values_of("kind")),
         needs_evidence=True,
         alone_threshold=alone_threshold,
     )

@@ -90,6 +90,12 @@ class Dataset:
     def positives(self) -> int:
         return sum(e.label for e in self.examples)
 
+    def values_of(self, group: str) -> list[str]:
+        """The values the rows name for ``group`` (language, kind, ...), sorted; empty when
+        some row names none (any value then)."""
+        values = [e.groups.get(group) for e in self.examples]
+        return sorted({str(v) for v in values}) if all(values) else []
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,

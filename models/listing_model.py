@@ -65,6 +65,11 @@ _CATEGORIES = list(range(1 + len(FLAG_FIELDS), 1 + len(FLAG_FIELDS) + len(CATEGO
 _PRESENCE = [1 + len(FLAG_FIELDS) + len(CATEGORY_FIELDS) + i for i in range(2)]
 
 
+def is_probability(value: Any) -> bool:
+    """A number in (0, 1]: a model threshold such as ``raises_alone_at``."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value <= 1
+
+
 def load_config(path: Path | None = None) -> dict[str, Any]:
     """The model config (``models/config.toml`` unless ``path``)."""
     with (path or CONFIG_PATH).open("rb") as fh:

@@ -21,7 +21,7 @@ import scipy
 import sklearn
 
 from models.errors import ModelError
-from models.listing_model import DEFAULT_PATTERN, MODEL_KIND, ListingModel
+from models.listing_model import DEFAULT_PATTERN, MODEL_KIND, ListingModel, is_probability
 from models.registry import sha256_file, verified
 
 __all__ = ["ARTEFACT", "MANIFEST", "load_model_dir", "read_manifest", "write_model_dir"]
@@ -130,7 +130,7 @@ def _alone_threshold(manifest: dict[str, Any]) -> float | None:
     value = manifest.get("raises_alone_at")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+    if not is_probability(value):
         raise ModelError(
             f"model {manifest.get('version')}: raises_alone_at {value!r} is not a probability "
             "in (0, 1]; fix model.json or train the model again"

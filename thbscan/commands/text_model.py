@@ -19,7 +19,7 @@ from typing import Any
 from models.corpus_cv import CORPUS_PATTERN
 from models.datasets import DATASETS, Dataset, Example, from_examples, read_emscad, read_jsonl
 from models.errors import ModelError
-from models.listing_model import DEFAULT_PATTERN, load_config
+from models.listing_model import DEFAULT_PATTERN, is_probability, load_config
 from thbscan import config
 from thbscan.commands.common import emit_json
 
@@ -51,8 +51,7 @@ def _domain(args: argparse.Namespace, dataset: Dataset) -> dict[str, list[str]]:
         if given:
             domain[key] = sorted({v.strip() for v in given.split(",") if v.strip()})
         elif key not in domain:
-            values = [e.groups.get(group) for e in dataset.examples]
-            domain[key] = sorted({str(v) for v in values}) if all(values) else []
+            domain[key] = dataset.values_of(group)
     return domain
 
 
@@ -146,7 +145,7 @@ def _check_prevalence(value: float | None) -> None:
 def check_alone_threshold(value: float | None, raises: str = "with_evidence") -> None:
     if value is None:
         return
-    if not 0 < value <= 1:
+    if not is_probability(value):
         raise ModelError(f"--raises-alone-at {value}: give a probability, e.g. 0.98")
     if raises != "with_evidence":
         raise ModelError(
