@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 COMPILED_FORMAT = "thbscan-matcher/1"
 MIN_PREFIX = 3
 MIN_INFIX = 4
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"
 
 
 _cache: dict[str, Path | None] = {"dir": None}  # set_cache_dir; None: the user's cache
@@ -161,6 +161,21 @@ def expand_term(term: str, inflector: _Inflector | None) -> dict[str, Any]:
     if len(parts) == 1:
         return {"kind": "word", "keys": parts[0]}
     return {"kind": "phrase", "parts": parts}
+
+
+# Danish typed on a keyboard without æ, ø and å: "soeger", "maend", "paa" ("ø" as a plain
+# "o" is left out: "før" would be "for", "bør" "bor").
+_DANISH_ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
+
+
+def _ascii_danish(entry: dict[str, Any]) -> dict[str, Any]:
+    """A Danish term's entry with every key spelt with ae, oe and aa instead."""
+    if entry["kind"] == "word":
+        return {**entry, "keys": {k.translate(_DANISH_ASCII) for k in entry["keys"]}}
+    if entry["kind"] == "phrase":
+        parts = [p | {k.translate(_DANISH_ASCII) for k in p} for p in entry["parts"]]
+        return {**entry, "parts": parts}
+    return {**entry, "key": entry["key"].translate(_DANISH_ASCII)}
 
 
 def _term_words(terms: list[str]) -> set[str]:
@@ -285,7 +300,10 @@ def _compile(catalogue: Catalogue, evidence_scale: float) -> dict[str, Any]:
             for term in entry["terms"]:
                 # "!phrase": an exception; where it matches, the concept does not
                 name = f"!{concept}" if term.startswith("!") else concept
-                builder.add(name, expand_term(term, inflector))
+                expanded = expand_term(term, inflector)
+                builder.add(name, expanded)
+                if lang == "da":
+                    builder.add(name, _ascii_danish(expanded))
         builder.numbers.update(
             {fold(k): str(v) for k, v in lst.sections.get("numbers", {}).items()}
         )

@@ -99,16 +99,19 @@ class Context:
                 matches = [m for m in matches if self.tokens[m.first].sentence not in sentences]
         return matches
 
+    def _cancelled(self, m: Match) -> bool:
+        return not m.negation and self._negated(m)
+
     def _positive(self, matches: list[Match]) -> list[Match]:
         return [m for m in matches if m.negation or not self._negated(m)]
 
-    def _negated(self, m: Match) -> bool:
+    def _negated(self, m: Match, *, conditions: bool = True) -> bool:
         tokens = self.tokens
         first, last = tokens[m.first], tokens[m.last]
-        for a, b in getattr(self, "quoted", ()):
+        for a, b in getattr(self, "quoted", ()) if conditions else ():
             if a < m.first and m.last < b:
                 return True
-        for a, _b in getattr(self, "hypotheticals", ()):
+        for a, _b in getattr(self, "hypotheticals", ()) if conditions else ():
             # in a warning notice a condition runs to the end of its sentence ("if they
             # keep your passport, do not pay or lock you in, call us")
             if a < m.first and tokens[a].sentence == first.sentence:
@@ -137,6 +140,15 @@ class Context:
             found = self.occurrences.get(expr, [])
             if expr in self.engine.negations:
                 found = [Match(m.first, m.last, m.pieces, True) for m in found]
+            elif expr in self.engine.warnings:
+                # A warning's own words still warn inside the conditions and quotes they
+                # open ("if someone offers work in our name, they are scammers"): checked
+                # against real negations only, then kept as settled.
+                found = [
+                    Match(m.first, m.last, m.pieces, True)
+                    for m in found
+                    if not self._negated(m, conditions=False)
+                ]
         elif "any" in expr:
             found = [m for sub in expr["any"] for m in self.evaluate(sub)]
         elif "all" in expr:
@@ -169,7 +181,9 @@ class Context:
             for part in parts[1:]:
                 best = None
                 best_width = None
-                for m in part:
+                # the nearest match of each part that no negation cancels, before any
+                # cancelled one ("no fees ... the fee is 500 kr": the second "fee")
+                for m in sorted(part, key=self._cancelled):
                     if ordered and m.first < chosen[-1].first:
                         continue  # may overlap: "без гумки" holds the NEG it follows
                     a, b = min(lo, m.first), max(hi, m.last)
@@ -182,6 +196,8 @@ class Context:
                     )
                     if width > within or not _same_scope(tokens, a, b, scope):
                         continue
+                    if best is not None and self._cancelled(m) and not self._cancelled(best):
+                        break
                     if best_width is None or width < best_width:
                         best, best_width = m, width
                 if best is None:

@@ -29,7 +29,11 @@ _FUNCTION_WORDS: dict[str, str] = {
     "medarbejder medarbejdere mulighed uden gerne tilbyder ud op ind lidt gør siger "
     "sådan altså hvordan kun ingen dag måned søges søger timer kontakt ønsker samt "
     "hermed desuden derfor hver alle andre også os igen mod blive gøre tage give "
-    "hjælp hjælpe penge rengøring mindst næste pige piger kvinder mænd ansat ansatte",
+    "hjælp hjælpe penge rengøring mindst næste pige piger kvinder mænd ansat ansatte "
+    "sælges købes sælge købe lejlighed dejlig dejlige søde kører hedder rejse rejsen tøj "
+    "afhentes arbejder nyt ugen timeløn "
+    # typed without æ, ø and å
+    "paa saa naar faar ogsaa maaske loen soeger soeges oensker maend vaere",
     "no": "og er til med vi det ikke for på av en et at som har du den de der jeg kan vil skal "
     "eller fra om hos din ditt dine man mye også men så etter hvis når her blir ble "
     "blitt være vært seg sin sitt våre dere hun han deg meg henne nå hva hvor noe noen "
@@ -90,7 +94,7 @@ _FUNCTION_WORDS: dict[str, str] = {
     "uk": "і в не на що з та як це для від але за ви ми із до у так все його вона вони "
     "тільки або було бути якщо вже робота роботи немає є мені вас нас досвід "
     "зарплата місяць годин день без при шукаємо пропонуємо потрібні цей ця ці "
-    "тиждень місяця гривень",
+    "тиждень місяця гривень по я ти треба тут мене тебе щоб дуже років",
     "bg": "и в не на че с по като това за от но вие ние към у така всички той тя те "
     "само или беше бъде ако вече работа няма има ми ви нас да се е са ще със във "
     "след още опит заплата месец часа ден без при който която които търсим "

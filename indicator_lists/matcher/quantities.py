@@ -366,7 +366,13 @@ def _name_and_age(tokens: list[Token]) -> list[Quantity]:
         ):
             continue
         after = tokens[i + 3] if i + 3 < len(tokens) else None
-        if 13 <= int(number.text) <= 60 and (after is None or not after.is_word):
+        clock = (  # "Sunday, 15:00" is a time, not an age
+            after is not None
+            and after.text in ":."
+            and i + 4 < len(tokens)
+            and tokens[i + 4].text.isdigit()
+        )
+        if 13 <= int(number.text) <= 60 and (after is None or not after.is_word) and not clock:
             out.append(Quantity("age", float(number.text), float(number.text), None, i + 2, i + 2))
     return out
 

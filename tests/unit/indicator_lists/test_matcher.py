@@ -309,6 +309,21 @@ def test_hypothetical_only_in_a_warning(engine: Engine) -> None:
     assert "fl.docs" in ids(engine, "If you come, we keep your passport.")
 
 
+def test_a_warning_warns_inside_its_own_conditions(engine: Engine) -> None:
+    assert "ctx.warning" in ids(engine, "If anyone offers you work like this, beware.")
+
+
+def test_a_part_prefers_its_nearest_match_that_no_negation_cancels(engine: Engine) -> None:
+    # "upfront" is nearest to "fee" but cancelled by "never"; "500 euro" is not
+    assert "fl.fee" in ids(engine, "Never pay upfront: the fee is 500 euro.")
+    assert "fl.fee" not in ids(engine, "Never pay upfront: the fee is covered.")
+
+
+def test_danish_typed_without_ae_oe_aa(engine: Engine) -> None:
+    assert "fl.fee" in ids(engine, "Gebyr paa forhaand.", lang="da")
+    assert "fl.fee" in ids(engine, "Gebyr på forhånd.", lang="da")
+
+
 @pytest.mark.parametrize("marks", ["«»", "»«", "„“", "“”", '""', "''", "‚‘"])
 def test_a_warning_quotes_scam_wording_without_making_it_its_own(
     engine: Engine, marks: str
@@ -359,6 +374,8 @@ def test_pay_below_floor(engine: Engine, text: str, found: bool) -> None:
         ("Students 15+ welcome, fee 100 euro in advance.", True),
         ("At least 18 years old, fee 100 euro in advance.", False),
         ("5 years of experience, fee 100 euro in advance.", False),
+        ("Anna, 15, fee 100 euro in advance.", True),
+        ("Anna, 15:00 at the cafe, fee 100 euro in advance.", False),  # a time, not an age
     ],
 )
 def test_stated_minor_age_aggravates(engine: Engine, text: str, minor: bool) -> None:
