@@ -127,6 +127,19 @@ def test_weights_follow_evidence(catalogue: Catalogue) -> None:
             "the workers' passports and deducted a travel debt from their wages.",
         ),
         ("en", "We deliver parcels by bike. We never ask you to deliver unknown packages."),
+        # a bank's warning: its words still warn inside the condition they open
+        (
+            "da",
+            "Bliv ikke pengemuldyr. Hvis nogen vil låne din konto og give dig 3.000 kr på en "
+            "dag, er det hvidvask, og du kan blive straffet.",
+        ),
+        # "15:00" after a weekday is a time, not an age; "with friends" is no go-between
+        ("ru", "Книжный клуб: воскресенье, 15:00. Приходите с друзьями, чай за свой счёт."),
+        (
+            "en",
+            "Au pair through the official Danish au pair scheme. Pocket money at least the "
+            "official minimum. We pay the SIRI application fee.",
+        ),
     ],
 )
 def test_look_alikes_are_not_flagged(engine: Engine, lang: str, text: str) -> None:
@@ -185,6 +198,26 @@ def test_look_alikes_are_not_flagged(engine: Engine, lang: str, text: str) -> No
         (
             "en",
             "To make it easy for you, we keep your passport safe in our office.",
+            "forced_labour",
+        ),
+        # "I have 8 guys ... you pay me" (fl.workers_offered, fl.pay_to_go_between)
+        (
+            "en",
+            "Have 8 Ukrainian guys, strong, can start today. 130 kr/hour per man, you pay me.",
+            "forced_labour",
+        ),
+        # girls of 16-17 for "meetings", parents need not know (se.rule_girls_without_age_check)
+        (
+            "ru",
+            "Ищу девчонок 16-17 лет для встреч с щедрыми мужчинами, за вечер 2000 кр. Родителям "
+            "знать не обязательно.",
+            "sexual_exploitation",
+        ),
+        # Danish typed without æ, ø and å
+        (
+            "da",
+            "Arbejde i Danmark. Gebyr 3000 kr betales paa forhaand. Du bor i container paa "
+            "byggepladsen.",
             "forced_labour",
         ),
     ],
