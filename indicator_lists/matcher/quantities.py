@@ -257,10 +257,7 @@ def find_quantities(tokens: list[Token], roles: Sequence[Mapping[str, str]]) -> 
         elif (
             unit == "year"
             and 10 <= low <= 99
-            and not any(
-                r.role(a, "experience")
-                for a in (*range(max(0, i - 3), i), *range(last + 1, min(n, last + 4)))
-            )
+            and not _experience_near(r, i, last)
             and (
                 (last > i and r.role(last, "old"))
                 or parsed[1] == "year"
@@ -272,6 +269,7 @@ def find_quantities(tokens: list[Token], roles: Sequence[Mapping[str, str]]) -> 
             unit is None
             and 10 <= low <= 99
             and any(r.role(b, "age") for b in range(max(0, i - 3), i))
+            and not _experience_near(r, i, last)
         ):
             found.append(Quantity("age", low, high, None, max(0, i - 1), i))
         i = max(j, i + 1)
@@ -375,6 +373,16 @@ def _name_and_age(tokens: list[Token]) -> list[Quantity]:
         if 13 <= int(number.text) <= 60 and (after is None or not after.is_word) and not clock:
             out.append(Quantity("age", float(number.text), float(number.text), None, i + 2, i + 2))
     return out
+
+
+def _experience_near(r: _Roles, i: int, last: int) -> bool:
+    """Whether an experience word stands within three words of the number: "10+ years of
+    experience" is no age."""
+    n = len(r.roles)
+    return any(
+        r.role(a, "experience")
+        for a in (*range(max(0, i - 3), i), *range(last + 1, min(n, last + 4)))
+    )
 
 
 def _shift_before(r: _Roles, i: int) -> bool:

@@ -239,3 +239,19 @@ def test_rows_and_table(catalogue: Catalogue) -> None:
     table = rows(catalogue, category="forced_labour")
     assert table and all(r["category"] == "forced_labour" for r in table)
     assert "fl.recruitment_fee" in format_table(table)
+
+
+@pytest.mark.parametrize(
+    ("text", "ages"),
+    [
+        # an age after the person it belongs to, without a word for years
+        ("Søger drenge 15-17 med knallert til små pakker, kontant, ingen spørgsmål.", [15.0]),
+        ("Her father owes us money, so our niece, 16, will work it off, no salary.", [16.0]),
+        # minutes of a massage, and the ages of a host family's children, are no stated age
+        ("Thai massage, 15 min 300 kr, 30 min 500 kr.", []),
+        ("Familie med to børn på 11 og 14 år søger au pair gennem den officielle ordning.", []),
+    ],
+)
+def test_a_stated_age_belongs_to_a_person(engine: Engine, text: str, ages: list[float]) -> None:
+    analysis = engine.analyse("", text)
+    assert [q.low for q in analysis.quantities if q.name == "age"] == ages
