@@ -173,17 +173,19 @@ class Context:
         scope = expr.get("scope", "sentence")
         ordered = bool(expr.get("ordered"))
         tokens = self.tokens
+        # the nearest match of each part that no negation cancels, before any cancelled one
+        # ("never pay upfront: the fee is 500 euro": the amount)
+        ranked = [sorted(((self._cancelled(m), m) for m in part), key=_first) for part in parts[1:]]
         out = []
         for anchor in parts[0]:
             chosen = [anchor]
             lo, hi = anchor.first, anchor.last
             inner = tokens[anchor.last].pos - tokens[anchor.first].pos
-            for part in parts[1:]:
+            for part in ranked:
                 best = None
                 best_width = None
-                # the nearest match of each part that no negation cancels, before any
-                # cancelled one ("no fees ... the fee is 500 kr": the second "fee")
-                for m in sorted(part, key=self._cancelled):
+                best_cancelled = False
+                for cancelled, m in part:
                     if ordered and m.first < chosen[-1].first:
                         continue  # may overlap: "без гумки" holds the NEG it follows
                     a, b = min(lo, m.first), max(hi, m.last)
@@ -196,10 +198,10 @@ class Context:
                     )
                     if width > within or not _same_scope(tokens, a, b, scope):
                         continue
-                    if best is not None and self._cancelled(m) and not self._cancelled(best):
+                    if best is not None and cancelled and not best_cancelled:
                         break
                     if best_width is None or width < best_width:
-                        best, best_width = m, width
+                        best, best_width, best_cancelled = m, width, cancelled
                 if best is None:
                     break
                 chosen.append(best)
@@ -231,6 +233,10 @@ class Context:
                     continue
             out.append(Match(q.first, q.last, ((q.first, q.last),)))
         return out
+
+
+def _first(pair: tuple[bool, Match]) -> bool:
+    return pair[0]
 
 
 def conjunctions(expr: Any) -> list[frozenset[str]]:
