@@ -50,6 +50,7 @@ class Context:
             (m.first, m.last) for name in engine.negations for m in occurrences.get(name, ())
         )
         self._memo: dict[int, list[Match]] = {}
+        self._settled: set[tuple[int, int]] = set()  # spans no condition or quote cancels
         # In a warning notice ("if your employer keeps your passport, call us"), what follows
         # a condition in its clause is not a statement about the listing.
         # Nor is what it quotes ("offers like «the trip is on us, you pay it back from your
@@ -100,10 +101,10 @@ class Context:
         return matches
 
     def _cancelled(self, m: Match) -> bool:
-        return not m.negation and self._negated(m)
+        return not m.negation and (m.first, m.last) not in self._settled and self._negated(m)
 
     def _positive(self, matches: list[Match]) -> list[Match]:
-        return [m for m in matches if m.negation or not self._negated(m)]
+        return [m for m in matches if not self._cancelled(m)]
 
     def _negated(self, m: Match, *, conditions: bool = True) -> bool:
         tokens = self.tokens
@@ -143,12 +144,9 @@ class Context:
             elif expr in self.engine.warnings:
                 # A warning's own words still warn inside the conditions and quotes they
                 # open ("if someone offers work in our name, they are scammers"): checked
-                # against real negations only, then kept as settled.
-                found = [
-                    Match(m.first, m.last, m.pieces, True)
-                    for m in found
-                    if not self._negated(m, conditions=False)
-                ]
+                # against real negations only, then settled.
+                found = [m for m in found if not self._negated(m, conditions=False)]
+                self._settled.update((m.first, m.last) for m in found)
         elif "any" in expr:
             found = [m for sub in expr["any"] for m in self.evaluate(sub)]
         elif "all" in expr:
