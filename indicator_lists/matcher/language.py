@@ -31,7 +31,9 @@ _FUNCTION_WORDS: dict[str, str] = {
     "hermed desuden derfor hver alle andre også os igen mod blive gøre tage give "
     "hjælp hjælpe penge rengøring mindst næste pige piger kvinder mænd ansat ansatte "
     "sælges købes sælge købe lejlighed dejlig dejlige søde kører hedder rejse rejsen tøj "
-    "afhentes arbejder nyt ugen timeløn "
+    "afhentes arbejder nyt ugen timeløn væk aftes løbet rigtig lige køb spørgsmål uddannet "
+    "uddannede børn altid stadig især sprog tager tage giver gade køkken læs bedes kørekort "
+    "ansøger ansøgeren "
     # typed without æ, ø and å
     "paa saa naar faar ogsaa maaske loen soeger soeges oensker maend vaere",
     "no": "og er til med vi det ikke for på av en et at som har du den de der jeg kan vil skal "
@@ -90,16 +92,25 @@ _FUNCTION_WORDS: dict[str, str] = {
     "ru": "и в не на что с по как это для от же но за вы мы из к у так все его она они "
     "только или было быть если уже работа работы нет есть мне вас нас опыт опыта "
     "зарплата месяц часов день без при ищем предлагаем требуется нужны этот эта "
-    "эти наш ваш неделю месяца рублей",
+    "эти наш ваш неделю месяца рублей "
+    # words of ads and posts that Ukrainian and Bulgarian write otherwise
+    "пишите звоните ждём ждем работаем девушки девушка девочки новые молодые каждый "
+    "каждую сейчас деньги жильё жилье тоже можно который которые очень выходных",
     "uk": "і в не на що з та як це для від але за ви ми із до у так все його вона вони "
     "тільки або було бути якщо вже робота роботи немає є мені вас нас досвід "
     "зарплата місяць годин день без при шукаємо пропонуємо потрібні цей ця ці "
-    "тиждень місяця гривень по я ти треба тут мене тебе щоб дуже років",
+    "тиждень місяця гривень по я ти треба тут мене тебе щоб дуже років "
+    # words of ads and posts that Russian and Bulgarian write otherwise
+    "пишіть дзвоніть чекаємо працюємо працювати дівчата дівчина дівчат нові молоді кожен "
+    "кожна кожного зараз гроші житло також який яка які вихідних",
     "bg": "и в не на че с по като това за от но вие ние към у така всички той тя те "
     "само или беше бъде ако вече работа няма има ми ви нас да се е са ще със във "
     "след още опит заплата месец часа ден без при който която които търсим "
     "предлагаме осигуряваме трябва веднага седмица месеца години всяка всеки нашия "
-    "нашата вашия тази този тези евро лева лв работата заплатата",
+    "нашата вашия тази този тези евро лева лв работата заплатата "
+    # words of ads and posts that Russian and Ukrainian write otherwise
+    "пишете звънете обадете чакаме работим момичета момиче нови млади сега пари "
+    "жилище също",
     "sr": "и у не на да се је са за од као али или који која које смо бити без посао само већ што",
     "mk": "и во не на да се е со за од како но или кој која кое сме без работа само веќе што ќе",
 }
@@ -304,7 +315,8 @@ def identify(words: list[str]) -> LanguageGuess:
         for lang, score in ranked[1:]
         if lang in SUPPORTED and score >= max(SECONDARY_MIN, SECONDARY_SHARE * top)
     )
-    if top < MIN_EVIDENCE or top - second < MIN_LEAD or top < MARGIN * second:
+    # (a word shared by three languages gives each a third: sums of such are inexact)
+    if top < MIN_EVIDENCE or top - second < MIN_LEAD - 1e-9 or top < MARGIN * second:
         # undetermined: the supported languages with any evidence are the candidates
         candidates = tuple(lang for lang, _score in ranked if lang in SUPPORTED)
         return LanguageGuess(UNDETERMINED, round(top / total, 3), candidates)

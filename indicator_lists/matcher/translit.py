@@ -108,6 +108,17 @@ def read_word(word: str, lang: str) -> str:
     return "".join(out)
 
 
+def _hard(word: str) -> str:
+    return word.replace("ь", "").replace("'", "")
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _without_soft_signs(lang: str) -> frozenset[str]:
+    """``lang``'s function words as Latin spellings by ear often read back: without the
+    soft sign and the apostrophe ("tilky", "til'ky": тільки; "pyshit": пишіть)."""
+    return frozenset(_hard(w) for w in function_words(lang))
+
+
 def _latin_share(words: list[str]) -> float:
     letters = [c for w in words for c in w if c.isalpha()]
     return sum(c.isascii() for c in letters) / len(letters) if letters else 0.0
@@ -126,8 +137,8 @@ def read_transliterated(
     as_written = most_function_words([t.text.lower() for t in tokens if t.is_word])
     best, best_hits = None, max(MIN_HITS, as_written + MIN_LEAD) - 1
     for lang in LANGUAGES:
-        known = function_words(lang)
-        hits = sum(read_word(w, lang) in known for w in words if w.isascii())
+        known = _without_soft_signs(lang)
+        hits = sum(_hard(read_word(w, lang)) in known for w in words if w.isascii())
         if hits > best_hits:
             best, best_hits = lang, hits
     if best is None:

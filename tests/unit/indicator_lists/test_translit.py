@@ -89,3 +89,16 @@ def test_english_words_of_a_mixed_listing_keep_their_keys(engine: Engine) -> Non
     keys = [t.key for t in read[0] if t.is_word]
     assert "pay" in keys and "housing" in keys and "работа" in keys
     assert {h.id for h in engine.analyse("", text).hits} >= {"fl.wage_deductions"}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # Written by ear without the soft sign: "til'ky", "tilky" (тільки), "pyshit" (пишіть).
+        ("Novi divchata kozhen tyzhden, molodi. Zapys til'ky cherez Telegram, pyshit", "uk"),
+        ("Dvi molodi podruzhky, vse bez gumky, tilky pyshit, chekayemo", "uk"),
+    ],
+)
+def test_function_words_are_found_without_their_soft_sign(text: str, lang: str) -> None:
+    read = read_transliterated(tokenize(normalise(text).text))
+    assert read is not None and read[1].lang == lang
