@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 COMPILED_FORMAT = "thbscan-matcher/1"
 MIN_PREFIX = 3
 MIN_INFIX = 4
-_CACHE_VERSION = "2"
+_CACHE_VERSION = "3"
 
 
 _cache: dict[str, Path | None] = {"dir": None}  # set_cache_dir; None: the user's cache
@@ -165,17 +165,25 @@ def expand_term(term: str, inflector: _Inflector | None) -> dict[str, Any]:
 
 # Danish typed on a keyboard without æ, ø and å: "soeger", "maend", "paa" ("ø" as a plain
 # "o" is left out: "før" would be "for", "bør" "bor").
-_DANISH_ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
+# Spellings a lexicon's terms are also matched in: Danish typed on a keyboard without æ, ø
+# and å ("loen", "paa"); Bulgarian written in Latin letters by ear, where "ъ" is "a"
+# ("vrashtash" reads back as "вращаш" for "връщаш"; see matcher/translit.py).
+_VARIANTS = {
+    "da": str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"}),
+    "bg": str.maketrans({"ъ": "а"}),
+}
 
 
-def _ascii_danish(entry: dict[str, Any]) -> dict[str, Any]:
-    """A Danish term's entry with every key spelt with ae, oe and aa instead."""
+def _variant(entry: dict[str, Any], table: dict[int, str]) -> dict[str, Any] | None:
+    """A term's entry with every key spelt by ``table``; None when no key changes."""
     if entry["kind"] == "word":
-        return {**entry, "keys": {k.translate(_DANISH_ASCII) for k in entry["keys"]}}
+        keys = {k.translate(table) for k in entry["keys"]}
+        return {**entry, "keys": keys} if keys != entry["keys"] else None
     if entry["kind"] == "phrase":
-        parts = [p | {k.translate(_DANISH_ASCII) for k in p} for p in entry["parts"]]
-        return {**entry, "parts": parts}
-    return {**entry, "key": entry["key"].translate(_DANISH_ASCII)}
+        parts = [p | {k.translate(table) for k in p} for p in entry["parts"]]
+        return {**entry, "parts": parts} if parts != entry["parts"] else None
+    key = entry["key"].translate(table)
+    return {**entry, "key": key} if key != entry["key"] else None
 
 
 def _term_words(terms: list[str]) -> set[str]:
@@ -302,8 +310,9 @@ def _compile(catalogue: Catalogue, evidence_scale: float) -> dict[str, Any]:
                 name = f"!{concept}" if term.startswith("!") else concept
                 expanded = expand_term(term, inflector)
                 builder.add(name, expanded)
-                if lang == "da":
-                    builder.add(name, _ascii_danish(expanded))
+                variant = _variant(expanded, _VARIANTS[lang]) if lang in _VARIANTS else None
+                if variant is not None:
+                    builder.add(name, variant)
         builder.numbers.update(
             {fold(k): str(v) for k, v in lst.sections.get("numbers", {}).items()}
         )

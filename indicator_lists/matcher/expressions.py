@@ -119,12 +119,22 @@ class Context:
                 return True
         if not self.negations:
             return False
+        inner = [(p, q) for p, q in m.pieces if any(p <= a and b <= q for a, b in self.negations)]
         for a, b in self.negations:
             neg = tokens[a]
             if neg.clause != first.clause and neg.clause != last.clause:
                 continue
-            if any(p <= a and b <= q for p, q in m.pieces):
+            if any(p <= a and b <= q for p, q in inner):
                 continue  # a negation word inside a phrase the match is made of ("no questions")
+            # A phrase that is a negation itself is not negated again by its neighbour
+            # ("sin abrirla ni preguntar", "no ID, no questions"): one negation continues
+            # the other.
+            if any(
+                (b < p and tokens[p].pos - neg.pos <= NEG_BEFORE)
+                or (q < a and neg.pos - tokens[q].pos <= 2)
+                for p, q in inner
+            ):
+                continue
             if a >= m.first and b <= m.last:
                 return True
             if b < m.first and first.pos - neg.pos <= NEG_BEFORE:

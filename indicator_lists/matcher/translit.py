@@ -29,6 +29,7 @@ LANGUAGES = ("ru", "uk", "bg")
 MIN_WORDS = 4  # Latin words a listing needs before it is read
 MIN_HITS = 3  # function words the reading needs
 MIN_LEAD = 2  # ... more than the listing has as written, in the language with the most
+MIN_ENGLISH = 3  # English words of substance that make a listing mixed
 MIN_LATIN = 0.85  # share of the letters that are ASCII ("á", "ł": not)
 _VOWELS = frozenset("aeiouy")
 
@@ -143,9 +144,24 @@ def read_transliterated(
             best, best_hits = lang, hits
     if best is None:
         return None
+    # An English word the lexicon knows keeps its key, unless it reads as a function word
+    # ("ne", "i" are не, и here); English function words ("no", "my") stay English only in
+    # a listing that mixes in English words of substance.
+    function, english = _without_soft_signs(best), function_words("en")
+    english_words = sum(
+        keep(w) and w not in english and _hard(read_word(w, best)) not in function for w in words
+    )
+
+    def kept(key: str) -> bool:
+        if not keep(key):
+            return False
+        if _hard(read_word(key, best)) not in function:
+            return True
+        return key in english and english_words >= MIN_ENGLISH
+
     read = [
         replace(t, key=fold(read_word(t.key, best)))
-        if t.is_word and not t.is_number and t.key.isascii() and not keep(t.key)
+        if t.is_word and not t.is_number and t.key.isascii() and not kept(t.key)
         else t
         for t in tokens
     ]
