@@ -163,11 +163,10 @@ def expand_term(term: str, inflector: _Inflector | None) -> dict[str, Any]:
     return {"kind": "phrase", "parts": parts}
 
 
-# Danish typed on a keyboard without æ, ø and å: "soeger", "maend", "paa" ("ø" as a plain
-# "o" is left out: "før" would be "for", "bør" "bor").
 # Spellings a lexicon's terms are also matched in: Danish typed on a keyboard without æ, ø
-# and å ("loen", "paa"); Bulgarian written in Latin letters by ear, where "ъ" is "a"
-# ("vrashtash" reads back as "вращаш" for "връщаш"; see matcher/translit.py).
+# and å ("soeger", "maend", "paa"; "ø" as a plain "o" is left out: "før" would be "for",
+# "bør" "bor"); Bulgarian written in Latin letters by ear, where "ъ" is "a" ("vrashtash"
+# reads back as "вращаш" for "връщаш"; see matcher/translit.py).
 _VARIANTS = {
     "da": str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"}),
     "bg": str.maketrans({"ъ": "а"}),
