@@ -183,7 +183,10 @@ class Context:
         tokens = self.tokens
         # the nearest match of each part that no negation cancels, before any cancelled one
         # ("never pay upfront: the fee is 500 euro": the amount)
-        ranked = [sorted(((self._cancelled(m), m) for m in part), key=_first) for part in parts[1:]]
+        ranked = [
+            sorted(((self._cancelled(m), m) for m in part), key=lambda pair: pair[0])
+            for part in parts[1:]
+        ]
         out = []
         for anchor in parts[0]:
             chosen = [anchor]
@@ -241,10 +244,6 @@ class Context:
                     continue
             out.append(Match(q.first, q.last, ((q.first, q.last),)))
         return out
-
-
-def _first(pair: tuple[bool, Match]) -> bool:
-    return pair[0]
 
 
 def conjunctions(expr: Any) -> list[frozenset[str]]:
