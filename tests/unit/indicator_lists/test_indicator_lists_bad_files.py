@@ -232,3 +232,24 @@ def test_command_line_reports_file_and_line(tmp_path: Path) -> None:
     )
     assert proc.returncode != 0
     assert f"{path}:{line_of(text, 'severity')}: unknown field 'severity'" in proc.stdout
+
+
+def test_superseded_version_examples_run_only_when_its_bytes_change(tmp_path: Path) -> None:
+    # 1.0.0 was approved, locked, then superseded by 1.1.0. Its examples are not run again
+    # (a stricter check today must not fail history); once its bytes differ from the lock,
+    # it is checked in full and reported as edited.
+    bad_example = GOOD.replace(
+        "negative: [No costs for you., We pay well.]",
+        "negative: [No costs for you., No placement fee at all.]",
+    )
+    old = write(tmp_path, bad_example)
+    newer = GOOD.replace("version: 1.0.0\nreleased", "version: 1.1.0\nreleased").replace(
+        "changelog:\n", "changelog:\n  - {version: 1.1.0, date: '2026-11-29', changes: [Next.]}\n"
+    )
+    write(tmp_path, newer, version="1.1.0")
+    assert lock(tmp_path / "lists") == ["forced_labour/1.0.0", "forced_labour/1.1.0"]
+    assert validate(tmp_path / "lists") == []
+    old.write_text(bad_example.replace("weight: 2.0", "weight: 2.5"), encoding="utf-8")
+    problems = validate(tmp_path / "lists")
+    assert only(problems, "was edited").file == str(old)
+    assert only(problems, "negative example 1 of fl.test_fee (en):").file == str(old)
