@@ -154,14 +154,15 @@ def validate(
             problems.extend(errs)
             if doc is not None:
                 parsed[file] = (doc, node)
-    current: list[tuple[ListDoc, yaml.Node | None, str]] = []
+    current: list[tuple[ListDoc, yaml.Node | None, str]] = []  # what the scorer loads
+    newest: list[tuple[ListDoc, yaml.Node | None, str]] = []  # what --drafts loads
     for versions in files.values():
         ok = [(v, f) for v, f in versions.items() if f in parsed]
         approved = [(v, f) for v, f in ok if parsed[f][0].status == "approved"]
-        pool = approved or ok
-        if pool:
-            _v, f = max(pool, key=lambda vf: semver_key(vf[0]))
-            current.append((parsed[f][0], parsed[f][1], str(f)))
+        for pool, chosen in ((approved or ok, current), (ok, newest)):
+            if pool:
+                _v, f = max(pool, key=lambda vf: semver_key(vf[0]))
+                chosen.append((parsed[f][0], parsed[f][1], str(f)))
     concepts = _concept_inventory(root)
     lock_file = Path(lock_path) if lock_path is not None else default_lock
     settled = _settled_versions(files, {Path(f) for _d, _n, f in current}, lock_file)
@@ -175,6 +176,10 @@ def validate(
     problems.extend(_concept_checks(current))
     if not problems:
         problems.extend(_catalogue_example_checks(current))
+    if not problems and [f for *_, f in newest] != [f for *_, f in current]:  # drafts, as approved
+        problems.extend(_concept_checks(newest))
+        if not problems:
+            problems.extend(_catalogue_example_checks(newest))
     problems.extend(_lock_checks(files, {f: d for f, (d, _n) in parsed.items()}, lock_file))
     return sorted(problems, key=lambda p: (p.file, p.line, p.message))
 

@@ -4,8 +4,10 @@ keep look-alikes quiet, and the Python API."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -19,10 +21,11 @@ from indicator_lists import (
     Catalogue,
     format_table,
     json_schema,
+    lock,
     rows,
     validate,
 )
-from indicator_lists.loader import LISTS_DIR
+from indicator_lists.loader import LISTS_DIR, semver_key
 from indicator_lists.matcher import Engine
 from indicator_lists.matcher.engine import score_of
 from indicator_lists.model import expression_names
@@ -44,6 +47,34 @@ def test_module_entry_point_validates() -> None:
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_a_draft_is_checked_in_the_catalogue_it_will_join(tmp_path: Path) -> None:
+    # The newest approved version of every list, locked; then a draft whose new positive
+    # example its expressions do not find: reported before anyone approves it.
+    lists = tmp_path / "lists"
+    for directory in sorted(d for d in LISTS_DIR.iterdir() if d.is_dir()):
+        newest = max(directory.glob("*.yaml"), key=lambda p: semver_key(p.stem))
+        (lists / directory.name).mkdir(parents=True)
+        shutil.copy(newest, lists / directory.name / newest.name)
+    lock(lists)
+    (approved,) = (lists / "forced_criminality").glob("*.yaml")
+    text = approved.read_text(encoding="utf-8")
+    example = "'Receive transfers, withdraw the cash at the ATM and send it on in crypto.'"
+    assert example in text
+    entry = "{version: 99.0.0, date: '2026-12-07', changes: [Draft.]}"
+    draft = (
+        text.replace(f"version: {approved.stem}", "version: 99.0.0", 1)
+        .replace("status: approved", "status: draft", 1)
+        .replace("changelog:\n", f"changelog:\n  - {entry}\n", 1)
+        .replace(example, "'A quiet afternoon in the park.'")
+    )
+    (lists / "forced_criminality" / "99.0.0.yaml").write_text(draft, encoding="utf-8")
+    problems = [str(p) for p in validate(lists)]
+    assert len(problems) == 1, problems
+    assert "99.0.0.yaml" in problems[0]
+    assert "positive example 2 of fc.money_mule_account (en)" in problems[0]
 
 
 def test_all_lists_present_and_approved(catalogue: Catalogue) -> None:
