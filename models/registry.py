@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,31 @@ class ModelRegistry:
             raise ModelError(f"unknown model version {version!r}: known versions are {known}")
         manifest["promoted"] = version
         self._write(manifest)
+
+    def retire(self, version: str) -> Path | None:
+        """Take a model that is not promoted out of the registry: its manifest entry goes,
+        and its directory too when the registry holds it (a model registered from elsewhere
+        keeps its files). Returns the directory removed, if any."""
+        manifest = self.manifest()
+        if version not in manifest["models"]:
+            known = ", ".join(sorted(manifest["models"])) or "none"
+            raise ModelError(f"unknown model version {version!r}: known versions are {known}")
+        if manifest.get("promoted") == version:
+            raise ModelError(
+                f"model {version} is the promoted one: promote another version first "
+                "(`thbscan model promote VERSION`), then retire it"
+            )
+        entry = manifest["models"].pop(version)
+        where = entry.get("directory")
+        here = self.directory.resolve()
+        directory = (here / where).resolve() if where else None
+        self._write(manifest)
+        if directory is None or directory == here or not directory.is_relative_to(here):
+            return None
+        if directory.is_dir():
+            shutil.rmtree(directory)
+            return directory
+        return None
 
     # -- calibrations (nlp/calibration.py): JSON breakpoints, trusted by SHA-256 too ------
     def save_calibration(self, cal: Calibration, *, promote: bool = False) -> dict[str, Any]:

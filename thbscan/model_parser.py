@@ -140,3 +140,10 @@ def add_model_commands(sub: Any) -> None:
     q = msub.add_parser("promote", help="use a registered model for scoring (a human decision)")
     q.add_argument("version")
     q.set_defaults(func=_lazy("text_model", "run_promote"))
+    q = msub.add_parser(
+        "retire",
+        help="take a superseded model out of the registry (never the promoted one); its "
+        "directory in the registry is deleted",
+    )
+    q.add_argument("version")
+    q.set_defaults(func=_lazy("text_model", "run_retire"))

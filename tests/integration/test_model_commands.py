@@ -72,6 +72,9 @@ def test_list_and_promote(trained) -> None:
     assert thbscan("model", "promote", "emscad-t1", env=env).returncode == 0
     text = thbscan("model", "list", env=env).stdout
     assert text.startswith("* emscad-t1") and "listing.v1" in text
+    refused = thbscan("model", "retire", "emscad-t1", env=env)
+    assert refused.returncode == 2, refused.stderr
+    assert "emscad-t1 is the promoted one: promote another version first" in refused.stderr
 
 
 def test_evaluate_a_registered_version(trained) -> None:

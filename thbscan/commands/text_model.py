@@ -354,3 +354,10 @@ def run_promote(args: argparse.Namespace) -> int:
     config.registry().promote(args.version)
     print(f"model {args.version} promoted; `thbscan score` will re-score with it")
     return 0
+
+
+def run_retire(args: argparse.Namespace) -> int:
+    removed = config.registry().retire(args.version)
+    where = f"; {removed} deleted" if removed else "; its files were left where they are"
+    print(f"model {args.version} retired{where}")
+    return 0

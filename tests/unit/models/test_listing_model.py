@@ -206,3 +206,33 @@ def test_evaluation_report_and_card_escape_text(trained, tmp_path) -> None:
         assert heading in card
     again = evaluate(listing, data, manifest=manifest)  # its own training data
     assert again["held_out"] is False and "not held out" in again["notes"][0]
+
+
+def test_registry_retires_a_superseded_model_but_never_the_promoted_one(trained, tmp_path) -> None:
+    data, model = trained
+    registry = ModelRegistry(tmp_path / "reg")
+    _write(trained, tmp_path / "reg" / "t1")
+    registry.register_dir(tmp_path / "reg" / "t1")
+    write_model_dir(
+        tmp_path / "elsewhere" / "t2",
+        model.pipeline,
+        version="t2",
+        data=data.describe(),
+        config=CONFIG,
+        metrics={},
+        threshold={"value": model.threshold, "rule": model.threshold_rule},
+    )
+    registry.register_dir(tmp_path / "elsewhere" / "t2")
+    registry.promote("t2")
+    with pytest.raises(ModelError, match="t2 is the promoted one: promote another version"):
+        registry.retire("t2")
+    with pytest.raises(ModelError, match="known versions are t1, t2"):
+        registry.retire("t3")
+    assert registry.retire("t1") == (tmp_path / "reg" / "t1").resolve()
+    assert not (tmp_path / "reg" / "t1").exists() and set(registry.manifest()["models"]) == {"t2"}
+    registry.promote("t2")  # still loads
+    assert registry.load().version == "t2"
+    # a model registered from outside the registry keeps its files
+    _write(trained, tmp_path / "reg2" / "t1")
+    registry.register_dir(tmp_path / "reg2" / "t1")
+    assert registry.retire("t1") is None and (tmp_path / "reg2" / "t1" / "model.json").exists()
