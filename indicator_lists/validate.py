@@ -165,7 +165,8 @@ def validate(
                 chosen.append((parsed[f][0], parsed[f][1], str(f)))
     concepts = _concept_inventory(root)
     lock_file = Path(lock_path) if lock_path is not None else default_lock
-    settled = _settled_versions(files, {Path(f) for _d, _n, f in current}, lock_file)
+    in_use = {Path(f) for *_, f in current + newest}
+    settled = _settled_versions(files, in_use, lock_file)
     for name, versions in files.items():
         for version, file in versions.items():
             if file in parsed:
@@ -185,21 +186,19 @@ def validate(
 
 
 def _settled_versions(
-    files: dict[str, dict[str, Path]], current: set[Path], lock_path: Path
+    files: dict[str, dict[str, Path]], in_use: set[Path], lock_path: Path
 ) -> set[Path]:
     """Superseded versions whose bytes match the lock: their examples were run when they were
-    approved and, being immutable, are not run again against today's concepts. The version in
-    use, the newest draft and any file that differs from the lock are checked in full."""
+    approved and, being immutable, are not run again against today's concepts. The versions
+    in use (approved and newest, drafts included) and any file that differs from the lock are
+    checked in full."""
     lock = _read_lock(lock_path)
-    settled: set[Path] = set()
-    for name, versions in files.items():
-        newest = max(versions, key=semver_key)
-        for version, path in versions.items():
-            if version == newest or path in current:
-                continue
-            if lock.get(f"{name}/{version}") == file_sha256(path):
-                settled.add(path)
-    return settled
+    return {
+        path
+        for name, versions in files.items()
+        for version, path in versions.items()
+        if path not in in_use and lock.get(f"{name}/{version}") == file_sha256(path)
+    }
 
 
 ENGINE_CONCEPTS = frozenset({"AMOUNT"})  # made by the matcher from quantities

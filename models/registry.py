@@ -122,11 +122,15 @@ class ModelRegistry:
         self._write(manifest)
         return entry
 
-    def promote(self, version: str) -> None:
-        manifest = self.manifest()
+    @staticmethod
+    def _check_known(manifest: dict[str, Any], version: str) -> None:
         if version not in manifest["models"]:
             known = ", ".join(sorted(manifest["models"])) or "none"
             raise ModelError(f"unknown model version {version!r}: known versions are {known}")
+
+    def promote(self, version: str) -> None:
+        manifest = self.manifest()
+        self._check_known(manifest, version)
         manifest["promoted"] = version
         self._write(manifest)
 
@@ -135,9 +139,7 @@ class ModelRegistry:
         and its directory too when the registry holds it (a model registered from elsewhere
         keeps its files). Returns the directory removed, if any."""
         manifest = self.manifest()
-        if version not in manifest["models"]:
-            known = ", ".join(sorted(manifest["models"])) or "none"
-            raise ModelError(f"unknown model version {version!r}: known versions are {known}")
+        self._check_known(manifest, version)
         if manifest.get("promoted") == version:
             raise ModelError(
                 f"model {version} is the promoted one: promote another version first "
