@@ -234,8 +234,13 @@ def select_versions(
                 continue
             chosen[name] = files[pins[name]]
             continue
-        approved = [v for v, f in files.items() if drafts or _status(f) == "approved"]
-        if not approved:
+        # newest first, stopping at the first approved one: reading a status parses the
+        # whole file, and every scorer start-up pays for it
+        newest = sorted(files, key=semver_key, reverse=True)
+        chosen_version = next(
+            (v for v in newest if drafts or _status(files[v]) == "approved"), None
+        )
+        if chosen_version is None:
             problems.append(
                 Problem(
                     str(lists_dir / name),
@@ -245,7 +250,7 @@ def select_versions(
                 )
             )
             continue
-        chosen[name] = files[max(approved, key=semver_key)]
+        chosen[name] = files[chosen_version]
     if problems:
         raise CatalogueError(problems)
     return chosen
