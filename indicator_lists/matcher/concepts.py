@@ -222,9 +222,10 @@ def _digit_groups(tokens: list[Token]) -> list[bool]:
 
 
 def _next_word(tokens: list[Token], i: int, n: int) -> int | None:
-    """The next word token after ``i``, past joining punctuation ("no-fee", "whats-app")."""
+    """The next word token after ``i``, past joining punctuation ("no-fee", "whats-app") and
+    dashes, which in Russian and Ukrainian stand for "is" ("всё сверху — ваше")."""
     j = i + 1
-    while j < n and not tokens[j].is_word and tokens[j].text in "-'’./":
+    while j < n and not tokens[j].is_word and tokens[j].text in "-'’./–—":
         j += 1
     return j if j < n and tokens[j].is_word else None
 

@@ -49,6 +49,9 @@ __all__ = ["FORMS", "MAX_CHARS", "Analysis", "Engine", "Hit", "band_of", "combin
 
 FORMS = ("sexual_exploitation", "forced_labour", "forced_criminality", "slavery_like_practices")
 YOUTH = "possible_minor"
+# Languages written in Cyrillic: a listing identified as any other may be one of them typed
+# in Latin letters (Ukrainian typed so reads much like Polish to the identifier).
+_CYRILLIC = frozenset({"ru", "uk", "bg"})
 _KIND_ORDER = {"escort": 0, "job": 1, "social": 2, "classified": 3}  # ties between kinds
 MAX_CHARS = 20_000  # text-length cap before matching (R13)
 MAX_TITLE = 1_000
@@ -212,9 +215,9 @@ class Engine:
         """The listing's language, and its tokens (keyed in Cyrillic when it is Russian,
         Ukrainian or Bulgarian written in Latin letters: :mod:`.translit`)."""
         guess = identify([t.text.lower() for t in tokens if t.is_word])
-        if guess.lang not in SUPPORTED:
+        if guess.lang not in _CYRILLIC:
             english = self._merged_lexicon(frozenset({"en"}))
-            read = read_transliterated(tokens, english.knows)
+            read = read_transliterated(tokens, english.knows, identified=guess.supported)
             if read is not None:
                 tokens, guess = read
         return guess, tokens

@@ -126,17 +126,24 @@ def _latin_share(words: list[str]) -> float:
 
 
 def read_transliterated(
-    tokens: list[Token], keep: Callable[[str], bool] = lambda key: False
+    tokens: list[Token],
+    keep: Callable[[str], bool] = lambda key: False,
+    *,
+    identified: bool = False,
 ) -> tuple[list[Token], LanguageGuess] | None:
-    """The tokens with Cyrillic keys and the language they are in, when ``tokens`` (of a
-    listing identified as no supported language) read as Russian, Ukrainian or Bulgarian
-    written in Latin letters; None otherwise. Words for which ``keep`` is true
-    (English words the lexicon knows, in a listing that mixes both) keep their keys."""
+    """The tokens with Cyrillic keys and the language they are in, when ``tokens`` read as
+    Russian, Ukrainian or Bulgarian written in Latin letters; None otherwise. Words for
+    which ``keep`` is true (English words the lexicon knows, in a listing that mixes both)
+    keep their keys. ``identified``: the listing was identified as a supported language
+    written in Latin letters (Ukrainian typed so often reads as Polish), and the reading
+    must be plainer: ASCII letters only, and twice the function words as written."""
     words = [t.key for t in tokens if t.is_word and not t.is_number]
-    if len(words) < MIN_WORDS or _latin_share([t.text for t in tokens if t.is_word]) < MIN_LATIN:
+    latin = _latin_share([t.text for t in tokens if t.is_word])
+    if len(words) < MIN_WORDS or latin < (1.0 if identified else MIN_LATIN):
         return None
     as_written = most_function_words([t.text.lower() for t in tokens if t.is_word])
-    best, best_hits = None, max(MIN_HITS, as_written + MIN_LEAD) - 1
+    needed = max(MIN_HITS, as_written + MIN_LEAD, 2 * as_written if identified else 0)
+    best, best_hits = None, needed - 1
     for lang in LANGUAGES:
         known = _without_soft_signs(lang)
         hits = sum(_hard(read_word(w, lang)) in known for w in words if w.isascii())

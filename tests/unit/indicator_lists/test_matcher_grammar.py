@@ -1,5 +1,6 @@
 """The matcher's grammar on the shipped catalogue: negations that continue one another,
-and transliterated listings whose function words are not English."""
+transliterated listings whose function words are not English, and dashes that stand for
+"is"."""
 
 from __future__ import annotations
 
@@ -34,3 +35,12 @@ def test_english_no_stays_english_in_a_mixed_listing(engine: Engine) -> None:
         "no english, no interview needed."
     )
     assert "fl.no_experience" in _ids(engine, text)
+
+
+def test_a_dash_standing_for_is_joins_a_phrase(engine: Engine) -> None:
+    # In Russian and Ukrainian a dash stands for "is": "всё что сверху — ваше" (everything
+    # above is yours), the other half of a daily quota in the street
+    for dash in ("—", "–", "-", ""):
+        text = f"Работа на улице, цветы. Норма 600 крон в день, всё что сверху {dash} ваше."
+        assert "fc.begging_quota" in _ids(engine, text), dash
+    assert "fc.begging_quota" not in _ids(engine, "Работа на улице, цветы. 600 крон в день.")

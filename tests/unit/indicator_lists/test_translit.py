@@ -102,3 +102,33 @@ def test_english_words_of_a_mixed_listing_keep_their_keys(engine: Engine) -> Non
 def test_function_words_are_found_without_their_soft_sign(text: str, lang: str) -> None:
     read = read_transliterated(tokenize(normalise(text).text))
     assert read is not None and read[1].lang == lang
+
+
+def test_ukrainian_identified_as_polish_is_read_back(engine: Engine) -> None:
+    # Ukrainian typed in Latin letters shares "na", "i", "z", "po" with Polish: the identifier
+    # names Polish, but the reading in Cyrillic has twice Polish's function words.
+    text = (
+        "Maiu 10 svoikh liudei, khloptsi i zhinky, na zbir yabluk i polunytsi, mozhemo "
+        "vyikhaty bud-koly. Pratsiuiut po 12 hodyn bez vykhidnykh. Platyte meni gotivkoiu, "
+        "ya z nymy sam rozrakhovuius. Zhytlo - mozhna kontejner abo sarai."
+    )
+    tokens = tokenize(normalise(text).text)
+    read = read_transliterated(tokens, identified=True)
+    assert read is not None and read[1].lang == "uk"
+    analysis = engine.analyse("", text)
+    assert analysis.language.lang == "uk"
+    assert {h.id for h in analysis.hits} >= {"fl.workers_offered", "fl.excessive_hours"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Polish, with and without its letters: its own function words keep it Polish.
+        "Dorób sobie w wakacje, szukam ogarniętych osób 15-17 lat co są w domu w ciągu dnia. "
+        "Na twój adres przychodzą paczki, ty je przepakowujesz i nadajesz dalej.",
+        "dorob sobie w wakacje, szukam ogarnietych osob 15-17 lat co sa w domu w ciagu dnia. "
+        "na twoj adres przychodza paczki, ty je przepakowujesz i nadajesz dalej.",
+    ],
+)
+def test_polish_is_not_read_as_cyrillic(text: str) -> None:
+    assert read_transliterated(tokenize(normalise(text).text), identified=True) is None
