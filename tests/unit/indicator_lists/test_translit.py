@@ -123,7 +123,8 @@ def test_ukrainian_identified_as_polish_is_read_back(engine: Engine) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        # Polish, with and without its letters: its own function words keep it Polish.
+        # Polish with its letters is no ASCII text; without them, its own function words
+        # keep it Polish.
         "Dorób sobie w wakacje, szukam ogarniętych osób 15-17 lat co są w domu w ciągu dnia. "
         "Na twój adres przychodzą paczki, ty je przepakowujesz i nadajesz dalej.",
         "dorob sobie w wakacje, szukam ogarnietych osob 15-17 lat co sa w domu w ciagu dnia. "
