@@ -45,7 +45,7 @@ def test_evaluate_command_on_the_dev_split(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    assert result["split"] == "dev" and result["overall"]["n"] == 5799
+    assert result["split"] == "dev" and result["overall"]["n"] == 6119
     assert set(result["languages"]) == {"da", "en", "ro", "bg", "pl", "uk", "es", "ru"}
     assert set(result["forms"]) == {
         "sexual_exploitation",
