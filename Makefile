@@ -67,12 +67,12 @@ model-emscad: $(STAMP)
 	done
 
 ## model-corpus: the second-opinion model of the blind corpus's development split, into
-## build/models/corpus-dev (the shipped 2.16.0 is this, with --version 2.16.0 in the registry)
+## build/models/corpus-dev (the shipped 2.17.0 is this, with --version 2.17.0 in the registry)
 CORPUS_MODEL ?= build/models/corpus-dev
 model-corpus: $(STAMP)
 	rm -rf $(CORPUS_MODEL)
 	$(BIN)/thbscan model train --dataset corpus --config models/corpus.toml \
-		--out $(CORPUS_MODEL) --version 2.16.0 --raises-alone-at 0.98
+		--out $(CORPUS_MODEL) --version 2.17.0 --raises-alone-at 0.98
 
 ## audit: known vulnerabilities in the installed dependencies (R19); needs the PyPI or OSV
 ## vulnerability service, which a machine with only a package mirror cannot reach

@@ -62,7 +62,7 @@ def test_evaluate_command_on_the_dev_split(tmp_path: Path) -> None:
 
 
 def test_a_model_trained_on_the_dev_split_is_named_as_such(tmp_path: Path) -> None:
-    """The promoted model (2.16.0) learnt from the dev split: its figures there are said
+    """The promoted model (2.17.0) learnt from the dev split: its figures there are said
     not to be held out."""
     proc = subprocess.run(
         [sys.executable, "-m", "thbscan", "indicators", "evaluate", "--split", "dev", "--json",
