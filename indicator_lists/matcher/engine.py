@@ -43,15 +43,13 @@ from .normalise import Normalised, normalise
 from .phones import hidden_phone_tokens, obfuscated_phones
 from .quantities import Quantity, find_quantities
 from .tokens import Token, tokenize
+from .translit import LANGUAGES as TRANSLITERATED
 from .translit import read_transliterated
 
 __all__ = ["FORMS", "MAX_CHARS", "Analysis", "Engine", "Hit", "band_of", "combine", "score_of"]
 
 FORMS = ("sexual_exploitation", "forced_labour", "forced_criminality", "slavery_like_practices")
 YOUTH = "possible_minor"
-# Languages written in Cyrillic: a listing identified as any other may be one of them typed
-# in Latin letters (Ukrainian typed so reads much like Polish to the identifier).
-_CYRILLIC = frozenset({"ru", "uk", "bg"})
 _KIND_ORDER = {"escort": 0, "job": 1, "social": 2, "classified": 3}  # ties between kinds
 MAX_CHARS = 20_000  # text-length cap before matching (R13)
 MAX_TITLE = 1_000
@@ -215,7 +213,9 @@ class Engine:
         """The listing's language, and its tokens (keyed in Cyrillic when it is Russian,
         Ukrainian or Bulgarian written in Latin letters: :mod:`.translit`)."""
         guess = identify([t.text.lower() for t in tokens if t.is_word])
-        if guess.lang not in _CYRILLIC:
+        # any listing not identified as Russian, Ukrainian or Bulgarian may be one of them
+        # typed in Latin letters (Ukrainian typed so reads much like Polish to the identifier)
+        if guess.lang not in TRANSLITERATED:
             english = self._merged_lexicon(frozenset({"en"}))
             read = read_transliterated(tokens, english.knows, identified=guess.supported)
             if read is not None:
